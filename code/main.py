@@ -1,0 +1,931 @@
+"""video-vlm-lab: how video-language models turn video into tokens and say "at what second".
+
+A teaching and measuring tool for the lesson on Video-LLaMA, Video-LLaVA and Qwen2.5-VL.
+Standard library only; run `python code/main.py --help`.
+
+Subcommands
+    synth     print (or write as .y4m) a synthetic video whose events and cuts are known exactly
+    motion    frame-difference motion per window, and the shot cuts found
+    sample    where each frame sampler (uniform, dynamic, event, keyframe) spends its frames
+
+Sections of this file, top to bottom
+    constants       every tuned number and every fact from a paper, with its source
+    data classes    frozen records passed between the pure functions
+    synthetic video a seeded scene renderer with ground-truth events and cuts
+    motion          frame differencing at C speed, windows, the shot-cut detector
+    samplers        uniform, dynamic FPS, event-driven, keyframe + context
+    rendering       tables, sparklines, the one-line timeline
+    CLI             build_parser(), one cmd_* function per subcommand, main()
+
+Vocabulary of the lesson
+    frame budget   the most frames a model is given (`--max-frames`); a sampler never exceeds it
+    dynamic FPS    a frame rate that rises with motion (the lesson: 1-4 fps), as in Qwen2.5-VL
+    event          a labelled action with exact start/end seconds (the ground truth)
+    shot cut       a frame where the whole picture changes; the keyframe sampler anchors on cuts
+    hit            a sampled frame whose timestamp lies inside an event, [start, end)
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import math
+import operator
+import random
+import sys
+from dataclasses import asdict, dataclass
+from typing import Iterable, Iterator
+
+# ----------------------------------------------------------------------------------------------
+# Constants
+# Tuned numbers of this tool (named so tests and options can refer to them) and facts taken
+# from papers or reference code, each with its source.
+# ----------------------------------------------------------------------------------------------
+
+PROG = "main.py"
+DEFAULT_SEED = 0
+LUMA_MAX = 255
+
+# Motion scoring.
+DEFAULT_WINDOW_S = 1.0
+MOTION_GRID_ROWS = 45            # auto stride keeps about this many rows (640x360 -> stride 8)
+HISTOGRAM_BINS = 16              # coarse luma histogram for the cut detector
+
+# Shot cuts (see detect_cuts for the rule these feed).
+CUT_MIN_SCORE = 0.10             # a frame difference below 10% of full scale is never a cut
+CUT_MEDIAN_RATIO = 3.0           # ... and it must stand this many times above the local median
+CUT_HIST_MIN = 0.30              # histogram distance (0..1) that marks a change of scene
+CUT_MEDIAN_WINDOW_S = 1.0        # local median over this span around the frame
+FLASH_MAX_FRAMES = 3             # a change undone within this many frames is a flash, not a cut
+
+# Samplers. The 1-4 fps range is the lesson's dynamic-FPS range.
+DEFAULT_UNIFORM_FRAMES = 16      # the lesson's Video-LLaMA figure
+DEFAULT_MAX_FRAMES = 768         # qwen-vl-utils vision_process.py: FPS_MAX_FRAMES = 768
+DEFAULT_MIN_FPS = 1.0
+DEFAULT_MAX_FPS = 4.0
+DEFAULT_BURST_FPS = 8.0
+DEFAULT_BASE_FPS = 0.5
+DEFAULT_CONTEXT = 2
+DEFAULT_CONTEXT_GAP_S = 0.5
+DEFAULT_TOKENS_PER_FRAME = 64    # a 24x24 patch grid pooled 3x3 (the lesson)
+EVENT_HIGH_RATIO = 4.0           # event detector enters at this multiple of the median motion
+EVENT_LOW_FRACTION = 0.5         # ... and leaves below this fraction of the entry threshold
+EVENT_MIN_MOTION = 0.004         # entry threshold never below this (static-camera noise)
+EVENT_MIN_S = 0.15               # spans shorter than this are flickers, not actions
+EVENT_PAD_S = 0.25               # dense sampling starts this much before a span and ends after
+
+# Limits that keep absurd input from eating the machine.
+MAX_FRAME_COUNT = 1_000_000
+MAX_SIDE = 16384
+STRATEGIES = ("uniform", "dynamic", "event", "keyframe")
+
+# ----------------------------------------------------------------------------------------------
+# Data classes
+# Frozen records: the ground truth of a video, the motion analysis, a sampler's result.
+# Each result keeps its intermediate steps so the CLI can show its work.
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    label: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Cut:
+    frame: int
+    time_s: float
+    score: float
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Description of a synthetic video; render_scene turns it into frames."""
+    name: str
+    duration_s: float
+    fps: float
+    width: int
+    height: int
+    events: tuple[Event, ...]
+    cut_times: tuple[float, ...]   # seconds at which a new shot starts
+    activity: float                # 0 = calm footage, 1 = busy (fast movers, panning camera)
+    seed: int = DEFAULT_SEED
+
+    @property
+    def frame_count(self) -> int:
+        return round(self.duration_s * self.fps)
+
+    @property
+    def cut_frames(self) -> tuple[int, ...]:
+        return tuple(round(t * self.fps) for t in self.cut_times)
+
+
+@dataclass(frozen=True)
+class Window:
+    start_s: float
+    end_s: float
+    first: int      # first frame index in the window
+    stop: int       # one past the last frame index
+    motion: float   # mean per-frame motion score in the window
+
+
+@dataclass(frozen=True)
+class MotionAnalysis:
+    """Everything one streaming pass over the frames measures."""
+    fps: float
+    width: int
+    height: int
+    stride: int
+    scores: tuple[float, ...]      # mean |luma difference| to the previous frame, 0..1
+    hist_short: tuple[float, ...]  # histogram distance to the previous frame, 0..1
+    hist_long: tuple[float, ...]   # histogram distance across the frame: i-1-P vs i+P
+    diff_long: tuple[float, ...]   # frame difference across the frame: i-1-P vs i+P
+
+    @property
+    def frame_count(self) -> int:
+        return len(self.scores)
+
+    @property
+    def duration_s(self) -> float:
+        return self.frame_count / self.fps
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    strategy: str
+    fps: float
+    frame_count: int
+    indices: tuple[int, ...]           # sorted, unique, in range
+    windows: tuple[Window, ...]
+    frames_per_window: tuple[int, ...]
+    notes: tuple[str, ...]             # how the sampler decided, in words
+    spans: tuple[tuple[float, float], ...] = ()  # event spans or cut anchors, in seconds
+
+    @property
+    def times(self) -> tuple[float, ...]:
+        return tuple(i / self.fps for i in self.indices)
+
+
+class UserError(ValueError):
+    """Bad input a user can fix; main() prints it as one line and exits 2."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Synthetic video
+# A seeded renderer of small grayscale clips with known events and cuts, and the presets the
+# rest of the program and the tests share. Rows are sliced and joined, never drawn per pixel.
+# ----------------------------------------------------------------------------------------------
+
+PRESETS: dict[str, Scene] = {
+    scene.name: scene for scene in (
+        Scene("cat-jump", 10.0, 30.0, 64, 36, (Event("jump", 4.2, 4.5),), (), 0.0),
+        Scene("cooking-3min", 180.0, 10.0, 64, 36,
+              (Event("chop", 21.0, 22.5), Event("stir", 47.0, 48.0), Event("pour", 75.5, 76.5),
+               Event("flip", 110.0, 110.8), Event("plate", 160.0, 162.0)),
+              (60.0, 120.0, 150.0), 0.1),
+        Scene("security-5min", 300.0, 10.0, 64, 36,
+              (Event("enter", 37.0, 38.2), Event("door", 121.4, 121.9),
+               Event("drop", 188.0, 188.6), Event("leave", 262.5, 263.7)),
+              (), 0.0),
+        Scene("sports-60s", 60.0, 30.0, 64, 36,
+              (Event("shot", 12.0, 12.8), Event("dunk", 27.3, 28.0), Event("steal", 41.0, 41.6),
+               Event("foul", 52.2, 52.7)),
+              (8.0, 20.0, 33.3, 45.0), 1.0),
+    )
+}
+
+SHOT_BASE_LUMA = (70, 160, 105, 195, 50, 135)   # each shot its own exposure, so cuts show
+SENSOR_NOISE = 1        # +-1 luma grain: a static camera is never perfectly still
+NOISE_COPIES = 3        # rows of each frame come from one of this many grainy copies
+PAN_PX_PER_S = 30.0     # camera pan speed of the busiest footage (activity 1)
+
+
+def get_preset(name: str) -> Scene:
+    if name not in PRESETS:
+        raise UserError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
+def triangle(x: float, period: float) -> float:
+    """0 -> period -> 0 ping-pong, so a drifting position never jumps."""
+    if period <= 0:
+        return 0.0
+    x = x % (2 * period)
+    return x if x <= period else 2 * period - x
+
+
+def clamp_byte(value: float) -> int:
+    return 0 if value < 0 else LUMA_MAX if value > LUMA_MAX else int(value)
+
+
+def shot_textures(rng: random.Random, width: int, height: int, base: int) -> list[list[bytes]]:
+    """NOISE_COPIES copies of one texture, rows twice the frame width (a smooth diagonal
+    pattern the camera can pan over), each copy with its own +-SENSOR_NOISE grain;
+    render_scene builds each frame from rows of random copies: sensor noise at slice speed."""
+    wide = 2 * width
+    phases = [rng.uniform(0, 2 * math.pi) for _ in range(3)]
+    freqs = [rng.uniform(1.0, 3.0), rng.uniform(3.0, 7.0), rng.uniform(7.0, 11.0)]
+    profile = [sum(18 / (k + 1) * math.sin(freqs[k] * 2 * math.pi * x / wide + phases[k])
+                   for k in range(3)) for x in range(wide + height)]
+    clean = [[base + 12 * math.sin(2 * math.pi * y / max(height, 1) + phases[0]) + profile[x + y]
+              for x in range(wide)] for y in range(height)]
+    return [[bytes(clamp_byte(v + rng.randint(-SENSOR_NOISE, SENSOR_NOISE)) for v in row)
+             for row in clean] for _ in range(NOISE_COPIES)]
+
+
+def sprite(rng: random.Random, size: int, luma: int) -> list[bytes]:
+    """A checkered square, so that a moving sprite changes many pixels."""
+    return [bytes(clamp_byte(luma + (30 if (x // 2 + y // 2) % 2 else -30) + rng.randint(-8, 8))
+                  for x in range(size)) for y in range(size)]
+
+
+def paste(frame: bytearray, width: int, height: int, rows: list[bytes], x: int, y: int) -> None:
+    size = len(rows[0])
+    left, right = max(0, x), min(width, x + size)
+    if left >= right:
+        return
+    for r, row in enumerate(rows):
+        fy = y + r
+        if 0 <= fy < height:
+            frame[fy * width + left: fy * width + right] = row[left - x: right - x]
+
+
+def event_offset(label: str, phase: float, amplitude: float) -> tuple[float, float]:
+    """Where the actor is pushed during an event, as (dx, dy) at phase 0..1 of the event."""
+    wobble = math.sin(phase * math.pi * 6)
+    if label in ("jump", "shot", "dunk", "enter", "leave"):
+        return (amplitude * 0.3 * wobble, -amplitude * math.sin(phase * math.pi))
+    if label in ("sit", "drop", "plate", "pour"):
+        return (0.0, amplitude * math.sin(phase * math.pi))
+    return (amplitude * wobble, amplitude * 0.3 * math.sin(phase * math.pi * 4))
+
+
+def render_scene(scene: Scene) -> Iterator[bytes]:
+    """Yield each frame as width*height bytes of 8-bit luma; deterministic in scene.seed."""
+    w, h, fps = scene.width, scene.height, scene.fps
+    cut_frames = sorted(set(scene.cut_frames))
+    size = max(4, h // 3)
+    amplitude = h / 3
+    shot_index = -1
+    for i in range(scene.frame_count):
+        if shot_index < 0 or (shot_index < len(cut_frames) and i == cut_frames[shot_index]):
+            shot_index += 1
+            rng = random.Random(scene.seed * 1000 + shot_index)
+            base = SHOT_BASE_LUMA[(shot_index + scene.seed) % len(SHOT_BASE_LUMA)]
+            textures = shot_textures(rng, w, h, base)
+            actor = sprite(rng, size, (base + 128) % 256)
+            actor_home = (rng.uniform(0, w - size), rng.uniform(h / 3, h - size))
+            mover_count = 1 + round(3 * scene.activity)
+            movers = [(sprite(rng, max(3, size // 2), (base + 90) % 256),
+                       rng.uniform(0, w), rng.uniform(0, h),
+                       rng.choice((-1, 1)) * (1 + 40 * scene.activity),
+                       rng.choice((-1, 1)) * (0.5 + 25 * scene.activity)) for _ in range(mover_count)]
+        t = i / fps
+        offset = int(triangle(t * PAN_PX_PER_S * scene.activity, w))
+        grain = random.Random(scene.seed * 7919 + i)
+        frame = bytearray(b"".join([textures[grain.randrange(NOISE_COPIES)][y][offset: offset + w]
+                                    for y in range(h)]))
+        for rows, x0, y0, vx, vy in movers:
+            paste(frame, w, h, rows, int(triangle(x0 + vx * t, w - len(rows))),
+                  int(triangle(y0 + vy * t, h - len(rows))))
+        dx = dy = 0.0
+        for event in scene.events:
+            if event.start <= t < event.end:
+                dx, dy = event_offset(event.label, (t - event.start) / (event.end - event.start),
+                                      amplitude)
+        paste(frame, w, h, actor, int(actor_home[0] + dx), int(actor_home[1] + dy))
+        yield bytes(frame)
+
+
+def scene_truth(scene: Scene) -> dict:
+    """The ground truth of a scene as the `synth --json` document."""
+    return {
+        "preset": scene.name, "fps": float(scene.fps), "width": scene.width,
+        "height": scene.height, "frames": scene.frame_count, "duration_s": float(scene.duration_s),
+        "events": [asdict(e) for e in scene.events],
+        "cuts": [{"frame": f, "time_s": f / scene.fps} for f in scene.cut_frames],
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# Motion
+# Frame differencing at C speed (big-integer lanes), windows of motion, and the shot-cut
+# detector that combines the frame difference with a coarse luma histogram.
+# ----------------------------------------------------------------------------------------------
+#
+# The technique. The mean absolute difference of two frames needs |a - b| per pixel, which is
+# slow as a Python loop (about 190 frames/s at 640x360). Instead each frame becomes big
+# integers whose 16-bit lanes hold one pixel each (even bytes in one integer, odd bytes in
+# another). One subtraction then works on every lane at once: (A | 256 per lane) - B leaves
+# a - b + 256 in each lane, never borrowing from its neighbour. Bit 8 of a lane says whether
+# a >= b; masking and one XOR turn each lane into 256 - |a - b|; folding the integer in
+# halves six times adds the lanes up (each lane stays below 2**16), and a short byte sum
+# finishes. Every step is one C loop over the whole frame. sad_simple is the plain version;
+# the tests check both agree exactly.
+
+LANE_FOLDS = 6   # two lane sets of <= 256 each, folded 6 times: <= 512 * 64 = 32768 < 2**16
+
+
+@functools.lru_cache(maxsize=16)
+def lane_masks(lanes: int) -> tuple[int, int, int, int, tuple[int, ...]]:
+    """Masks for `lanes` 16-bit lanes: low bytes, bit 8, ones, and the fold masks."""
+    ones = int.from_bytes(b"\x01\x00" * lanes, "little")
+    folds = tuple((1 << (16 * lanes >> k)) - 1 for k in range(1, LANE_FOLDS + 1))
+    return ones * 0xFF, ones << 8, ones, lanes, folds
+
+
+def padded_lanes(byte_count: int) -> int:
+    half = (byte_count + 1) // 2
+    step = 1 << LANE_FOLDS
+    return max(step, -(-half // step) * step)
+
+
+def to_lanes(grid: bytes) -> tuple[int, int]:
+    """Even and odd bytes of `grid` as two integers of 16-bit lanes."""
+    low_bytes = lane_masks(padded_lanes(len(grid)))[0]
+    value = int.from_bytes(grid, "little")
+    return value & low_bytes, (value >> 8) & low_bytes
+
+
+def sad_lanes(a: tuple[int, int], b: tuple[int, int], byte_count: int) -> int:
+    """Sum of |a - b| over all pixels, from to_lanes() of two grids of byte_count bytes."""
+    low_bytes, bit8, _, lanes, folds = lane_masks(padded_lanes(byte_count))
+    total = 0
+    for la, lb in zip(a, b):
+        v = (la | bit8) - lb              # a - b + 256 per lane
+        positive = v & bit8               # 256 where a >= b
+        flip = positive - (positive >> 8)  # 0xFF where a >= b
+        total += ((v ^ flip) & low_bytes) + (positive >> 8)   # 256 - |a - b| per lane
+    for mask in folds:
+        shift = mask.bit_length()
+        total = (total & mask) + (total >> shift)
+    data = total.to_bytes(2 * (lanes >> LANE_FOLDS), "little")
+    return 2 * 256 * lanes - (sum(data[0::2]) + 256 * sum(data[1::2]))
+
+
+def sad_simple(a: bytes, b: bytes) -> int:
+    """Reference: the plain sum of absolute differences."""
+    return sum(map(abs, map(operator.sub, a, b)))
+
+
+def auto_stride(height: int) -> int:
+    return max(1, height // MOTION_GRID_ROWS)
+
+
+def grid_sample(frame: bytes, width: int, height: int, stride: int) -> bytes:
+    """Every stride-th pixel of every stride-th row (stride 1 returns the frame)."""
+    if stride == 1:
+        return bytes(frame)
+    return b"".join([frame[y * width: (y + 1) * width: stride] for y in range(0, height, stride)])
+
+
+HISTOGRAM_TABLE = bytes(v * HISTOGRAM_BINS // 256 for v in range(256))
+HISTOGRAM_KEYS = tuple(bytes([k]) for k in range(HISTOGRAM_BINS))
+
+
+def luma_histogram(grid: bytes) -> tuple[int, ...]:
+    binned = grid.translate(HISTOGRAM_TABLE)
+    return tuple(binned.count(key) for key in HISTOGRAM_KEYS)
+
+
+def histogram_distance(h1: tuple[int, ...], h2: tuple[int, ...]) -> float:
+    """Half the L1 distance of the normalised histograms: 0 same, 1 disjoint."""
+    total = sum(h1) or 1
+    return sum(map(abs, map(operator.sub, h1, h2))) / (2 * total)
+
+
+def analyze_motion(frames: Iterable[bytes], width: int, height: int, fps: float,
+                   stride: int | None = None) -> MotionAnalysis:
+    """One streaming pass: keeps only the last few small grids, never the video."""
+    stride = stride or auto_stride(height)
+    coarse = max(stride, auto_stride(height))
+    span = 2 * FLASH_MAX_FRAMES + 2          # ring of frames i-1-P .. i+P
+    scores, hist_short, hist_long, diff_long = [], [], [], []
+    ring: list[tuple[tuple[int, int], tuple[int, ...]]] = []
+    grid_bytes = 0
+    for frame in frames:
+        grid = grid_sample(frame, width, height, stride)
+        grid_bytes = len(grid)
+        lanes = to_lanes(grid)
+        hist = luma_histogram(grid if coarse == stride else
+                              grid_sample(frame, width, height, coarse))
+        if ring:
+            scores.append(sad_lanes(ring[-1][0], lanes, grid_bytes) / (grid_bytes * LUMA_MAX))
+            hist_short.append(histogram_distance(ring[-1][1], hist))
+        else:
+            scores.append(0.0)
+            hist_short.append(0.0)
+        ring.append((lanes, hist))
+        if len(ring) > span:
+            ring.pop(0)
+        if len(ring) == span:   # frame i = current - P has both sides in the ring
+            hist_long.append(histogram_distance(ring[0][1], hist))
+            diff_long.append(sad_lanes(ring[0][0], lanes, grid_bytes) / (grid_bytes * LUMA_MAX))
+    # Frames too near either end to look P frames across: compare the ends we have.
+    count = len(scores)
+    head = min(count, FLASH_MAX_FRAMES + 1)
+    hist_long = [1.0] * head + hist_long
+    diff_long = [1.0] * head + diff_long
+    hist_long += [1.0] * (count - len(hist_long))
+    diff_long += [1.0] * (count - len(diff_long))
+    return MotionAnalysis(fps, width, height, stride, tuple(scores), tuple(hist_short),
+                          tuple(hist_long[:count]), tuple(diff_long[:count]))
+
+
+def motion_windows(scores: tuple[float, ...], fps: float, window_s: float) -> tuple[Window, ...]:
+    """Mean motion over consecutive windows of window_s seconds (the last may be shorter)."""
+    count = len(scores)
+    windows = []
+    k = 0
+    while True:
+        first = min(count, math.ceil(k * window_s * fps - 1e-9))
+        stop = min(count, math.ceil((k + 1) * window_s * fps - 1e-9))
+        if first >= count:
+            break
+        chunk = scores[first:stop]
+        windows.append(Window(first / fps, stop / fps, first, stop, sum(chunk) / len(chunk)))
+        k += 1
+    return tuple(windows)
+
+
+def local_median(values: tuple[float, ...], center: int, radius: int) -> float:
+    around = sorted(values[max(0, center - radius): center] + values[center + 1: center + 1 + radius])
+    return around[len(around) // 2] if around else 0.0
+
+
+def detect_cuts(motion: MotionAnalysis, min_score: float = CUT_MIN_SCORE,
+                median_ratio: float = CUT_MEDIAN_RATIO) -> tuple[Cut, ...]:
+    """Shot cuts: a change of scene that is sudden, stands out, and persists.
+
+    A frame i is a candidate when either signal fires:
+      histogram: its coarse luma histogram differs from frame i-1 by at least CUT_HIST_MIN.
+        Motion inside a shot moves things around but keeps the histogram, so a cut right
+        after violent motion is still found (a frame-difference threshold misses it there);
+      difference: its frame difference is at least min_score and median_ratio times the
+        local median (for cuts between shots of similar exposure).
+    It must persist: frame i-1-P and frame i+P (P = FLASH_MAX_FRAMES) must differ by the same
+    signal, so a flash to white and back, which returns to the same picture, is rejected.
+    A cross-dissolve changes the picture a little per frame, so neither signal fires on a
+    single frame (at most one cut survives the suppression). A freeze has no difference at
+    all. Among candidates within P frames of each other only the strongest is kept.
+    """
+    radius = max(2, round(CUT_MEDIAN_WINDOW_S * motion.fps / 2))
+    candidates = []
+    for i in range(1, motion.frame_count):
+        by_histogram = motion.hist_short[i] >= CUT_HIST_MIN and motion.hist_long[i] >= CUT_HIST_MIN
+        score = motion.scores[i]
+        by_difference = (score >= min_score and motion.diff_long[i] >= min_score
+                         and score >= median_ratio * local_median(motion.scores, i, radius))
+        if by_histogram or by_difference:
+            candidates.append((max(motion.hist_short[i], score), i))
+    kept: list[int] = []
+    for strength, i in sorted(candidates, key=lambda c: (-c[0], c[1])):
+        if all(abs(i - j) > FLASH_MAX_FRAMES for j in kept):
+            kept.append(i)
+    return tuple(Cut(i, i / motion.fps, round(max(motion.hist_short[i], motion.scores[i]), 6))
+                 for i in sorted(kept))
+
+
+# ----------------------------------------------------------------------------------------------
+# Samplers
+# Four ways to choose frames. Each returns sorted, unique, in-range indices, never more than
+# the budget (--max-frames) or the frames that exist, and carries per-window counts.
+# ----------------------------------------------------------------------------------------------
+
+
+def allocate_counts(weights: list[float], total: int, capacities: list[int],
+                    minimum: int = 0) -> list[int]:
+    """Split `total` whole frames in proportion to weights (largest remainder), within
+    capacities; each item first gets up to `minimum` (heaviest items first)."""
+    counts = [0] * len(weights)
+    total = min(total, sum(capacities))
+    order = sorted(range(len(weights)), key=lambda k: (-weights[k], k))
+    for k in order:
+        give = min(minimum, capacities[k], total - sum(counts))
+        counts[k] = max(0, give)
+    while sum(counts) < total:
+        open_items = [k for k in range(len(weights)) if counts[k] < capacities[k]]
+        remaining = total - sum(counts)
+        weight_sum = sum(weights[k] for k in open_items)
+        if weight_sum <= 0:
+            shares = {k: remaining / len(open_items) for k in open_items}
+        else:
+            shares = {k: remaining * weights[k] / weight_sum for k in open_items}
+        progressed = False
+        for k in open_items:
+            whole = min(int(shares[k]), capacities[k] - counts[k])
+            if whole > 0:
+                counts[k] += whole
+                progressed = True
+        if not progressed:   # hand out the remainders one by one, largest first
+            for k in sorted(open_items, key=lambda k: (-(shares[k] - int(shares[k])), k)):
+                if sum(counts) >= total:
+                    break
+                counts[k] += 1
+    return counts
+
+
+def spread_in_range(first: int, stop: int, count: int) -> list[int]:
+    """`count` distinct frames at the centres of equal segments of [first, stop)."""
+    length = stop - first
+    count = min(count, length)
+    return [first + int((k + 0.5) * length / count) for k in range(count)]
+
+
+def per_window_counts(indices: Iterable[int], windows: tuple[Window, ...]) -> tuple[int, ...]:
+    counts = [0] * len(windows)
+    k = 0
+    for i in sorted(indices):
+        while k + 1 < len(windows) and i >= windows[k].stop:
+            k += 1
+        counts[k] += 1
+    return tuple(counts)
+
+
+def finish(strategy: str, motion: MotionAnalysis, windows: tuple[Window, ...],
+           indices: Iterable[int], notes: list[str],
+           spans: tuple[tuple[float, float], ...] = ()) -> SampleResult:
+    unique = tuple(sorted(set(i for i in indices if 0 <= i < motion.frame_count)))
+    return SampleResult(strategy, motion.fps, motion.frame_count, unique, windows,
+                        per_window_counts(unique, windows), tuple(notes), spans)
+
+
+def uniform_sample(motion: MotionAnalysis, windows: tuple[Window, ...], frames: int,
+                   max_frames: int) -> SampleResult:
+    """Evenly over the whole video: the centre frame of each of N equal segments."""
+    count = min(frames, max_frames, motion.frame_count)
+    notes = [f"{count} frames at the centres of {count} equal segments"]
+    if count < frames:
+        notes.append(f"asked for {frames}, capped at {count} (budget or frames that exist)")
+    return finish("uniform", motion, windows, spread_in_range(0, motion.frame_count, count), notes)
+
+
+def dynamic_fps_sample(motion: MotionAnalysis, windows: tuple[Window, ...], min_fps: float,
+                       max_fps: float, max_frames: int) -> SampleResult:
+    """Each window gets a rate from min_fps to max_fps rising with its motion (relative to
+    the busiest window); if the total exceeds the budget every window is scaled down."""
+    peak = max((w.motion for w in windows), default=0.0)
+    rates = [min_fps + (max_fps - min_fps) * (w.motion / peak if peak > 0 else 0.0)
+             for w in windows]
+    wanted = [rate * (w.end_s - w.start_s) for rate, w in zip(rates, windows)]
+    capacity = [w.stop - w.first for w in windows]
+    budget = min(max_frames, round(sum(wanted)))
+    counts = allocate_counts(wanted, max(1, budget), capacity)
+    indices = [i for w, n in zip(windows, counts) for i in spread_in_range(w.first, w.stop, n)]
+    notes = ["zero motion everywhere: uniform at min fps" if peak <= 0 else
+             f"rate per window = {min_fps:g} + ({max_fps:g} - {min_fps:g}) x motion / peak motion",
+             f"wanted {sum(wanted):.1f} frames, budget {max_frames}, gave {sum(counts)}"]
+    return finish("dynamic", motion, windows, indices, notes)
+
+
+def detect_action_spans(motion: MotionAnalysis, cuts: tuple[Cut, ...]) -> tuple[tuple[int, int], ...]:
+    """Frame spans [first, stop) of sustained motion: hysteresis thresholds relative to the
+    median motion, cut frames ignored, spans shorter than EVENT_MIN_S dropped."""
+    cut_frames = {c.frame for c in cuts}
+    scores = [0.0 if i in cut_frames else s for i, s in enumerate(motion.scores)]
+    ordered = sorted(scores)
+    median = ordered[len(ordered) // 2] if ordered else 0.0
+    high = max(EVENT_MIN_MOTION, EVENT_HIGH_RATIO * median)
+    low = high * EVENT_LOW_FRACTION
+    min_frames = max(2, math.ceil(EVENT_MIN_S * motion.fps))
+    spans, start = [], None
+    for i, s in enumerate(scores + [0.0]):
+        if start is None and s >= high:
+            start = i
+        elif start is not None and s < low:
+            if i - start >= min_frames:
+                spans.append((start, i))
+            start = None
+    return tuple(spans)
+
+
+def event_driven_sample(motion: MotionAnalysis, windows: tuple[Window, ...], cuts: tuple[Cut, ...],
+                        burst_fps: float, base_fps: float, max_frames: int) -> SampleResult:
+    """Dense inside detected action spans (padded by EVENT_PAD_S), sparse elsewhere.
+    Over budget, every span keeps at least one frame before the background gets any."""
+    fps, count = motion.fps, motion.frame_count
+    pad = round(EVENT_PAD_S * fps)
+    spans = []
+    for first, stop in detect_action_spans(motion, cuts):
+        first, stop = max(0, first - pad), min(count, stop + pad)
+        if spans and first <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], stop)
+        else:
+            spans.append((first, stop))
+    gaps, cursor = [], 0
+    for first, stop in spans + [(count, count)]:
+        if first > cursor:
+            gaps.append((cursor, first))
+        cursor = stop
+    span_wanted = [max(1.0, (stop - first) / fps * burst_fps) for first, stop in spans]
+    gap_wanted = [(stop - first) / fps * base_fps for first, stop in gaps]
+    budget = min(max_frames, max(1, round(sum(span_wanted) + sum(gap_wanted))))
+    span_counts = allocate_counts(span_wanted, budget, [b - a for a, b in spans], minimum=1)
+    gap_counts = allocate_counts(gap_wanted, budget - sum(span_counts), [b - a for a, b in gaps])
+    indices = [i for (a, b), n in zip(spans + gaps, span_counts + gap_counts)
+               for i in spread_in_range(a, b, n)]
+    notes = [f"{len(spans)} action spans found; {burst_fps:g} fps inside, {base_fps:g} fps outside",
+             f"{sum(span_counts)} frames in spans, {sum(gap_counts)} elsewhere (budget {max_frames})"]
+    return finish("event", motion, windows, indices, notes,
+                  tuple((a / fps, b / fps) for a, b in spans))
+
+
+def keyframe_sample(motion: MotionAnalysis, windows: tuple[Window, ...], cuts: tuple[Cut, ...],
+                    context: int, context_gap_s: float, max_frames: int) -> SampleResult:
+    """The first frame and a frame at each shot cut (the keyframes), plus `context`
+    neighbours either side spaced context_gap_s apart. Over budget: the strongest keyframes
+    first, then context frames nearest their keyframe first."""
+    gap = max(1, round(context_gap_s * motion.fps))
+    anchors = [(float("inf"), 0)] + [(c.score, c.frame) for c in cuts]
+    ranked = [frame for _, frame in sorted(anchors, key=lambda a: (-a[0], a[1]))]
+    wanted = list(ranked)
+    for distance in range(1, context + 1):
+        for frame in ranked:
+            wanted += [frame - distance * gap, frame + distance * gap]
+    chosen: list[int] = []
+    seen: set[int] = set()
+    for i in wanted:
+        if 0 <= i < motion.frame_count and i not in seen and len(chosen) < max_frames:
+            seen.add(i)
+            chosen.append(i)
+    notes = [f"{len(cuts)} cuts + first frame as keyframes, {context} context frames either side "
+             f"every {gap / motion.fps:g} s", f"{len(chosen)} frames (budget {max_frames})"]
+    return finish("keyframe", motion, windows, chosen, notes,
+                  tuple((c.time_s, c.time_s) for c in cuts))
+
+
+def events_hit(indices: Iterable[int], fps: float, events: tuple[Event, ...]) -> list[bool]:
+    """For each event, whether some sampled frame's timestamp lies in [start, end)."""
+    times = [i / fps for i in indices]
+    return [any(e.start <= t < e.end for t in times) for e in events]
+
+
+# ----------------------------------------------------------------------------------------------
+# Rendering
+# Plain-text output: aligned tables, sparklines and the one-line timeline under them.
+# ----------------------------------------------------------------------------------------------
+
+SPARK = "▁▂▃▄▅▆▇█"
+TIMELINE_COLUMNS = 72
+
+
+def format_table(headers: list[str], rows: list[list[object]]) -> str:
+    """Columns aligned; numbers right, text left."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[k]) for r in cells) for k in range(len(headers))]
+    numeric = [all(isinstance(row[k], (int, float)) for row in rows) for k in range(len(headers))]
+    lines = []
+    for n, row in enumerate(cells):
+        parts = [c.rjust(widths[k]) if numeric[k] else c.ljust(widths[k]) for k, c in enumerate(row)]
+        lines.append("  ".join(parts).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def sparkline(values: list[float], peak: float | None = None) -> str:
+    peak = max(values, default=0.0) if peak is None else peak
+    if peak <= 0:
+        return SPARK[0] * len(values)
+    return "".join(SPARK[min(len(SPARK) - 1, int(v / peak * (len(SPARK) - 1) + 0.5))]
+                   for v in values)
+
+
+def timeline(scores: tuple[float, ...], fps: float, indices: tuple[int, ...] = (),
+             columns: int = TIMELINE_COLUMNS) -> tuple[str, str]:
+    """Motion sparkline over the whole video and, under it, sampled frames per column
+    (blank none, 1-9, + for more)."""
+    count = len(scores)
+    columns = max(1, min(columns, count))
+    bounds = [round(c * count / columns) for c in range(columns + 1)]
+    motion = [max(scores[bounds[c]: bounds[c + 1]], default=0.0) for c in range(columns)]
+    ticks = [0] * columns
+    for i in indices:
+        ticks[min(columns - 1, i * columns // max(count, 1))] += 1
+    marks = "".join(" " if n == 0 else str(n) if n < 10 else "+" for n in ticks)
+    return sparkline(motion), marks
+
+
+def seconds(value: float) -> str:
+    return f"{value:.2f}"
+
+
+# ----------------------------------------------------------------------------------------------
+# CLI
+# build_parser() declares every subcommand; each cmd_* turns parsed options into a document
+# (for --json) and a text rendering. main() is the one place user errors become exit 2.
+# ----------------------------------------------------------------------------------------------
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is the same one line as every other user error."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UserError(message)
+
+
+def number(kind: type, low: float, high: float):
+    """An argparse type: an int or float within [low, high]; NaN and inf refused."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {kind.__name__} in [{low:g}, {high:g}], "
+                                              f"got {text!r}") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"must be in [{low:g}, {high:g}], got {text!r}")
+        return value
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def add_source_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--synth", metavar="PRESET", default="cat-jump",
+                        help=f"synthetic video preset ({', '.join(PRESETS)}); default cat-jump")
+    parser.add_argument("--seed", type=number(int, 0, 2**31), default=DEFAULT_SEED,
+                        help="seed of the synthetic video (default %(default)s)")
+    parser.add_argument("--window", type=number(float, 0.05, 3600), default=DEFAULT_WINDOW_S,
+                        help="motion window in seconds (default %(default)s)")
+    parser.add_argument("--stride", type=number(int, 1, 1024), default=None,
+                        help="score every K-th pixel of every K-th row (default: about "
+                             f"{MOTION_GRID_ROWS} rows)")
+    parser.add_argument("--cut-threshold", type=number(float, 0.0, 1.0), default=CUT_MIN_SCORE,
+                        help="frame difference below this is never a cut (default %(default)s)")
+    parser.add_argument("--cut-ratio", type=number(float, 1.0, 1000.0), default=CUT_MEDIAN_RATIO,
+                        help="a cut stands this many times above the local median (default %(default)s)")
+
+
+@dataclass(frozen=True)
+class LoadedVideo:
+    name: str
+    motion: MotionAnalysis
+    windows: tuple[Window, ...]
+    cuts: tuple[Cut, ...]
+    events: tuple[Event, ...]
+
+
+def load_video(args: argparse.Namespace) -> LoadedVideo:
+    scene = get_preset(args.synth)
+    if args.seed != DEFAULT_SEED:
+        scene = Scene(scene.name, scene.duration_s, scene.fps, scene.width, scene.height,
+                      scene.events, scene.cut_times, scene.activity, args.seed)
+    motion = analyze_motion(render_scene(scene), scene.width, scene.height, scene.fps, args.stride)
+    return LoadedVideo(scene.name, motion, motion_windows(motion.scores, motion.fps, args.window),
+                       detect_cuts(motion, args.cut_threshold, args.cut_ratio), scene.events)
+
+
+def cmd_synth(args: argparse.Namespace) -> tuple[object, str]:
+    scene = get_preset(args.preset)
+    doc = scene_truth(scene)
+    rows = [[e.label, seconds(e.start), seconds(e.end)] for e in scene.events]
+    text = [f"{scene.name}: {scene.duration_s:g} s at {scene.fps:g} fps, {scene.width}x{scene.height},"
+            f" {scene.frame_count} frames, activity {scene.activity:g}",
+            format_table(["event", "start_s", "end_s"], rows),
+            "cuts at frames: " + (", ".join(f"{c['frame']} ({c['time_s']:.2f} s)" for c in doc["cuts"])
+                                  or "none")]
+    return doc, "\n".join(text)
+
+
+def cmd_motion(args: argparse.Namespace) -> tuple[object, str]:
+    video = load_video(args)
+    m = video.motion
+    doc = {"fps": float(m.fps), "frames": m.frame_count, "stride": m.stride,
+           "scores": [round(s, 6) for s in m.scores],
+           "windows": [{"start_s": w.start_s, "end_s": w.end_s, "motion": round(w.motion, 6)}
+                       for w in video.windows],
+           "cuts": [asdict(c) for c in video.cuts]}
+    peak = max((w.motion for w in video.windows), default=0.0)
+    shown = video.windows if len(video.windows) <= 40 else None
+    lines = [f"{video.name}: {m.frame_count} frames at {m.fps:g} fps, grid stride {m.stride}, "
+             f"{len(video.windows)} windows of {args.window:g} s"]
+    if shown:
+        lines.append(format_table(["start_s", "end_s", "motion", ""],
+                                  [[seconds(w.start_s), seconds(w.end_s), f"{w.motion:.4f}",
+                                    sparkline([w.motion], peak)] for w in shown]))
+    spark, _ = timeline(m.scores, m.fps)
+    lines += [f"motion  {spark}", f"peak window motion {peak:.4f}",
+              "cuts: " + (", ".join(f"frame {c.frame} ({c.time_s:.2f} s, {c.score:.2f})"
+                                    for c in video.cuts) or "none")]
+    return doc, "\n".join(lines)
+
+
+def run_sampler(strategy: str, video: LoadedVideo, args: argparse.Namespace) -> SampleResult:
+    m, w = video.motion, video.windows
+    if strategy == "uniform":
+        return uniform_sample(m, w, args.frames, args.max_frames)
+    if strategy == "dynamic":
+        if args.min_fps > args.max_fps:
+            raise UserError(f"--min-fps {args.min_fps:g} is above --max-fps {args.max_fps:g}")
+        return dynamic_fps_sample(m, w, args.min_fps, args.max_fps, args.max_frames)
+    if strategy == "event":
+        return event_driven_sample(m, w, video.cuts, args.burst_fps, args.base_fps, args.max_frames)
+    return keyframe_sample(m, w, video.cuts, args.context, args.context_gap, args.max_frames)
+
+
+def sample_document(result: SampleResult, video: LoadedVideo, tokens_per_frame: int) -> dict:
+    hits = events_hit(result.indices, result.fps, video.events)
+    duration = result.frame_count / result.fps
+    return {"strategy": result.strategy, "duration_s": duration,
+            "frames": [{"index": i, "time_s": i / result.fps} for i in result.indices],
+            "frame_count": len(result.indices),
+            "frames_per_window": list(result.frames_per_window),
+            "window_motion": [round(w.motion, 6) for w in result.windows],
+            "tokens_per_frame": tokens_per_frame,
+            "visual_tokens": len(result.indices) * tokens_per_frame,
+            "tokens_per_second": len(result.indices) * tokens_per_frame / duration,
+            "events_hit": sum(hits), "events_total": len(hits),
+            "events": [{"label": e.label, "start": e.start, "end": e.end, "hit": h}
+                       for e, h in zip(video.events, hits)],
+            "notes": list(result.notes)}
+
+
+def cmd_sample(args: argparse.Namespace) -> tuple[object, str]:
+    video = load_video(args)
+    strategies = STRATEGIES if args.strategy == "all" else (args.strategy,)
+    results = [run_sampler(s, video, args) for s in strategies]
+    docs = [sample_document(r, video, args.tokens_per_frame) for r in results]
+    m = video.motion
+    spark, _ = timeline(m.scores, m.fps)
+    lines = [f"{video.name}: {m.duration_s:g} s, {m.frame_count} frames at {m.fps:g} fps; "
+             f"events: " + ", ".join(f"{e.label} {e.start:g}-{e.end:g} s" for e in video.events)]
+    lines.append(format_table(
+        ["strategy", "frames", "tokens", "tokens/s", "events hit", "how"],
+        [[d["strategy"], d["frame_count"], d["visual_tokens"], round(d["tokens_per_second"], 1),
+          f"{d['events_hit']}/{d['events_total']}", d["notes"][0]] for d in docs]))
+    lines.append("")
+    label_width = max(len(s) for s in strategies + ("motion",))
+    lines.append(f"{'motion'.ljust(label_width)}  {spark}")
+    for r in results:
+        lines.append(f"{r.strategy.ljust(label_width)}  {timeline(m.scores, m.fps, r.indices)[1]}")
+    if len(results) == 1:
+        r, d = results[0], docs[0]
+        lines.append("")
+        lines += d["notes"]
+        busy = [(w, n) for w, n in zip(r.windows, r.frames_per_window)]
+        if len(busy) <= 40:
+            lines.append(format_table(["window_s", "motion", "frames"],
+                                      [[f"{w.start_s:g}-{w.end_s:g}", f"{w.motion:.4f}", n]
+                                       for w, n in busy]))
+        lines.append("frames at s: " + " ".join(f"{t:.2f}" for t in r.times[:60])
+                     + (" ..." if len(r.times) > 60 else ""))
+    doc: object = docs[0] if len(docs) == 1 else {"duration_s": m.duration_s, "results": docs}
+    return doc, "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print one JSON document instead")
+    parser = Parser(prog=PROG, description=__doc__.split("\n\n")[0],
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("synth", parents=[common], help="a synthetic video's ground truth")
+    p.add_argument("--preset", default="cat-jump", help=f"one of: {', '.join(PRESETS)}")
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("motion", parents=[common], help="motion per window and shot cuts")
+    add_source_options(p)
+    p.set_defaults(func=cmd_motion)
+
+    p = sub.add_parser("sample", parents=[common], help="where each frame sampler spends frames")
+    add_source_options(p)
+    p.add_argument("--strategy", choices=STRATEGIES + ("all",), default="all")
+    p.add_argument("--frames", type=number(int, 1, MAX_FRAME_COUNT), default=DEFAULT_UNIFORM_FRAMES,
+                   help="uniform: how many frames (default %(default)s)")
+    p.add_argument("--max-frames", type=number(int, 1, MAX_FRAME_COUNT), default=DEFAULT_MAX_FRAMES,
+                   help="the frame budget every strategy respects (default %(default)s)")
+    p.add_argument("--min-fps", type=number(float, 0.01, 240), default=DEFAULT_MIN_FPS)
+    p.add_argument("--max-fps", type=number(float, 0.01, 240), default=DEFAULT_MAX_FPS)
+    p.add_argument("--burst-fps", type=number(float, 0.01, 240), default=DEFAULT_BURST_FPS)
+    p.add_argument("--base-fps", type=number(float, 0.0, 240), default=DEFAULT_BASE_FPS)
+    p.add_argument("--context", type=number(int, 0, 100), default=DEFAULT_CONTEXT,
+                   help="keyframe: neighbours either side of each keyframe (default %(default)s)")
+    p.add_argument("--context-gap", type=number(float, 0.001, 60), default=DEFAULT_CONTEXT_GAP_S,
+                   help="keyframe: seconds between context frames (default %(default)s)")
+    p.add_argument("--tokens-per-frame", type=number(int, 1, 100000),
+                   default=DEFAULT_TOKENS_PER_FRAME)
+    p.set_defaults(func=cmd_sample)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        doc, text = args.func(args)
+    except (ValueError, OSError) as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(doc, allow_nan=False))
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,112 @@
+import random
+import unittest
+
+from support import main, motion_from_scores, run_json
+
+
+def check_well_formed(testcase, result, budget):
+    idx = result.indices
+    testcase.assertEqual(list(idx), sorted(set(idx)))
+    testcase.assertTrue(all(0 <= i < result.frame_count for i in idx))
+    testcase.assertLessEqual(len(idx), budget)
+    testcase.assertEqual(sum(result.frames_per_window), len(idx))
+
+
+def all_samplers(motion, windows, budget):
+    cuts = main.detect_cuts(motion)
+    return [main.uniform_sample(motion, windows, 16, budget),
+            main.dynamic_fps_sample(motion, windows, 1.0, 4.0, budget),
+            main.event_driven_sample(motion, windows, cuts, 8.0, 0.5, budget),
+            main.keyframe_sample(motion, windows, cuts, 2, 0.5, budget)]
+
+
+class BudgetTests(unittest.TestCase):
+    def test_caps_hold_for_many_random_motion_curves(self):
+        rng = random.Random(2024)
+        for trial in range(60):
+            frames = rng.randint(1, 900)
+            fps = rng.choice((5.0, 10.0, 24.0, 29.97, 30.0))
+            scores = [0.0] + [rng.random() ** rng.choice((1, 4, 12)) for _ in range(frames - 1)]
+            motion = motion_from_scores(scores, fps)
+            windows = main.motion_windows(motion.scores, fps, rng.choice((0.5, 1.0, 2.0)))
+            budget = rng.randint(1, 200)
+            for result in all_samplers(motion, windows, budget):
+                with self.subTest(trial=trial, strategy=result.strategy):
+                    check_well_formed(self, result, min(budget, frames))
+
+    def test_dynamic_never_exceeds_its_budget_where_the_lesson_sampler_did(self):
+        # The lesson's reference sampler, asked for 12 frames, returned 15.
+        rng = random.Random(3)
+        scores = [rng.random() for _ in range(600)]
+        motion = motion_from_scores(scores, 30.0)
+        windows = main.motion_windows(motion.scores, 30.0, 1.0)
+        result = main.dynamic_fps_sample(motion, windows, 1.0, 4.0, 12)
+        self.assertEqual(len(result.indices), 12)
+
+    def test_zero_motion_degrades_to_uniform_at_min_fps(self):
+        motion = motion_from_scores([0.0] * 100, 10.0)
+        windows = main.motion_windows(motion.scores, 10.0, 1.0)
+        result = main.dynamic_fps_sample(motion, windows, 1.0, 4.0, 768)
+        self.assertEqual(result.frames_per_window, (1,) * 10)
+        self.assertEqual(result.indices, tuple(range(5, 100, 10)))
+
+    def test_uniform_takes_segment_centres(self):
+        motion = motion_from_scores([0.0] * 100, 10.0)
+        windows = main.motion_windows(motion.scores, 10.0, 1.0)
+        self.assertEqual(main.uniform_sample(motion, windows, 4, 768).indices, (12, 37, 62, 87))
+        self.assertEqual(len(main.uniform_sample(motion, windows, 500, 768).indices), 100)
+
+    def test_allocate_counts_is_proportional_and_exact(self):
+        self.assertEqual(main.allocate_counts([1, 1, 2], 8, [10, 10, 10]), [2, 2, 4])
+        self.assertEqual(main.allocate_counts([1, 0, 0], 5, [2, 10, 10]), [2, 2, 1])
+        self.assertEqual(sum(main.allocate_counts([0.3, 0.3, 0.4], 7, [9, 9, 9])), 7)
+        self.assertEqual(main.allocate_counts([5, 1, 1], 2, [9, 9, 9], minimum=1), [1, 1, 0])
+
+
+class BehaviourOnPresetsTests(unittest.TestCase):
+    def test_dynamic_puts_more_frames_where_motion_is_high(self):
+        uniform = run_json("sample", "--synth", "cooking-3min", "--strategy", "uniform",
+                           "--frames", "60")
+        dynamic = run_json("sample", "--synth", "cooking-3min", "--strategy", "dynamic",
+                           "--max-frames", "60")
+        self.assertEqual(dynamic["frame_count"], 60)
+        motion = dynamic["window_motion"]
+        busy = sorted(range(len(motion)), key=lambda k: -motion[k])[:10]
+        self.assertGreater(sum(dynamic["frames_per_window"][k] for k in busy),
+                           sum(uniform["frames_per_window"][k] for k in busy))
+
+    def test_event_sampling_hits_every_security_event_and_uniform_misses_most(self):
+        event = run_json("sample", "--synth", "security-5min", "--strategy", "event")
+        uniform = run_json("sample", "--synth", "security-5min", "--strategy", "uniform")
+        self.assertEqual(event["events_hit"], event["events_total"])
+        self.assertLessEqual(uniform["events_hit"], 1)
+        self.assertEqual(uniform["frame_count"], 16)
+
+    def test_keyframe_sampler_anchors_on_each_cut(self):
+        doc = run_json("sample", "--synth", "sports-60s", "--strategy", "keyframe",
+                       "--context", "0")
+        truth = [c["frame"] for c in run_json("synth", "--preset", "sports-60s")["cuts"]]
+        frames = [f["index"] for f in doc["frames"]]
+        self.assertEqual(len(frames), len(truth) + 1)
+        self.assertEqual(frames[0], 0)
+        for cut in truth:
+            self.assertTrue(any(abs(f - cut) <= 1 for f in frames))
+
+    def test_sample_json_document(self):
+        doc = run_json("sample", "--synth", "cat-jump", "--strategy", "dynamic")
+        for key in ("strategy", "duration_s", "frames", "frames_per_window", "events_hit",
+                    "events_total"):
+            self.assertIn(key, doc)
+        self.assertEqual(doc["strategy"], "dynamic")
+        self.assertIsInstance(doc["duration_s"], float)
+        self.assertEqual(set(doc["frames"][0]), {"index", "time_s"})
+        everything = run_json("sample", "--synth", "cat-jump")
+        self.assertEqual([r["strategy"] for r in everything["results"]], list(main.STRATEGIES))
+
+    def test_same_seed_same_output(self):
+        self.assertEqual(run_json("sample", "--synth", "cat-jump", "--seed", "4"),
+                         run_json("sample", "--synth", "cat-jump", "--seed", "4"))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,50 @@
+import unittest
+
+from support import main, run, run_json
+
+
+class SyntheticVideoTests(unittest.TestCase):
+    def test_presets_have_the_promised_truth(self):
+        cat = main.get_preset("cat-jump")
+        self.assertEqual((cat.duration_s, cat.events), (10.0, (main.Event("jump", 4.2, 4.5),)))
+        self.assertEqual(main.get_preset("cooking-3min").duration_s, 180.0)
+        self.assertEqual(main.get_preset("security-5min").duration_s, 300.0)
+        self.assertEqual(main.get_preset("sports-60s").duration_s, 60.0)
+        self.assertGreaterEqual(len(main.get_preset("sports-60s").cut_times), 3)
+
+    def test_frames_have_the_right_size_and_count(self):
+        scene = main.get_preset("cat-jump")
+        frames = list(main.render_scene(scene))
+        self.assertEqual(len(frames), scene.frame_count)
+        self.assertTrue(all(len(f) == scene.width * scene.height for f in frames))
+
+    def test_rendering_is_deterministic_and_seeded(self):
+        scene = main.get_preset("cat-jump")
+        self.assertEqual(list(main.render_scene(scene)), list(main.render_scene(scene)))
+        other = main.Scene(**{**scene.__dict__, "seed": 5})
+        self.assertNotEqual(list(main.render_scene(scene))[:5], list(main.render_scene(other))[:5])
+
+    def test_event_frames_move_and_calm_frames_do_not(self):
+        scene = main.get_preset("cat-jump")
+        motion = main.analyze_motion(main.render_scene(scene), scene.width, scene.height, scene.fps)
+        inside = [s for i, s in enumerate(motion.scores) if 4.25 <= i / scene.fps < 4.5]
+        calm = [s for i, s in enumerate(motion.scores) if 1 <= i / scene.fps < 4]
+        self.assertGreater(min(inside), 5 * sorted(calm)[len(calm) // 2])
+
+    def test_synth_json_document(self):
+        doc = run_json("synth", "--preset", "sports-60s")
+        self.assertEqual(set(doc), {"preset", "fps", "width", "height", "frames", "duration_s",
+                                    "events", "cuts"})
+        self.assertEqual(doc["cuts"][2], {"frame": 999, "time_s": 33.3})
+        self.assertIsInstance(doc["duration_s"], float)
+        self.assertEqual(doc["events"][0], {"label": "shot", "start": 12.0, "end": 12.8})
+
+    def test_unknown_preset_lists_known_ones(self):
+        status, out, err = run("synth", "--preset", "nope")
+        self.assertEqual(status, 2)
+        self.assertIn("cat-jump", err)
+        self.assertEqual(len(err.strip().splitlines()), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
