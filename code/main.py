@@ -32,7 +32,9 @@ import functools
 import json
 import math
 import operator
+import os
 import random
+import re
 import sys
 from dataclasses import asdict, dataclass
 from typing import Iterable, Iterator
@@ -142,7 +144,7 @@ class MotionAnalysis:
     scores: tuple[float, ...]      # mean |luma difference| to the previous frame, 0..1
     hist_short: tuple[float, ...]  # histogram distance to the previous frame, 0..1
     hist_long: tuple[float, ...]   # histogram distance across the frame: i-1-P vs i+P
-    diff_long: tuple[float, ...]   # frame difference across the frame: i-1-P vs i+P
+    diff_long: tuple[float | None, ...]  # frame difference i-1-P vs i+P (None: not measured)
 
     @property
     def frame_count(self) -> int:
@@ -311,58 +313,438 @@ def scene_truth(scene: Scene) -> dict:
 
 
 # ----------------------------------------------------------------------------------------------
+# Video input
+# Streaming readers for real video: YUV4MPEG2 (.y4m, as `ffmpeg -f yuv4mpegpipe` writes it, from
+# a file or a pipe) and folders of PGM/PPM frames; the Y4M writer. Luma only, one frame held.
+# ----------------------------------------------------------------------------------------------
+
+Y4M_MAGIC = b"YUV4MPEG2"
+Y4M_HEADER_LIMIT = 4096      # bytes a stream header may take before its newline
+FRAME_HEADER_LIMIT = 1024
+Y4M_INTERLACING = ("p", "t", "b", "m", "?")
+MAX_FRAME_BYTES = 4 * MAX_SIDE * MAX_SIDE * 2
+
+
+def chroma_420(w: int, h: int) -> int:
+    return 2 * (-(-w // 2)) * (-(-h // 2))
+
+
+# Colour tag -> (bits per sample, bytes of the chroma/alpha planes in samples for a w x h frame).
+# Plane sizes follow the YUV4MPEG2 conventions of ffmpeg's libavformat/yuv4mpegdec.c.
+Y4M_COLOURS: dict[str, tuple[int, object]] = {
+    "420jpeg": (8, chroma_420), "420mpeg2": (8, chroma_420), "420paldv": (8, chroma_420),
+    "420": (8, chroma_420),
+    "422": (8, lambda w, h: 2 * (-(-w // 2)) * h),
+    "444": (8, lambda w, h: 2 * w * h),
+    "444alpha": (8, lambda w, h: 3 * w * h),
+    "411": (8, lambda w, h: 2 * (-(-w // 4)) * h),
+    "mono": (8, lambda w, h: 0),
+}
+for _depth in (9, 10, 12, 14, 16):
+    Y4M_COLOURS[f"420p{_depth}"] = (_depth, chroma_420)
+    Y4M_COLOURS[f"422p{_depth}"] = (_depth, Y4M_COLOURS["422"][1])
+    Y4M_COLOURS[f"444p{_depth}"] = (_depth, Y4M_COLOURS["444"][1])
+for _depth in (10, 12, 16):
+    Y4M_COLOURS[f"mono{_depth}"] = (_depth, lambda w, h: 0)
+
+
+@dataclass(frozen=True)
+class Y4MHeader:
+    width: int
+    height: int
+    fps_num: int
+    fps_den: int
+    colour: str
+    interlace: str = "p"
+    aspect: str = "0:0"
+
+    @property
+    def fps(self) -> float:
+        return self.fps_num / self.fps_den
+
+    @property
+    def bits(self) -> int:
+        return Y4M_COLOURS[self.colour][0]
+
+    @property
+    def luma_bytes(self) -> int:
+        return self.width * self.height * (1 if self.bits == 8 else 2)
+
+    @property
+    def payload_bytes(self) -> int:
+        chroma = Y4M_COLOURS[self.colour][1](self.width, self.height)   # type: ignore[operator]
+        return self.luma_bytes + chroma * (1 if self.bits == 8 else 2)
+
+
+@dataclass(frozen=True)
+class VideoStream:
+    """A video being read: its geometry and a one-pass iterator of 8-bit luma frames."""
+    name: str
+    width: int
+    height: int
+    fps: float
+    frames: Iterator[bytes]
+
+
+def parse_ratio(text: str, field: str, where: str, allow_zero: bool = False) -> tuple[int, int]:
+    num, sep, den = text.partition(":")
+    if not sep or not num.isdigit() or not den.isdigit():
+        raise UserError(f"{where}: header field {field} must be N:D, got {text!r}")
+    n, d = int(num), int(den)
+    if not allow_zero and (n == 0 or d == 0):
+        raise UserError(f"{where}: header field {field} has a zero in {text!r}")
+    return n, d
+
+
+def parse_y4m_header(line: bytes, where: str) -> Y4MHeader:
+    """Parse the stream header line (without its newline). Tags may come in any order."""
+    if not line.startswith(Y4M_MAGIC + b" ") and line != Y4M_MAGIC:
+        raise UserError(f"{where}: not a YUV4MPEG2 stream (starts with {line[:10]!r})")
+    fields: dict[str, object] = {"colour": "420jpeg"}   # a missing C tag means 420jpeg
+    for token in line[len(Y4M_MAGIC):].decode("ascii", "replace").split():
+        tag, value = token[0], token[1:]
+        if tag in "WH":
+            if not value.isdigit() or not 0 < int(value) <= MAX_SIDE:
+                raise UserError(f"{where}: header field {tag} must be 1..{MAX_SIDE}, got {value!r}")
+            fields["width" if tag == "W" else "height"] = int(value)
+        elif tag == "F":
+            fields["fps_num"], fields["fps_den"] = parse_ratio(value, "F", where)
+        elif tag == "I":
+            if value not in Y4M_INTERLACING:
+                raise UserError(f"{where}: header field I must be one of p t b m ?, got {value!r}")
+            fields["interlace"] = value
+        elif tag == "A":
+            parse_ratio(value, "A", where, allow_zero=True)
+            fields["aspect"] = value
+        elif tag == "C":
+            if value not in Y4M_COLOURS:
+                raise UserError(f"{where}: unknown colour tag C{value}; known: "
+                                + ", ".join(Y4M_COLOURS))
+            fields["colour"] = value
+        elif tag != "X":
+            raise UserError(f"{where}: unknown header tag {token!r}")
+    for tag, key in (("W", "width"), ("H", "height"), ("F", "fps_num")):
+        if key not in fields:
+            raise UserError(f"{where}: header field {tag} is missing")
+    return Y4MHeader(**fields)   # type: ignore[arg-type]
+
+
+def read_exact(stream, size: int) -> bytes:
+    """Read `size` bytes, fewer only at the end of the stream (pipes return short reads)."""
+    data = stream.read(size)
+    if len(data) == size or not data:
+        return data
+    parts = [data]
+    got = len(data)
+    while got < size:
+        more = stream.read(size - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
+
+
+def high_depth_to_8bit(samples: bytes, bits: int) -> bytes:
+    """Little-endian samples of `bits` bits -> 8-bit (v >> (bits - 8), saturating), by tables."""
+    shift = bits - 8
+    low = samples[0::2].translate(bytes(v >> shift for v in range(256)))
+    high = samples[1::2].translate(bytes(min(255, v << (8 - shift)) if v < (1 << shift) else 255
+                                         for v in range(256)))
+    combined = int.from_bytes(low, "little") | int.from_bytes(high, "little")
+    return combined.to_bytes(len(low), "little")
+
+
+def y4m_frames(stream, header: Y4MHeader, where: str, allow_truncated: bool,
+               warn) -> Iterator[bytes]:
+    """Yield 8-bit luma per frame; the rest of each frame is read and dropped."""
+    rest = header.payload_bytes - header.luma_bytes
+    try:   # on a file, skip the chroma planes by seeking and check the size instead
+        size = os.fstat(stream.fileno()).st_size if stream.seekable() else None
+    except (OSError, AttributeError, ValueError):
+        size = None
+    index = 0
+    while True:
+        marker = stream.readline(FRAME_HEADER_LIMIT)
+        if not marker:
+            return
+        if not (marker.startswith(b"FRAME") and marker[5:6] in (b"\n", b" ")):
+            raise UserError(f"{where}: frame {index}: expected FRAME marker, got {marker[:12]!r}")
+        if not marker.endswith(b"\n"):
+            if allow_truncated and len(marker) < FRAME_HEADER_LIMIT:
+                warn(f"{where}: stream ends inside frame {index}'s marker; kept {index} whole frames")
+                return
+            raise UserError(f"{where}: frame {index}: FRAME marker has no newline")
+        luma = read_exact(stream, header.luma_bytes)
+        if size is None:
+            tail = len(read_exact(stream, rest)) if rest else 0
+        else:
+            tail = min(rest, max(0, size - stream.seek(rest, 1) + rest))
+        if len(luma) < header.luma_bytes or tail < rest:
+            message = (f"{where}: frame {index} cut short ({len(luma) + tail} of "
+                       f"{header.payload_bytes} bytes); {index} whole frames read")
+            if allow_truncated:
+                warn(message + ", the rest ignored")
+                return
+            raise UserError(message + " (--allow-truncated accepts this)")
+        yield luma if header.bits == 8 else high_depth_to_8bit(luma, header.bits)
+        index += 1
+
+
+def open_y4m(stream, where: str, allow_truncated: bool = False, warn=None) -> VideoStream:
+    line = stream.readline(Y4M_HEADER_LIMIT)
+    if not line:
+        raise UserError(f"{where}: empty file")
+    if not line.endswith(b"\n"):
+        if not line.startswith(Y4M_MAGIC):
+            raise UserError(f"{where}: not a YUV4MPEG2 stream (starts with {line[:10]!r})")
+        raise UserError(f"{where}: stream header has no newline")
+    header = parse_y4m_header(line[:-1], where)
+    return VideoStream(where, header.width, header.height, header.fps,
+                       y4m_frames(stream, header, where, allow_truncated, warn or (lambda m: None)))
+
+
+def fps_fraction(fps: float) -> tuple[int, int]:
+    from fractions import Fraction
+    ratio = Fraction(fps).limit_denominator(1001)
+    return ratio.numerator, ratio.denominator
+
+
+def y4m_bytes(frames: Iterable[bytes], width: int, height: int, fps: float) -> Iterator[bytes]:
+    """A Cmono YUV4MPEG2 stream, piece by piece (ffmpeg reads it as gray)."""
+    num, den = fps_fraction(fps)
+    yield f"YUV4MPEG2 W{width} H{height} F{num}:{den} Ip A1:1 Cmono\n".encode("ascii")
+    for frame in frames:
+        yield b"FRAME\n"
+        yield frame
+
+
+def write_whole(path: str, pieces: Iterable[bytes]) -> int:
+    """Write to a temporary file beside `path`, then rename: whole or not at all."""
+    import tempfile
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UserError(f"{path}: folder {folder} does not exist")
+    if os.path.isdir(path):
+        raise UserError(f"{path}: is a folder")
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".partial-", suffix=".tmp")
+    written = 0
+    try:
+        with os.fdopen(handle, "wb") as out:
+            for piece in pieces:
+                out.write(piece)
+                written += len(piece)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    return written
+
+
+# PGM/PPM (Netpbm). Header: magic, width, height, maxval, separated by any whitespace, with
+# `#` comments to the end of a line; then one whitespace byte and the raster (P5/P6 binary,
+# samples big-endian when maxval > 255; P2/P3 decimal text).
+PNM_MAGICS = {b"P2": (1, False), b"P3": (3, False), b"P5": (1, True), b"P6": (3, True)}
+# BT.601 luma weights in 16-bit fixed point (sum 65536), as Pillow's RGB->L conversion.
+BT601_WEIGHTS = (19595, 38470, 7471)
+
+
+def pnm_header(data: bytes, where: str) -> tuple[bytes, int, int, int, int]:
+    """(magic, width, height, maxval, offset of the raster)."""
+    magic = data[:2]
+    if magic not in PNM_MAGICS:
+        raise UserError(f"{where}: not a PGM/PPM file (magic {magic!r})")
+    values, pos = [], 2
+    while len(values) < 3:
+        while pos < len(data) and (data[pos:pos + 1].isspace() or data[pos:pos + 1] == b"#"):
+            if data[pos:pos + 1] == b"#":
+                newline = data.find(b"\n", pos)
+                pos = len(data) if newline < 0 else newline
+            pos += 1
+        start = pos
+        while pos < len(data) and data[pos:pos + 1].isdigit():
+            pos += 1
+        if start == pos:
+            field = ("width", "height", "maxval")[len(values)]
+            raise UserError(f"{where}: header field {field} is missing or not a number")
+        values.append(int(data[start:pos]))
+    width, height, maxval = values
+    if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
+        raise UserError(f"{where}: size {width}x{height} outside 1..{MAX_SIDE}")
+    if not 0 < maxval <= 65535:
+        raise UserError(f"{where}: maxval {maxval} outside 1..65535")
+    if pos >= len(data) or not data[pos:pos + 1].isspace():
+        raise UserError(f"{where}: no whitespace after the header")
+    return magic, width, height, maxval, pos + 1
+
+
+def scale_samples(samples: list[int] | bytes, maxval: int) -> bytes:
+    """Samples 0..maxval -> 0..255 (rounded), through one lookup table."""
+    if maxval == 255 and isinstance(samples, bytes):
+        return samples
+    table = [min(255, (v * 255 + maxval // 2) // maxval) for v in range(maxval + 1)]
+    try:
+        return bytes(map(table.__getitem__, samples))
+    except IndexError:
+        raise UserError(f"a sample exceeds maxval {maxval}") from None
+
+
+def rgb_to_luma(red: bytes, green: bytes, blue: bytes) -> bytes:
+    """BT.601 luma of three 8-bit planes, all pixels at once in 32-bit big-integer lanes."""
+    count = len(red)
+    ones = int.from_bytes(b"\x01\x00\x00\x00" * count, "little")
+    total = ones * 0x8000
+    for plane, weight in zip((red, green, blue), BT601_WEIGHTS):
+        spread = bytearray(4 * count)
+        spread[0::4] = plane
+        total += int.from_bytes(spread, "little") * weight
+    return (total >> 16).to_bytes(4 * count + 1, "little")[0:4 * count:4]
+
+
+def decode_pnm(data: bytes, where: str) -> tuple[int, int, str, bytes]:
+    """(width, height, magic, 8-bit luma) of one PGM/PPM file's bytes."""
+    magic, width, height, maxval, offset = pnm_header(data, where)
+    channels, binary = PNM_MAGICS[magic]
+    count = width * height * channels
+    if binary:
+        size = 2 if maxval > 255 else 1
+        raster = data[offset: offset + count * size]
+        if len(raster) < count * size:
+            raise UserError(f"{where}: raster has {len(raster)} of {count * size} bytes")
+        samples: list[int] | bytes = raster if size == 1 else [
+            (hi << 8) | lo for hi, lo in zip(raster[0::2], raster[1::2])]
+    else:
+        tokens = data[offset:].split()
+        if len(tokens) < count or not all(t.isdigit() for t in tokens[:count]):
+            raise UserError(f"{where}: expected {count} decimal samples")
+        samples = [int(t) for t in tokens[:count]]
+    try:
+        scaled = scale_samples(samples, maxval)
+    except UserError as error:
+        raise UserError(f"{where}: {error}") from None
+    if channels == 3:
+        scaled = rgb_to_luma(scaled[0::3], scaled[1::3], scaled[2::3])
+    return width, height, magic.decode(), scaled
+
+
+def natural_key(name: str) -> tuple:
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
+
+
+def frame_number(name: str) -> int | None:
+    found = re.findall(r"\d+", name.rsplit(".", 1)[0])
+    return int(found[-1]) if found else None
+
+
+def open_frame_folder(folder: str, fps: float | None) -> VideoStream:
+    if fps is None:
+        raise UserError(f"{folder}: a folder of frames needs --fps")
+    names = sorted((n for n in os.listdir(folder)
+                    if n.lower().endswith((".pgm", ".ppm", ".pnm"))), key=natural_key)
+    if not names:
+        raise UserError(f"{folder}: no .pgm or .ppm frames in this folder")
+    numbers = [frame_number(n) for n in names]
+    for k, (name, number) in enumerate(zip(names, numbers)):
+        if number is None:
+            raise UserError(f"{os.path.join(folder, name)}: no frame number in the name")
+        if k and number != numbers[k - 1] + 1:
+            raise UserError(f"{os.path.join(folder, name)}: frame number {number} follows "
+                            f"{numbers[k - 1]} (a gap in the numbering)")
+    first = os.path.join(folder, names[0])
+    with open(first, "rb") as handle:
+        width, height, magic, _ = decode_pnm(handle.read(), first)
+    channels = PNM_MAGICS[magic.encode()][0]
+
+    def frames() -> Iterator[bytes]:
+        for name in names:
+            path = os.path.join(folder, name)
+            with open(path, "rb") as handle:
+                w, h, kind, luma = decode_pnm(handle.read(), path)
+            if (w, h, PNM_MAGICS[kind.encode()][0]) != (width, height, channels):
+                raise UserError(f"{path}: {kind} {w}x{h} differs from the first frame's "
+                                f"{magic} {width}x{height} (size or gray/colour)")
+            yield luma
+    return VideoStream(folder, width, height, fps, frames())
+
+
+def open_video(path: str, fps: float | None = None, allow_truncated: bool = False,
+               warn=None) -> VideoStream:
+    """A .y4m file, `-` for a Y4M stream on stdin, or a folder of PGM/PPM frames."""
+    if path == "-":
+        return open_y4m(sys.stdin.buffer, "<stdin>", allow_truncated, warn)
+    if os.path.isdir(path):
+        return open_frame_folder(path, fps)
+    if not os.path.exists(path):
+        raise UserError(f"{path}: no such file or folder")
+    if not os.path.isfile(path) and not path.startswith("/dev/fd/"):
+        raise UserError(f"{path}: not a regular file")
+    stream = open(path, "rb")
+    try:
+        video = open_y4m(stream, path, allow_truncated, warn)
+    except BaseException:
+        stream.close()
+        raise
+
+    def closing(frames: Iterator[bytes]) -> Iterator[bytes]:
+        with stream:
+            yield from frames
+    return VideoStream(video.name, video.width, video.height, video.fps, closing(video.frames))
+
+
+# ----------------------------------------------------------------------------------------------
 # Motion
 # Frame differencing at C speed (big-integer lanes), windows of motion, and the shot-cut
 # detector that combines the frame difference with a coarse luma histogram.
 # ----------------------------------------------------------------------------------------------
 #
 # The technique. The mean absolute difference of two frames needs |a - b| per pixel, which is
-# slow as a Python loop (about 190 frames/s at 640x360). Instead each frame becomes big
-# integers whose 16-bit lanes hold one pixel each (even bytes in one integer, odd bytes in
-# another). One subtraction then works on every lane at once: (A | 256 per lane) - B leaves
-# a - b + 256 in each lane, never borrowing from its neighbour. Bit 8 of a lane says whether
-# a >= b; masking and one XOR turn each lane into 256 - |a - b|; folding the integer in
-# halves six times adds the lanes up (each lane stays below 2**16), and a short byte sum
-# finishes. Every step is one C loop over the whole frame. sad_simple is the plain version;
-# the tests check both agree exactly.
+# slow as a Python loop (about 190 frames/s at 640x360). Instead each frame becomes two big
+# integers whose 16-bit lanes hold one pixel each (even bytes in one, odd bytes in the other).
+# One subtraction then works on every lane at once: (A | 256 per lane) - B leaves a - b + 256
+# in each lane, never borrowing from its neighbour. Bit 8 of a lane says whether a >= b; one
+# mask and one XOR turn each lane into 256 - |a - b|; the two halves are added, and folding
+# the integer in halves six times adds the lanes up (a lane stays below 2**16); a short byte
+# sum finishes. Every step is one C loop over the whole frame. sad_simple is the plain
+# version; the tests check that both agree exactly.
 
-LANE_FOLDS = 6   # two lane sets of <= 256 each, folded 6 times: <= 512 * 64 = 32768 < 2**16
+LANE_FOLDS = 6   # two halves of lanes <= 256 added, then 64 lanes summed: <= 32768 < 2**16
 
 
 @functools.lru_cache(maxsize=16)
-def lane_masks(lanes: int) -> tuple[int, int, int, int, tuple[int, ...]]:
-    """Masks for `lanes` 16-bit lanes: low bytes, bit 8, ones, and the fold masks."""
+def lane_masks(lanes: int) -> tuple[int, int, tuple[int, ...]]:
+    """For `lanes` 16-bit lanes: the low-byte mask, the bit-8 mask, and the fold masks."""
     ones = int.from_bytes(b"\x01\x00" * lanes, "little")
     folds = tuple((1 << (16 * lanes >> k)) - 1 for k in range(1, LANE_FOLDS + 1))
-    return ones * 0xFF, ones << 8, ones, lanes, folds
+    return ones * 0xFF, ones << 8, folds
 
 
-def padded_lanes(byte_count: int) -> int:
-    half = (byte_count + 1) // 2
+def lane_count(byte_count: int) -> int:
+    """Lanes per half (even or odd bytes), padded so that the folds split evenly."""
     step = 1 << LANE_FOLDS
-    return max(step, -(-half // step) * step)
+    return max(step, -(-((byte_count + 1) // 2) // step) * step)
 
 
 def to_lanes(grid: bytes) -> tuple[int, int]:
-    """Even and odd bytes of `grid` as two integers of 16-bit lanes."""
-    low_bytes = lane_masks(padded_lanes(len(grid)))[0]
+    """The even and the odd bytes of `grid`, each spread into 16-bit lanes of an integer."""
+    low_bytes = lane_masks(lane_count(len(grid)))[0]
     value = int.from_bytes(grid, "little")
     return value & low_bytes, (value >> 8) & low_bytes
 
 
 def sad_lanes(a: tuple[int, int], b: tuple[int, int], byte_count: int) -> int:
     """Sum of |a - b| over all pixels, from to_lanes() of two grids of byte_count bytes."""
-    low_bytes, bit8, _, lanes, folds = lane_masks(padded_lanes(byte_count))
+    lanes = lane_count(byte_count)
+    low_bytes, bit8, folds = lane_masks(lanes)
     total = 0
     for la, lb in zip(a, b):
-        v = (la | bit8) - lb              # a - b + 256 per lane
-        positive = v & bit8               # 256 where a >= b
-        flip = positive - (positive >> 8)  # 0xFF where a >= b
-        total += ((v ^ flip) & low_bytes) + (positive >> 8)   # 256 - |a - b| per lane
+        v = (la | bit8) - lb                  # a - b + 256 per lane
+        positive = v & bit8                   # 256 where a >= b
+        ones = positive >> 8
+        total += ((v ^ (positive - ones)) & low_bytes) + ones   # 256 - |a - b| per lane
     for mask in folds:
-        shift = mask.bit_length()
-        total = (total & mask) + (total >> shift)
-    data = total.to_bytes(2 * (lanes >> LANE_FOLDS), "little")
+        total = (total & mask) + (total >> mask.bit_length())
+    data = total.to_bytes(2 * lanes >> LANE_FOLDS, "little")
     return 2 * 256 * lanes - (sum(data[0::2]) + 256 * sum(data[1::2]))
 
 
@@ -375,20 +757,29 @@ def auto_stride(height: int) -> int:
     return max(1, height // MOTION_GRID_ROWS)
 
 
+@functools.lru_cache(maxsize=16)
+def grid_slices(width: int, height: int, stride: int) -> tuple[slice, ...]:
+    return tuple(slice(y * width, (y + 1) * width, stride) for y in range(0, height, stride))
+
+
 def grid_sample(frame: bytes, width: int, height: int, stride: int) -> bytes:
     """Every stride-th pixel of every stride-th row (stride 1 returns the frame)."""
     if stride == 1:
         return bytes(frame)
-    return b"".join([frame[y * width: (y + 1) * width: stride] for y in range(0, height, stride)])
+    return b"".join(map(frame.__getitem__, grid_slices(width, height, stride)))
 
 
 HISTOGRAM_TABLE = bytes(v * HISTOGRAM_BINS // 256 for v in range(256))
 HISTOGRAM_KEYS = tuple(bytes([k]) for k in range(HISTOGRAM_BINS))
 
 
+HISTOGRAM_SAMPLES = 512           # a histogram needs few samples; counting is the slow part
+
+
 def luma_histogram(grid: bytes) -> tuple[int, ...]:
-    binned = grid.translate(HISTOGRAM_TABLE)
-    return tuple(binned.count(key) for key in HISTOGRAM_KEYS)
+    """Coarse histogram of (a subsample of) the grid: translate to bins, count each bin."""
+    binned = grid[::max(1, len(grid) // HISTOGRAM_SAMPLES)].translate(HISTOGRAM_TABLE)
+    return tuple(map(binned.count, HISTOGRAM_KEYS))
 
 
 def histogram_distance(h1: tuple[int, ...], h2: tuple[int, ...]) -> float:
@@ -398,41 +789,48 @@ def histogram_distance(h1: tuple[int, ...], h2: tuple[int, ...]) -> float:
 
 
 def analyze_motion(frames: Iterable[bytes], width: int, height: int, fps: float,
-                   stride: int | None = None) -> MotionAnalysis:
-    """One streaming pass: keeps only the last few small grids, never the video."""
+                   stride: int | None = None, cut_floor: float = CUT_MIN_SCORE) -> MotionAnalysis:
+    """One streaming pass. The motion score uses the grid at `stride`; the cut signals use a
+    coarse grid (never finer than the auto stride) and a ring of the last 2P+2 such grids.
+    diff_long is measured only where the difference rule of detect_cuts can look (score at
+    least cut_floor); elsewhere it is None. Memory does not grow with the frame count."""
     stride = stride or auto_stride(height)
     coarse = max(stride, auto_stride(height))
     span = 2 * FLASH_MAX_FRAMES + 2          # ring of frames i-1-P .. i+P
     scores, hist_short, hist_long, diff_long = [], [], [], []
     ring: list[tuple[tuple[int, int], tuple[int, ...]]] = []
-    grid_bytes = 0
+    previous = None
+    fine_bytes = coarse_bytes = 0
     for frame in frames:
         grid = grid_sample(frame, width, height, stride)
-        grid_bytes = len(grid)
+        fine_bytes = len(grid)
         lanes = to_lanes(grid)
-        hist = luma_histogram(grid if coarse == stride else
-                              grid_sample(frame, width, height, coarse))
-        if ring:
-            scores.append(sad_lanes(ring[-1][0], lanes, grid_bytes) / (grid_bytes * LUMA_MAX))
-            hist_short.append(histogram_distance(ring[-1][1], hist))
-        else:
+        coarse_grid = grid if coarse == stride else grid_sample(frame, width, height, coarse)
+        coarse_bytes = len(coarse_grid)
+        coarse_lanes = lanes if coarse == stride else to_lanes(coarse_grid)
+        hist = luma_histogram(coarse_grid)
+        if previous is None:
             scores.append(0.0)
             hist_short.append(0.0)
-        ring.append((lanes, hist))
+        else:
+            scores.append(sad_lanes(previous, lanes, fine_bytes) / (fine_bytes * LUMA_MAX))
+            hist_short.append(histogram_distance(ring[-1][1], hist))
+        previous = lanes
+        ring.append((coarse_lanes, hist))
         if len(ring) > span:
             ring.pop(0)
         if len(ring) == span:   # frame i = current - P has both sides in the ring
             hist_long.append(histogram_distance(ring[0][1], hist))
-            diff_long.append(sad_lanes(ring[0][0], lanes, grid_bytes) / (grid_bytes * LUMA_MAX))
-    # Frames too near either end to look P frames across: compare the ends we have.
+            diff_long.append(None if scores[-1 - FLASH_MAX_FRAMES] < cut_floor else
+                             sad_lanes(ring[0][0], coarse_lanes, coarse_bytes)
+                             / (coarse_bytes * LUMA_MAX))
+    # Frames too near either end to look P frames across count as persistent changes.
     count = len(scores)
     head = min(count, FLASH_MAX_FRAMES + 1)
-    hist_long = [1.0] * head + hist_long
-    diff_long = [1.0] * head + diff_long
-    hist_long += [1.0] * (count - len(hist_long))
-    diff_long += [1.0] * (count - len(diff_long))
+    hist_long = ([1.0] * head + hist_long + [1.0] * count)[:count]
+    diff_long = ([1.0] * head + diff_long + [1.0] * count)[:count]
     return MotionAnalysis(fps, width, height, stride, tuple(scores), tuple(hist_short),
-                          tuple(hist_long[:count]), tuple(diff_long[:count]))
+                          tuple(hist_long), tuple(diff_long))
 
 
 def motion_windows(scores: tuple[float, ...], fps: float, window_s: float) -> tuple[Window, ...]:
@@ -477,7 +875,8 @@ def detect_cuts(motion: MotionAnalysis, min_score: float = CUT_MIN_SCORE,
     for i in range(1, motion.frame_count):
         by_histogram = motion.hist_short[i] >= CUT_HIST_MIN and motion.hist_long[i] >= CUT_HIST_MIN
         score = motion.scores[i]
-        by_difference = (score >= min_score and motion.diff_long[i] >= min_score
+        across = motion.diff_long[i]
+        by_difference = (score >= min_score and (across is None or across >= min_score)
                          and score >= median_ratio * local_median(motion.scores, i, radius))
         if by_histogram or by_difference:
             candidates.append((max(motion.hist_short[i], score), i))
@@ -742,11 +1141,21 @@ def number(kind: type, low: float, high: float):
     return parse
 
 
-def add_source_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--synth", metavar="PRESET", default="cat-jump",
+def add_source_options(parser: argparse.ArgumentParser, motion_options: bool = True) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--synth", metavar="PRESET",
                         help=f"synthetic video preset ({', '.join(PRESETS)}); default cat-jump")
+    source.add_argument("--video", metavar="PATH",
+                        help="a .y4m file, - for a Y4M stream on stdin, or a folder of "
+                             "PGM/PPM frames (with --fps)")
+    parser.add_argument("--fps", type=number(float, 0.001, 1000), default=None,
+                        help="frame rate of a folder of frames")
+    parser.add_argument("--allow-truncated", action="store_true",
+                        help="accept a Y4M stream cut short after its last whole frame")
     parser.add_argument("--seed", type=number(int, 0, 2**31), default=DEFAULT_SEED,
                         help="seed of the synthetic video (default %(default)s)")
+    if not motion_options:
+        return
     parser.add_argument("--window", type=number(float, 0.05, 3600), default=DEFAULT_WINDOW_S,
                         help="motion window in seconds (default %(default)s)")
     parser.add_argument("--stride", type=number(int, 1, 1024), default=None,
@@ -758,6 +1167,10 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
                         help="a cut stands this many times above the local median (default %(default)s)")
 
 
+def warn(message: str) -> None:
+    print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+
 @dataclass(frozen=True)
 class LoadedVideo:
     name: str
@@ -767,25 +1180,48 @@ class LoadedVideo:
     events: tuple[Event, ...]
 
 
-def load_video(args: argparse.Namespace) -> LoadedVideo:
-    scene = get_preset(args.synth)
+def scene_from_args(args: argparse.Namespace) -> Scene:
+    scene = get_preset(args.synth or "cat-jump")
     if args.seed != DEFAULT_SEED:
         scene = Scene(scene.name, scene.duration_s, scene.fps, scene.width, scene.height,
                       scene.events, scene.cut_times, scene.activity, args.seed)
-    motion = analyze_motion(render_scene(scene), scene.width, scene.height, scene.fps, args.stride)
-    return LoadedVideo(scene.name, motion, motion_windows(motion.scores, motion.fps, args.window),
-                       detect_cuts(motion, args.cut_threshold, args.cut_ratio), scene.events)
+    return scene
+
+
+def open_source(args: argparse.Namespace) -> tuple[VideoStream, tuple[Event, ...]]:
+    """The video the options name, and its ground-truth events where known."""
+    if args.video:
+        return open_video(args.video, args.fps, args.allow_truncated, warn), ()
+    scene = scene_from_args(args)
+    return (VideoStream(scene.name, scene.width, scene.height, scene.fps, render_scene(scene)),
+            scene.events)
+
+
+def load_video(args: argparse.Namespace) -> LoadedVideo:
+    video, events = open_source(args)
+    motion = analyze_motion(video.frames, video.width, video.height, video.fps, args.stride,
+                            args.cut_threshold)
+    if motion.frame_count == 0:
+        raise UserError(f"{video.name}: no frames")
+    return LoadedVideo(video.name, motion, motion_windows(motion.scores, motion.fps, args.window),
+                       detect_cuts(motion, args.cut_threshold, args.cut_ratio), events)
 
 
 def cmd_synth(args: argparse.Namespace) -> tuple[object, str]:
     scene = get_preset(args.preset)
     doc = scene_truth(scene)
+    if args.out:
+        size = write_whole(args.out, y4m_bytes(render_scene(scene), scene.width, scene.height,
+                                                scene.fps))
+        doc["written"] = {"path": args.out, "bytes": size}
     rows = [[e.label, seconds(e.start), seconds(e.end)] for e in scene.events]
     text = [f"{scene.name}: {scene.duration_s:g} s at {scene.fps:g} fps, {scene.width}x{scene.height},"
             f" {scene.frame_count} frames, activity {scene.activity:g}",
             format_table(["event", "start_s", "end_s"], rows),
             "cuts at frames: " + (", ".join(f"{c['frame']} ({c['time_s']:.2f} s)" for c in doc["cuts"])
                                   or "none")]
+    if args.out:
+        text.append(f"wrote {args.out} ({doc['written']['bytes']:,} bytes, YUV4MPEG2 Cmono)")
     return doc, "\n".join(text)
 
 
@@ -850,7 +1286,8 @@ def cmd_sample(args: argparse.Namespace) -> tuple[object, str]:
     m = video.motion
     spark, _ = timeline(m.scores, m.fps)
     lines = [f"{video.name}: {m.duration_s:g} s, {m.frame_count} frames at {m.fps:g} fps; "
-             f"events: " + ", ".join(f"{e.label} {e.start:g}-{e.end:g} s" for e in video.events)]
+             f"events: " + (", ".join(f"{e.label} {e.start:g}-{e.end:g} s" for e in video.events)
+                            or "none known")]
     lines.append(format_table(
         ["strategy", "frames", "tokens", "tokens/s", "events hit", "how"],
         [[d["strategy"], d["frame_count"], d["visual_tokens"], round(d["tokens_per_second"], 1),
@@ -875,6 +1312,75 @@ def cmd_sample(args: argparse.Namespace) -> tuple[object, str]:
     return doc, "\n".join(lines)
 
 
+def bench_video(path: str, seconds: float) -> tuple[int, float]:
+    """Write the bench clip: 640x360, 30 fps, yuv420p, panning texture with movers and a cut."""
+    scene = Scene("bench", seconds, 30.0, 640, 360,
+                  (Event("jump", seconds * 0.3, seconds * 0.3 + 0.5),), (round(seconds / 2),), 0.6)
+    chroma = bytes([128]) * chroma_420(scene.width, scene.height)
+    header = f"YUV4MPEG2 W{scene.width} H{scene.height} F30:1 Ip A1:1 C420jpeg\n".encode()
+
+    def pieces() -> Iterator[bytes]:
+        yield header
+        for frame in render_scene(scene):
+            yield b"FRAME\n" + frame + chroma
+    return scene.frame_count, write_whole(path, pieces()) / 1e6
+
+
+def timed(function) -> tuple[object, float]:
+    import time
+    start = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - start
+
+
+def cmd_bench(args: argparse.Namespace) -> tuple[object, str]:
+    import tempfile
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="video-vlm-bench-") as folder:
+        path = os.path.join(folder, "bench.y4m")
+        (frames, megabytes), made = timed(lambda: bench_video(path, args.seconds))
+
+        def measure(name: str, run) -> None:
+            count, elapsed = timed(run)
+            rows.append({"name": name, "frames": count, "seconds": round(elapsed, 4),
+                         "frames_per_s": round(count / elapsed, 1)})
+
+        def read_all() -> int:
+            return sum(1 for _ in open_video(path).frames)
+
+        def score(stride: int | None):
+            video = open_video(path)
+            return lambda: analyze_motion(video.frames, video.width, video.height, video.fps,
+                                          stride).frame_count
+
+        def naive() -> int:
+            previous, count = None, 0
+            for frame in itertools.islice(open_video(path).frames, args.naive_frames):
+                if previous is not None:
+                    sad_simple(previous, frame)
+                previous, count = frame, count + 1
+            return count
+
+        import itertools
+        measure("raw read (luma, chroma skipped)", read_all)
+        measure("motion, full resolution (stride 1)", score(1))
+        measure(f"motion, default grid (stride {auto_stride(360)})", score(None))
+        measure("naive sum(map(abs, map(sub))) full res", naive)
+    raw = rows[0]["frames_per_s"]
+    for row in rows:
+        row["ratio_to_raw"] = round(row["frames_per_s"] / raw, 3)
+    doc = {"video": {"width": 640, "height": 360, "fps": 30.0, "frames": frames,
+                     "megabytes": round(megabytes, 1), "write_seconds": round(made, 2)},
+           "results": rows}
+    text = [f"bench clip: 640x360 yuv420p, 30 fps, {frames} frames ({megabytes:.0f} MB), "
+            f"written in {made:.1f} s",
+            format_table(["what", "frames", "seconds", "frames/s", "vs raw read"],
+                         [[r["name"], r["frames"], r["seconds"], r["frames_per_s"],
+                           r["ratio_to_raw"]] for r in rows]),
+            "Figures, not promises: they depend on this machine and its load."]
+    return doc, "\n".join(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON document instead")
@@ -885,6 +1391,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("synth", parents=[common], help="a synthetic video's ground truth")
     p.add_argument("--preset", default="cat-jump", help=f"one of: {', '.join(PRESETS)}")
+    p.add_argument("--out", metavar="FILE.y4m", help="also write the video as a Cmono Y4M file")
     p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("motion", parents=[common], help="motion per window and shot cuts")
@@ -909,6 +1416,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tokens-per-frame", type=number(int, 1, 100000),
                    default=DEFAULT_TOKENS_PER_FRAME)
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("bench", parents=[common], help="speed of reading and motion scoring")
+    p.add_argument("--seconds", type=number(float, 1, 600), default=60.0,
+                   help="length of the 640x360 30 fps bench clip (default %(default)s)")
+    p.add_argument("--naive-frames", type=number(int, 2, 100000), default=90,
+                   help="frames for the naive reference, which is slow (default %(default)s)")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 
