@@ -35,6 +35,7 @@ import operator
 import os
 import random
 import re
+import struct
 import sys
 from dataclasses import asdict, dataclass
 from typing import Iterable, Iterator
@@ -68,7 +69,7 @@ DEFAULT_MIN_FPS = 1.0
 DEFAULT_MAX_FPS = 4.0
 DEFAULT_BURST_FPS = 8.0
 DEFAULT_BASE_FPS = 0.5
-DEFAULT_CONTEXT = 2
+DEFAULT_KEYFRAME_CONTEXT = 2
 DEFAULT_CONTEXT_GAP_S = 0.5
 DEFAULT_TOKENS_PER_FRAME = 64    # a 24x24 patch grid pooled 3x3 (the lesson)
 EVENT_HIGH_RATIO = 4.0           # event detector enters at this multiple of the median motion
@@ -81,6 +82,8 @@ EVENT_PAD_S = 0.25               # dense sampling starts this much before a span
 MAX_FRAME_COUNT = 1_000_000
 MAX_SIDE = 16384
 STRATEGIES = ("uniform", "dynamic", "event", "keyframe")
+DEFAULT_VIDEO_FPS = 30.0         # tokens: assumed frame rate when only a duration is given
+DEFAULT_VIDEO_WIDTH, DEFAULT_VIDEO_HEIGHT = 640, 360
 
 # ----------------------------------------------------------------------------------------------
 # Data classes
@@ -1063,6 +1066,390 @@ def events_hit(indices: Iterable[int], fps: float, events: tuple[Event, ...]) ->
 
 
 # ----------------------------------------------------------------------------------------------
+# Token budgets
+# How many visual tokens a video costs under each design. The Qwen2.5-VL arithmetic follows
+# qwen-vl-utils vision_process.py exactly, float32 and half-to-even rounding included.
+# ----------------------------------------------------------------------------------------------
+
+# qwen-vl-utils src/qwen_vl_utils/vision_process.py (as used with Qwen2.5-VL, patch size 14):
+IMAGE_FACTOR = 28                        # 14-pixel patches merged 2x2
+IMAGE_MIN_PIXELS = 4 * 28 * 28
+IMAGE_MAX_PIXELS = 16384 * 28 * 28
+MAX_RATIO = 200
+VIDEO_MIN_PIXELS = 128 * 28 * 28
+VIDEO_MAX_PIXELS = 768 * 28 * 28
+VIDEO_TOTAL_PIXELS = int(128000 * 28 * 28 * 0.9)
+FRAME_FACTOR = 2                         # frames per temporal patch
+QWEN_FPS = 2.0
+FPS_MIN_FRAMES = 4
+FPS_MAX_FRAMES = 768
+QWEN_PATCH = 14
+QWEN_MERGE = 2                           # 2x2 spatial merge: 4 patches -> 1 token
+# Qwen2.5-VL config.json (vision_config.tokens_per_second) of the released models:
+TOKENS_PER_SECOND = 2
+
+DEFAULT_CONTEXT_TOKENS = 32768
+CONTEXT_WARN_FRACTION = 0.40             # the lesson's rule: above 40% of context, rethink
+# Video-LLaVA (arXiv 2311.10122): 8 frames, CLIP ViT-L/14 (LanguageBind) at 224 -> 16x16 patches.
+# The HF VideoLlavaProcessor counts 16*16 + 1 (the CLS token) per frame and, with the default
+# vision_feature_select_strategy, drops the CLS again: 256 tokens per frame reach the LLM.
+VIDEO_LLAVA_FRAMES = 8
+VIDEO_LLAVA_PATCH = 14
+# Video-LLaMA (arXiv 2306.02858): a video Q-former with 32 learned queries per clip.
+VIDEO_LLAMA_QUERIES = 32
+VIDEO_LLAMA_CLIP_FRAMES = 16             # the lesson's clip length
+NAIVE_PATCH = 16                         # ViT-B/16 at 224: 14x14 = 196 tokens per frame
+ENCODER_SIZE = 224
+
+
+@dataclass(frozen=True)
+class Design:
+    name: str
+    model: str
+    how: str
+
+
+DESIGNS: dict[str, Design] = {d.name: d for d in (
+    Design("naive", "any ViT, every frame", "every frame, (size/patch)^2 tokens each"),
+    Design("pooled", "Video-LLaVA", "N uniform frames, patch grid optionally pooled k x k"),
+    Design("qformer", "Video-LLaMA", "clips of frames -> a fixed number of Q-former queries"),
+    Design("qwen2.5-vl", "Qwen2.5-VL", "dynamic FPS, 2-frame temporal patches, 2x2 merge"),
+)}
+
+
+@dataclass(frozen=True)
+class VideoFacts:
+    total_frames: int
+    fps: float
+    width: int
+    height: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.total_frames / self.fps
+
+
+@dataclass(frozen=True)
+class TokenBudget:
+    design: str
+    frames: int
+    tokens_per_frame: float
+    visual_tokens: int
+    duration_s: float
+    context: int
+    details: dict
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.visual_tokens / self.duration_s
+
+    @property
+    def context_fraction(self) -> float:
+        return self.visual_tokens / self.context
+
+
+def f32(value: float) -> float:
+    """Round to the nearest float32, as a torch float32 tensor would hold it."""
+    return struct.unpack("<f", struct.pack("<f", value))[0]
+
+
+def round_by_factor(number: float, factor: int) -> int:
+    return round(number / factor) * factor       # Python round: half to even
+
+
+def ceil_by_factor(number: float, factor: int) -> int:
+    return math.ceil(number / factor) * factor
+
+
+def floor_by_factor(number: float, factor: int) -> int:
+    return math.floor(number / factor) * factor
+
+
+def smart_nframes(total_frames: int, video_fps: float, fps: float | None = None,
+                  nframes: int | None = None, min_frames: int | None = None,
+                  max_frames: int | None = None) -> int:
+    """Frames Qwen2.5-VL's preprocessing takes from a video (qwen-vl-utils smart_nframes)."""
+    if fps is not None and nframes is not None:
+        raise UserError("give a sample fps or a frame count (--nframes), not both")
+    if nframes is not None:
+        count = round_by_factor(nframes, FRAME_FACTOR)
+    else:
+        fps = QWEN_FPS if fps is None else fps
+        low = ceil_by_factor(FPS_MIN_FRAMES if min_frames is None else min_frames, FRAME_FACTOR)
+        high = floor_by_factor(min(FPS_MAX_FRAMES, total_frames) if max_frames is None
+                               else max_frames, FRAME_FACTOR)
+        wanted = total_frames / video_fps * fps
+        count = floor_by_factor(min(min(max(wanted, low), high), total_frames), FRAME_FACTOR)
+    if not FRAME_FACTOR <= count <= total_frames:
+        raise UserError(f"the reference takes between {FRAME_FACTOR} and {total_frames} frames "
+                        f"(the video's length) from this video, and these settings give {count}")
+    return count
+
+
+def linspace_indices(total_frames: int, count: int) -> list[int]:
+    """torch.linspace(0, total-1, count) in float32, then round half to even (the reference's
+    frame indices). float32 differs from float64 on long videos, so it is emulated here:
+    torch's CPU kernel steps forward for the first half and backward from the end for the rest."""
+    start, end = 0.0, f32(total_frames - 1)
+    if count == 1:
+        return [0]
+    step = f32(f32(end - start) / (count - 1))
+    halfway = count // 2
+    values = [f32(start + f32(step * k)) if k < halfway else f32(end - f32(step * (count - k - 1)))
+              for k in range(count)]
+    return [round(v) for v in values]
+
+
+def smart_resize(height: int, width: int, factor: int = IMAGE_FACTOR,
+                 min_pixels: float = IMAGE_MIN_PIXELS, max_pixels: float = IMAGE_MAX_PIXELS
+                 ) -> tuple[int, int]:
+    """qwen-vl-utils smart_resize: sides divisible by factor, pixels within bounds, aspect kept.
+    Its edge behaviour is kept too: the max-pixels branch floors each side (so the result
+    can fall below min_pixels), and sides never go below one factor."""
+    if max(height, width) / min(height, width) > MAX_RATIO:
+        raise UserError(f"aspect ratio {max(height, width) / min(height, width):.1f} is over the "
+                        f"reference's limit of {MAX_RATIO}")
+    h_bar = max(factor, round_by_factor(height, factor))
+    w_bar = max(factor, round_by_factor(width, factor))
+    if h_bar * w_bar > max_pixels:
+        beta = math.sqrt((height * width) / max_pixels)
+        h_bar = max(factor, floor_by_factor(height / beta, factor))
+        w_bar = max(factor, floor_by_factor(width / beta, factor))
+    elif h_bar * w_bar < min_pixels:
+        beta = math.sqrt(min_pixels / (height * width))
+        h_bar = ceil_by_factor(height * beta, factor)
+        w_bar = ceil_by_factor(width * beta, factor)
+    return h_bar, w_bar
+
+
+@dataclass(frozen=True)
+class QwenOptions:
+    """The reference's per-video options; None means the reference's default."""
+    fps: float | None = None
+    nframes: int | None = None
+    min_frames: int | None = None
+    max_frames: int | None = None
+    min_pixels: float | None = None
+    max_pixels: float | None = None
+    total_pixels: float | None = None
+    resized_height: int | None = None
+    resized_width: int | None = None
+
+
+def qwen_video_plan(video: VideoFacts, options: QwenOptions = QwenOptions()) -> dict:
+    """Frames, indices, resize, grid and tokens, as Qwen2.5-VL's preprocessing computes them."""
+    nframes = smart_nframes(video.total_frames, video.fps, options.fps, options.nframes,
+                            options.min_frames, options.max_frames)
+    indices = linspace_indices(video.total_frames, nframes)
+    sample_fps = nframes / max(video.total_frames, 1e-6) * video.fps
+    if (options.resized_height is None) != (options.resized_width is None):
+        raise UserError("--resized-height and --resized-width go together")
+    if options.resized_height is not None:
+        height, width = smart_resize(options.resized_height, options.resized_width)
+    else:
+        min_pixels = VIDEO_MIN_PIXELS if options.min_pixels is None else options.min_pixels
+        total_pixels = VIDEO_TOTAL_PIXELS if options.total_pixels is None else options.total_pixels
+        max_pixels = max(min(VIDEO_MAX_PIXELS, total_pixels / nframes * FRAME_FACTOR),
+                         int(min_pixels * 1.05))
+        if options.max_pixels is not None:
+            max_pixels = min(options.max_pixels, max_pixels)
+        height, width = smart_resize(video.height, video.width, IMAGE_FACTOR, min_pixels, max_pixels)
+    grid = (nframes // FRAME_FACTOR, height // QWEN_PATCH, width // QWEN_PATCH)
+    tokens = grid[0] * grid[1] * grid[2] // (QWEN_MERGE * QWEN_MERGE)
+    return {"nframes": nframes, "frame_indices": indices, "sample_fps": sample_fps,
+            "resized_height": height, "resized_width": width, "grid_thw": list(grid),
+            "second_per_grid_t": FRAME_FACTOR / sample_fps, "visual_tokens": tokens}
+
+
+def patch_grid_side(image_size: int, patch: int) -> int:
+    if image_size % patch:
+        raise UserError(f"--image-size {image_size} is not a multiple of --patch {patch}")
+    return image_size // patch
+
+
+def pooled_side(side: int, pool: int) -> int:
+    if pool > side or side % pool:
+        raise UserError(f"--pool {pool} does not divide the {side}x{side} patch grid "
+                        f"(divisors: {', '.join(str(k) for k in range(1, side + 1) if side % k == 0)})")
+    return side // pool
+
+
+@dataclass(frozen=True)
+class DesignOptions:
+    frames: int | None = None          # pooled / qformer: frames taken (default per design)
+    patch: int | None = None
+    image_size: int = ENCODER_SIZE
+    pool: int = 1
+    clip_frames: int = VIDEO_LLAMA_CLIP_FRAMES
+    queries: int = VIDEO_LLAMA_QUERIES
+    audio_queries: int = 0
+    context: int = DEFAULT_CONTEXT_TOKENS
+    qwen: QwenOptions = QwenOptions()
+
+
+def token_budget(design: str, video: VideoFacts, options: DesignOptions = DesignOptions()) -> TokenBudget:
+    """Visual tokens of `video` under one design, with the intermediate numbers in details."""
+    def budget(frames: int, per_frame: float, tokens: int, details: dict) -> TokenBudget:
+        return TokenBudget(design, frames, per_frame, tokens, video.duration_s, options.context,
+                           details)
+    if design == "naive":
+        side = patch_grid_side(options.image_size, options.patch or NAIVE_PATCH)
+        per_frame = side * side
+        return budget(video.total_frames, per_frame, video.total_frames * per_frame,
+                      {"patch_grid": [side, side]})
+    if design == "pooled":
+        frames = min(options.frames or VIDEO_LLAVA_FRAMES, video.total_frames)
+        side = patch_grid_side(options.image_size, options.patch or VIDEO_LLAVA_PATCH)
+        pooled = pooled_side(side, options.pool)
+        return budget(frames, pooled * pooled, frames * pooled * pooled,
+                      {"patch_grid": [side, side], "pool": options.pool,
+                       "pooled_grid": [pooled, pooled]})
+    if design == "qformer":
+        frames = min(options.frames or VIDEO_LLAMA_CLIP_FRAMES, video.total_frames)
+        clips = -(-frames // options.clip_frames)
+        tokens = clips * (options.queries + options.audio_queries)
+        return budget(frames, tokens / frames, tokens,
+                      {"clips": clips, "clip_frames": options.clip_frames,
+                       "queries": options.queries, "audio_queries": options.audio_queries})
+    if design == "qwen2.5-vl":
+        plan = qwen_video_plan(video, options.qwen)
+        tokens = plan.pop("visual_tokens")
+        return budget(plan["nframes"], tokens / plan["nframes"], tokens, plan)
+    raise UserError(f"unknown design {design!r}; known: {', '.join(DESIGNS)}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Positions
+# Where each visual token sits in time: index M-RoPE (Qwen2-VL), time-aligned M-RoPE
+# (Qwen2.5-VL; the lesson's "TMRoPE"), a learned frame table (Video-LLaVA); 3-axis ids.
+# ----------------------------------------------------------------------------------------------
+
+# Qwen2.5-VL config.json: rope_scaling.mrope_section [16, 24, 24] of the 64 rotary frequency
+# pairs of a 128-dim head, rope_theta 1e6. Pairs 0-15 turn with t, 16-39 with h, 40-63 with w.
+MROPE_SECTION = (16, 24, 24)
+HEAD_DIM = 128
+ROPE_THETA = 1_000_000.0
+ENCODINGS = ("index", "absolute", "learned")
+LEARNED_TABLE_ROWS = VIDEO_LLAVA_FRAMES
+
+
+def inverse_frequency(pair: int) -> float:
+    return ROPE_THETA ** (-2 * pair / HEAD_DIM)
+
+
+def absolute_t(patch: int, second_per_grid_t: float, tokens_per_second: float) -> int:
+    """trunc(k * second_per_grid_t * tokens_per_second) with the reference's float32 tensors."""
+    return int(f32(f32(f32(patch) * f32(second_per_grid_t)) * tokens_per_second))
+
+
+@dataclass(frozen=True)
+class PatchPosition:
+    patch: int
+    frames: tuple[int, ...]        # positions in the sampled list
+    time_s: float                  # timestamp of the patch's first frame
+    index_t: int                   # Qwen2-VL: the patch number
+    absolute_t: int                # Qwen2.5-VL: seconds x tokens_per_second, truncated
+    learned_rows: tuple[int | None, ...]   # Video-LLaVA table row per frame; None past the table
+
+
+def temporal_positions(timestamps: list[float], tokens_per_second: float = TOKENS_PER_SECOND,
+                       table_rows: int = LEARNED_TABLE_ROWS) -> tuple[PatchPosition, ...]:
+    """Temporal position of each 2-frame patch of sampled timestamps under each encoding.
+    Time-aligned positions use each patch's own time, so non-uniform (dynamic) sampling keeps
+    true seconds; for uniform sampling from 0 this equals k * second_per_grid_t."""
+    patches = []
+    for k in range(0, len(timestamps), FRAME_FACTOR):
+        frames = tuple(range(k, min(k + FRAME_FACTOR, len(timestamps))))
+        time_s = timestamps[k]
+        patches.append(PatchPosition(
+            k // FRAME_FACTOR, frames, time_s, k // FRAME_FACTOR,
+            int(f32(f32(time_s) * tokens_per_second)),
+            tuple(i if i < table_rows else None for i in frames)))
+    return tuple(patches)
+
+
+@dataclass(frozen=True)
+class LayoutItem:
+    kind: str                 # text, image or video
+    count: int = 0            # text tokens
+    grid: tuple[int, int, int] = (0, 0, 0)   # t, h, w patches before the 2x2 merge
+    second_per_grid_t: float = 1.0
+
+
+def parse_layout(text: str) -> list[LayoutItem]:
+    """`text:2 video:3x4x4@2.0 image:1x4x6 text:3` -> items (grid before the 2x2 merge)."""
+    items = []
+    for token in text.split():
+        kind, _, spec = token.partition(":")
+        try:
+            if kind == "text":
+                items.append(LayoutItem("text", count=int(spec)))
+                if items[-1].count < 0:
+                    raise ValueError
+                continue
+            if kind not in ("video", "image"):
+                raise ValueError
+            grid_text, _, seconds_text = spec.partition("@")
+            t, h, w = (int(v) for v in grid_text.split("x"))
+            spgt = float(seconds_text) if seconds_text else (1.0 if kind == "video" else 0.0)
+        except ValueError:
+            raise UserError(f"--layout item {token!r}: expected text:N, video:TxHxW[@S] "
+                            "or image:1xHxW") from None
+        if t < 1 or h < QWEN_MERGE or w < QWEN_MERGE or h % QWEN_MERGE or w % QWEN_MERGE:
+            raise UserError(f"--layout item {token!r}: T >= 1 and H, W even (2x2 merge)")
+        if not (math.isfinite(spgt) and spgt >= 0) or (kind == "image" and t != 1):
+            raise UserError(f"--layout item {token!r}: bad seconds or image with T != 1")
+        if t * h * w > 10_000_000:
+            raise UserError(f"--layout item {token!r}: too many tokens")
+        items.append(LayoutItem(kind, grid=(t, h, w),
+                                second_per_grid_t=spgt if kind == "video" else 0.0))
+    if not items:
+        raise UserError("--layout is empty")
+    return items
+
+
+def position_ids(items: list[LayoutItem], encoding: str = "absolute",
+                 tokens_per_second: float = TOKENS_PER_SECOND) -> tuple[list[list[int]], int]:
+    """3-axis (t, h, w) position ids of a prompt, Qwen2.5-VL get_rope_index (transformers
+    4.49). Each vision item is wrapped in <|vision_start|> and <|vision_end|>, which are text
+    tokens. Text after a vision block continues at the block's maximum position + 1: the
+    original Qwen2.5-VL rule (later transformers releases changed how this is counted)."""
+    axes: list[list[int]] = [[], [], []]
+    next_position = 0
+
+    def add_text(count: int) -> None:
+        nonlocal next_position
+        for axis in axes:
+            axis.extend(range(next_position, next_position + count))
+        next_position += count
+
+    for item in items:
+        if item.kind == "text":
+            add_text(item.count)
+            continue
+        add_text(1)                                   # <|vision_start|>
+        t, h, w = item.grid[0], item.grid[1] // QWEN_MERGE, item.grid[2] // QWEN_MERGE
+        base = next_position
+        for k in range(t):
+            tk = k if encoding == "index" else absolute_t(k, item.second_per_grid_t,
+                                                          tokens_per_second)
+            for i in range(h):
+                axes[0].extend([base + tk] * w)
+                axes[1].extend([base + i] * w)
+                axes[2].extend(range(base, base + w))
+        next_position = max(max(axis[-t * h * w:]) for axis in axes) + 1
+        add_text(1)                                   # <|vision_end|>
+    length = len(axes[0])
+    top = max(max(axis) for axis in axes) if length else -1
+    return axes, top + 1 - length
+
+
+def rope_angle(position_delta: float, pair: int) -> float:
+    """Relative rotation (radians) that a position difference gives one frequency pair."""
+    return position_delta * inverse_frequency(pair)
+
+
+# ----------------------------------------------------------------------------------------------
 # Rendering
 # Plain-text output: aligned tables, sparklines and the one-line timeline under them.
 # ----------------------------------------------------------------------------------------------
@@ -1165,6 +1552,21 @@ def add_source_options(parser: argparse.ArgumentParser, motion_options: bool = T
                         help="frame difference below this is never a cut (default %(default)s)")
     parser.add_argument("--cut-ratio", type=number(float, 1.0, 1000.0), default=CUT_MEDIAN_RATIO,
                         help="a cut stands this many times above the local median (default %(default)s)")
+
+
+def add_sampler_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--frames", type=number(int, 1, MAX_FRAME_COUNT), default=DEFAULT_UNIFORM_FRAMES,
+                   help="uniform: how many frames (default %(default)s)")
+    p.add_argument("--max-frames", type=number(int, 1, MAX_FRAME_COUNT), default=DEFAULT_MAX_FRAMES,
+                   help="the frame budget every strategy respects (default %(default)s)")
+    p.add_argument("--min-fps", type=number(float, 0.01, 240), default=DEFAULT_MIN_FPS)
+    p.add_argument("--max-fps", type=number(float, 0.01, 240), default=DEFAULT_MAX_FPS)
+    p.add_argument("--burst-fps", type=number(float, 0.01, 240), default=DEFAULT_BURST_FPS)
+    p.add_argument("--base-fps", type=number(float, 0.0, 240), default=DEFAULT_BASE_FPS)
+    p.add_argument("--context", type=number(int, 0, 100), default=DEFAULT_KEYFRAME_CONTEXT,
+                   help="keyframe: neighbours either side of each keyframe (default %(default)s)")
+    p.add_argument("--context-gap", type=number(float, 0.001, 60), default=DEFAULT_CONTEXT_GAP_S,
+                   help="keyframe: seconds between context frames (default %(default)s)")
 
 
 def warn(message: str) -> None:
@@ -1381,6 +1783,181 @@ def cmd_bench(args: argparse.Namespace) -> tuple[object, str]:
     return doc, "\n".join(text)
 
 
+def video_facts(args: argparse.Namespace) -> VideoFacts:
+    """The video the tokens/rope options describe: numbers, a preset, or a real video."""
+    if args.video or args.synth:
+        if args.duration is not None or args.total_frames is not None:
+            raise UserError("give --duration/--total-frames or --video/--synth, not both")
+        if args.synth:
+            scene = scene_from_args(args)
+            return VideoFacts(scene.frame_count, scene.fps, scene.width, scene.height)
+        video, _ = open_source(args)
+        count = sum(1 for _ in video.frames)
+        if count == 0:
+            raise UserError(f"{video.name}: no frames")
+        return VideoFacts(count, video.fps, video.width, video.height)
+    fps = args.fps or DEFAULT_VIDEO_FPS
+    if args.total_frames is not None:
+        if args.duration is not None:
+            raise UserError("give --duration or --total-frames, not both")
+        total = args.total_frames
+    elif args.duration is not None:
+        total = round(args.duration * fps)
+        if total < 1:
+            raise UserError(f"--duration {args.duration:g} at --fps {fps:g} is less than one frame")
+    else:
+        raise UserError("say which video: --duration S (or --total-frames N), or --video/--synth")
+    if total > MAX_FRAME_COUNT * 10:
+        raise UserError(f"{total} frames is more than this tool handles ({MAX_FRAME_COUNT * 10})")
+    return VideoFacts(total, fps, args.width, args.height)
+
+
+def design_options(args: argparse.Namespace) -> DesignOptions:
+    qwen = QwenOptions(args.sample_fps, args.nframes, args.min_frames, args.max_frames,
+                       args.min_pixels, args.max_pixels, args.total_pixels,
+                       args.resized_height, args.resized_width)
+    return DesignOptions(args.frames, args.patch, args.image_size, args.pool, args.clip_frames,
+                         args.queries, args.audio_queries, args.context, qwen)
+
+
+def budget_document(budget: TokenBudget) -> dict:
+    return {"design": budget.design, "model": DESIGNS[budget.design].model,
+            "frames": budget.frames, "tokens_per_frame": budget.tokens_per_frame,
+            "visual_tokens": budget.visual_tokens, "tokens_per_second": budget.tokens_per_second,
+            "context_fraction": budget.context_fraction, "details": budget.details}
+
+
+def cmd_tokens(args: argparse.Namespace) -> tuple[object, str]:
+    video = video_facts(args)
+    options = design_options(args)
+    names = list(DESIGNS) if args.design == "all" else [args.design]
+    budgets = [token_budget(name, video, options) for name in names]
+    docs = [budget_document(b) for b in budgets]
+    lines = [f"video: {video.duration_s:g} s, {video.total_frames} frames at {video.fps:g} fps, "
+             f"{video.width}x{video.height}; context {options.context:,} tokens"]
+    rows = []
+    for b in budgets:
+        verdict = ("does not fit" if b.context_fraction > 1 else
+                   "over 40%" if b.context_fraction > CONTEXT_WARN_FRACTION else "ok")
+        rows.append([b.design, DESIGNS[b.design].model, b.frames, f"{b.tokens_per_frame:g}",
+                     f"{b.visual_tokens:,}", f"{b.tokens_per_second:.1f}",
+                     f"{100 * b.context_fraction:.1f}%", verdict])
+    lines.append(format_table(["design", "model", "frames", "tokens/frame", "visual tokens",
+                               "tokens/s", "of context", "verdict"], rows))
+    for b in budgets:
+        if b.context_fraction > 1:
+            lines.append(f"{b.design}: {b.visual_tokens:,} visual tokens do not fit in a "
+                         f"{options.context:,}-token context; sample fewer frames or pool harder")
+        elif b.context_fraction > CONTEXT_WARN_FRACTION:
+            lines.append(f"warning: {b.design} spends {100 * b.context_fraction:.0f}% of the context"
+                         " on video (the lesson's limit is 40%)")
+        if b.design == "qwen2.5-vl":
+            d = b.details
+            shown = d["frame_indices"][:8]
+            lines.append(f"qwen2.5-vl: {d['nframes']} frames (indices {shown}"
+                         f"{' ...' if len(d['frame_indices']) > 8 else ''}), sample fps "
+                         f"{d['sample_fps']:.4g}, resized {d['resized_height']}x{d['resized_width']},"
+                         f" grid (t, h, w) = {tuple(d['grid_thw'])}, {d['second_per_grid_t']:.4g} s "
+                         "per temporal patch; tokens = t*h*w/4")
+    return docs, "\n".join(lines)
+
+
+def rope_demonstration(patches: tuple[PatchPosition, ...]) -> dict | None:
+    """Two pairs of neighbouring patches, the closest and the farthest apart in time: the
+    relative rotation each encoding gives them on the fastest and slowest t frequency."""
+    if len(patches) < 3:
+        return None
+    gaps = [(patches[k + 1].time_s - patches[k].time_s, k) for k in range(len(patches) - 1)]
+    (short_gap, a), (long_gap, b) = min(gaps), max(gaps)
+    slowest = MROPE_SECTION[0] - 1
+
+    def pair(k: int, gap: float) -> dict:
+        p, q = patches[k], patches[k + 1]
+        return {"patches": [p.patch, q.patch], "time_gap_s": gap,
+                "index_delta": q.index_t - p.index_t, "absolute_delta": q.absolute_t - p.absolute_t,
+                "index_angle_rad": [rope_angle(q.index_t - p.index_t, j) for j in (0, slowest)],
+                "absolute_angle_rad": [rope_angle(q.absolute_t - p.absolute_t, j)
+                                       for j in (0, slowest)]}
+    return {"frequency_pairs": [0, slowest], "closest": pair(a, short_gap),
+            "farthest": pair(b, long_gap)}
+
+
+def cmd_rope(args: argparse.Namespace) -> tuple[object, str]:
+    if args.layout is not None:
+        items = parse_layout(args.layout)
+        ids, delta = position_ids(items, args.encoding, args.tokens_per_second)
+        doc = {"encoding": args.encoding, "sequence_length": len(ids[0]),
+               "position_ids": ids, "mrope_position_delta": delta}
+        shown = min(len(ids[0]), 60)
+        lines = [f"layout {args.layout!r}, encoding {args.encoding}, tokens_per_second "
+                 f"{args.tokens_per_second:g}: {len(ids[0])} tokens"]
+        for name, axis in zip("thw", ids):
+            lines.append(f"{name}: " + " ".join(map(str, axis[:shown]))
+                         + (" ..." if len(axis) > shown else ""))
+        lines.append(f"mrope_position_delta = max position + 1 - length = {delta}")
+        return doc, "\n".join(lines)
+    if args.timestamps is not None:
+        try:
+            times = [float(t) for t in args.timestamps.split(",")]
+        except ValueError:
+            raise UserError(f"--timestamps: expected comma-separated seconds, got "
+                            f"{args.timestamps!r}") from None
+        if not times or any(not math.isfinite(t) or t < 0 for t in times) or times != sorted(times):
+            raise UserError("--timestamps: seconds must be finite, >= 0 and in order")
+        source = "given timestamps"
+    else:
+        video = load_video(args)
+        result = run_sampler(args.strategy, video, args)
+        times = list(result.times)
+        source = f"{video.name}, {args.strategy} sampler, {len(times)} frames"
+    patches = temporal_positions(times, args.tokens_per_second, args.table_rows)
+    demo = rope_demonstration(patches)
+    sections, start = [], 0
+    for axis, size in zip("thw", MROPE_SECTION):
+        sections.append({"axis": axis, "pairs": [start, start + size - 1],
+                         "fastest_rad_per_position": inverse_frequency(start),
+                         "slowest_rad_per_position": inverse_frequency(start + size - 1)})
+        start += size
+    conclusion = rope_conclusion(demo)
+    doc = {"source": source, "tokens_per_second": args.tokens_per_second,
+           "table_rows": args.table_rows,
+           "patches": [asdict(p) for p in patches], "mrope_section": list(MROPE_SECTION),
+           "head_dim": HEAD_DIM, "rope_theta": ROPE_THETA, "sections": sections,
+           "demonstration": demo, "conclusion": conclusion}
+    rows = [[p.patch, "+".join(map(str, p.frames)), f"{p.time_s:.2f}", p.index_t, p.absolute_t,
+             ",".join("-" if r is None else str(r) for r in p.learned_rows)] for p in patches[:40]]
+    lines = [f"{source}; 2 frames per temporal patch",
+             format_table(["patch", "frames", "time_s", "index t (Qwen2-VL)",
+                           "absolute t (Qwen2.5-VL)", f"learned row (of {args.table_rows})"], rows)]
+    if len(patches) > 40:
+        lines.append(f"... {len(patches) - 40} more patches")
+    lines.append("")
+    lines.append(format_table(["axis", "frequency pairs", "fastest rad/position", "slowest rad/position"],
+                              [[x["axis"], f"{x['pairs'][0]}-{x['pairs'][1]}",
+                                f"{x['fastest_rad_per_position']:.4g}",
+                                f"{x['slowest_rad_per_position']:.4g}"] for x in sections]))
+    lines.append("")
+    lines.append(conclusion)
+    return doc, "\n".join(lines)
+
+
+def rope_conclusion(demo: dict | None) -> str:
+    if demo is None:
+        return "Too few frames to compare encodings (need at least 3 temporal patches)."
+    c, f = demo["closest"], demo["farthest"]
+    same_index = c["index_delta"] == f["index_delta"]
+    return (f"Neighbouring patches {c['time_gap_s']:.2f} s apart and {f['time_gap_s']:.2f} s apart "
+            f"get index deltas {c['index_delta']} and {f['index_delta']}"
+            f"{' (the same rotation)' if same_index else ''}, but time-aligned deltas "
+            f"{c['absolute_delta']} and {f['absolute_delta']} (rotations "
+            f"{c['absolute_angle_rad'][0]:.2f} and {f['absolute_angle_rad'][0]:.2f} rad on the "
+            "fastest t frequency). Under time-aligned M-RoPE the angle between two video tokens "
+            "follows the seconds between them; under index M-RoPE it follows how many patches "
+            "lie between them, so dynamic FPS, which spaces patches unevenly, distorts time "
+            "for an index-based model. A learned table (Video-LLaVA) only knows frame i of "
+            "its N rows and has no row past N.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON document instead")
@@ -1401,21 +1978,62 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sample", parents=[common], help="where each frame sampler spends frames")
     add_source_options(p)
     p.add_argument("--strategy", choices=STRATEGIES + ("all",), default="all")
-    p.add_argument("--frames", type=number(int, 1, MAX_FRAME_COUNT), default=DEFAULT_UNIFORM_FRAMES,
-                   help="uniform: how many frames (default %(default)s)")
-    p.add_argument("--max-frames", type=number(int, 1, MAX_FRAME_COUNT), default=DEFAULT_MAX_FRAMES,
-                   help="the frame budget every strategy respects (default %(default)s)")
-    p.add_argument("--min-fps", type=number(float, 0.01, 240), default=DEFAULT_MIN_FPS)
-    p.add_argument("--max-fps", type=number(float, 0.01, 240), default=DEFAULT_MAX_FPS)
-    p.add_argument("--burst-fps", type=number(float, 0.01, 240), default=DEFAULT_BURST_FPS)
-    p.add_argument("--base-fps", type=number(float, 0.0, 240), default=DEFAULT_BASE_FPS)
-    p.add_argument("--context", type=number(int, 0, 100), default=DEFAULT_CONTEXT,
-                   help="keyframe: neighbours either side of each keyframe (default %(default)s)")
-    p.add_argument("--context-gap", type=number(float, 0.001, 60), default=DEFAULT_CONTEXT_GAP_S,
-                   help="keyframe: seconds between context frames (default %(default)s)")
+    add_sampler_options(p)
     p.add_argument("--tokens-per-frame", type=number(int, 1, 100000),
                    default=DEFAULT_TOKENS_PER_FRAME)
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("tokens", parents=[common], help="visual-token budgets of the designs")
+    add_source_options(p, motion_options=False)
+    p.add_argument("--duration", type=number(float, 0.001, 10 * 24 * 3600), default=None,
+                   help="video length in seconds")
+    p.add_argument("--total-frames", type=number(int, 1, MAX_FRAME_COUNT * 10), default=None,
+                   help="video length in frames (instead of --duration)")
+    p.add_argument("--width", type=number(int, 1, MAX_SIDE), default=DEFAULT_VIDEO_WIDTH)
+    p.add_argument("--height", type=number(int, 1, MAX_SIDE), default=DEFAULT_VIDEO_HEIGHT)
+    p.add_argument("--design", choices=tuple(DESIGNS) + ("all",), default="all")
+    p.add_argument("--context", type=number(int, 1, 100_000_000), default=DEFAULT_CONTEXT_TOKENS,
+                   help="the model's context in tokens (default %(default)s)")
+    p.add_argument("--frames", type=number(int, 1, MAX_FRAME_COUNT), default=None,
+                   help="pooled/qformer: frames taken (defaults: 8 for pooled, 16 for qformer)")
+    p.add_argument("--patch", type=number(int, 1, 1024), default=None,
+                   help="patch size (defaults: 16 for naive, 14 for pooled)")
+    p.add_argument("--image-size", type=number(int, 1, 8192), default=ENCODER_SIZE,
+                   help="encoder input side for naive/pooled (default %(default)s)")
+    p.add_argument("--pool", type=number(int, 1, 1024), default=1,
+                   help="pooled: k x k pooling of the patch grid (default 1, none)")
+    p.add_argument("--clip-frames", type=number(int, 1, 100000), default=VIDEO_LLAMA_CLIP_FRAMES)
+    p.add_argument("--queries", type=number(int, 1, 100000), default=VIDEO_LLAMA_QUERIES)
+    p.add_argument("--audio-queries", type=number(int, 0, 100000), default=0)
+    q = p.add_argument_group("Qwen2.5-VL (qwen-vl-utils options; unset = its defaults)")
+    q.add_argument("--sample-fps", type=number(float, 0.001, 1000), default=None,
+                   help=f"frames per second to take (default {QWEN_FPS})")
+    q.add_argument("--nframes", type=number(int, 1, MAX_FRAME_COUNT), default=None)
+    q.add_argument("--min-frames", type=number(int, 1, MAX_FRAME_COUNT), default=None)
+    q.add_argument("--max-frames", type=number(int, 1, MAX_FRAME_COUNT), default=None)
+    q.add_argument("--min-pixels", type=number(float, 1, 1e10), default=None)
+    q.add_argument("--max-pixels", type=number(float, 1, 1e10), default=None)
+    q.add_argument("--total-pixels", type=number(float, 1, 1e12), default=None)
+    q.add_argument("--resized-height", type=number(int, 1, MAX_SIDE), default=None)
+    q.add_argument("--resized-width", type=number(int, 1, MAX_SIDE), default=None)
+    p.set_defaults(func=cmd_tokens)
+
+    p = sub.add_parser("rope", parents=[common],
+                       help="temporal positions: index vs time-aligned M-RoPE vs learned table",
+                       description="Where each visual token sits in time. Qwen2.5-VL's paper "
+                       "calls its encoding MRoPE aligned to absolute time; 'TMRoPE' is the name "
+                       "Qwen2.5-Omni gave its time-aligned variant; the lesson says TMRoPE for both.")
+    add_source_options(p)
+    p.add_argument("--strategy", choices=STRATEGIES, default="dynamic",
+                   help="sampler for --synth/--video (default %(default)s)")
+    add_sampler_options(p)
+    p.add_argument("--timestamps", help="comma-separated sampled seconds, e.g. 0,0.5,1,4,4.25")
+    p.add_argument("--tokens-per-second", type=number(float, 0.001, 1000), default=TOKENS_PER_SECOND)
+    p.add_argument("--table-rows", type=number(int, 1, 100000), default=LEARNED_TABLE_ROWS,
+                   help="rows of the learned frame table (default %(default)s, Video-LLaVA)")
+    p.add_argument("--layout", help='prompt layout for 3-axis ids, e.g. "text:2 video:3x4x4@2.0 text:3"')
+    p.add_argument("--encoding", choices=("absolute", "index"), default="absolute")
+    p.set_defaults(func=cmd_rope)
 
     p = sub.add_parser("bench", parents=[common], help="speed of reading and motion scoring")
     p.add_argument("--seconds", type=number(float, 1, 600), default=60.0,
