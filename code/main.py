@@ -37,8 +37,9 @@ import random
 import re
 import struct
 import sys
+import unicodedata
 from dataclasses import asdict, dataclass
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 # ----------------------------------------------------------------------------------------------
 # Constants
@@ -1450,6 +1451,950 @@ def rope_angle(position_delta: float, pair: int) -> float:
 
 
 # ----------------------------------------------------------------------------------------------
+# Grounding
+# Reading "when does X happen?" answers (JSON, <time> tokens, free text) and scoring them:
+# tolerance accuracy, IoU, R@1, mIoU, recall at k; plus lmms-eval's Charades-STA rules.
+# ----------------------------------------------------------------------------------------------
+
+# Why an answer could not be read. A fixed set, so that reports can be compared across runs.
+FAILURE_REASONS = {
+    "empty": "the answer is empty",
+    "no_time_found": "no time expression in the answer",
+    "ambiguous": "times that cannot be read one way only (decimal comma, thousands, odd pairs)",
+    "reversed": "an interval ends before it starts (--swap-reversed accepts it)",
+    "negative": "a negative time",
+    "out_of_range": "a time past the video's duration (--clip clips it)",
+    "not_finite": "NaN, infinity or an absurdly large number",
+    "bad_json": "the answer looks like JSON but does not parse",
+    "missing_field": "JSON without a usable start/end or time field",
+    "bad_time_token": "a <time> token whose content is not a time",
+    "declined": "the model said it could not answer (e.g. {\"error\": \"not_found\"})",
+}
+FORMATS = ("json", "time_tokens", "free_text", "windows")
+DEFAULT_TOLERANCE_S = 0.5              # the lesson's tolerance
+IOU_THRESHOLDS = (0.3, 0.5, 0.7)
+IOU_EPSILON = 1e-9                     # 0.3 computed as 0.29999999999999998 still counts
+RECALL_KS = (1, 3, 5)
+MAX_TIME_S = 7 * 24 * 3600.0           # a week: anything larger is not a video time
+
+UNIT_SECONDS = {"ms": 0.001, "msec": 0.001, "msecs": 0.001, "millisecond": 0.001,
+                "milliseconds": 0.001, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0,
+                "seconds": 1.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
+                "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0, "hours": 3600.0}
+_UNITS = "|".join(sorted(UNIT_SECONDS, key=len, reverse=True))
+# A time: a clock (m:ss, h:mm:ss, with a fraction) or a number with an optional unit, not
+# part of a longer word or number (so 3rd, 1e9, v2 and 4,5 are not times). Things made of
+# digits that are not times (dates, versions, scientific notation, ordinals, percentages) match
+# the first alternative, `junk`, so one pass over the text both finds and skips them.
+TIME_PATTERN = re.compile(
+    r"(?=[\dv])(?<![\w.:,])(?:(?P<junk>\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}|v?\d+(?:\.\d+){2,}"
+    r"|\d+(?:\.\d+)?e[+-]?\d+|\d+(?:st|nd|rd|th)\b|\d+(?:\.\d+)?\s*%)"
+    r"|(?P<clock>\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)"
+    r"|(?P<number>\d+(?:\.\d+)?)(?:(?:\s*|-)(?P<unit>" + _UNITS + r")(?![a-z]))?)"
+    r"(?![\w:]|[.,]\d)", re.ASCII)
+DECIMAL_COMMA = re.compile(r"\d,\d", re.ASCII)
+RANGE_WORDS = {"-", "~", "to", "until", "till", "through", "and"}
+START_WORDS = re.compile(r"\b(?:start\w*|begin\w*|from)\b")
+END_WORDS = re.compile(r"\b(?:end\w*|finish\w*|stop\w*|until|till)\b")
+POINT_WORDS = re.compile(r"\b(?:at|around|about|approximately|roughly|near|~)\s*(?:the\s*)?$")
+# "lasts 5 seconds", "for 2 s": a length of time, not a moment in the video.
+DURATION_WORDS = re.compile(r"\b(?:lasts?|lasting|lasted|for|takes?|took|duration(?:\s+of)?|"
+                            r"within|every)\s+(?:about\s+|around\s+|roughly\s+)?$")
+# After a bare number (no unit), these words keep it a possible time; any other word makes it
+# a count ("2 people", "3 times") and not a time.
+CONNECTORS = {"and", "to", "until", "till", "through", "or", "in", "into", "of", "on", "for",
+              "when", "while", "where", "after", "before", "then", "but", "with", "during",
+              "is", "was", "as", "at", "by", "from", "mark", "the", "where", "so", "if"}
+TIME_TOKEN = re.compile(r"<(time|t)>\s*(.*?)\s*</\1>", re.IGNORECASE | re.DOTALL)
+FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.IGNORECASE | re.DOTALL)
+DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
+                        "\u2014": "-", "\u2015": "-", "\u2212": "-", "\uff5e": "~"})
+
+
+class Prediction(NamedTuple):
+    """One predicted interval or point. This and the other per-answer records (Reading,
+    ItemScore) are named tuples rather than frozen dataclasses: evaluate makes hundreds of
+    thousands of them, and a tuple is several times cheaper to build."""
+    kind: str                    # "interval" or "point"
+    start: float                 # for a point, start == end == the time
+    end: float
+    format: str
+    event: str | None = None
+    confidence: float | None = None
+
+    @property
+    def middle(self) -> float:
+        return (self.start + self.end) / 2
+
+    def as_dict(self) -> dict:
+        place = ({"start": self.start, "end": self.end} if self.kind == "interval"
+                 else {"time": self.start})
+        return {"kind": self.kind, **place, "format": self.format, "event": self.event,
+                "confidence": self.confidence}
+
+
+class Reading(NamedTuple):
+    predictions: tuple[Prediction, ...]
+    failure: tuple[str, str] | None = None     # (reason, detail)
+    format: str | None = None                  # the shape the answer came in, if any
+
+    def as_dict(self) -> dict:
+        return {"predictions": [p.as_dict() for p in self.predictions],
+                "failure": None if self.failure is None else
+                {"reason": self.failure[0], "detail": self.failure[1]}}
+
+
+@dataclass(frozen=True)
+class ParsePolicy:
+    swap_reversed: bool = False
+    clip: bool = False
+
+
+def failed(reason: str, detail: str, shape: str | None = None) -> Reading:
+    return Reading((), (reason, detail), shape)
+
+
+def time_value(match: re.Match, default_unit: float | None = None) -> tuple[float, bool]:
+    """(seconds, whether a unit or clock fixed the scale) of a TIME_PATTERN match."""
+    if match.group("clock"):
+        parts = match.group("clock").split(":")
+        whole = [float(p) for p in parts]
+        if any(v >= 60 for v in whole[1:]):
+            return math.nan, True
+        seconds = 0.0
+        for v in whole:
+            seconds = seconds * 60 + v
+        return seconds, True
+    value = float(match.group("number"))
+    unit = match.group("unit")
+    if unit:
+        return value * UNIT_SECONDS[unit], True
+    return value * (default_unit or 1.0), False
+
+
+def parse_time_text(text: str) -> float | None:
+    """One time written alone ("4.1", "4.1s", "1:05.5"): seconds, or None if it is not one."""
+    cleaned = unicodedata.normalize("NFKC", text).strip().lower()
+    match = TIME_PATTERN.fullmatch(cleaned)
+    return None if match is None or match.group("junk") else time_value(match)[0]
+
+
+def check_times(predictions: list[Prediction], duration: float | None,
+                policy: ParsePolicy, shape: str) -> Reading:
+    """Apply the documented policies to every prediction; the first violation fails all."""
+    kept = []
+    for p in predictions:
+        for value in (p.start, p.end):
+            if not math.isfinite(value) or abs(value) > MAX_TIME_S:
+                return failed("not_finite", f"{value!r} is not a usable time", shape)
+            if value < 0:
+                return failed("negative", f"{value:g} s is negative", shape)
+        start, end = p.start, p.end
+        if end < start:
+            if not policy.swap_reversed:
+                return failed("reversed", f"{start:g} s to {end:g} s ends before it starts", shape)
+            start, end = end, start
+        if duration is not None and end > duration:
+            if not policy.clip:
+                return failed("out_of_range", f"{end:g} s is past the {duration:g} s video", shape)
+            start, end = min(start, duration), duration
+        if p.confidence is not None and not math.isfinite(p.confidence):
+            return failed("not_finite", "confidence is not finite", shape)
+        kept.append(p if (start, end) == (p.start, p.end) else
+                    Prediction(p.kind, start, end, p.format, p.event, p.confidence))
+    return Reading(tuple(kept), None, shape)
+
+
+def json_candidates(text: str) -> Iterator[object]:
+    """JSON values in the text: inside ``` fences first, then from each { or [ on."""
+    decoder = JSON_DECODER
+    blocks = [m.group(1) for m in FENCE.finditer(text)] or [text]
+    for block in blocks:
+        tries = 0
+        for m in re.finditer(r"[\[{]", block):
+            tries += 1
+            if tries > 20:       # garbage full of brackets: stop looking, stay linear
+                break
+            try:
+                value, _ = decoder.raw_decode(block, m.start())
+            except (ValueError, RecursionError):
+                continue
+            yield value
+            break
+
+
+JSON_DECODER = json.JSONDecoder(parse_constant=lambda name: float(name.replace("Infinity", "inf")))
+JSON_START_KEYS = ("start", "start_time", "begin", "start_s")
+JSON_END_KEYS = ("end", "end_time", "finish", "end_s")
+JSON_POINT_KEYS = ("time", "t", "time_s", "timestamp")
+JSON_SPAN_KEYS = ("timestamp", "timestamps", "span", "interval", "window")
+
+
+def json_number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        return parse_time_text(value)
+    return None
+
+
+def prediction_from_object(item: dict) -> Prediction | str:
+    """One JSON object -> a prediction, or the name of the failure."""
+    event = item.get("event", item.get("label"))
+    event = event if isinstance(event, str) else None
+    confidence = json_number(item.get("confidence", item.get("score")))
+    for key in JSON_SPAN_KEYS:
+        span = item.get(key)
+        if isinstance(span, list) and len(span) == 2:
+            start, end = json_number(span[0]), json_number(span[1])
+            if start is None or end is None:
+                return "missing_field"
+            return Prediction("interval", start, end, "json", event, confidence)
+    start = next((json_number(item[k]) for k in JSON_START_KEYS if k in item), None)
+    end = next((json_number(item[k]) for k in JSON_END_KEYS if k in item), None)
+    if start is not None and end is not None:
+        return Prediction("interval", start, end, "json", event, confidence)
+    if start is None and end is None:
+        point = next((json_number(item[k]) for k in JSON_POINT_KEYS if k in item), None)
+        if point is not None:
+            return Prediction("point", point, point, "json", event, confidence)
+    return "missing_field"
+
+
+def parse_json_answer(text: str) -> Reading | None:
+    """A JSON answer, or None when the text holds no JSON at all."""
+    if "{" not in text and "[" not in text:
+        return None
+    looks_like_json = bool(FENCE.search(text)) or text.lstrip()[:1] in ("{", "[")
+    for value in json_candidates(text):
+        items = value if isinstance(value, list) else [value]
+        if isinstance(value, dict) and not any(k in value for k in
+                                               JSON_START_KEYS + JSON_POINT_KEYS + JSON_SPAN_KEYS
+                                               + ("error",)):
+            nested = [v for v in value.values() if isinstance(v, list)]
+            items = nested[0] if nested else items
+        objects = [i for i in items if isinstance(i, dict)]
+        if not objects:
+            continue
+        if len(objects) == 1 and "error" in objects[0]:
+            return failed("declined", str(objects[0]["error"])[:80], "json")
+        predictions = []
+        for item in objects:
+            got = prediction_from_object(item)
+            if isinstance(got, str):
+                return failed(got, f"object {json.dumps(item)[:80]} has no start/end or time",
+                              "json")
+            predictions.append(got)
+        return Reading(tuple(predictions), None, "json")
+    if looks_like_json:
+        return failed("bad_json", "the answer starts like JSON but does not parse", "json")
+    return None
+
+
+def parse_time_tokens(text: str) -> Reading | None:
+    if "<" not in text:
+        return None
+    contents = [m.group(2) for m in TIME_TOKEN.finditer(text)]
+    if not contents:
+        return None
+    values = []
+    for content in contents:
+        value = parse_time_text(content)
+        if value is None:
+            return failed("bad_time_token", f"<time>{content[:40]}</time> is not a time",
+                          "time_tokens")
+        values.append(value)
+    predictions = [Prediction("interval", values[k], values[k + 1], "time_tokens")
+                   for k in range(0, len(values) - 1, 2)]
+    if len(values) % 2:
+        if predictions:
+            return failed("ambiguous", f"{len(values)} <time> tokens do not pair up", "time_tokens")
+        predictions.append(Prediction("point", values[0], values[0], "time_tokens"))
+    return Reading(tuple(predictions), None, "time_tokens")
+
+
+class TimeMention(NamedTuple):
+    """A time found in free text (a light tuple: thousands are made per second)."""
+    start: int              # character span in the normalised text
+    stop: int
+    seconds: float
+    fixed: bool             # a unit or a clock fixed its scale
+    unit: str | None
+
+
+WORD_AFTER = re.compile(r"\s+([a-z]+)")
+MARK_AFTER = re.compile(r"[\s-]*(?:second\s*)?mark")
+
+
+def time_mentions(text: str) -> list[TimeMention]:
+    mentions = []
+    for m in TIME_PATTERN.finditer(text):
+        if m.group("junk"):
+            continue
+        seconds, fixed = time_value(m)
+        if not fixed:
+            after = WORD_AFTER.match(text, m.end())
+            if after and after.group(1) not in CONNECTORS and after.group(1) not in UNIT_SECONDS:
+                continue                               # "2 people": a count, not a time
+        mentions.append(TimeMention(m.start(), m.end(), seconds, fixed, m.group("unit")))
+    return mentions
+
+
+def parse_free_text(text: str) -> Reading:
+    """Times in prose: ranges (X-Y, X to Y, between X and Y, from X until Y), "starts at X ...
+    ends at Y", and points ("at X seconds", "around the X-second mark", "at 1:05")."""
+    mentions = time_mentions(text)
+    if not mentions:
+        if DECIMAL_COMMA.search(text):
+            return failed("ambiguous", "a decimal comma or thousands separator (4,5 s?)",
+                          "free_text")
+        return failed("no_time_found", "no time expression in the answer", None)
+    predictions: list[Prediction] = []
+    pending_start: TimeMention | None = None
+    k = 0
+    previous_stop = 0
+    while k < len(mentions):
+        m = mentions[k]
+        before = text[previous_stop:m.start]
+        if text[m.start - 1: m.start] == "-" and not text[m.start - 2: m.start - 1].isalnum():
+            return failed("negative", f"-{text[m.start:m.stop]} is a negative time", "free_text")
+        if k + 1 < len(mentions):
+            n = mentions[k + 1]
+            between = text[m.stop:n.start].strip()
+            is_between = between == "and" and re.search(r"between\s+(?:the\s+)?$", before)
+            if between in RANGE_WORDS - {"and"} or is_between:
+                first, second = m.seconds, n.seconds
+                if not m.fixed and n.fixed:            # "4.1-4.3 s": the unit covers both
+                    first = m.seconds * (UNIT_SECONDS[n.unit] if n.unit else 1.0)
+                predictions.append(Prediction("interval", first, second, "free_text"))
+                pending_start = None
+                previous_stop = n.stop
+                k += 2
+                continue
+        if DURATION_WORDS.search(before):
+            pass
+        elif START_WORDS.search(before):
+            pending_start = m
+        elif END_WORDS.search(before) and pending_start is not None:
+            predictions.append(Prediction("interval", pending_start.seconds, m.seconds,
+                                          "free_text"))
+            pending_start = None
+        elif m.fixed or POINT_WORDS.search(before) or MARK_AFTER.match(text, m.stop):
+            predictions.append(Prediction("point", m.seconds, m.seconds, "free_text"))
+        previous_stop = m.stop
+        k += 1
+    if pending_start is not None and not predictions:
+        predictions.append(Prediction("point", pending_start.seconds, pending_start.seconds,
+                                      "free_text"))
+    if not predictions:
+        return failed("no_time_found", "numbers, but none written as a time", "free_text")
+    return Reading(tuple(predictions), None, "free_text")
+
+
+def parse_grounding(text: str, duration: float | None = None,
+                    policy: ParsePolicy = ParsePolicy()) -> Reading:
+    """Read one model answer: JSON first, then <time> tokens, then free text; then apply the
+    policies (reversed, negative, out of range, not finite). Predictions keep the answer's
+    order; the first interval is the top-1 answer."""
+    if not text or not text.strip():
+        return failed("empty", "the answer is empty")
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    for reader in (parse_json_answer, parse_time_tokens):
+        reading = reader(text)
+        if reading is not None:
+            break
+    else:
+        reading = parse_free_text(text.translate(DASHES).lower())
+    if reading.failure is not None:
+        return reading
+    return check_times(list(reading.predictions), duration, policy, reading.format or "free_text")
+
+
+# Scoring ---------------------------------------------------------------------------------------
+
+
+def interval_iou(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Temporal IoU. Two zero-length intervals: 1 if they coincide, else 0 (no 0/0)."""
+    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    if union <= 0:
+        return 1.0 if a == b else 0.0
+    return inter / union
+
+
+def distance_to_interval(t: float, start: float, end: float) -> float:
+    return max(0.0, start - t, t - end)
+
+
+class GroundTruth(NamedTuple):
+    start: float
+    end: float
+    event: str | None = None
+    duration: float | None = None
+    windows: tuple[tuple[float, float], ...] = ()   # several true windows (QVHighlights)
+
+    def all_windows(self) -> tuple[tuple[float, float], ...]:
+        return self.windows or ((self.start, self.end),)
+
+
+class ItemScore(NamedTuple):
+    format: str | None
+    parsed: bool
+    failure: str | None
+    hit: dict                      # tolerance -> bool
+    abs_error_s: float | None
+    iou: float
+    recall: dict                   # k -> best IoU among the first k intervals
+
+
+def score_item(reading: Reading, truth: GroundTruth, tolerances: tuple[float, ...],
+               point_as_interval: float | None = None) -> ItemScore:
+    """Score one reading against the truth; an unread answer scores 0 everywhere."""
+    windows = truth.all_windows()
+    if reading.failure is not None or not reading.predictions:
+        return ItemScore(reading.format, False, reading.failure[0] if reading.failure else
+                         "no_time_found", {t: False for t in tolerances}, None, 0.0,
+                         {k: 0.0 for k in RECALL_KS})
+    top = reading.predictions[0]
+    middle = top.middle
+    error = min(max(0.0, s - middle, middle - e) for s, e in windows)
+    hits = {t: error <= t + IOU_EPSILON for t in tolerances}
+    ious = []
+    for p in reading.predictions:
+        if p.kind == "interval":
+            span = (p.start, p.end)
+        elif point_as_interval is not None:
+            span = (p.start - point_as_interval / 2, p.start + point_as_interval / 2)
+        else:
+            ious.append(0.0)
+            continue
+        ious.append(max(interval_iou(span, w) for w in windows))
+    recall = {k: max(ious[:k]) for k in RECALL_KS}
+    return ItemScore(reading.format, True, None, hits, error, ious[0], recall)
+
+
+@dataclass
+class Tally:
+    """Running sums of ItemScores: constant memory however many answers stream past."""
+    tolerances: tuple[float, ...]
+    n: int = 0
+    parsed: int = 0
+    hits: dict = None
+    error_sum: float = 0.0
+    iou_sum: float = 0.0
+    r1: dict = None
+    recall: dict = None
+    failures: dict = None
+
+    def __post_init__(self):
+        self.hits = {t: 0 for t in self.tolerances}
+        self.r1 = {t: 0 for t in IOU_THRESHOLDS}
+        self.recall = {k: 0 for k in RECALL_KS}
+        self.failures = {}
+
+    def add(self, score: ItemScore) -> None:
+        self.n += 1
+        if score.parsed:
+            self.parsed += 1
+            self.error_sum += score.abs_error_s
+            for t, hit in score.hit.items():
+                self.hits[t] += hit
+            iou = score.iou
+            self.iou_sum += iou
+            for t in IOU_THRESHOLDS:
+                self.r1[t] += iou >= t - IOU_EPSILON
+            for k, best in score.recall.items():
+                self.recall[k] += best >= 0.5 - IOU_EPSILON
+        else:
+            self.failures[score.failure] = self.failures.get(score.failure, 0) + 1
+
+    def merge(self, other: "Tally") -> None:
+        self.n += other.n
+        self.parsed += other.parsed
+        self.error_sum += other.error_sum
+        self.iou_sum += other.iou_sum
+        for mine, theirs in ((self.hits, other.hits), (self.r1, other.r1),
+                             (self.recall, other.recall), (self.failures, other.failures)):
+            for key, value in theirs.items():
+                mine[key] = mine.get(key, 0) + value
+
+    def summary(self) -> dict:
+        n = self.n or 1
+        return {"n": self.n, "parsed": self.parsed, "parse_rate": self.parsed / n if self.n else None,
+                "accuracy": {f"{t:g}": self.hits[t] / n if self.n else None for t in self.tolerances},
+                "mean_abs_error_s": self.error_sum / self.parsed if self.parsed else None,
+                "r1": {f"{t:g}": self.r1[t] / n if self.n else None for t in IOU_THRESHOLDS},
+                "miou": self.iou_sum / n if self.n else None,
+                "recall_at_k_iou_0.5": {str(k): self.recall[k] / n if self.n else None
+                                        for k in RECALL_KS},
+                "failures": dict(sorted(self.failures.items()))}
+
+
+# lmms-eval compatibility -----------------------------------------------------------------------
+# lmms-eval's Charades-STA task (lmms_eval/tasks/charades_sta/utils.py, 0.7 series) reads an
+# answer like this, quirks included: "to" becomes "-" everywhere (even inside words), only the
+# first number of each keyword sentence counts (so one-line JSON and "starts at 12 and ends at
+# 16" fail), "24.3s" reads as 24, "2023-05-01" reads as 5-2023, reversed pairs are swapped,
+# an unread answer scores IoU 0, thresholds compare without tolerance, results are percentages.
+
+LMMS_PROMPT_EXAMPLE = "a specific example is : 20.8 - 30.0 seconds"
+LMMS_KEYWORDS = ("starts", "ends", "happens in", "start time", "end time", "start", "end", "happen")
+LMMS_CLOCK_RANGE = re.compile(r"\b(\d{1,2}:\d{2}(?::\d{2})?)\s*[–-]\s*(\d{1,2}:\d{2}(?::\d{2})?)\b")
+LMMS_RANGE = re.compile(r"(\d+(?:\.\d+)?)\s*[–-]\s*(\d+(?:\.\d+)?)")
+LMMS_NUMBER = re.compile(r"\b(\d+(?:\.\d+)?)\b")
+LMMS_CLOCK = re.compile(r"\b(\d{1,2}:\d{2}(?::\d{2})?)\b")
+LMMS_FALLBACK = re.compile(r"(\d+(?:\.\d+)?)\s*s?\s*[–-]\s*(\d+(?:\.\d+)?)\s*s?")
+
+
+def lmms_clock_seconds(text: str) -> float:
+    total = 0.0
+    for part in text.split(":"):
+        total = total * 60 + float(part)
+    return total
+
+
+def lmms_eval_extract(answer: str) -> tuple[float, float] | None:
+    """The interval lmms-eval's Charades-STA reader finds in an answer, or None."""
+    text = answer.lower().replace(LMMS_PROMPT_EXAMPLE, "").replace("to", "-")
+    sentences = re.split(r"[!?\n]", text)
+    candidates = [s for s in sentences if any(k in s for k in LMMS_KEYWORDS)] or sentences
+    pairs: list[tuple[float, float]] = []
+    for pattern, convert in ((LMMS_CLOCK_RANGE, lmms_clock_seconds), (LMMS_RANGE, float)):
+        for sentence in candidates:
+            found = pattern.findall(sentence)
+            if found:
+                pairs = [(convert(a), convert(b)) for a, b in found]
+                break
+        if pairs:
+            break
+    if not pairs:
+        for pattern, convert, first_only in ((LMMS_CLOCK, lmms_clock_seconds, False),
+                                             (LMMS_NUMBER, float, True)):
+            times = []
+            for sentence in candidates:
+                found = pattern.findall(sentence)
+                if found:
+                    times.extend([convert(found[0])] if first_only else map(convert, found))
+            times = times[:len(times) // 2 * 2]
+            pairs = [(times[i], times[i + 1]) for i in range(0, len(times), 2)]
+            if pairs:
+                break
+    if not pairs:
+        for sentence in candidates:
+            found = LMMS_FALLBACK.findall(sentence)
+            if found:
+                pairs = [(float(a), float(b)) for a, b in found]
+                break
+    if not pairs:
+        return None
+    start, end = pairs[0]
+    return (start, end) if end > start else (end, start)
+
+
+def lmms_eval_iou(a: tuple[float, float], b: tuple[float, float]) -> float:
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    return 0.0 if union <= 0 else max(min(a[1], b[1]) - max(a[0], b[0]), 0) / union
+
+
+
+# Reading evaluation files ----------------------------------------------------------------------
+# Predictions: JSONL, one object per line. Our own lines carry the truth: {"id", "output",
+# "gt": [s, e] or {"start", "end", "event"}, "duration"?}. Or give --gt in one of three public
+# formats; ids are matched as documented in GT_FORMATS.
+
+GT_FORMATS = {
+    "charades": "Charades-STA text, `vid start end##sentence`; prediction id = vid#n, n the "
+                "0-based order of that video's queries in the file",
+    "activitynet": "ActivityNet Captions JSON {vid: {duration, timestamps, sentences}}; "
+                   "prediction id = vid#n, n the index of the sentence",
+    "qvhighlights": "QVHighlights JSONL {qid, duration, relevant_windows}; prediction id = qid, "
+                    "answers as text `output` or ranked `pred_relevant_windows` [[s, e, score]]",
+}
+MAX_BAD_LINES_SHOWN = 50
+
+
+def truth_from_value(value: object, where: str) -> GroundTruth:
+    if isinstance(value, dict):
+        start, end, event = value.get("start"), value.get("end"), value.get("event")
+    elif isinstance(value, list) and len(value) == 2:
+        (start, end), event = value, None
+    else:
+        raise ValueError(f"{where}: gt must be [start, end] or {{start, end, event}}")
+    if type(start) not in (int, float) or type(end) not in (int, float) or \
+            not (0 <= start <= end < math.inf):
+        raise ValueError(f"{where}: gt needs finite 0 <= start <= end, got {value!r}")
+    return GroundTruth(float(start), float(end), event if isinstance(event, str) else None)
+
+
+def read_lines(path: str) -> Iterator[tuple[int, str]]:
+    """(line number, text) of a text file or stdin, streamed; undecodable bytes replaced."""
+    stream = sys.stdin if path == "-" else open(path, encoding="utf-8", errors="replace")
+    try:
+        for number, line in enumerate(stream, 1):
+            yield number, line
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+
+
+def check_readable_file(path: str) -> None:
+    if path == "-":
+        return
+    if os.path.isdir(path):
+        raise UserError(f"{path}: is a folder, not a file")
+    if not os.path.exists(path):
+        raise UserError(f"{path}: no such file")
+    if not os.path.isfile(path):
+        raise UserError(f"{path}: not a regular file")
+
+
+def load_ground_truth(path: str) -> tuple[str, dict[str, GroundTruth]]:
+    """(format name, id -> truth) of a Charades-STA, ActivityNet Captions or QVHighlights file."""
+    check_readable_file(path)
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        text = handle.read(MAX_GT_BYTES + 1)
+    if len(text) > MAX_GT_BYTES:
+        raise UserError(f"{path}: ground-truth file over {MAX_GT_BYTES // 2**20} MB")
+    stripped = text.lstrip()
+    truths: dict[str, GroundTruth] = {}
+    try:
+        data = json.loads(text) if stripped.startswith("{") else None
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and data and all(isinstance(v, dict) and "timestamps" in v
+                                               for v in data.values()):
+        for vid, entry in data.items():
+            duration = entry.get("duration")
+            duration = float(duration) if isinstance(duration, (int, float)) else None
+            sentences = entry.get("sentences") if isinstance(entry.get("sentences"), list) else []
+            if not isinstance(entry["timestamps"], list):
+                raise UserError(f"{path}: video {vid!r}: timestamps must be a list")
+            for n, span in enumerate(entry["timestamps"]):
+                sentence = sentences[n] if n < len(sentences) and isinstance(sentences[n], str) \
+                    else None
+                truth = truth_from_value(span, f"{path}: {vid}#{n}")
+                truths[f"{vid}#{n}"] = GroundTruth(truth.start, truth.end, sentence, duration)
+        return "activitynet", truths
+    if stripped.startswith("{"):
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                windows = tuple((float(s), float(e)) for s, e in item["relevant_windows"])
+                qid = str(item["qid"])
+            except (ValueError, KeyError, TypeError) as error:
+                raise UserError(f"{path}:{number}: not a QVHighlights line ({error})") from None
+            if not windows or any(not (0 <= s <= e) for s, e in windows):
+                raise UserError(f"{path}:{number}: relevant_windows need 0 <= start <= end")
+            duration = item.get("duration")
+            truths[qid] = GroundTruth(windows[0][0], windows[0][1], item.get("query"),
+                                      float(duration) if isinstance(duration, (int, float)) else None,
+                                      windows)
+        return "qvhighlights", truths
+    counts: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        head, sep, sentence = line.partition("##")
+        parts = head.split()
+        try:
+            if not sep or len(parts) != 3:
+                raise ValueError
+            vid, start, end = parts[0], float(parts[1]), float(parts[2])
+            truth = truth_from_value([start, end], f"{path}:{number}")
+        except ValueError:
+            raise UserError(f"{path}:{number}: expected `vid start end##sentence`, "
+                            f"got {line[:60]!r}") from None
+        n = counts.get(vid, 0)
+        counts[vid] = n + 1
+        truths[f"{vid}#{n}"] = GroundTruth(truth.start, truth.end, sentence.strip())
+    if not truths:
+        raise UserError(f"{path}: no ground truth in this file")
+    return "charades", truths
+
+
+def load_durations(path: str) -> dict[str, float]:
+    """{id: seconds} from a JSON object or JSONL lines {"id", "duration"}."""
+    check_readable_file(path)
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        text = handle.read(MAX_GT_BYTES + 1)
+    try:
+        data = json.loads(text)
+        items = data.items() if isinstance(data, dict) else None
+    except ValueError:
+        items = None
+    if items is None:
+        items = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    row = json.loads(line)
+                    items.append((str(row["id"]), row["duration"]))
+                except (ValueError, KeyError, TypeError):
+                    raise UserError(f"{path}:{number}: expected {{\"id\", \"duration\"}}") from None
+    durations = {}
+    for key, value in items:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not \
+                (math.isfinite(value) and value > 0):
+            raise UserError(f"{path}: duration of {key!r} must be a positive number")
+        durations[str(key)] = float(value)
+    return durations
+
+
+MAX_GT_BYTES = 512 * 2**20
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    tolerance: float = DEFAULT_TOLERANCE_S
+    policy: ParsePolicy = ParsePolicy()
+    point_as_interval: float | None = None
+    compat: str | None = None
+    details: bool = False
+
+
+def windows_reading(value: object) -> Reading:
+    """QVHighlights-style ranked [[start, end, score], ...] as a reading."""
+    if not isinstance(value, list):
+        return failed("missing_field", "pred_relevant_windows is not a list", "windows")
+    predictions = []
+    for window in value:
+        if not (isinstance(window, list) and len(window) >= 2 and
+                all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in window[:3])):
+            return failed("missing_field", f"window {window!r} is not [start, end, score]",
+                          "windows")
+        score = float(window[2]) if len(window) > 2 else None
+        predictions.append(Prediction("interval", float(window[0]), float(window[1]),
+                                      "windows", None, score))
+    if not predictions:
+        return failed("no_time_found", "no windows", "windows")
+    return Reading(tuple(predictions), None, "windows")
+
+
+def evaluate_lines(lines: Iterable[tuple[int, str]], truths: dict[str, GroundTruth] | None,
+                   durations: dict[str, float], options: EvalOptions) -> dict:
+    """Score a stream of prediction lines. Bad lines are reported and skipped; memory holds
+    running sums (and the ids seen, to report truth without predictions)."""
+    tolerances = (options.tolerance,)
+    overall = Tally(tolerances)
+    by_format: dict[str, Tally] = {}
+    bad_lines: list[dict] = []
+    bad_count = 0
+    seen: set[str] = set()
+    without_truth: list[str] = []
+    details: list[dict] = []
+    compat_ious: list[float] = []
+    compat_parsed = 0
+
+    def bad(number: int, reason: str) -> None:
+        nonlocal bad_count
+        bad_count += 1
+        if len(bad_lines) < MAX_BAD_LINES_SHOWN:
+            bad_lines.append({"line": number, "reason": reason})
+
+    for number, line in lines:
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as error:
+            bad(number, f"not JSON ({error.args[0][:60]})")
+            continue
+        except RecursionError:
+            bad(number, "not JSON (nested too deeply)")
+            continue
+        if not isinstance(item, dict):
+            bad(number, "not a JSON object")
+            continue
+        ident = item.get("id")
+        if ident is None:
+            ident = item.get("qid")
+        ident = None if ident is None or isinstance(ident, (dict, list)) else str(ident)
+        output = item.get("output")
+        if output is None and "pred_relevant_windows" not in item:
+            bad(number, "no `output` field")
+            continue
+        if output is not None and not isinstance(output, str):
+            bad(number, "`output` is not a string")
+            continue
+        try:
+            if truths is not None:
+                truth = truths.get(ident) if ident is not None else None
+                if truth is None:
+                    if len(without_truth) < MAX_BAD_LINES_SHOWN:
+                        without_truth.append(ident if ident is not None else f"line {number}")
+                    continue
+            else:
+                if "gt" not in item:
+                    bad(number, "no `gt` field (give --gt FILE for predictions without truth)")
+                    continue
+                truth = truth_from_value(item["gt"], f"line {number}")
+        except ValueError as error:
+            bad(number, str(error).split(": ", 1)[-1])
+            continue
+        if ident is not None:
+            seen.add(ident)
+        duration = item.get("duration")
+        if type(duration) not in (int, float) or not 0 < duration < math.inf:
+            duration = truth.duration
+            if duration is None and durations and ident is not None:
+                duration = durations.get(ident) or durations.get(ident.split("#")[0])
+        if options.compat:
+            found = lmms_eval_extract(output or "")
+            compat_parsed += found is not None
+            compat_ious.append(0.0 if found is None else lmms_eval_iou((truth.start, truth.end), found))
+            continue
+        reading = (parse_grounding(output, duration, options.policy) if output is not None
+                   else windows_reading(item["pred_relevant_windows"]))
+        score = score_item(reading, truth, tolerances, options.point_as_interval)
+        shape = reading.format or "none"
+        if shape not in by_format:
+            by_format[shape] = Tally(tolerances)
+        by_format[shape].add(score)
+        if options.details:
+            details.append({"line": number, "id": ident, **reading.as_dict(),
+                            "iou": score.iou, "hit": score.hit[options.tolerance],
+                            "abs_error_s": score.abs_error_s})
+    unmatched = {"predictions_without_truth": without_truth,
+                 "truth_without_predictions": sorted(set(truths) - seen)[:MAX_BAD_LINES_SHOWN]
+                 if truths is not None else [],
+                 "truth_without_predictions_count": len(set(truths) - seen) if truths else 0}
+    if options.compat:
+        n = len(compat_ious)
+        percent = (lambda count: 100 * count / n if n else 0)
+        return {"compat": options.compat, "n": n, "parsed": compat_parsed,
+                "parse_rate": percent(compat_parsed),
+                "r1": {f"{t:g}": percent(sum(1 for v in compat_ious if v >= t))
+                       for t in IOU_THRESHOLDS},
+                "miou": 100 * sum(compat_ious) / n if n else 0,
+                "bad_lines": bad_lines, "bad_line_count": bad_count, **unmatched}
+    for tally in by_format.values():
+        overall.merge(tally)
+    summary = overall.summary()
+    doc = {"n": summary["n"], "parsed": summary["parsed"], "parse_rate": summary["parse_rate"],
+           "tolerance_s": options.tolerance,
+           "accuracy": summary["accuracy"][f"{options.tolerance:g}"],
+           "mean_abs_error_s": summary["mean_abs_error_s"], "r1": summary["r1"],
+           "miou": summary["miou"], "recall_at_k_iou_0_5": summary["recall_at_k_iou_0.5"],
+           "by_format": {}, "failures": summary["failures"],
+           "bad_lines": bad_lines, "bad_line_count": bad_count, **unmatched}
+    for name, tally in sorted(by_format.items()):
+        part = tally.summary()
+        doc["by_format"][name] = {"n": part["n"], "parsed": part["parsed"],
+                                  "parse_rate": part["parse_rate"],
+                                  "accuracy": part["accuracy"][f"{options.tolerance:g}"],
+                                  "miou": part["miou"], "r1": part["r1"]}
+    if options.details:
+        doc["details"] = details
+    return doc
+
+
+# JSON Schema for grounding answers (exercise 3) -----------------------------------------------
+
+GROUNDING_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://example.invalid/video-vlm-lab/grounding-answer.schema.json",
+    "title": "Temporal grounding answer",
+    "description": "A list of events with start and end in seconds (start <= end, checked by "
+                   "the validator as x-start-le-end), or an error a model may state instead.",
+    "oneOf": [
+        {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/event"}},
+        {"$ref": "#/$defs/error"},
+    ],
+    "$defs": {
+        "event": {
+            "type": "object",
+            "required": ["event", "start", "end", "confidence"],
+            "additionalProperties": False,
+            "x-start-le-end": True,
+            "properties": {
+                "event": {"type": "string", "minLength": 1},
+                "start": {"type": "number", "minimum": 0},
+                "end": {"type": "number", "minimum": 0},
+                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            },
+        },
+        "error": {
+            "type": "object",
+            "required": ["error"],
+            "additionalProperties": False,
+            "properties": {"error": {"enum": ["not_found", "ambiguous", "out_of_video"]}},
+        },
+    },
+}
+JSON_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool,
+              "null": type(None)}
+
+
+def schema_type_ok(value: object, kind: str) -> bool:
+    if kind in ("number", "integer"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        return kind == "number" or float(value).is_integer()
+    return isinstance(value, JSON_TYPES[kind])
+
+
+def validate(value: object, schema: dict, root: dict, path: str = "$") -> list[tuple[str, str]]:
+    """Violations (JSON path, message) of `value` against the subset of JSON Schema that
+    GROUNDING_SCHEMA uses: $ref, oneOf, type, enum, required, properties,
+    additionalProperties, items, minItems, minimum, maximum, minLength, x-start-le-end."""
+    if "$ref" in schema:
+        target: object = root
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            target = target[part]                               # type: ignore[index]
+        return validate(value, target, root, path)              # type: ignore[arg-type]
+    if "oneOf" in schema:
+        results = [validate(value, option, root, path) for option in schema["oneOf"]]
+        passing = sum(1 for r in results if not r)
+        if passing == 1:
+            return []
+        if passing > 1:
+            return [(path, "matches more than one allowed shape")]
+        # Report against the shape of the same type: its problems are the useful ones.
+        same_type = [r for r in results if not (r[0][0] == path and r[0][1].startswith("expected "))]
+        return min(same_type or results, key=len)
+    problems: list[tuple[str, str]] = []
+    if "type" in schema and not schema_type_ok(value, schema["type"]):
+        return [(path, f"expected {schema['type']}, got {type(value).__name__}")]
+    if "enum" in schema and value not in schema["enum"]:
+        problems.append((path, f"must be one of {schema['enum']}, got {value!r}"))
+    if isinstance(value, dict):
+        for key in schema.get("required", []):
+            if key not in value:
+                problems.append((path, f"missing required field {key!r}"))
+        properties = schema.get("properties", {})
+        for key, item in value.items():
+            if key in properties:
+                problems += validate(item, properties[key], root, f"{path}.{key}")
+            elif schema.get("additionalProperties") is False:
+                problems.append((f"{path}.{key}", "field not allowed"))
+        if schema.get("x-start-le-end") and all(
+                schema_type_ok(value.get(k), "number") for k in ("start", "end")) \
+                and value["start"] > value["end"]:
+            problems.append((path, f"start {value['start']} is after end {value['end']}"))
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0):
+            problems.append((path, f"needs at least {schema['minItems']} item(s)"))
+        if "items" in schema:
+            for k, item in enumerate(value):
+                problems += validate(item, schema["items"], root, f"{path}[{k}]")
+    if schema_type_ok(value, "number"):
+        if "minimum" in schema and value < schema["minimum"]:
+            problems.append((path, f"{value} is below the minimum {schema['minimum']}"))
+        if "maximum" in schema and value > schema["maximum"]:
+            problems.append((path, f"{value} is above the maximum {schema['maximum']}"))
+        if not math.isfinite(value):
+            problems.append((path, "not a finite number"))
+    if isinstance(value, str) and len(value) < schema.get("minLength", 0):
+        problems.append((path, "string is too short"))
+    return problems
+
+
+# ----------------------------------------------------------------------------------------------
 # Rendering
 # Plain-text output: aligned tables, sparklines and the one-line timeline under them.
 # ----------------------------------------------------------------------------------------------
@@ -1735,20 +2680,40 @@ def timed(function) -> tuple[object, float]:
     return result, time.perf_counter() - start
 
 
+BENCH_ANSWER_SHAPES = (
+    "The event happens from {a:.1f} to {b:.1f} seconds.",
+    '{{"event": "jump", "start": {a:.2f}, "end": {b:.2f}, "confidence": 0.8}}',
+    "<time>{a:.1f}</time> <time>{b:.1f}</time>",
+    "It starts at {a:.1f}s and ends at {b:.1f}s.",
+    "around the {a:.0f}-second mark",
+    "I cannot tell from these frames.",
+)
+
+
+def bench_answers(count: int, seed: int) -> Iterator[str]:
+    """JSONL answers in the three shapes models write, with inline ground truth."""
+    rng = random.Random(seed)
+    for k in range(count):
+        start = rng.uniform(0, 100)
+        end = start + rng.uniform(0.2, 5)
+        output = rng.choice(BENCH_ANSWER_SHAPES).format(a=start, b=end)
+        yield json.dumps({"id": str(k), "output": output, "gt": [round(start + 0.1, 2),
+                                                                  round(end, 2)], "duration": 120})
+
+
 def cmd_bench(args: argparse.Namespace) -> tuple[object, str]:
+    import itertools
     import tempfile
     rows = []
+
+    def measure(name: str, unit: str, run) -> None:
+        count, elapsed = timed(run)
+        rows.append({"name": name, "count": count, "unit": unit, "seconds": round(elapsed, 4),
+                     "per_s": round(count / elapsed, 1)})
+
     with tempfile.TemporaryDirectory(prefix="video-vlm-bench-") as folder:
         path = os.path.join(folder, "bench.y4m")
         (frames, megabytes), made = timed(lambda: bench_video(path, args.seconds))
-
-        def measure(name: str, run) -> None:
-            count, elapsed = timed(run)
-            rows.append({"name": name, "frames": count, "seconds": round(elapsed, 4),
-                         "frames_per_s": round(count / elapsed, 1)})
-
-        def read_all() -> int:
-            return sum(1 for _ in open_video(path).frames)
 
         def score(stride: int | None):
             video = open_video(path)
@@ -1763,25 +2728,28 @@ def cmd_bench(args: argparse.Namespace) -> tuple[object, str]:
                 previous, count = frame, count + 1
             return count
 
-        import itertools
-        measure("raw read (luma, chroma skipped)", read_all)
-        measure("motion, full resolution (stride 1)", score(1))
-        measure(f"motion, default grid (stride {auto_stride(360)})", score(None))
-        measure("naive sum(map(abs, map(sub))) full res", naive)
-    raw = rows[0]["frames_per_s"]
-    for row in rows:
-        row["ratio_to_raw"] = round(row["frames_per_s"] / raw, 3)
+        measure("raw read (luma, chroma skipped)", "frames",
+                lambda: sum(1 for _ in open_video(path).frames))
+        measure("motion, full resolution (stride 1)", "frames", score(1))
+        measure(f"motion, default grid (stride {auto_stride(360)})", "frames", score(None))
+        measure("naive sum(map(abs, map(sub))) full res", "frames", naive)
+        answers = os.path.join(folder, "answers.jsonl")
+        write_whole(answers, (line.encode() + b"\n" for line in bench_answers(args.answers, args.seed)))
+        measure(f"evaluate {args.answers:,} JSONL answers", "answers",
+                lambda: evaluate_lines(read_lines(answers), None, {}, EvalOptions())["n"])
+    raw = rows[0]["per_s"]
+    for row in rows[:4]:
+        row["ratio_to_raw"] = round(row["per_s"] / raw, 3)
     doc = {"video": {"width": 640, "height": 360, "fps": 30.0, "frames": frames,
                      "megabytes": round(megabytes, 1), "write_seconds": round(made, 2)},
            "results": rows}
     text = [f"bench clip: 640x360 yuv420p, 30 fps, {frames} frames ({megabytes:.0f} MB), "
             f"written in {made:.1f} s",
-            format_table(["what", "frames", "seconds", "frames/s", "vs raw read"],
-                         [[r["name"], r["frames"], r["seconds"], r["frames_per_s"],
-                           r["ratio_to_raw"]] for r in rows]),
+            format_table(["what", "count", "seconds", "per second", "vs raw read"],
+                         [[r["name"], r["count"], r["seconds"], r["per_s"],
+                           r.get("ratio_to_raw", "")] for r in rows]),
             "Figures, not promises: they depend on this machine and its load."]
     return doc, "\n".join(text)
-
 
 def video_facts(args: argparse.Namespace) -> VideoFacts:
     """The video the tokens/rope options describe: numbers, a preset, or a real video."""
@@ -1958,6 +2926,123 @@ def rope_conclusion(demo: dict | None) -> str:
             "its N rows and has no row past N.")
 
 
+def parse_policy(args: argparse.Namespace) -> ParsePolicy:
+    return ParsePolicy(args.swap_reversed, args.clip)
+
+
+def add_policy_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--swap-reversed", action="store_true",
+                   help="read an interval that ends before it starts as swapped (default: failure)")
+    p.add_argument("--clip", action="store_true",
+                   help="clip times past the duration to it (default: failure out_of_range)")
+
+
+def cmd_parse(args: argparse.Namespace) -> tuple[object, str]:
+    text = sys.stdin.read() if args.text == "-" else args.text
+    reading = parse_grounding(text, args.duration, parse_policy(args))
+    doc = reading.as_dict()
+    if reading.failure:
+        reason, detail = reading.failure
+        return doc, f"not read: {reason} ({detail})"
+    rows = [[k + 1, p.kind, f"{p.start:g}", f"{p.end:g}" if p.kind == "interval" else "",
+             p.format, p.event or "", "" if p.confidence is None else f"{p.confidence:g}"]
+            for k, p in enumerate(reading.predictions)]
+    return doc, format_table(["rank", "kind", "start/time s", "end s", "format", "event",
+                              "confidence"], rows)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> tuple[object, str]:
+    check_readable_file(args.predictions)
+    truths = None
+    gt_format = None
+    if args.gt:
+        gt_format, truths = load_ground_truth(args.gt)
+    durations = load_durations(args.duration_file) if args.duration_file else {}
+    options = EvalOptions(args.tolerance, parse_policy(args), args.point_as_interval,
+                          args.compat, args.details)
+    doc = evaluate_lines(read_lines(args.predictions), truths, durations, options)
+    if doc["n"] == 0:
+        shown = "; ".join(f"line {b['line']}: {b['reason']}" for b in doc["bad_lines"][:3])
+        raise UserError(f"{args.predictions}: no usable prediction line"
+                        + (f" ({shown})" if shown else ""))
+    doc["gt_format"] = gt_format or "inline"
+    return doc, evaluation_text(doc, args)
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def evaluation_text(doc: dict, args: argparse.Namespace) -> str:
+    if doc.get("compat"):
+        lines = [f"lmms-eval compatible scoring ({doc['n']} answers, ground truth: "
+                 f"{doc['gt_format']}), percentages as lmms-eval reports them:",
+                 format_table(["parsed", "IOU@0.3", "IOU@0.5", "IOU@0.7", "mIOU"],
+                              [[f"{doc['parse_rate']:.2f}", f"{doc['r1']['0.3']:.2f}",
+                                f"{doc['r1']['0.5']:.2f}", f"{doc['r1']['0.7']:.2f}",
+                                f"{doc['miou']:.2f}"]])]
+    else:
+        error = doc["mean_abs_error_s"]
+        lines = [f"{doc['n']} answers (ground truth: {doc['gt_format']}), {doc['parsed']} read "
+                 f"({percent(doc['parse_rate'])}); tolerance {doc['tolerance_s']:g} s",
+                 format_table(["", "answers", "read", f"acc@{doc['tolerance_s']:g}s", "R1@0.3",
+                               "R1@0.5", "R1@0.7", "mIoU"],
+                              [["all", doc["n"], doc["parsed"], percent(doc["accuracy"]),
+                                percent(doc["r1"]["0.3"]), percent(doc["r1"]["0.5"]),
+                                percent(doc["r1"]["0.7"]), percent(doc["miou"])]] +
+                              [[name, part["n"], part["parsed"], percent(part["accuracy"]),
+                                percent(part["r1"]["0.3"]), percent(part["r1"]["0.5"]),
+                                percent(part["r1"]["0.7"]), percent(part["miou"])]
+                               for name, part in doc["by_format"].items()]),
+                 f"mean |time error| of read answers: "
+                 f"{'-' if error is None else f'{error:.3f} s'}; recall@k (IoU 0.5): " +
+                 ", ".join(f"k={k}: {percent(v)}" for k, v in doc["recall_at_k_iou_0_5"].items())]
+        if doc["failures"]:
+            lines.append("not read: " + ", ".join(f"{reason} {count}"
+                                                  for reason, count in doc["failures"].items()))
+    if doc["bad_line_count"]:
+        lines.append(f"{doc['bad_line_count']} bad lines skipped, e.g. " + "; ".join(
+            f"line {b['line']}: {b['reason']}" for b in doc["bad_lines"][:3]))
+    if doc["predictions_without_truth"]:
+        lines.append(f"{len(doc['predictions_without_truth'])} predictions have no ground truth, "
+                     f"e.g. {', '.join(doc['predictions_without_truth'][:3])}")
+    if doc["truth_without_predictions_count"]:
+        lines.append(f"{doc['truth_without_predictions_count']} ground-truth items have no "
+                     f"prediction, e.g. {', '.join(doc['truth_without_predictions'][:3])}")
+    return "\n".join(lines)
+
+
+def cmd_schema(args: argparse.Namespace) -> tuple[object, str]:
+    if not args.validate:
+        return GROUNDING_SCHEMA, json.dumps(GROUNDING_SCHEMA, indent=2)
+    check_readable_file(args.validate)
+    results = []
+    for number, line in read_lines(args.validate):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+            if isinstance(value, dict) and isinstance(value.get("output"), str):
+                found = next(json_candidates(value["output"]), None)
+                value = found if found is not None else json.loads(value["output"])
+        except (ValueError, RecursionError) as error:
+            results.append({"line": number, "valid": False,
+                            "violations": [{"path": "$", "message": f"not JSON ({error})"[:120]}]})
+            continue
+        problems = validate(value, GROUNDING_SCHEMA, GROUNDING_SCHEMA)
+        results.append({"line": number, "valid": not problems,
+                        "violations": [{"path": p, "message": m} for p, m in problems]})
+    if not results:
+        raise UserError(f"{args.validate}: no lines to validate")
+    valid = sum(r["valid"] for r in results)
+    doc = {"valid": valid, "invalid": len(results) - valid, "results": results}
+    lines = [f"{valid} of {len(results)} answers match the grounding schema"]
+    for r in results:
+        for v in r["violations"]:
+            lines.append(f"line {r['line']}: {v['path']}: {v['message']}")
+    return doc, "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON document instead")
@@ -2035,11 +3120,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--encoding", choices=("absolute", "index"), default="absolute")
     p.set_defaults(func=cmd_rope)
 
+    p = sub.add_parser("parse", parents=[common], help="how one model answer is read")
+    p.add_argument("text", help="the model's answer, or - to read it from stdin")
+    p.add_argument("--duration", type=number(float, 0.001, MAX_TIME_S), default=None,
+                   help="the video's length, for the out-of-range check")
+    add_policy_options(p)
+    p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("evaluate", parents=[common], help="score temporal-grounding answers",
+                       description="Score a JSONL file of model answers. " + " ".join(
+                           f"--gt {name}: {text}." for name, text in GT_FORMATS.items()))
+    p.add_argument("predictions", help="JSONL: {id, output, gt?, duration?} per line (- for stdin)")
+    p.add_argument("--gt", help="ground truth: Charades-STA .txt, ActivityNet Captions .json or "
+                                "QVHighlights .jsonl")
+    p.add_argument("--duration-file", help="durations: JSON {id: seconds} or JSONL {id, duration}")
+    p.add_argument("--tolerance", type=number(float, 0.0, 3600.0), default=DEFAULT_TOLERANCE_S,
+                   help="seconds for tolerance accuracy (default %(default)s)")
+    p.add_argument("--point-as-interval", type=number(float, 0.001, 3600.0), default=None,
+                   metavar="W", help="score a point answer as a W-second interval for IoU "
+                                     "(default: a point scores IoU 0)")
+    p.add_argument("--compat", choices=("lmms-eval",), default=None,
+                   help="reproduce lmms-eval's Charades-STA parsing and scoring, quirks included")
+    p.add_argument("--details", action="store_true", help="include every answer's reading")
+    add_policy_options(p)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("schema", parents=[common], help="JSON Schema for grounding answers")
+    p.add_argument("--validate", metavar="FILE",
+                   help="check answers (JSONL: a JSON answer, or {output: text}) per line")
+    p.set_defaults(func=cmd_schema)
+
     p = sub.add_parser("bench", parents=[common], help="speed of reading and motion scoring")
     p.add_argument("--seconds", type=number(float, 1, 600), default=60.0,
                    help="length of the 640x360 30 fps bench clip (default %(default)s)")
     p.add_argument("--naive-frames", type=number(int, 2, 100000), default=90,
                    help="frames for the naive reference, which is slow (default %(default)s)")
+    p.add_argument("--answers", type=number(int, 1, 10_000_000), default=100_000,
+                   help="JSONL answers to score (default %(default)s)")
+    p.add_argument("--seed", type=number(int, 0, 2**31), default=DEFAULT_SEED)
     p.set_defaults(func=cmd_bench)
     return parser
 
