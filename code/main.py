@@ -2395,6 +2395,291 @@ def validate(value: object, schema: dict, root: dict, path: str = "$") -> list[t
 
 
 # ----------------------------------------------------------------------------------------------
+# Compare
+# The lesson's three designs run end to end on videos with known events: what each costs in
+# tokens and how well it can say when. The reader is simulated; the parser and scorer are real.
+# ----------------------------------------------------------------------------------------------
+#
+# The simulated reader. There is no VLM here. The reader sees perfectly: it knows whether a
+# sampled frame shows the event (from the ground truth). All of its error comes from the two
+# things the lesson is about: which frames were sampled, and what time the design's position
+# encoding lets it express. It writes its answer as text in its design's format; the text goes
+# through parse_grounding and score_item like any model's. An event that no sampled frame shows
+# is missed, and the reader says so ("not found"), which scores as a failure.
+
+NOMINAL_WIDTH, NOMINAL_HEIGHT, NOMINAL_FPS = 640, 360, 30.0   # capture size for token counts
+COMPARE_TOLERANCES = (0.5, 2.0)
+QFORMER_TIME_BINS = 3        # Video-LLaMA's reader can only say early / middle / late
+EVENT_LABELS = ("jump", "turn", "sit", "wave", "fall", "run", "drop", "open", "throw", "clap")
+
+
+@dataclass(frozen=True)
+class CompareDesign:
+    name: str
+    model: str
+    sampler: str                 # uniform, dynamic or qwen-uniform (the reference's 2 fps)
+    frames: int | None           # for uniform samplers
+    encoding: str                # qformer, learned, absolute, index
+    answer_format: str           # free_text or json
+    token_design: str            # the registry entry that prices it
+    note: str
+
+
+COMPARE_DESIGNS: dict[str, CompareDesign] = {d.name: d for d in (
+    CompareDesign("video-llama", "Video-LLaMA", "uniform", VIDEO_LLAMA_CLIP_FRAMES, "qformer",
+                  "free_text", "qformer", "Q-former queries: order squeezed into 32 tokens"),
+    CompareDesign("video-llava", "Video-LLaVA", "uniform", VIDEO_LLAVA_FRAMES, "learned",
+                  "free_text", "pooled", "learned frame-index table: frame i of 8"),
+    CompareDesign("qwen2.5-vl", "Qwen2.5-VL", "dynamic", None, "absolute", "json", "qwen2.5-vl",
+                  "dynamic FPS + time-aligned M-RoPE"),
+    CompareDesign("ablation-dynamic-index", "abl: dynamic + index", "dynamic", None,
+                  "index", "json", "qwen2.5-vl", "Qwen2-VL-style positions assume even spacing"),
+    CompareDesign("ablation-uniform-absolute", "abl: uniform + time", "qwen-uniform", None,
+                  "absolute", "json", "qwen2.5-vl", "the reference's uniform frames"),
+    CompareDesign("ablation-uniform-index", "abl: uniform + index", "qwen-uniform", None,
+                  "index", "json", "qwen2.5-vl", "index positions are right when spacing is even"),
+    CompareDesign("ablation-video-llava-32", "abl: Video-LLaVA 32", "uniform", 32, "learned",
+                  "free_text", "pooled", "table assumed retrained to 32 rows"),
+)}
+ENCODING_NAMES = {"qformer": "none (Q-former)", "learned": "frame-index table",
+                  "absolute": "time-aligned", "index": "index M-RoPE"}
+
+
+@dataclass(frozen=True)
+class SuiteVideo:
+    scene: Scene
+    nominal: VideoFacts          # the capture the token arithmetic prices
+
+
+def nominal_facts(duration_s: float) -> VideoFacts:
+    return VideoFacts(max(1, round(duration_s * NOMINAL_FPS)), NOMINAL_FPS, NOMINAL_WIDTH,
+                      NOMINAL_HEIGHT)
+
+
+def varied_scene(rng: random.Random, index: int, durations: tuple[float, ...]) -> Scene:
+    """A seeded variation: calm or busy footage, 1-5 short events (0.2-2 s), 0-3 cuts."""
+    duration = rng.choice(durations)
+    activity = rng.choice((0.0, 0.05, 0.2, 0.6, 1.0))
+    fps = 10.0
+    wanted = rng.randint(1, max(1, min(5, int(duration // 12) + 1)))
+    events: list[Event] = []
+    for _ in range(50):
+        if len(events) == wanted:
+            break
+        length = rng.randint(2, 20) / 10
+        start = rng.randint(10, int((duration - length - 1) * 10)) / 10
+        if all(abs(start - e.start) > 4 for e in events):
+            events.append(Event(rng.choice(EVENT_LABELS), start, round(start + length, 1)))
+    cuts: list[float] = []
+    for _ in range(rng.randint(0, 3) if activity > 0 else 0):
+        t = rng.randint(20, int(duration - 2) * 10) / 10
+        if all(abs(t - e.start) > 2 and abs(t - e.end) > 2 for e in events) and \
+                all(abs(t - c) > 3 for c in cuts):
+            cuts.append(t)
+    return Scene(f"variation-{index}", float(duration), fps, 64, 36,
+                 tuple(sorted(events, key=lambda e: e.start)), tuple(sorted(cuts)), activity,
+                 seed=1000 + index)
+
+
+def benchmark_suite(suite: str, seed: int) -> list[SuiteVideo]:
+    """The presets plus seeded variations: small (default, quick) or full."""
+    rng = random.Random(seed)
+    if suite == "small":
+        variations = [varied_scene(rng, k, (10.0, 20.0, 30.0, 60.0)) for k in range(4)]
+    else:
+        variations = [varied_scene(rng, k, (10.0, 20.0, 30.0, 60.0, 90.0, 120.0, 180.0, 300.0))
+                      for k in range(30)]
+    scenes = list(PRESETS.values()) + variations
+    return [SuiteVideo(s, nominal_facts(s.duration_s)) for s in scenes]
+
+
+def compare_sample_times(design: CompareDesign, motion: MotionAnalysis,
+                         windows: tuple[Window, ...], nominal: VideoFacts) -> list[float]:
+    """Timestamps (seconds) of the frames a design samples from one video."""
+    if design.sampler == "uniform":
+        result = uniform_sample(motion, windows, design.frames or 16, FPS_MAX_FRAMES)
+        return list(result.times)
+    if design.sampler == "dynamic":
+        result = dynamic_fps_sample(motion, windows, DEFAULT_MIN_FPS, DEFAULT_MAX_FPS,
+                                    FPS_MAX_FRAMES)
+        return list(result.times)
+    plan = qwen_video_plan(nominal)       # the reference: uniform at 2 fps of the capture
+    return [i / nominal.fps for i in plan["frame_indices"]]
+
+
+def design_tokens(design: CompareDesign, frames: int, nominal: VideoFacts) -> int:
+    if design.token_design == "qwen2.5-vl":
+        even = frames + frames % 2        # the reference pads a frame list to even length
+        return qwen_video_plan(nominal, QwenOptions(nframes=max(even, FRAME_FACTOR)))["visual_tokens"]
+    return token_budget(design.token_design, nominal, DesignOptions(frames=frames)).visual_tokens
+
+
+def perceived_units(design: CompareDesign, times: list[float],
+                    duration: float) -> list[tuple[tuple[float, ...], float]]:
+    """What the reader can tell: (true times of the frames in a unit, perceived start time).
+    A unit is a frame, or for Qwen a 2-frame temporal patch; its perceived time is what the
+    design's positions let the reader say."""
+    count = len(times)
+    if design.encoding in ("learned", "qformer"):
+        units = []
+        for i, t in enumerate(times):
+            if design.encoding == "learned":     # frame i of N, N spread evenly over the video
+                perceived = (i + 0.5) * duration / count
+            else:                                # only which third of the video
+                third = min(QFORMER_TIME_BINS - 1, int(QFORMER_TIME_BINS * (i + 0.5) / count))
+                perceived = (third + 0.5) * duration / QFORMER_TIME_BINS
+            units.append(((t,), perceived))
+        return units
+    patches = temporal_positions(times)
+    units = []
+    for p in patches:
+        frames = tuple(times[f] for f in p.frames)
+        if design.encoding == "absolute":
+            perceived = p.absolute_t / TOKENS_PER_SECOND
+        else:                                    # index: patch k of P, assumed evenly spaced
+            perceived = p.index_t * duration / len(patches)
+        units.append((frames, perceived))
+    return units
+
+
+def reader_answer(design: CompareDesign, event: Event, units: list[tuple[tuple[float, ...], float]],
+                  duration: float) -> tuple[str, bool]:
+    """The simulated reader's answer in the design's output format, and whether any sampled
+    frame showed the event."""
+    seen = [k for k, (frames, _) in enumerate(units)
+            if any(event.start <= t < event.end for t in frames)]
+    if not seen:
+        if design.answer_format == "json":
+            return json.dumps({"error": "not_found"}), False
+        return f"I could not find the {event.label} in the frames I was shown.", False
+    return written_answer(design, event, units, seen, duration), True
+
+
+def written_answer(design: CompareDesign, event: Event, units: list[tuple[tuple[float, ...], float]],
+                   seen: list[int], duration: float) -> str:
+    first, last = seen[0], seen[-1]
+    if design.encoding == "qformer":
+        where = ("early", "in the middle", "late")[min(2, int(units[first][1] * 3 / duration))]
+        return (f"The {event.label} happens {where} in the video, around "
+                f"{units[first][1]:.1f} seconds.")
+    if design.encoding == "learned":
+        if first == last:
+            return f"The {event.label} happens around {units[first][1]:.1f} seconds."
+        return (f"The {event.label} happens between {units[first][1]:.1f} and "
+                f"{units[last][1]:.1f} seconds.")
+    start = units[first][1]
+    end = units[last + 1][1] if last + 1 < len(units) else duration
+    return json.dumps({"event": event.label, "start": round(start, 2),
+                       "end": round(max(end, start), 2)})
+
+
+@dataclass
+class DesignTotals:
+    videos: int = 0
+    frames: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    missed: int = 0
+    tally: Tally | None = None
+
+
+def run_compare(videos: list[tuple[str, MotionAnalysis, tuple[Event, ...], VideoFacts]],
+                designs: list[CompareDesign]) -> dict[str, DesignTotals]:
+    """Every design on every video: sample, price, read each event, parse, score."""
+    totals = {d.name: DesignTotals(tally=Tally(COMPARE_TOLERANCES)) for d in designs}
+    for name, motion, events, nominal in videos:
+        windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
+        duration = motion.duration_s
+        for design in designs:
+            total = totals[design.name]
+            times = compare_sample_times(design, motion, windows, nominal)
+            units = perceived_units(design, times, duration)
+            total.videos += 1
+            total.frames += len(times)
+            total.tokens += design_tokens(design, len(times), nominal)
+            total.seconds += duration
+            for event in events:
+                answer, shown = reader_answer(design, event, units, duration)
+                reading = parse_grounding(answer, duration)
+                total.missed += not shown
+                total.tally.add(score_item(reading, GroundTruth(event.start, event.end),
+                                           COMPARE_TOLERANCES))
+    return totals
+
+
+def compare_rows(designs: list[CompareDesign], totals: dict[str, DesignTotals]) -> list[dict]:
+    rows = []
+    for d in designs:
+        t = totals[d.name]
+        summary = t.tally.summary()
+        sampler = {"uniform": f"uniform {d.frames}", "dynamic": "dynamic 1-4 fps",
+                   "qwen-uniform": "uniform 2 fps"}[d.sampler]
+        rows.append({"name": d.name, "model": d.model, "sampler": sampler, "temporal_encoding": ENCODING_NAMES[d.encoding],
+                     "frames": t.frames / t.videos, "visual_tokens": t.tokens / t.videos,
+                     "tokens_per_second": t.tokens / t.seconds, "answer_format": d.answer_format,
+                     "parse_rate": summary["parse_rate"],
+                     "accuracy": {f"{tol:g}": summary["accuracy"][f"{tol:g}"]
+                                  for tol in COMPARE_TOLERANCES},
+                     "r1_iou_0_5": summary["r1"]["0.5"], "miou": summary["miou"],
+                     "events_missed": t.missed, "events": summary["n"],
+                     "tokens_per_correct": (t.tokens / (summary["accuracy"]["0.5"] * summary["n"])
+                                            if summary["accuracy"]["0.5"] else None)})
+    return rows
+
+
+def compare_findings(rows: list[dict]) -> list[str]:
+    """Plain sentences, each computed from the rows it speaks about."""
+    by_name = {r["name"]: r for r in rows}
+    findings = []
+    scored = [r for r in rows if r["tokens_per_correct"] is not None]
+    if scored:
+        cheapest = min(scored, key=lambda r: r["tokens_per_correct"])
+        findings.append(f"Cheapest per correct answer (within 0.5 s): {cheapest['model']}, "
+                        f"{cheapest['tokens_per_correct']:,.0f} visual tokens per hit.")
+    best = max(rows, key=lambda r: r["accuracy"]["0.5"])
+    fewest = min(rows, key=lambda r: r["visual_tokens"])
+    findings.append(f"Most accurate within 0.5 s: {best['model']} ({100 * best['accuracy']['0.5']:.0f}%); "
+                    f"fewest tokens: {fewest['model']} ({fewest['visual_tokens']:,.0f} per video, "
+                    f"{100 * fewest['accuracy']['0.5']:.0f}% within 0.5 s).")
+    pairs = (("qwen2.5-vl", "ablation-dynamic-index", "dynamic"),
+             ("ablation-uniform-absolute", "ablation-uniform-index", "uniform"))
+    for absolute, index, how in pairs:
+        if absolute in by_name and index in by_name:
+            a, i = by_name[absolute]["accuracy"]["0.5"], by_name[index]["accuracy"]["0.5"]
+            findings.append(f"With {how} sampling, index positions instead of time-aligned ones "
+                            f"change accuracy within 0.5 s from {100 * a:.0f}% to {100 * i:.0f}% "
+                            f"({100 * (i - a):+.0f} points).")
+    if "video-llava" in by_name and "ablation-video-llava-32" in by_name:
+        eight, more = by_name["video-llava"], by_name["ablation-video-llava-32"]
+        findings.append(f"Video-LLaVA's samples miss {eight['events_missed']} of {eight['events']} events "
+                        f"with 8 frames and {more['events_missed']} with 32, at "
+                        f"{more['visual_tokens'] / eight['visual_tokens']:.0f}x the tokens.")
+    return findings
+
+
+def load_events_file(path: str) -> tuple[Event, ...]:
+    """A user's ground truth: a JSON list of {"event", "start", "end"}."""
+    check_readable_file(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except ValueError as error:
+        raise UserError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(data, list) or not data:
+        raise UserError(f"{path}: expected a non-empty JSON list of {{event, start, end}}")
+    events = []
+    for k, item in enumerate(data):
+        where = f"{path}: item {k}"
+        if not isinstance(item, dict) or not isinstance(item.get("event"), str):
+            raise UserError(f"{where}: needs a string `event`")
+        truth = truth_from_value({"start": item.get("start"), "end": item.get("end")}, where)
+        if truth.end <= truth.start:
+            raise UserError(f"{where}: end must be after start")
+        events.append(Event(item["event"], truth.start, truth.end))
+    return tuple(events)
+
+
+# ----------------------------------------------------------------------------------------------
 # Rendering
 # Plain-text output: aligned tables, sparklines and the one-line timeline under them.
 # ----------------------------------------------------------------------------------------------
@@ -3043,6 +3328,68 @@ def cmd_schema(args: argparse.Namespace) -> tuple[object, str]:
     return doc, "\n".join(lines)
 
 
+SIMULATED_READER_NOTE = ("No VLM runs here: a simulated reader with perfect per-frame perception "
+                         "answers; its errors come only from the frames sampled and the times "
+                         "its design's positions can express. Answers go through the real "
+                         "parser and scorer.")
+
+
+def cmd_compare(args: argparse.Namespace) -> tuple[object, str]:
+    names = args.design or list(COMPARE_DESIGNS)
+    unknown = [n for n in names if n not in COMPARE_DESIGNS]
+    if unknown:
+        raise UserError(f"unknown design {unknown[0]!r}; known: {', '.join(COMPARE_DESIGNS)}")
+    designs = [COMPARE_DESIGNS[n] for n in dict.fromkeys(names)]
+    if args.video:
+        if not args.events:
+            raise UserError("--video needs --events FILE (a JSON list of {event, start, end})")
+        events = load_events_file(args.events)
+        stream = open_video(args.video, args.fps, args.allow_truncated, warn)
+        motion = analyze_motion(stream.frames, stream.width, stream.height, stream.fps)
+        if motion.frame_count < FRAME_FACTOR:
+            raise UserError(f"{stream.name}: fewer than {FRAME_FACTOR} frames")
+        late = [e for e in events if e.end > motion.duration_s]
+        if late:
+            raise UserError(f"{args.events}: event {late[0].label!r} ends at {late[0].end:g} s, "
+                            f"after the {motion.duration_s:g} s video")
+        facts = VideoFacts(motion.frame_count, motion.fps, stream.width, stream.height)
+        videos = [(stream.name, motion, events, facts)]
+        suite_name = "video"
+    else:
+        if args.events:
+            raise UserError("--events goes with --video")
+        videos = []
+        for item in benchmark_suite(args.suite, args.seed):
+            scene = item.scene
+            motion = analyze_motion(render_scene(scene), scene.width, scene.height, scene.fps)
+            videos.append((scene.name, motion, scene.events, item.nominal))
+        suite_name = args.suite
+    totals = run_compare(videos, designs)
+    rows = compare_rows(designs, totals)
+    findings = compare_findings(rows)
+    seconds = sum(v[1].duration_s for v in videos)
+    events = sum(len(v[2]) for v in videos)
+    doc = {"suite": suite_name, "seed": args.seed, "videos": len(videos), "events": events,
+           "video_seconds": seconds, "designs": rows, "findings": findings,
+           "note": SIMULATED_READER_NOTE}
+    table = format_table(
+        ["design", "sampler", "temporal encoding", "frames", "tokens", "tok/s", "answer",
+         "read", "acc±0.5s", "acc±2s", "R1@0.5", "mIoU", "missed"],
+        [[r["model"], r["sampler"], r["temporal_encoding"], round(r["frames"], 1),
+          f"{r['visual_tokens']:,.0f}", round(r["tokens_per_second"], 1), r["answer_format"],
+          percent(r["parse_rate"]), percent(r["accuracy"]["0.5"]), percent(r["accuracy"]["2"]),
+          percent(r["r1_iou_0_5"]), percent(r["miou"]), f"{r['events_missed']}/{r['events']}"]
+         for r in rows])
+    lines = [f"{len(videos)} videos ({seconds / 60:.1f} min, {events} events, one question each; "
+             f"suite {suite_name}, seed {args.seed}); tokens priced at "
+             f"{videos[0][3].width}x{videos[0][3].height}" if args.video else
+             f"{len(videos)} videos ({seconds / 60:.1f} min, {events} events, one question each; "
+             f"suite {suite_name}, seed {args.seed}); tokens priced at "
+             f"{NOMINAL_WIDTH}x{NOMINAL_HEIGHT} {NOMINAL_FPS:g} fps capture",
+             table, ""] + [f"- {f}" for f in findings] + ["", SIMULATED_READER_NOTE]
+    return doc, "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON document instead")
@@ -3050,6 +3397,23 @@ def build_parser() -> argparse.ArgumentParser:
                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+
+    p = sub.add_parser("compare", parents=[common],
+                       help="the three designs end to end: tokens and temporal accuracy",
+                       description="Run Video-LLaMA, Video-LLaVA and Qwen2.5-VL designs (and "
+                       "ablations) on synthetic videos with known events. " + SIMULATED_READER_NOTE)
+    p.add_argument("--suite", choices=("small", "full"), default="small",
+                   help="small (default, about a second) or full (more and longer videos)")
+    p.add_argument("--seed", type=number(int, 0, 2**31), default=DEFAULT_SEED,
+                   help="seed of the suite's variations (default %(default)s)")
+    p.add_argument("--design", action="append", metavar="NAME",
+                   help=f"limit the rows (repeatable): {', '.join(COMPARE_DESIGNS)}")
+    p.add_argument("--video", metavar="PATH", help="compare on your own clip (with --events)")
+    p.add_argument("--events", metavar="FILE", help="JSON list of {event, start, end} for --video")
+    p.add_argument("--fps", type=number(float, 0.001, 1000), default=None,
+                   help="frame rate of a folder of frames")
+    p.add_argument("--allow-truncated", action="store_true")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("synth", parents=[common], help="a synthetic video's ground truth")
     p.add_argument("--preset", default="cat-jump", help=f"one of: {', '.join(PRESETS)}")
