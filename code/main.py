@@ -73,8 +73,8 @@ DEFAULT_BASE_FPS = 0.5
 DEFAULT_KEYFRAME_CONTEXT = 2
 DEFAULT_CONTEXT_GAP_S = 0.5
 DEFAULT_TOKENS_PER_FRAME = 64    # a 24x24 patch grid pooled 3x3 (the lesson)
-EVENT_HIGH_RATIO = 4.0           # event detector enters at this multiple of the median motion
-EVENT_LOW_FRACTION = 0.5         # ... and leaves below this fraction of the entry threshold
+EVENT_SIGMAS = 4.0               # event detector enters this many robust sigmas above the median
+EVENT_LOW_FRACTION = 0.5         # ... and leaves below half that height above the median
 EVENT_MIN_MOTION = 0.004         # entry threshold never below this (static-camera noise)
 EVENT_MIN_S = 0.15               # spans shorter than this are flickers, not actions
 EVENT_PAD_S = 0.25               # dense sampling starts this much before a span and ends after
@@ -985,14 +985,19 @@ def dynamic_fps_sample(motion: MotionAnalysis, windows: tuple[Window, ...], min_
 
 
 def detect_action_spans(motion: MotionAnalysis, cuts: tuple[Cut, ...]) -> tuple[tuple[int, int], ...]:
-    """Frame spans [first, stop) of sustained motion: hysteresis thresholds relative to the
-    median motion, cut frames ignored, spans shorter than EVENT_MIN_S dropped."""
+    """Frame spans [first, stop) of sustained motion. Thresholds are robust z-scores: the
+    median motion plus EVENT_SIGMAS times 1.4826 x the median absolute deviation (a sigma
+    that outliers cannot inflate), so busy footage needs a real burst and calm footage a
+    small one. Hysteresis (enter high, leave at half the height), cut frames ignored, spans
+    shorter than EVENT_MIN_S dropped."""
     cut_frames = {c.frame for c in cuts}
     scores = [0.0 if i in cut_frames else s for i, s in enumerate(motion.scores)]
     ordered = sorted(scores)
     median = ordered[len(ordered) // 2] if ordered else 0.0
-    high = max(EVENT_MIN_MOTION, EVENT_HIGH_RATIO * median)
-    low = high * EVENT_LOW_FRACTION
+    deviations = sorted(abs(s - median) for s in scores)
+    sigma = 1.4826 * deviations[len(deviations) // 2] if deviations else 0.0
+    high = max(EVENT_MIN_MOTION, median + EVENT_SIGMAS * sigma)
+    low = median + (high - median) * EVENT_LOW_FRACTION
     min_frames = max(2, math.ceil(EVENT_MIN_S * motion.fps))
     spans, start = [], None
     for i, s in enumerate(scores + [0.0]):
@@ -2680,6 +2685,361 @@ def load_events_file(path: str) -> tuple[Event, ...]:
 
 
 # ----------------------------------------------------------------------------------------------
+# Plan, skill and exercises
+# The frame planner as tables of rules (plan and the generated skill file read the same
+# tables), and the lesson's five exercises worked with live numbers.
+# ----------------------------------------------------------------------------------------------
+
+TASKS = ("monitoring", "action-recognition", "temporal-grounding", "summarization", "agent-replay")
+PLAN_ENCODER_SIZE, PLAN_PATCH = 336, 14          # CLIP ViT-L/14 at 336: a 24x24 patch grid
+POOLING_CHOICES = (2, 3, 4, 6)
+DEFAULT_MODEL_SIZE_B = 7.0
+SMALL_MODEL_B = 3.0                               # below this: a learned temporal embedding
+SINGLE_CLIP_S = 30.0                              # action recognition on a clip this short
+ACTION_MEDIAN_MOTION = 0.015                      # median window motion of action-heavy video
+CINEMATIC_CUTS_PER_MIN = 2.0
+BURST_RATIO = 5.0                                 # busiest window vs median: rare events
+MIXED_RATIO = 2.0                                 # 90th percentile vs median: mixed motion
+MOTION_FLOOR = 0.001
+SKILL_FILE = "skill-video-vlm-frame-planner.md"
+SKILL_VERSION = "1.0.0"
+
+# What the planner assumes about a task's footage when no video is measured.
+TASK_CONTENT = {"monitoring": "bursty", "action-recognition": "action-heavy",
+                "temporal-grounding": "mixed", "summarization": "cinematic",
+                "agent-replay": "steady"}
+SAMPLER_FOR_CONTENT = {
+    "steady": ("uniform", "steady content: even coverage loses nothing"),
+    "mixed": ("dynamic", "mixed motion: spend frames where things move (1-4 fps)"),
+    "action-heavy": ("event", "action-heavy: dense bursts around actions; uniform would alias them"),
+    "bursty": ("event", "rare short events in calm footage: sample densely only around them"),
+    "cinematic": ("keyframe", "cinematic: a keyframe per shot plus context frames"),
+}
+# Frames per second each sampler spends, for an estimate without a video (assumptions, said so).
+ASSUMED_FPS = {"uniform": 1.0, "dynamic": (DEFAULT_MIN_FPS + DEFAULT_MAX_FPS) / 2,
+               "event": DEFAULT_BASE_FPS + 0.1 * DEFAULT_BURST_FPS,      # 10% of time in bursts
+               "keyframe": 4 / 60 * (1 + 2 * DEFAULT_KEYFRAME_CONTEXT)}  # 4 cuts a minute
+PREFERRED_POOL = {"agent-replay": 2}              # screen text needs detail; others start at 3
+OUTPUT_FORMAT = {
+    "temporal-grounding": "JSON {event, start, end, confidence}",
+    "action-recognition": "JSON {event, start, end, confidence}",
+    "summarization": "free text",
+    "monitoring": "time tokens (<time>s</time>) in mixed text",
+    "agent-replay": "time tokens (<time>s</time>) in mixed text",
+}
+# Benchmarks and what each stresses, with the paper that introduced it.
+BENCHMARKS = {
+    "VideoMME": ("2405.21075", "short, medium and long video understanding (11 s to 1 h)"),
+    "TempCompass": ("2403.00476", "fine-grained temporal order, speed and direction"),
+    "EgoSchema": ("2308.09126", "long-horizon egocentric understanding"),
+    "Video-MMMU": ("2501.13826", "knowledge acquired from lecture videos"),
+    "Charades-STA": ("1705.02101", "temporal grounding of a sentence: start and end seconds"),
+}
+TASK_BENCHMARKS = {
+    "monitoring": ("VideoMME", "TempCompass"),
+    "action-recognition": ("TempCompass", "VideoMME"),
+    "temporal-grounding": ("Charades-STA", "TempCompass"),
+    "summarization": ("VideoMME", "EgoSchema"),
+    "agent-replay": ("EgoSchema", "Video-MMMU"),
+}
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    task: str
+    duration_s: float
+    context: int = DEFAULT_CONTEXT_TOKENS
+    model_size_b: float = DEFAULT_MODEL_SIZE_B
+    target: str = "standard"
+    max_fps: float = DEFAULT_MAX_FPS
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    kind: str            # refuse: no plan; reject: never proposed; warn: a plan with a warning
+    when: str
+    reason: str
+    instead: str
+    applies: object      # PlanRequest, proposal dict -> bool
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("long-video-small-context", "refuse",
+         "duration over 10 minutes with a context under 32k tokens",
+         "no frame budget covers that much video in that context without losing the events",
+         "hierarchical summarization (summarize chunks, then the summaries) or agentic retrieval",
+         lambda r, p: r.duration_s > 600 and r.context < 32768),
+    Rule("frontier-with-open-7b", "refuse",
+         "a frontier accuracy target with an open model of 7B or less",
+         "open 7B video models trail frontier models on VideoMME; sampling cannot close that",
+         "a 32B+ open model or a proprietary model",
+         lambda r, p: r.target == "frontier" and r.model_size_b <= 7),
+    Rule("fps-cap-too-high", "refuse",
+         "a frame-rate cap (--max-fps) above 8 on a clip over 30 s with a 7B model",
+         "a 7B model cannot use that many frames; the tokens crowd out the question",
+         "a cap of at most 8 fps (4 is the lesson's dynamic-FPS ceiling)",
+         lambda r, p: r.max_fps > 8 and r.duration_s > 30 and r.model_size_b <= 7),
+    Rule("uniform-for-action", "reject",
+         "uniform sampling for action-heavy video",
+         "evenly spaced frames alias short actions: most fall between samples",
+         "event-driven sampling",
+         lambda r, p: p.get("content") == "action-heavy" and p.get("sampler") == "uniform"),
+    Rule("video-llama-new-project", "reject",
+         "Video-LLaMA for a new project",
+         "its Q-former squeezes a clip into 32 queries and cannot say when (see compare)",
+         "a Qwen2.5-VL-family model with time-aligned M-RoPE",
+         lambda r, p: p.get("model", "").startswith("Video-LLaMA")),
+    Rule("context-over-40", "warn",
+         "visual tokens above 40% of the context",
+         "the question, instructions and answer need room too (the lesson's 40% rule)",
+         "coarser pooling, fewer frames, or a longer context",
+         lambda r, p: p.get("context_fraction", 0) > CONTEXT_WARN_FRACTION),
+)
+
+
+def classify_content(motion: MotionAnalysis, windows: tuple[Window, ...],
+                     cuts: tuple[Cut, ...]) -> tuple[str, dict]:
+    """The content class a measured video falls in, and the measurements that decided it."""
+    values = sorted(w.motion for w in windows)
+    median = values[len(values) // 2]
+    p90 = values[min(len(values) - 1, int(0.9 * len(values)))]
+    peak = values[-1]
+    cuts_per_min = len(cuts) / (motion.duration_s / 60)
+    base = max(median, MOTION_FLOOR)
+    measured = {"median_window_motion": round(median, 6), "p90_window_motion": round(p90, 6),
+                "peak_window_motion": round(peak, 6), "cuts_per_minute": round(cuts_per_min, 3)}
+    if median >= ACTION_MEDIAN_MOTION:
+        content = "action-heavy"
+        why = f"median window motion {median:.4f} >= {ACTION_MEDIAN_MOTION}"
+    elif cuts_per_min >= CINEMATIC_CUTS_PER_MIN:
+        content = "cinematic"
+        why = f"{cuts_per_min:.1f} cuts per minute >= {CINEMATIC_CUTS_PER_MIN:g}"
+    elif peak >= BURST_RATIO * base and p90 < MIXED_RATIO * base:
+        content = "bursty"
+        why = f"peak motion {peak / base:.1f}x the median, 90th percentile only {p90 / base:.1f}x"
+    elif p90 >= MIXED_RATIO * base:
+        content = "mixed"
+        why = f"90th percentile motion {p90 / base:.1f}x the median"
+    else:
+        content = "steady"
+        why = f"motion within {p90 / base:.1f}x the median, {cuts_per_min:.1f} cuts per minute"
+    measured["decided_by"] = why
+    return content, measured
+
+
+def estimate_frames(sampler: str, request: PlanRequest, measured_frames: int | None) -> int:
+    if measured_frames is not None:
+        return measured_frames
+    fps = min(ASSUMED_FPS[sampler], request.max_fps)
+    return max(1, min(DEFAULT_MAX_FRAMES, round(request.duration_s * fps)))
+
+
+def plan_video(request: PlanRequest, content: str | None = None, measured: dict | None = None,
+               measured_frames: int | None = None) -> dict:
+    """The plan for a task: sampler, pooling, encoding, format, benchmarks, tokens; or a
+    refusal naming the rule and what to do instead."""
+    if request.task not in TASKS:
+        raise UserError(f"unknown task {request.task!r}; known: {', '.join(TASKS)}")
+    content = content or TASK_CONTENT[request.task]
+    sampler, sampler_reason = SAMPLER_FOR_CONTENT[content]
+    frames = estimate_frames(sampler, request, measured_frames)
+    facts = VideoFacts(max(1, round(request.duration_s * NOMINAL_FPS)), NOMINAL_FPS,
+                       NOMINAL_WIDTH, NOMINAL_HEIGHT)
+    preferred = PREFERRED_POOL.get(request.task, 3)
+    budget = None
+    for pool in [k for k in POOLING_CHOICES if k >= preferred]:
+        budget = token_budget("pooled", facts, DesignOptions(
+            frames=min(frames, facts.total_frames), image_size=PLAN_ENCODER_SIZE,
+            patch=PLAN_PATCH, pool=pool, context=request.context))
+        if budget.context_fraction <= CONTEXT_WARN_FRACTION:
+            break
+    if request.task == "action-recognition" and request.duration_s <= SINGLE_CLIP_S:
+        encoding = "none (a single clip: order within it is enough)"
+    elif request.model_size_b < SMALL_MODEL_B:
+        encoding = "learned temporal embedding (small model)"
+    else:
+        encoding = "time-aligned M-RoPE (Qwen2.5-VL family)"
+    model = (f"Qwen2.5-VL-family, {request.model_size_b:g}B" if request.model_size_b >= SMALL_MODEL_B
+             else f"a small VLM ({request.model_size_b:g}B) with a learned temporal embedding")
+    proposal = {"task": request.task, "content": content, "sampler": sampler,
+                "sampler_reason": sampler_reason, "frames": frames,
+                "pooling": f"{budget.details['pool']}x{budget.details['pool']}",
+                "tokens_per_frame": budget.tokens_per_frame, "temporal_encoding": encoding,
+                "model": model, "output_format": OUTPUT_FORMAT[request.task],
+                "benchmarks": [{"name": name, "arxiv": BENCHMARKS[name][0],
+                                "stresses": BENCHMARKS[name][1]}
+                               for name in TASK_BENCHMARKS[request.task]],
+                "tokens": budget.visual_tokens, "context": request.context,
+                "context_fraction": budget.context_fraction, "measurement": measured,
+                "warnings": [], "refused": False, "reasons": []}
+    for rule in RULES:
+        if rule.kind == "reject" and rule.applies(request, proposal):
+            raise AssertionError(f"the planner proposed a hard reject: {rule.key}")
+        if not rule.applies(request, proposal):
+            continue
+        text = f"{rule.when}: {rule.reason}; instead: {rule.instead}"
+        if rule.kind == "refuse":
+            proposal["refused"] = True
+            proposal["reasons"].append(text)
+        elif rule.kind == "warn":
+            proposal["warnings"].append(text)
+    return proposal
+
+
+def plan_text(plan: dict) -> str:
+    lines = [f"Plan for {plan['task']}: {plan['content']} content"]
+    if plan["measurement"]:
+        m = plan["measurement"]
+        lines.append(f"  measured: median motion {m['median_window_motion']}, 90th percentile "
+                     f"{m['p90_window_motion']}, {m['cuts_per_minute']} cuts/min -> {m['decided_by']}")
+    if plan["refused"]:
+        lines.append("REFUSED")
+        lines += [f"  - {reason}" for reason in plan["reasons"]]
+        return "\n".join(lines)
+    lines += [
+        f"1. sampler: {plan['sampler']} ({plan['sampler_reason']}), {plan['frames']} frames",
+        f"2. pooling: {plan['pooling']} per frame ({plan['tokens_per_frame']:g} tokens per frame)",
+        f"3. temporal encoding: {plan['temporal_encoding']}; model: {plan['model']}",
+        f"4. output format: {plan['output_format']}",
+        "5. benchmarks: " + "; ".join(f"{b['name']} (arXiv {b['arxiv']}): {b['stresses']}"
+                                      for b in plan["benchmarks"]),
+        f"6. tokens: {plan['tokens']:,} visual tokens, {100 * plan['context_fraction']:.1f}% of a "
+        f"{plan['context']:,}-token context",
+    ]
+    lines += [f"warning: {w}" for w in plan["warnings"]]
+    return "\n".join(lines)
+
+
+SKILL_EXAMPLES = (("monitoring", 300.0), ("action-recognition", 20.0),
+                  ("temporal-grounding", 120.0), ("summarization", 480.0), ("agent-replay", 240.0))
+
+
+def render_skill() -> str:
+    """The skill file, from the same tables plan reads. Nothing in it changes between runs."""
+    lines = ["---", "name: video-vlm-frame-planner",
+             "description: Pick the frame sampler, pooling, temporal encoding, output format and "
+             "benchmarks for a video task, estimate its visual-token cost, and refuse plans that "
+             "cannot work.",
+             f"version: {SKILL_VERSION}", "phase: 12", "lesson: 17",
+             "tags: [video, vlm, frame-sampling, visual-tokens, temporal-grounding, m-rope]",
+             "---", "", "# Video VLM frame planner", "",
+             "Generated by `python code/main.py skill` from the rule tables in `code/main.py`; "
+             "`python code/main.py plan` applies the same tables. Do not edit by hand.", "",
+             "## What the planner produces", "",
+             "1. **Sampler**, from the footage (measured with `--video`/`--synth`, else assumed "
+             "from the task):", ""]
+    lines += [f"   - {content}: `{sampler}`, {why}" for content, (sampler, why) in
+              SAMPLER_FOR_CONTENT.items()]
+    lines += ["", f"2. **Pooling** of the {PLAN_ENCODER_SIZE // PLAN_PATCH}x"
+              f"{PLAN_ENCODER_SIZE // PLAN_PATCH} patch grid per frame: 2x2 for high detail "
+              "(agent replay), 3x3 by default, 4x4 or 6x6 when coverage matters more than detail "
+              f"(the finest that keeps video under {CONTEXT_WARN_FRACTION:.0%} of the context).",
+              f"3. **Temporal encoding**: time-aligned M-RoPE for Qwen2.5-VL-family models, a "
+              f"learned temporal embedding for models under {SMALL_MODEL_B:g}B, none for a single "
+              f"clip of at most {SINGLE_CLIP_S:g} s.",
+              "4. **Output format**: " + "; ".join(f"{t}: {f}" for t, f in OUTPUT_FORMAT.items()) + ".",
+              "5. **Benchmarks**: " + "; ".join(f"{n} (arXiv {a}): {s}"
+                                               for n, (a, s) in BENCHMARKS.items()) + ".",
+              "6. **Token estimate** from the token-budget arithmetic, with its share of the "
+              "context.", "", "## Hard rejects and refusals", "",
+              "| rule | kind | when | why | instead |", "|---|---|---|---|---|"]
+    lines += [f"| `{r.key}` | {r.kind} | {r.when} | {r.reason} | {r.instead} |" for r in RULES]
+    lines += ["", "Refusals end with exit status 0 and a plan that says REFUSED; hard rejects are "
+              "never proposed.", "", "## Worked examples", "",
+              "Computed by `plan` with its defaults (7B model, 32,768-token context, 4 fps cap):", "",
+              "| task | duration | sampler | frames | pooling | tokens | of context | format |",
+              "|---|---|---|---|---|---|---|---|"]
+    for task, duration in SKILL_EXAMPLES:
+        p = plan_video(PlanRequest(task, duration))
+        lines.append(f"| {task} | {duration:g} s | {p['sampler']} | {p['frames']} | {p['pooling']} "
+                     f"| {p['tokens']:,} | {100 * p['context_fraction']:.1f}% | {p['output_format']} |")
+    refused = plan_video(PlanRequest("summarization", 1200.0, context=16384))
+    lines += ["", f"A 20-minute summary with a 16k context is refused: {refused['reasons'][0]}.",
+              "", "## References", "",
+              "- Qwen2.5-VL Technical Report, arXiv 2502.13923",
+              "- Video-LLaMA, arXiv 2306.02858",
+              "- Video-LLaVA: Learning United Visual Representation by Alignment Before "
+              "Projection, arXiv 2311.10122", ""]
+    return "\n".join(lines)
+
+
+# Exercise 5: the VideoMME gap. The tool cannot fetch a leaderboard; these are the only rows it
+# ships, each with the published source it was checked against.
+VIDEOMME_COLUMNS = ("model", "access", "params_b", "temporal_encoding", "videomme", "source")
+VIDEOMME_EXAMPLE = (
+    ("Gemini 1.5 Pro", "proprietary", "", "unknown", "75.0",
+     "Video-MME paper, arXiv 2405.21075 (abstract: average accuracy 75%)"),
+    ("GPT-4o", "proprietary", "", "unknown", "71.9",
+     "Video-MME paper, arXiv 2405.21075 (abstract: 71.9%)"),
+)
+
+
+def read_scores(path: str) -> list[dict]:
+    check_readable_file(path)
+    import csv
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in VIDEOMME_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise UserError(f"{path}: missing column(s) {', '.join(missing)}; "
+                            f"expected {','.join(VIDEOMME_COLUMNS)}")
+        rows = []
+        for number, row in enumerate(reader, 2):
+            try:
+                score = float(row["videomme"])
+                params = float(row["params_b"]) if row["params_b"].strip() else None
+            except ValueError:
+                raise UserError(f"{path}:{number}: videomme and params_b must be numbers") from None
+            if row["access"] not in ("open", "proprietary") or not 0 <= score <= 100:
+                raise UserError(f"{path}:{number}: access must be open or proprietary, "
+                                "videomme a percentage")
+            rows.append({**row, "videomme": score, "params_b": params})
+    if not rows:
+        raise UserError(f"{path}: no rows")
+    return rows
+
+
+def videomme_gap(rows: list[dict]) -> dict:
+    """The gap between the best proprietary and best open model, and what the rows allow to
+    say about how much of it is temporal encoding and how much is scale."""
+    open_rows = [r for r in rows if r["access"] == "open"]
+    closed = [r for r in rows if r["access"] == "proprietary"]
+    result: dict = {"best_open": None, "best_proprietary": None, "gap": None,
+                    "scale_points_per_doubling": None, "encoding_points": None, "notes": []}
+    if closed:
+        result["best_proprietary"] = max(closed, key=lambda r: r["videomme"])["model"]
+    if open_rows:
+        result["best_open"] = max(open_rows, key=lambda r: r["videomme"])["model"]
+    if not open_rows or not closed:
+        result["notes"].append("the gap needs at least one open and one proprietary row")
+        return result
+    best_open = max(open_rows, key=lambda r: r["videomme"])
+    best_closed = max(closed, key=lambda r: r["videomme"])
+    result["gap"] = best_closed["videomme"] - best_open["videomme"]
+    same = [r for r in open_rows if r["temporal_encoding"] == best_open["temporal_encoding"]
+            and r["params_b"]]
+    if len({r["params_b"] for r in same}) >= 2:
+        xs = [math.log2(r["params_b"]) for r in same]
+        ys = [r["videomme"] for r in same]
+        mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+        slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+        result["scale_points_per_doubling"] = slope
+    else:
+        result["notes"].append("scale: needs open rows of one encoding at two or more sizes")
+    pairs = [(a, b) for a in open_rows for b in open_rows
+             if a["temporal_encoding"] == "time-aligned" and b["temporal_encoding"] not in
+             ("time-aligned", "unknown") and a["params_b"] and b["params_b"]
+             and 0.5 <= a["params_b"] / b["params_b"] <= 2]
+    if pairs:
+        result["encoding_points"] = sum(a["videomme"] - b["videomme"] for a, b in pairs) / len(pairs)
+    else:
+        result["notes"].append("encoding: needs open time-aligned and other-encoding rows of "
+                               "similar size (within 2x)")
+    return result
+
+
+# ----------------------------------------------------------------------------------------------
 # Rendering
 # Plain-text output: aligned tables, sparklines and the one-line timeline under them.
 # ----------------------------------------------------------------------------------------------
@@ -3390,6 +3750,211 @@ def cmd_compare(args: argparse.Namespace) -> tuple[object, str]:
     return doc, "\n".join(lines)
 
 
+def default_skill_path() -> str:
+    """outputs/ beside code/, wherever the command is run from."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.path.join(root, "outputs", SKILL_FILE)
+
+
+def cmd_plan(args: argparse.Namespace) -> tuple[object, str]:
+    request_args = dict(context=args.context, model_size_b=args.model_size, target=args.target,
+                        max_fps=args.max_fps)
+    if args.video or args.synth:
+        if args.duration is not None:
+            raise UserError("give --duration or --video/--synth, not both")
+        video = load_video(args)
+        content, measured = classify_content(video.motion, video.windows, video.cuts)
+        request = PlanRequest(args.task, video.motion.duration_s, **request_args)
+        sampler = SAMPLER_FOR_CONTENT[content][0]
+        capped = argparse.Namespace(**{**vars(args), "frames": max(1, round(
+            video.motion.duration_s * min(ASSUMED_FPS["uniform"], args.max_fps))),
+            "max_frames": DEFAULT_MAX_FRAMES, "min_fps": min(DEFAULT_MIN_FPS, args.max_fps),
+            "max_fps": min(DEFAULT_MAX_FPS, args.max_fps),
+            "burst_fps": min(DEFAULT_BURST_FPS, args.max_fps),
+            "base_fps": min(DEFAULT_BASE_FPS, args.max_fps), "context": DEFAULT_KEYFRAME_CONTEXT,
+            "context_gap": DEFAULT_CONTEXT_GAP_S})
+        frames = len(run_sampler(sampler, video, capped).indices)
+        plan = plan_video(request, content, measured, frames)
+    else:
+        if args.duration is None:
+            raise UserError("give --duration S, or --video/--synth to measure a video")
+        plan = plan_video(PlanRequest(args.task, args.duration, **request_args))
+    return plan, plan_text(plan)
+
+
+def cmd_skill(args: argparse.Namespace) -> tuple[object, str, int]:
+    text = render_skill()
+    path = args.out or default_skill_path()
+    if args.check:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                current = handle.read()
+        except FileNotFoundError:
+            return ({"path": path, "up_to_date": False, "difference": "missing"},
+                    f"{path} is missing; run: python code/main.py skill", 1)
+        if current == text:
+            return {"path": path, "up_to_date": True, "difference": None}, f"{path} is up to date", 0
+        old, new = current.splitlines(), text.splitlines()
+        line = next((k for k, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+        detail = (f"line {line + 1}: file has {old[line]!r}" if line < len(old) else
+                  f"line {line + 1}: file ends early") + (
+            f", generator gives {new[line]!r}" if line < len(new) else ", generator ends there")
+        return ({"path": path, "up_to_date": False, "difference": detail},
+                f"{path} is stale ({detail}); run: python code/main.py skill", 1)
+    size = write_whole(path, [text.encode("utf-8")])
+    return {"path": path, "bytes": size}, f"wrote {path} ({size:,} bytes)", 0
+
+
+def exercise_sampling() -> tuple[dict, str]:
+    scene = get_preset("cooking-3min")
+    motion = analyze_motion(render_scene(scene), scene.width, scene.height, scene.fps)
+    windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
+    dynamic = dynamic_fps_sample(motion, windows, DEFAULT_MIN_FPS, DEFAULT_MAX_FPS, DEFAULT_MAX_FRAMES)
+    options = [("uniform 1 fps", uniform_sample(motion, windows, round(motion.duration_s), DEFAULT_MAX_FRAMES)),
+               ("uniform, same frames as dynamic",
+                uniform_sample(motion, windows, len(dynamic.indices), DEFAULT_MAX_FRAMES)),
+               ("dynamic 1-4 fps", dynamic)]
+    rows = []
+    for name, result in options:
+        hits = sum(events_hit(result.indices, motion.fps, scene.events))
+        on_events = sum(1 for t in result.times if any(e.start <= t < e.end for e in scene.events))
+        tokens = len(result.indices) * DEFAULT_TOKENS_PER_FRAME
+        rows.append({"sampler": name, "frames": len(result.indices), "tokens": tokens,
+                     "events_hit": hits, "events": len(scene.events),
+                     "frames_on_events": on_events,
+                     "frames_on_events_per_1k_tokens": 1000 * on_events / tokens})
+    cheapest = min((r for r in rows if r["events_hit"] == max(x["events_hit"] for x in rows)),
+                   key=lambda r: r["tokens"])
+    densest = max(rows, key=lambda r: r["frames_on_events_per_1k_tokens"])
+    why = (f"To see every action, {cheapest['sampler']} is cheapest: {cheapest['events_hit']} of "
+           f"{cheapest['events']} events with {cheapest['tokens']:,} tokens. To say when they "
+           f"happen, {densest['sampler']} puts {densest['frames_on_events_per_1k_tokens']:.2f} "
+           f"frames on the actions per 1,000 tokens, against "
+           f"{min(r['frames_on_events_per_1k_tokens'] for r in rows):.2f} for the sparsest; "
+           f"pick {densest['sampler']} for a cooking demo you will ask 'when' about, "
+           f"{cheapest['sampler']} if you only need 'what'.")
+    doc = {"video": scene.name, "tokens_per_frame": DEFAULT_TOKENS_PER_FRAME, "options": rows,
+           "pick_for_what": cheapest["sampler"], "pick_for_when": densest["sampler"],
+           "justification": why}
+    text = "\n".join([f"Exercise 1: a 3-minute cooking demo ({scene.name}), "
+                      f"{DEFAULT_TOKENS_PER_FRAME} tokens per frame",
+                      format_table(["sampler", "frames", "tokens", "events hit", "frames on events",
+                                    "per 1k tokens"],
+                                   [[r["sampler"], r["frames"], f"{r['tokens']:,}",
+                                     f"{r['events_hit']}/{r['events']}", r["frames_on_events"],
+                                     f"{r['frames_on_events_per_1k_tokens']:.2f}"] for r in rows]),
+                      why])
+    return doc, text
+
+
+def exercise_rope() -> tuple[dict, str]:
+    scene = get_preset("cooking-3min")
+    motion = analyze_motion(render_scene(scene), scene.width, scene.height, scene.fps)
+    windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
+    times = list(dynamic_fps_sample(motion, windows, DEFAULT_MIN_FPS, DEFAULT_MAX_FPS,
+                                    DEFAULT_MAX_FRAMES).times)
+    patches = temporal_positions(times)
+    demo = rope_demonstration(patches)
+    conclusion = rope_conclusion(demo)
+    doc = {"video": scene.name, "patches": len(patches), "demonstration": demo,
+           "conclusion": conclusion, "learned_table_rows": LEARNED_TABLE_ROWS,
+           "frames_past_table": max(0, len(times) - LEARNED_TABLE_ROWS)}
+    text = (f"Exercise 2: what time-aligned RoPE adds over a temporal embedding table\n"
+            f"{scene.name}, dynamic FPS: {len(times)} frames in {len(patches)} temporal patches; "
+            f"a learned table of {LEARNED_TABLE_ROWS} rows has no row for "
+            f"{doc['frames_past_table']} of them.\n"
+            f"{conclusion}\n(See `python code/main.py rope --synth cooking-3min` for every position.)")
+    return doc, text
+
+
+SCHEMA_EXAMPLES = (
+    ('[{"event": "jump", "start": 4.2, "end": 4.5, "confidence": 0.9}]', "a well-formed answer"),
+    ('{"error": "not_found"}', "the model says the event is not there"),
+    ('[{"event": "jump", "start": 4.5, "end": 4.2, "confidence": 0.9}]', "start after end"),
+    ('[{"event": "jump", "start": "4.2s", "end": 4.5}]', "a string time, no confidence"),
+    ('{"event": "jump", "start": 4.2, "end": 4.5, "confidence": 0.9}', "an object, not a list"),
+)
+
+
+def exercise_schema() -> tuple[dict, str]:
+    results = []
+    for text, what in SCHEMA_EXAMPLES:
+        problems = validate(json.loads(text), GROUNDING_SCHEMA, GROUNDING_SCHEMA)
+        results.append({"answer": text, "what": what, "valid": not problems,
+                        "violations": [{"path": p, "message": m} for p, m in problems]})
+    lines = ["Exercise 3: a JSON Schema for grounding answers (`python code/main.py schema`)"]
+    for r in results:
+        lines.append(f"{'valid  ' if r['valid'] else 'INVALID'} {r['what']}: {r['answer']}")
+        lines += [f"        {v['path']}: {v['message']}" for v in r["violations"]]
+    return {"schema_id": GROUNDING_SCHEMA["$id"], "examples": results}, "\n".join(lines)
+
+
+ALIGNMENT_EXPLANATION = (
+    "Video-LLaVA (arXiv 2311.10122) encodes images and videos with LanguageBind encoders, which "
+    "were trained contrastively against text so that both already live in one language-aligned "
+    "feature space before anything reaches the LLM. Only then does a single shared projection "
+    "map them into the LLM's embedding space. 'Alignment before projection' is that order: "
+    "align the modalities first (in the encoders), project once (one projection for both). "
+    "Earlier designs projected image and video features with separate, unaligned projections, "
+    "so the LLM had to learn two visual dialects; with alignment first, what it learns from "
+    "images transfers to video and the other way round. It says nothing about time: each of "
+    "the 8 frames still enters as 256 tokens with only a learned frame-index embedding.")
+
+
+def exercise_alignment() -> tuple[dict, str]:
+    return ({"explanation": ALIGNMENT_EXPLANATION},
+            "Exercise 4: Video-LLaVA's alignment before projection\n" + ALIGNMENT_EXPLANATION)
+
+
+def exercise_videomme(scores: str | None, example_csv: bool) -> tuple[dict, str]:
+    if example_csv:
+        lines = [",".join(VIDEOMME_COLUMNS)] + [",".join(f'"{v}"' if "," in v else v for v in row)
+                                                 for row in VIDEOMME_EXAMPLE]
+        return {"csv": "\n".join(lines)}, "\n".join(lines)
+    if scores:
+        rows = read_scores(scores)
+        source = scores
+    else:
+        rows = [{**dict(zip(VIDEOMME_COLUMNS, row)), "videomme": float(row[4]), "params_b": None}
+                for row in VIDEOMME_EXAMPLE]
+        source = "the built-in example (only rows checked against their published source)"
+    gap = videomme_gap(rows)
+    lines = ["Exercise 5: the VideoMME gap between the best open and the best proprietary model",
+             "This tool cannot fetch a leaderboard. Give it one: --scores FILE, a CSV with columns "
+             + ", ".join(VIDEOMME_COLUMNS) + " (access: open or proprietary; temporal_encoding: "
+             "time-aligned, index, learned, none or unknown; videomme: overall accuracy in %, "
+             "one setting for all rows; source: where the number was published). "
+             "`exercise 5 --example-csv` prints a starting file.",
+             f"Scores from {source}:",
+             format_table(["model", "access", "params B", "encoding", "VideoMME"],
+                          [[r["model"], r["access"], "" if r["params_b"] is None else f"{r['params_b']:g}",
+                            r["temporal_encoding"], f"{r['videomme']:.1f}"] for r in rows])]
+    if gap["gap"] is not None:
+        lines.append(f"Gap: {gap['best_proprietary']} minus {gap['best_open']} = {gap['gap']:.1f} points.")
+    if gap["scale_points_per_doubling"] is not None:
+        lines.append(f"Scale: {gap['scale_points_per_doubling']:.2f} points per doubling of "
+                     "parameters among open models with the best open model's encoding.")
+    if gap["encoding_points"] is not None:
+        lines.append(f"Temporal encoding: time-aligned open models score {gap['encoding_points']:+.1f} "
+                     "points against other encodings at a similar size.")
+    lines += [f"Cannot say: {note}." for note in gap["notes"]]
+    return {"source": source, "rows": rows, **gap}, "\n".join(lines)
+
+
+def cmd_exercise(args: argparse.Namespace) -> tuple[object, str]:
+    if args.number != 5 and (args.scores or args.example_csv):
+        raise UserError("--scores and --example-csv go with exercise 5")
+    if args.number == 1:
+        return exercise_sampling()
+    if args.number == 2:
+        return exercise_rope()
+    if args.number == 3:
+        return exercise_schema()
+    if args.number == 4:
+        return exercise_alignment()
+    return exercise_videomme(args.scores, args.example_csv)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON document instead")
@@ -3514,6 +4079,33 @@ def build_parser() -> argparse.ArgumentParser:
                    help="check answers (JSONL: a JSON answer, or {output: text}) per line")
     p.set_defaults(func=cmd_schema)
 
+    p = sub.add_parser("plan", parents=[common], help="a frame plan for a video task, or a refusal")
+    p.add_argument("--task", choices=TASKS, required=True)
+    p.add_argument("--duration", type=number(float, 0.1, 10 * 24 * 3600), default=None,
+                   help="video length in seconds (or measure one with --video/--synth)")
+    p.add_argument("--context", type=number(int, 1, 100_000_000), default=DEFAULT_CONTEXT_TOKENS,
+                   help="the model's context in tokens (default %(default)s)")
+    p.add_argument("--model-size", type=number(float, 0.1, 10000), default=DEFAULT_MODEL_SIZE_B,
+                   help="model parameters in billions (default %(default)s)")
+    p.add_argument("--target", choices=("standard", "frontier"), default="standard")
+    p.add_argument("--max-fps", type=number(float, 0.01, 240), default=DEFAULT_MAX_FPS,
+                   help="frame-rate cap, whatever the sampler (default %(default)s)")
+    add_source_options(p)
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("skill", parents=[common], help=f"write outputs/{SKILL_FILE}")
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 and say what differs if the file is not what skill writes")
+    p.add_argument("--out", metavar="PATH", help="write (or check) this path instead")
+    p.set_defaults(func=cmd_skill)
+
+    p = sub.add_parser("exercise", parents=[common], help="the lesson's exercises, worked")
+    p.add_argument("number", type=number(int, 1, 5), help="1 sampling, 2 RoPE, 3 schema, "
+                   "4 alignment before projection, 5 VideoMME gap")
+    p.add_argument("--scores", metavar="FILE", help="exercise 5: a CSV of VideoMME scores")
+    p.add_argument("--example-csv", action="store_true", help="exercise 5: print a starting CSV")
+    p.set_defaults(func=cmd_exercise)
+
     p = sub.add_parser("bench", parents=[common], help="speed of reading and motion scoring")
     p.add_argument("--seconds", type=number(float, 1, 600), default=60.0,
                    help="length of the 640x360 30 fps bench clip (default %(default)s)")
@@ -3530,7 +4122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        doc, text = args.func(args)
+        doc, text, *rest = args.func(args)
     except (ValueError, OSError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
@@ -3538,7 +4130,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(doc, allow_nan=False))
     else:
         print(text)
-    return 0
+    return rest[0] if rest else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,195 @@
+import os
+import tempfile
+import unittest
+
+from support import ROOT, main, run, run_json
+
+
+class PlanRuleTests(unittest.TestCase):
+    def test_each_refusal_rule(self):
+        cases = [
+            (("--task", "summarization", "--duration", "1200", "--context", "16000"),
+             "long-video-small-context", "hierarchical summarization"),
+            (("--task", "temporal-grounding", "--duration", "60", "--target", "frontier"),
+             "frontier-with-open-7b", "32B+"),
+            (("--task", "monitoring", "--duration", "60", "--max-fps", "10"),
+             "fps-cap-too-high", "at most 8 fps"),
+        ]
+        for argv, key, instead in cases:
+            with self.subTest(rule=key):
+                status, out, _ = run("plan", *argv)
+                self.assertEqual(status, 0)
+                self.assertIn("REFUSED", out)
+                self.assertIn(instead, out)
+                doc = run_json("plan", *argv)
+                self.assertTrue(doc["refused"])
+                rule = next(r for r in main.RULES if r.key == key)
+                self.assertTrue(any(rule.when in reason for reason in doc["reasons"]))
+
+    def test_edges_of_the_refusal_rules_give_plans(self):
+        for argv in (("--task", "summarization", "--duration", "600", "--context", "16000"),
+                     ("--task", "summarization", "--duration", "1200", "--context", "32768"),
+                     ("--task", "temporal-grounding", "--duration", "60", "--target", "frontier",
+                      "--model-size", "32"),
+                     ("--task", "monitoring", "--duration", "30", "--max-fps", "10"),
+                     ("--task", "monitoring", "--duration", "60", "--max-fps", "8")):
+            with self.subTest(argv=argv):
+                self.assertFalse(run_json("plan", *argv)["refused"])
+
+    def test_defaults_give_a_plan_for_every_task(self):
+        for task in main.TASKS:
+            with self.subTest(task=task):
+                doc = run_json("plan", "--task", task, "--duration", "300")
+                self.assertFalse(doc["refused"])
+                for key in ("task", "sampler", "pooling", "temporal_encoding", "output_format",
+                            "benchmarks", "tokens", "context_fraction", "warnings", "refused",
+                            "reasons"):
+                    self.assertIn(key, doc)
+                self.assertTrue(all(b["arxiv"] for b in doc["benchmarks"]))
+
+    def test_hard_rejects_are_never_proposed(self):
+        for task in main.TASKS:
+            for duration in (10, 60, 300, 900):
+                plan = main.plan_video(main.PlanRequest(task, duration, context=200000))
+                self.assertFalse(plan["content"] == "action-heavy" and plan["sampler"] == "uniform")
+                self.assertNotIn("Video-LLaMA", plan["model"])
+        plan = main.plan_video(main.PlanRequest("agent-replay", 60), content="action-heavy")
+        self.assertEqual(plan["sampler"], "event")
+
+    def test_task_choices(self):
+        grounding = run_json("plan", "--task", "temporal-grounding", "--duration", "120")
+        self.assertEqual(grounding["sampler"], "dynamic")
+        self.assertIn("JSON", grounding["output_format"])
+        self.assertIn("Charades-STA", [b["name"] for b in grounding["benchmarks"]])
+        summary = run_json("plan", "--task", "summarization", "--duration", "120")
+        self.assertEqual(summary["output_format"], "free text")
+        clip = run_json("plan", "--task", "action-recognition", "--duration", "10")
+        self.assertTrue(clip["temporal_encoding"].startswith("none"))
+        small = run_json("plan", "--task", "monitoring", "--duration", "100", "--model-size", "1")
+        self.assertTrue(small["temporal_encoding"].startswith("learned"))
+        replay = run_json("plan", "--task", "agent-replay", "--duration", "60")
+        self.assertEqual(replay["pooling"], "2x2")
+
+    def test_token_estimate_equals_the_token_code(self):
+        doc = run_json("plan", "--task", "temporal-grounding", "--duration", "120")
+        k = int(doc["pooling"][0])
+        facts = main.VideoFacts(3600, 30.0, 640, 360)
+        budget = main.token_budget("pooled", facts, main.DesignOptions(
+            frames=doc["frames"], image_size=336, patch=14, pool=k))
+        self.assertEqual(doc["tokens"], budget.visual_tokens)
+        self.assertAlmostEqual(doc["context_fraction"], budget.visual_tokens / 32768)
+
+    def test_pooling_coarsens_to_stay_under_40_percent_and_warns_when_it_cannot(self):
+        doc = run_json("plan", "--task", "temporal-grounding", "--duration", "300")
+        self.assertLessEqual(doc["context_fraction"], 0.40)
+        self.assertNotEqual(doc["pooling"], "3x3")
+        tight = run_json("plan", "--task", "temporal-grounding", "--duration", "300",
+                         "--context", "4000")
+        self.assertGreater(tight["context_fraction"], 0.40)
+        self.assertTrue(any("40%" in w for w in tight["warnings"]))
+
+    def test_measured_video_decides_the_sampler(self):
+        expected = {"security-5min": "event", "sports-60s": "event", "cooking-3min": "event"}
+        for preset, sampler in expected.items():
+            with self.subTest(preset=preset):
+                doc = run_json("plan", "--task", "monitoring", "--synth", preset)
+                self.assertEqual(doc["sampler"], sampler)
+                self.assertIn("decided_by", doc["measurement"])
+        sports = run_json("plan", "--task", "action-recognition", "--synth", "sports-60s")
+        self.assertEqual(sports["content"], "action-heavy")
+
+    def test_bad_input(self):
+        for argv in (("--task", "dancing", "--duration", "10"), ("--task", "monitoring"),
+                     ("--task", "monitoring", "--duration", "-5"),
+                     ("--task", "monitoring", "--duration", "10", "--context", "0"),
+                     ("--task", "monitoring", "--duration", "10", "--synth", "cat-jump")):
+            with self.subTest(argv=argv):
+                status, _, err = run("plan", *argv)
+                self.assertEqual(status, 2)
+                self.assertEqual(len(err.strip().splitlines()), 1)
+
+
+class SkillTests(unittest.TestCase):
+    def test_committed_skill_file_is_current(self):
+        status, out, _ = run("skill", "--check")
+        self.assertEqual(status, 0, out)
+        with open(os.path.join(ROOT, "outputs", main.SKILL_FILE), encoding="utf-8") as f:
+            self.assertEqual(f.read(), main.render_skill())
+
+    def test_skill_content(self):
+        text = main.render_skill()
+        self.assertTrue(text.startswith("---\nname: video-vlm-frame-planner\n"))
+        for fact in ("phase: 12", "lesson: 17", "2502.13923", "2306.02858", "2311.10122"):
+            self.assertIn(fact, text)
+        for rule in main.RULES:
+            self.assertIn(f"`{rule.key}`", text)
+        self.assertEqual(text, main.render_skill())
+
+    def test_check_reports_a_stale_file_and_out_writes_elsewhere(self):
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "skill.md")
+            self.assertEqual(run("skill", "--out", path)[0], 0)
+            self.assertEqual(run("skill", "--check", "--out", path)[0], 0)
+            with open(path, "a", encoding="utf-8") as f:
+                f.write("edited by hand\n")
+            status, out, _ = run("skill", "--check", "--out", path)
+            self.assertEqual(status, 1)
+            self.assertIn("stale", out)
+            status, _, _ = run("skill", "--check", "--out", os.path.join(folder, "none.md"))
+            self.assertEqual(status, 1)
+            status, _, err = run("skill", "--out", os.path.join(folder, "no", "x.md"))
+            self.assertEqual(status, 2)
+
+
+class ExerciseTests(unittest.TestCase):
+    def test_exercise_1_numbers_match_the_samplers(self):
+        doc = run_json("exercise", "1")
+        rows = {r["sampler"]: r for r in doc["options"]}
+        dynamic = run_json("sample", "--synth", "cooking-3min", "--strategy", "dynamic")
+        self.assertEqual(rows["dynamic 1-4 fps"]["frames"], dynamic["frame_count"])
+        self.assertEqual(rows["dynamic 1-4 fps"]["events_hit"], dynamic["events_hit"])
+        self.assertEqual(doc["pick_for_when"], "dynamic 1-4 fps")
+        self.assertIn(doc["pick_for_what"], rows)
+
+    def test_exercise_2_quotes_the_rope_demonstration(self):
+        doc = run_json("exercise", "2")
+        rope = run_json("rope", "--synth", "cooking-3min")
+        self.assertEqual(doc["conclusion"], rope["conclusion"])
+
+    def test_exercise_3_validates_examples(self):
+        doc = run_json("exercise", "3")
+        self.assertEqual([e["valid"] for e in doc["examples"]], [True, True, False, False, False])
+
+    def test_exercise_4_explains(self):
+        self.assertIn("projection", run_json("exercise", "4")["explanation"])
+
+    def test_exercise_5_gap_from_a_csv(self):
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "scores.csv")
+            with open(path, "w", encoding="utf-8") as f:
+                # Made-up numbers for the arithmetic only.
+                f.write("model,access,params_b,temporal_encoding,videomme,source\n"
+                        "A,proprietary,,unknown,80,test\nB-7B,open,7,time-aligned,60,test\n"
+                        "B-72B,open,72,time-aligned,70,test\nC-7B,open,7,index,55,test\n")
+            doc = run_json("exercise", "5", "--scores", path)
+            self.assertEqual((doc["best_open"], doc["gap"]), ("B-72B", 10.0))
+            self.assertAlmostEqual(doc["encoding_points"], 5.0)
+            import math
+            self.assertAlmostEqual(doc["scale_points_per_doubling"], 10 / math.log2(72 / 7))
+            with open(path, "w", encoding="utf-8") as f:
+                f.write("model,score\nA,1\n")
+            status, _, err = run("exercise", "5", "--scores", path)
+            self.assertEqual(status, 2)
+            self.assertIn("missing column", err)
+        example = run_json("exercise", "5")
+        self.assertIsNone(example["gap"])
+        self.assertTrue(all(row["source"] for row in example["rows"]))
+        self.assertIn("model,access", run_json("exercise", "5", "--example-csv")["csv"])
+
+    def test_bad_exercise_numbers(self):
+        for argv in (("exercise", "0"), ("exercise", "6"), ("exercise", "1", "--scores", "x.csv")):
+            self.assertEqual(run(*argv)[0], 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
