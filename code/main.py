@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import html
 import json
 import math
 import operator
@@ -534,6 +535,13 @@ def write_whole(path: str, pieces: Iterable[bytes]) -> int:
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".partial-", suffix=".tmp")
     written = 0
     try:
+        # mkstemp makes the file private; give it the mode the user's file has (or would get).
+        if os.path.exists(path):
+            os.chmod(temporary, os.stat(path).st_mode & 0o777)
+        else:
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(temporary, 0o666 & ~mask)
         with os.fdopen(handle, "wb") as out:
             for piece in pieces:
                 out.write(piece)
@@ -2588,24 +2596,35 @@ class DesignTotals:
     tally: Tally | None = None
 
 
+def read_video_with(design: CompareDesign, motion: MotionAnalysis, windows: tuple[Window, ...],
+                    events: tuple[Event, ...], nominal: VideoFacts
+                    ) -> tuple[list[float], list[tuple[Reading, bool]]]:
+    """One design on one video: the sampled times, and per event the parsed answer and
+    whether any sampled frame showed the event."""
+    duration = motion.duration_s
+    times = compare_sample_times(design, motion, windows, nominal)
+    units = perceived_units(design, times, duration)
+    readings = []
+    for event in events:
+        answer, shown = reader_answer(design, event, units, duration)
+        readings.append((parse_grounding(answer, duration), shown))
+    return times, readings
+
+
 def run_compare(videos: list[tuple[str, MotionAnalysis, tuple[Event, ...], VideoFacts]],
                 designs: list[CompareDesign]) -> dict[str, DesignTotals]:
     """Every design on every video: sample, price, read each event, parse, score."""
     totals = {d.name: DesignTotals(tally=Tally(COMPARE_TOLERANCES)) for d in designs}
     for name, motion, events, nominal in videos:
         windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
-        duration = motion.duration_s
         for design in designs:
             total = totals[design.name]
-            times = compare_sample_times(design, motion, windows, nominal)
-            units = perceived_units(design, times, duration)
+            times, readings = read_video_with(design, motion, windows, events, nominal)
             total.videos += 1
             total.frames += len(times)
             total.tokens += design_tokens(design, len(times), nominal)
-            total.seconds += duration
-            for event in events:
-                answer, shown = reader_answer(design, event, units, duration)
-                reading = parse_grounding(answer, duration)
+            total.seconds += motion.duration_s
+            for event, (reading, shown) in zip(events, readings):
                 total.missed += not shown
                 total.tally.add(score_item(reading, GroundTruth(event.start, event.end),
                                            COMPARE_TOLERANCES))
@@ -3041,7 +3060,8 @@ def videomme_gap(rows: list[dict]) -> dict:
 
 # ----------------------------------------------------------------------------------------------
 # Rendering
-# Plain-text output: aligned tables, sparklines and the one-line timeline under them.
+# Plain-text output (aligned tables, sparklines, the one-line timeline) and SVG pictures
+# (a timeline of motion, events, cuts and samples; the compare picture).
 # ----------------------------------------------------------------------------------------------
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -3087,6 +3107,218 @@ def timeline(scores: tuple[float, ...], fps: float, indices: tuple[int, ...] = (
 
 def seconds(value: float) -> str:
     return f"{value:.2f}"
+
+
+# SVG pictures. Plain text, deterministic (fixed float formatting, no timestamps), no external
+# references. Colours are the Okabe-Ito palette (distinguishable with colour-blindness) and
+# each sampler row also has its own marker shape, so the picture survives greyscale.
+
+SVG_WIDTH = 960
+SVG_CHAR_WIDTH = 7.6               # a generous average width of a 13 px character
+SVG_RIGHT = 24
+SVG_FONT = "font-family=\"DejaVu Sans, Arial, sans-serif\""
+ROW_STYLES = (("#0072B2", "circle"), ("#D55E00", "square"), ("#009E73", "triangle"),
+              ("#CC79A7", "diamond"), ("#E69F00", "circle"), ("#56B4E9", "square"),
+              ("#000000", "triangle"))
+EVENT_FILL = "#F0E442"
+MAX_POINTS_PER_PIXEL = 2
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def num(value: float) -> str:
+    """Coordinates with one decimal, always the same text for the same value."""
+    text = f"{value:.1f}"
+    return "0" if text == "-0.0" else text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def label_margin(labels: list[str]) -> int:
+    """Left margin wide enough for the longest row label."""
+    return int(24 + SVG_CHAR_WIDTH * max((len(label) for label in labels), default=10))
+
+
+def svg_document(width: int, height: int, title: str, body: list[str]) -> str:
+    return "\n".join([
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" {SVG_FONT} font-size="13">',
+        f"<title>{esc(title)}</title>",
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
+        *body, "</svg>", ""])
+
+
+def nice_step(span: float, target_ticks: int = 10) -> float:
+    raw = span / max(1, target_ticks)
+    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    for factor in (1, 2, 5, 10):
+        if factor * power >= raw:
+            return factor * power
+    return 10 * power
+
+
+def time_axis(duration: float, x_of, y: float, top: float) -> list[str]:
+    """Tick marks, labels and light grid lines every 'nice' number of seconds."""
+    step = nice_step(duration)
+    parts = [f'<line x1="{num(x_of(0))}" y1="{num(y)}" x2="{num(x_of(duration))}" y2="{num(y)}" '
+             'stroke="#333333"/>']
+    k = 0
+    while k * step <= duration + 1e-9:
+        t = k * step
+        x = num(x_of(t))
+        label = f"{t:g} s"
+        parts.append(f'<line x1="{x}" y1="{num(top)}" x2="{x}" y2="{num(y)}" stroke="#e5e5e5"/>')
+        parts.append(f'<line x1="{x}" y1="{num(y)}" x2="{x}" y2="{num(y + 5)}" stroke="#333333"/>')
+        parts.append(f'<text x="{x}" y="{num(y + 19)}" text-anchor="middle">{esc(label)}</text>')
+        k += 1
+    return parts
+
+
+def marker(shape: str, x: float, y: float, colour: str, css: str, extra: str = "") -> str:
+    r = 4.5
+    common = f'class="{css}" fill="{colour}" stroke="#000000" stroke-width="0.6"{extra}'
+    if shape == "circle":
+        return f'<circle cx="{num(x)}" cy="{num(y)}" r="{num(r)}" {common}/>'
+    if shape == "square":
+        return f'<rect x="{num(x - r)}" y="{num(y - r)}" width="{num(2 * r)}" height="{num(2 * r)}" {common}/>'
+    if shape == "triangle":
+        points = f"{num(x)},{num(y - r)} {num(x + r)},{num(y + r)} {num(x - r)},{num(y + r)}"
+    else:
+        points = f"{num(x)},{num(y - r)} {num(x + r)},{num(y)} {num(x)},{num(y + r)} {num(x - r)},{num(y)}"
+    return f'<polygon points="{points}" {common}/>'
+
+
+def motion_path(scores: tuple[float, ...], fps: float, x_of, y_of, plot_width: float) -> str:
+    """One path through the per-frame motion, at most ~2 points per pixel: each pixel column
+    keeps its minimum and maximum, so spikes survive decimation."""
+    count = len(scores)
+    columns = max(1, int(plot_width))
+    points: list[tuple[float, float]] = []
+    if count <= MAX_POINTS_PER_PIXEL * columns:
+        points = [(i / fps, s) for i, s in enumerate(scores)]
+    else:
+        for c in range(columns):
+            first, stop = c * count // columns, (c + 1) * count // columns
+            chunk = scores[first:stop]
+            if not chunk:
+                continue
+            low, high = min(chunk), max(chunk)
+            t = first / fps
+            points += [(t, low), (t, high)] if high != low else [(t, low)]
+    return "M" + " L".join(f"{num(x_of(t))},{num(y_of(s))}" for t, s in points)
+
+
+def timeline_svg(name: str, motion: MotionAnalysis, windows: tuple[Window, ...],
+                 cuts: tuple[Cut, ...], events: tuple[Event, ...],
+                 rows: list[tuple[str, tuple[float, ...]]]) -> str:
+    """Motion, cuts, events and one row of sample marks per (label, times) row."""
+    duration = motion.duration_s
+    left = label_margin([label for label, _ in rows] + ["motion"])
+    plot_width = SVG_WIDTH - left - SVG_RIGHT
+    motion_top, motion_height, row_height = 56, 120, 30
+    rows_top = motion_top + motion_height + 16
+    axis_y = rows_top + row_height * len(rows) + 8
+    height = int(axis_y + 40)
+    x_of = (lambda t: left + plot_width * t / duration)
+    peak = max(motion.scores) or 1.0
+    y_of = (lambda s: motion_top + motion_height - motion_height * s / peak)
+    body = [f'<text x="{left}" y="24" font-size="16" font-weight="bold">'
+            f'{esc(name)}: {duration:g} s, {motion.frame_count} frames at {motion.fps:g} fps</text>',
+            f'<text x="{left}" y="44" fill="#444444">motion per frame (line), per-window mean '
+            '(dashed), true events (shaded), shot cuts (vertical dashes)</text>']
+    for event in events:
+        x0, x1 = x_of(event.start), x_of(event.end)
+        body.append(f'<rect class="event" x="{num(x0)}" y="{motion_top}" width="{num(max(1.5, x1 - x0))}" '
+                    f'height="{num(axis_y - motion_top)}" fill="{EVENT_FILL}" fill-opacity="0.45" '
+                    'stroke="#8a7f00" stroke-width="0.8"/>')
+        body.append(f'<text class="event-label" x="{num(x0 + 3)}" y="{motion_top + 14}">'
+                    f'{esc(event.label)}</text>')
+    body.append(f'<text x="{left - 10}" y="{motion_top + motion_height // 2}" '
+                'text-anchor="end">motion</text>')
+    body.append(f'<path class="motion" d="{motion_path(motion.scores, motion.fps, x_of, y_of, plot_width)}" '
+                'fill="none" stroke="#333333" stroke-width="1"/>')
+    steps = " ".join(f"L{num(x_of(w.start_s))},{num(y_of(w.motion))} L{num(x_of(w.end_s))},{num(y_of(w.motion))}"
+                     for w in windows)
+    body.append(f'<path class="window-mean" d="M{num(x_of(0))},{num(y_of(0))} {steps}" fill="none" '
+                'stroke="#0072B2" stroke-width="1.5" stroke-dasharray="5 3"/>')
+    for cut in cuts:
+        x = num(x_of(cut.time_s))
+        body.append(f'<line class="cut" x1="{x}" y1="{motion_top}" x2="{x}" y2="{num(axis_y)}" '
+                    'stroke="#000000" stroke-width="1.2" stroke-dasharray="2 3"/>')
+    for k, (label, times) in enumerate(rows):
+        colour, shape = ROW_STYLES[k % len(ROW_STYLES)]
+        y = rows_top + row_height * k + row_height / 2
+        body.append(f'<text x="{left - 10}" y="{num(y + 4)}" text-anchor="end">{esc(label)}</text>')
+        body.append(f'<line x1="{left}" y1="{num(y)}" x2="{left + plot_width}" y2="{num(y)}" '
+                    'stroke="#cccccc"/>')
+        body += [marker(shape, x_of(t), y, colour, "sample", f' data-row="{k}"') for t in times]
+    body += time_axis(duration, x_of, axis_y, motion_top)
+    return svg_document(SVG_WIDTH, height, f"{name}: motion, events, cuts and sampled frames", body)
+
+
+def compare_svg(name: str, duration: float, events: tuple[Event, ...],
+                details: list[dict], rows: list[dict]) -> str:
+    """For one video: each design's sampled frames and its answer against the true event;
+    under it, bars of accuracy within 0.5 s and of tokens per video (log scale)."""
+    left = label_margin([item["model"] for item in details] + [r["model"] for r in rows])
+    plot_width = SVG_WIDTH - left - SVG_RIGHT
+    bar_room = plot_width - 120            # leave room for the value after the longest bar
+    top, row_height = 56, 34
+    axis_y = top + row_height * len(details) + 8
+    bars_top = axis_y + 50
+    bar_height = 16
+    height = int(bars_top + (bar_height + 6) * len(rows) * 2 + 60)
+    x_of = (lambda t: left + plot_width * t / duration)
+    body = [f'<text x="{left}" y="24" font-size="16" font-weight="bold">{esc(name)}: '
+            'what each design samples and answers</text>',
+            f'<text x="{left}" y="44" fill="#444444">marks: sampled frames; thick bar or '
+            'ring: the answer, as parsed; shaded: the true event</text>']
+    for event in events:
+        x0, x1 = x_of(event.start), x_of(event.end)
+        body.append(f'<rect class="event" x="{num(x0)}" y="{top}" width="{num(max(1.5, x1 - x0))}" '
+                    f'height="{num(axis_y - top)}" fill="{EVENT_FILL}" fill-opacity="0.45" '
+                    'stroke="#8a7f00" stroke-width="0.8"/>')
+        body.append(f'<text class="event-label" x="{num(x0 + 3)}" y="{top - 4}">{esc(event.label)}</text>')
+    for k, item in enumerate(details):
+        colour, shape = ROW_STYLES[k % len(ROW_STYLES)]
+        y = top + row_height * k + row_height / 2
+        body.append(f'<text x="{left - 10}" y="{num(y + 4)}" text-anchor="end">{esc(item["model"])}</text>')
+        body.append(f'<line x1="{left}" y1="{num(y)}" x2="{left + plot_width}" y2="{num(y)}" stroke="#cccccc"/>')
+        body += [f'<line class="sample" data-row="{k}" x1="{num(x_of(t))}" y1="{num(y - 9)}" '
+                 f'x2="{num(x_of(t))}" y2="{num(y - 3)}" stroke="{colour}" stroke-width="1.2"/>'
+                 for t in item["times"]]
+        for p in item["answers"]:
+            if p["kind"] == "interval":
+                x0, x1 = x_of(min(p["start"], duration)), x_of(min(p["end"], duration))
+                body.append(f'<rect class="answer" x="{num(x0)}" y="{num(y + 1)}" '
+                            f'width="{num(max(2.0, x1 - x0))}" height="7" fill="{colour}" '
+                            'stroke="#000000" stroke-width="0.6"/>')
+            else:
+                body.append(f'<circle class="answer" cx="{num(x_of(min(p["time"], duration)))}" '
+                            f'cy="{num(y + 5)}" r="5" fill="none" stroke="{colour}" stroke-width="2.5"/>')
+    body += time_axis(duration, x_of, axis_y, top)
+    peak_tokens = max(r["visual_tokens"] for r in rows)
+    body.append(f'<text x="{left}" y="{num(bars_top - 14)}" font-weight="bold">whole suite: '
+                'accuracy within 0.5 s (solid) and visual tokens per video (hatched, log scale)</text>')
+    body.append('<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+                'patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/>'
+                '<line x1="0" y1="0" x2="0" y2="6" stroke="#555555" stroke-width="2"/></pattern></defs>')
+    for k, r in enumerate(rows):
+        colour = ROW_STYLES[k % len(ROW_STYLES)][0]
+        y = bars_top + (bar_height + 6) * 2 * k
+        accuracy = r["accuracy"]["0.5"] or 0.0
+        tokens_width = bar_room * math.log10(1 + r["visual_tokens"]) / math.log10(1 + peak_tokens)
+        body.append(f'<text x="{left - 10}" y="{num(y + 12)}" text-anchor="end">{esc(r["model"])}</text>')
+        body.append(f'<rect class="bar-accuracy" x="{left}" y="{num(y)}" width="{num(max(1.0, bar_room * accuracy))}" '
+                    f'height="{bar_height}" fill="{colour}"/>')
+        body.append(f'<text x="{num(left + max(1.0, bar_room * accuracy) + 6)}" y="{num(y + 12)}">'
+                    f'{100 * accuracy:.0f}%</text>')
+        body.append(f'<rect class="bar-tokens" x="{left}" y="{num(y + bar_height + 2)}" '
+                    f'width="{num(max(1.0, tokens_width))}" height="{bar_height}" fill="url(#hatch)" '
+                    f'stroke="{colour}"/>')
+        body.append(f'<text x="{num(left + tokens_width + 6)}" y="{num(y + bar_height + 14)}">'
+                    f'{r["visual_tokens"]:,.0f} tokens</text>')
+    return svg_document(SVG_WIDTH, height, f"compare: {name}", body)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -3727,11 +3959,27 @@ def cmd_compare(args: argparse.Namespace) -> tuple[object, str]:
     totals = run_compare(videos, designs)
     rows = compare_rows(designs, totals)
     findings = compare_findings(rows)
+    picture = None
+    if args.svg:
+        chosen = [v for v in videos if v[0] == args.svg_video] if args.svg_video else videos[:1]
+        if not chosen:
+            raise UserError(f"--svg-video {args.svg_video!r} is not in the run; videos: "
+                            + ", ".join(v[0] for v in videos))
+        name, motion, events, nominal = chosen[0]
+        windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
+        details = []
+        for design in designs:
+            times, readings = read_video_with(design, motion, windows, events, nominal)
+            answers = [p.as_dict() for reading, _ in readings for p in reading.predictions[:1]]
+            details.append({"model": design.model, "times": times, "answers": answers})
+        picture = save_svg(args.svg, compare_svg(name, motion.duration_s, events, details, rows))
     seconds = sum(v[1].duration_s for v in videos)
     events = sum(len(v[2]) for v in videos)
     doc = {"suite": suite_name, "seed": args.seed, "videos": len(videos), "events": events,
            "video_seconds": seconds, "designs": rows, "findings": findings,
            "note": SIMULATED_READER_NOTE}
+    if picture:
+        doc["svg"] = picture
     table = format_table(
         ["design", "sampler", "temporal encoding", "frames", "tokens", "tok/s", "answer",
          "read", "acc±0.5s", "acc±2s", "R1@0.5", "mIoU", "missed"],
@@ -3747,6 +3995,8 @@ def cmd_compare(args: argparse.Namespace) -> tuple[object, str]:
              f"suite {suite_name}, seed {args.seed}); tokens priced at "
              f"{NOMINAL_WIDTH}x{NOMINAL_HEIGHT} {NOMINAL_FPS:g} fps capture",
              table, ""] + [f"- {f}" for f in findings] + ["", SIMULATED_READER_NOTE]
+    if picture and picture["path"] != "-":
+        lines.append(f"wrote {picture['path']} ({picture['bytes']:,} bytes)")
     return doc, "\n".join(lines)
 
 
@@ -3955,6 +4205,40 @@ def cmd_exercise(args: argparse.Namespace) -> tuple[object, str]:
     return exercise_videomme(args.scores, args.example_csv)
 
 
+def save_svg(path: str, svg: str) -> dict:
+    """Write an SVG whole (temporary file, then rename), or to stdout for `-`."""
+    if path == "-":
+        sys.stdout.write(svg)
+        return {"path": "-", "bytes": len(svg.encode("utf-8"))}
+    if not path.lower().endswith(".svg"):
+        raise UserError(f"{path}: the picture is SVG; give a path ending in .svg")
+    return {"path": path, "bytes": write_whole(path, [svg.encode("utf-8")])}
+
+
+def cmd_plot(args: argparse.Namespace) -> tuple[object, str]:
+    if args.out == "-" and args.json:
+        raise UserError("--out - writes the SVG to stdout; it cannot go with --json")
+    video = load_video(args)
+    strategies = list(STRATEGIES) if "all" in args.strategy else list(dict.fromkeys(args.strategy))
+    results = [run_sampler(s, video, args) for s in strategies]
+    rows = [(f"{r.strategy}: {len(r.indices)} frames, {len(r.indices) * args.tokens_per_frame:,} tok",
+             r.times) for r in results]
+    svg = timeline_svg(video.name, video.motion, video.windows, video.cuts, video.events, rows)
+    picture = save_svg(args.out, svg)
+    doc = {**picture, "rows": [{"strategy": r.strategy, "frames": len(r.indices),
+                                "tokens": len(r.indices) * args.tokens_per_frame} for r in results],
+           "events": len(video.events), "cuts": len(video.cuts)}
+    if args.out == "-":
+        return doc, ""
+    spark, _ = timeline(video.motion.scores, video.motion.fps)
+    width = max(len(s) for s in strategies + ["motion"])
+    lines = [f"{'motion'.ljust(width)}  {spark}"]
+    lines += [f"{r.strategy.ljust(width)}  {timeline(video.motion.scores, video.motion.fps, r.indices)[1]}"
+              for r in results]
+    lines.append(f"wrote {picture['path']} ({picture['bytes']:,} bytes)")
+    return doc, "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON document instead")
@@ -3978,6 +4262,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fps", type=number(float, 0.001, 1000), default=None,
                    help="frame rate of a folder of frames")
     p.add_argument("--allow-truncated", action="store_true")
+    p.add_argument("--svg", metavar="FILE.svg", help="also draw one video's comparison (- for stdout)")
+    p.add_argument("--svg-video", metavar="NAME", help="which video to draw (default: the first)")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("synth", parents=[common], help="a synthetic video's ground truth")
@@ -3996,6 +4282,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tokens-per-frame", type=number(int, 1, 100000),
                    default=DEFAULT_TOKENS_PER_FRAME)
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("plot", parents=[common], help="an SVG timeline of motion, events, cuts, samples")
+    add_source_options(p)
+    p.add_argument("--strategy", nargs="+", choices=STRATEGIES + ("all",), default=["all"])
+    add_sampler_options(p)
+    p.add_argument("--tokens-per-frame", type=number(int, 1, 100000),
+                   default=DEFAULT_TOKENS_PER_FRAME)
+    p.add_argument("--out", metavar="FILE.svg", required=True, help="where to write (- for stdout)")
+    p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("tokens", parents=[common], help="visual-token budgets of the designs")
     add_source_options(p, motion_options=False)
