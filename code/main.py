@@ -434,15 +434,19 @@ def parse_y4m_header(line: bytes, where: str) -> Y4MHeader:
     return Y4MHeader(**fields)   # type: ignore[arg-type]
 
 
+READ_CHUNK = 1 << 22    # read big frames in 4 MB pieces: a lying header costs no more memory
+                        # than the bytes that really arrive
+
+
 def read_exact(stream, size: int) -> bytes:
     """Read `size` bytes, fewer only at the end of the stream (pipes return short reads)."""
-    data = stream.read(size)
+    data = stream.read(min(size, READ_CHUNK))
     if len(data) == size or not data:
         return data
     parts = [data]
     got = len(data)
     while got < size:
-        more = stream.read(size - got)
+        more = stream.read(min(size - got, READ_CHUNK))
         if not more:
             break
         parts.append(more)
@@ -1344,6 +1348,7 @@ MROPE_SECTION = (16, 24, 24)
 HEAD_DIM = 128
 ROPE_THETA = 1_000_000.0
 ENCODINGS = ("index", "absolute", "learned")
+MAX_LAYOUT_PATCHES = 1_000_000          # 250,000 merged tokens: position ids stay in memory
 LEARNED_TABLE_ROWS = VIDEO_LLAVA_FRAMES
 
 
@@ -1413,8 +1418,8 @@ def parse_layout(text: str) -> list[LayoutItem]:
             raise UserError(f"--layout item {token!r}: T >= 1 and H, W even (2x2 merge)")
         if not (math.isfinite(spgt) and spgt >= 0) or (kind == "image" and t != 1):
             raise UserError(f"--layout item {token!r}: bad seconds or image with T != 1")
-        if t * h * w > 10_000_000:
-            raise UserError(f"--layout item {token!r}: too many tokens")
+        if t * h * w > MAX_LAYOUT_PATCHES:
+            raise UserError(f"--layout item {token!r}: more than {MAX_LAYOUT_PATCHES:,} patches")
         items.append(LayoutItem(kind, grid=(t, h, w),
                                 second_per_grid_t=spgt if kind == "video" else 0.0))
     if not items:
@@ -2035,10 +2040,10 @@ def truth_from_value(value: object, where: str) -> GroundTruth:
     elif isinstance(value, list) and len(value) == 2:
         (start, end), event = value, None
     else:
-        raise ValueError(f"{where}: gt must be [start, end] or {{start, end, event}}")
+        raise UserError(f"{where}: gt must be [start, end] or {{start, end, event}}")
     if type(start) not in (int, float) or type(end) not in (int, float) or \
             not (0 <= start <= end < math.inf):
-        raise ValueError(f"{where}: gt needs finite 0 <= start <= end, got {value!r}")
+        raise UserError(f"{where}: gt needs finite 0 <= start <= end, got {value!r}")
     return GroundTruth(float(start), float(end), event if isinstance(event, str) else None)
 
 
@@ -2685,9 +2690,9 @@ def load_events_file(path: str) -> tuple[Event, ...]:
     """A user's ground truth: a JSON list of {"event", "start", "end"}."""
     check_readable_file(path)
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8", errors="replace") as handle:
             data = json.load(handle)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise UserError(f"{path}: not valid JSON ({error})") from None
     if not isinstance(data, list) or not data:
         raise UserError(f"{path}: expected a non-empty JSON list of {{event, start, end}}")
@@ -2997,7 +3002,7 @@ VIDEOMME_EXAMPLE = (
 def read_scores(path: str) -> list[dict]:
     check_readable_file(path)
     import csv
-    with open(path, encoding="utf-8", newline="") as handle:
+    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in VIDEOMME_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
@@ -3927,6 +3932,8 @@ SIMULATED_READER_NOTE = ("No VLM runs here: a simulated reader with perfect per-
 
 
 def cmd_compare(args: argparse.Namespace) -> tuple[object, str]:
+    if args.svg == "-" and args.json:
+        raise UserError("--svg - writes the SVG to stdout; it cannot go with --json")
     names = args.design or list(COMPARE_DESIGNS)
     unknown = [n for n in names if n not in COMPARE_DESIGNS]
     if unknown:
@@ -4414,17 +4421,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand. User errors: one line on stderr, status 2. Ctrl-C: one line,
+    status 130. A reader that closes the pipe early (`| head`): quiet, status 1."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
         doc, text, *rest = args.func(args)
+        output = json.dumps(doc, allow_nan=False) if args.json else text
+        if output:
+            print(output)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Point stdout at /dev/null so the interpreter's final flush does not complain too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
     except (ValueError, OSError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(doc, allow_nan=False))
-    else:
-        print(text)
     return rest[0] if rest else 0
 
 
