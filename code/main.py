@@ -4,25 +4,45 @@ A teaching and measuring tool for the lesson on Video-LLaMA, Video-LLaVA and Qwe
 Standard library only; run `python code/main.py --help`.
 
 Subcommands
-    synth     print (or write as .y4m) a synthetic video whose events and cuts are known exactly
+    compare   the three designs (and ablations) end to end: tokens and temporal accuracy
+    synth     a synthetic video's ground truth, or the video itself as a .y4m file
     motion    frame-difference motion per window, and the shot cuts found
     sample    where each frame sampler (uniform, dynamic, event, keyframe) spends its frames
+    plot      an SVG timeline of motion, events, cuts and sampled frames
+    tokens    visual-token budgets: naive, pooled (Video-LLaVA), Q-former (Video-LLaMA), Qwen2.5-VL
+    rope      temporal positions: index M-RoPE, time-aligned M-RoPE, a learned table; 3-axis ids
+    parse     how one model answer is read
+    evaluate  score grounding answers: tolerance accuracy, R@1 at IoU, mIoU, recall@k
+    schema    a JSON Schema for grounding answers, and a validator
+    plan      a frame plan for a video task, or a refusal; skill writes it as a skill file
+    exercise  the lesson's five exercises, worked with live numbers
+    bench     frames per second of reading and motion scoring; answers per second scored
 
 Sections of this file, top to bottom
-    constants       every tuned number and every fact from a paper, with its source
+    constants       tuned numbers and facts from papers or reference code, with their sources
     data classes    frozen records passed between the pure functions
     synthetic video a seeded scene renderer with ground-truth events and cuts
+    video input     streaming Y4M and PGM/PPM readers, the Y4M writer, whole-file writes
     motion          frame differencing at C speed, windows, the shot-cut detector
     samplers        uniform, dynamic FPS, event-driven, keyframe + context
-    rendering       tables, sparklines, the one-line timeline
+    token budgets   the four designs' arithmetic; Qwen2.5-VL's exactly (qwen-vl-utils)
+    positions       temporal position ids (transformers get_rope_index, release 4.49)
+    grounding       answer parsing, scoring, evaluation files, lmms-eval compatibility, schema
+    compare         the benchmark suite and the simulated reader
+    plan            the planner's rule table, the skill file, the exercises
+    rendering       tables, sparklines, SVG pictures
     CLI             build_parser(), one cmd_* function per subcommand, main()
 
 Vocabulary of the lesson
     frame budget   the most frames a model is given (`--max-frames`); a sampler never exceeds it
     dynamic FPS    a frame rate that rises with motion (the lesson: 1-4 fps), as in Qwen2.5-VL
+    temporal patch two consecutive frames that Qwen2.5-VL encodes together
+    TMRoPE         the lesson's name for M-RoPE aligned to absolute time (Qwen2.5-VL's paper:
+                   "MRoPE aligned to absolute time"; TMRoPE proper is Qwen2.5-Omni's variant)
     event          a labelled action with exact start/end seconds (the ground truth)
     shot cut       a frame where the whole picture changes; the keyframe sampler anchors on cuts
     hit            a sampled frame whose timestamp lies inside an event, [start, end)
+    R@1 IoU t      share of questions whose top answer overlaps the truth with IoU >= t
 """
 
 from __future__ import annotations
@@ -327,7 +347,6 @@ Y4M_MAGIC = b"YUV4MPEG2"
 Y4M_HEADER_LIMIT = 4096      # bytes a stream header may take before its newline
 FRAME_HEADER_LIMIT = 1024
 Y4M_INTERLACING = ("p", "t", "b", "m", "?")
-MAX_FRAME_BYTES = 4 * MAX_SIDE * MAX_SIDE * 2
 
 
 def chroma_420(w: int, h: int) -> int:
@@ -519,13 +538,15 @@ def fps_fraction(fps: float) -> tuple[int, int]:
     return ratio.numerator, ratio.denominator
 
 
-def y4m_bytes(frames: Iterable[bytes], width: int, height: int, fps: float) -> Iterator[bytes]:
-    """A Cmono YUV4MPEG2 stream, piece by piece (ffmpeg reads it as gray)."""
+def y4m_bytes(frames: Iterable[bytes], width: int, height: int, fps: float,
+              colour: str = "mono") -> Iterator[bytes]:
+    """A YUV4MPEG2 stream, piece by piece: Cmono (ffmpeg reads it as gray), or another 8-bit
+    colour tag with flat grey chroma planes."""
     num, den = fps_fraction(fps)
-    yield f"YUV4MPEG2 W{width} H{height} F{num}:{den} Ip A1:1 Cmono\n".encode("ascii")
+    chroma = bytes([128]) * Y4M_COLOURS[colour][1](width, height)   # type: ignore[operator]
+    yield f"YUV4MPEG2 W{width} H{height} F{num}:{den} Ip A1:1 C{colour}\n".encode("ascii")
     for frame in frames:
-        yield b"FRAME\n"
-        yield frame
+        yield b"FRAME\n" + frame + chroma
 
 
 def write_whole(path: str, pieces: Iterable[bytes]) -> int:
@@ -847,6 +868,13 @@ def analyze_motion(frames: Iterable[bytes], width: int, height: int, fps: float,
     diff_long = ([1.0] * head + diff_long + [1.0] * count)[:count]
     return MotionAnalysis(fps, width, height, stride, tuple(scores), tuple(hist_short),
                           tuple(hist_long), tuple(diff_long))
+
+
+def scene_motion(scene: Scene, stride: int | None = None,
+                 cut_floor: float = CUT_MIN_SCORE) -> MotionAnalysis:
+    """Render a synthetic scene and analyse it in one stream."""
+    return analyze_motion(render_scene(scene), scene.width, scene.height, scene.fps, stride,
+                          cut_floor)
 
 
 def motion_windows(scores: tuple[float, ...], fps: float, window_s: float) -> tuple[Window, ...]:
@@ -1347,7 +1375,6 @@ def token_budget(design: str, video: VideoFacts, options: DesignOptions = Design
 MROPE_SECTION = (16, 24, 24)
 HEAD_DIM = 128
 ROPE_THETA = 1_000_000.0
-ENCODINGS = ("index", "absolute", "learned")
 MAX_LAYOUT_PATCHES = 1_000_000          # 250,000 merged tokens: position ids stay in memory
 LEARNED_TABLE_ROWS = VIDEO_LLAVA_FRAMES
 
@@ -1488,7 +1515,6 @@ FAILURE_REASONS = {
     "bad_time_token": "a <time> token whose content is not a time",
     "declined": "the model said it could not answer (e.g. {\"error\": \"not_found\"})",
 }
-FORMATS = ("json", "time_tokens", "free_text", "windows")
 DEFAULT_TOLERANCE_S = 0.5              # the lesson's tolerance
 IOU_THRESHOLDS = (0.3, 0.5, 0.7)
 IOU_EPSILON = 1e-9                     # 0.3 computed as 0.29999999999999998 still counts
@@ -1877,8 +1903,7 @@ def score_item(reading: Reading, truth: GroundTruth, tolerances: tuple[float, ..
                          "no_time_found", {t: False for t in tolerances}, None, 0.0,
                          {k: 0.0 for k in RECALL_KS})
     top = reading.predictions[0]
-    middle = top.middle
-    error = min(max(0.0, s - middle, middle - e) for s, e in windows)
+    error = min(distance_to_interval(top.middle, s, e) for s, e in windows)
     hits = {t: error <= t + IOU_EPSILON for t in tolerances}
     ious = []
     for p in reading.predictions:
@@ -2069,13 +2094,19 @@ def check_readable_file(path: str) -> None:
         raise UserError(f"{path}: not a regular file")
 
 
-def load_ground_truth(path: str) -> tuple[str, dict[str, GroundTruth]]:
-    """(format name, id -> truth) of a Charades-STA, ActivityNet Captions or QVHighlights file."""
+def read_text_file(path: str) -> str:
+    """A whole (bounded) text file the user named; undecodable bytes replaced."""
     check_readable_file(path)
     with open(path, encoding="utf-8", errors="replace") as handle:
         text = handle.read(MAX_GT_BYTES + 1)
     if len(text) > MAX_GT_BYTES:
-        raise UserError(f"{path}: ground-truth file over {MAX_GT_BYTES // 2**20} MB")
+        raise UserError(f"{path}: over {MAX_GT_BYTES // 2**20} MB; this file is read whole")
+    return text
+
+
+def load_ground_truth(path: str) -> tuple[str, dict[str, GroundTruth]]:
+    """(format name, id -> truth) of a Charades-STA, ActivityNet Captions or QVHighlights file."""
+    text = read_text_file(path)
     stripped = text.lstrip()
     truths: dict[str, GroundTruth] = {}
     try:
@@ -2137,9 +2168,7 @@ def load_ground_truth(path: str) -> tuple[str, dict[str, GroundTruth]]:
 
 def load_durations(path: str) -> dict[str, float]:
     """{id: seconds} from a JSON object or JSONL lines {"id", "duration"}."""
-    check_readable_file(path)
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        text = handle.read(MAX_GT_BYTES + 1)
+    text = read_text_file(path)
     try:
         data = json.loads(text)
         items = data.items() if isinstance(data, dict) else None
@@ -2688,10 +2717,9 @@ def compare_findings(rows: list[dict]) -> list[str]:
 
 def load_events_file(path: str) -> tuple[Event, ...]:
     """A user's ground truth: a JSON list of {"event", "start", "end"}."""
-    check_readable_file(path)
+    text = read_text_file(path)
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            data = json.load(handle)
+        data = json.loads(text)
     except (ValueError, RecursionError) as error:
         raise UserError(f"{path}: not valid JSON ({error})") from None
     if not isinstance(data, list) or not data:
@@ -3114,6 +3142,14 @@ def seconds(value: float) -> str:
     return f"{value:.2f}"
 
 
+def timeline_lines(scores: tuple[float, ...], fps: float, results: list[SampleResult]) -> list[str]:
+    """The motion sparkline and, under it, one row of sampled-frame counts per sampler."""
+    width = max(len(label) for label in [r.strategy for r in results] + ["motion"])
+    lines = [f"{'motion'.ljust(width)}  {timeline(scores, fps)[0]}"]
+    lines += [f"{r.strategy.ljust(width)}  {timeline(scores, fps, r.indices)[1]}" for r in results]
+    return lines
+
+
 # SVG pictures. Plain text, deterministic (fixed float formatting, no timestamps), no external
 # references. Colours are the Okabe-Ito palette (distinguishable with colour-blindness) and
 # each sampler row also has its own marker shape, so the picture survives greyscale.
@@ -3513,7 +3549,6 @@ def cmd_sample(args: argparse.Namespace) -> tuple[object, str]:
     results = [run_sampler(s, video, args) for s in strategies]
     docs = [sample_document(r, video, args.tokens_per_frame) for r in results]
     m = video.motion
-    spark, _ = timeline(m.scores, m.fps)
     lines = [f"{video.name}: {m.duration_s:g} s, {m.frame_count} frames at {m.fps:g} fps; "
              f"events: " + (", ".join(f"{e.label} {e.start:g}-{e.end:g} s" for e in video.events)
                             or "none known")]
@@ -3522,10 +3557,7 @@ def cmd_sample(args: argparse.Namespace) -> tuple[object, str]:
         [[d["strategy"], d["frame_count"], d["visual_tokens"], round(d["tokens_per_second"], 1),
           f"{d['events_hit']}/{d['events_total']}", d["notes"][0]] for d in docs]))
     lines.append("")
-    label_width = max(len(s) for s in strategies + ("motion",))
-    lines.append(f"{'motion'.ljust(label_width)}  {spark}")
-    for r in results:
-        lines.append(f"{r.strategy.ljust(label_width)}  {timeline(m.scores, m.fps, r.indices)[1]}")
+    lines += timeline_lines(m.scores, m.fps, results)
     if len(results) == 1:
         r, d = results[0], docs[0]
         lines.append("")
@@ -3545,14 +3577,8 @@ def bench_video(path: str, seconds: float) -> tuple[int, float]:
     """Write the bench clip: 640x360, 30 fps, yuv420p, panning texture with movers and a cut."""
     scene = Scene("bench", seconds, 30.0, 640, 360,
                   (Event("jump", seconds * 0.3, seconds * 0.3 + 0.5),), (round(seconds / 2),), 0.6)
-    chroma = bytes([128]) * chroma_420(scene.width, scene.height)
-    header = f"YUV4MPEG2 W{scene.width} H{scene.height} F30:1 Ip A1:1 C420jpeg\n".encode()
-
-    def pieces() -> Iterator[bytes]:
-        yield header
-        for frame in render_scene(scene):
-            yield b"FRAME\n" + frame + chroma
-    return scene.frame_count, write_whole(path, pieces()) / 1e6
+    pieces = y4m_bytes(render_scene(scene), scene.width, scene.height, scene.fps, "420jpeg")
+    return scene.frame_count, write_whole(path, pieces) / 1e6
 
 
 def timed(function) -> tuple[object, float]:
@@ -3825,7 +3851,7 @@ def cmd_parse(args: argparse.Namespace) -> tuple[object, str]:
     doc = reading.as_dict()
     if reading.failure:
         reason, detail = reading.failure
-        return doc, f"not read: {reason} ({detail})"
+        return doc, f"not read: {reason}, {FAILURE_REASONS[reason]} ({detail})"
     rows = [[k + 1, p.kind, f"{p.start:g}", f"{p.end:g}" if p.kind == "interval" else "",
              p.format, p.event or "", "" if p.confidence is None else f"{p.confidence:g}"]
             for k, p in enumerate(reading.predictions)]
@@ -3960,7 +3986,7 @@ def cmd_compare(args: argparse.Namespace) -> tuple[object, str]:
         videos = []
         for item in benchmark_suite(args.suite, args.seed):
             scene = item.scene
-            motion = analyze_motion(render_scene(scene), scene.width, scene.height, scene.fps)
+            motion = scene_motion(scene)
             videos.append((scene.name, motion, scene.events, item.nominal))
         suite_name = args.suite
     totals = run_compare(videos, designs)
@@ -3995,13 +4021,10 @@ def cmd_compare(args: argparse.Namespace) -> tuple[object, str]:
           percent(r["parse_rate"]), percent(r["accuracy"]["0.5"]), percent(r["accuracy"]["2"]),
           percent(r["r1_iou_0_5"]), percent(r["miou"]), f"{r['events_missed']}/{r['events']}"]
          for r in rows])
+    priced = videos[0][3]
     lines = [f"{len(videos)} videos ({seconds / 60:.1f} min, {events} events, one question each; "
-             f"suite {suite_name}, seed {args.seed}); tokens priced at "
-             f"{videos[0][3].width}x{videos[0][3].height}" if args.video else
-             f"{len(videos)} videos ({seconds / 60:.1f} min, {events} events, one question each; "
-             f"suite {suite_name}, seed {args.seed}); tokens priced at "
-             f"{NOMINAL_WIDTH}x{NOMINAL_HEIGHT} {NOMINAL_FPS:g} fps capture",
-             table, ""] + [f"- {f}" for f in findings] + ["", SIMULATED_READER_NOTE]
+             f"suite {suite_name}, seed {args.seed}); tokens priced at a {priced.width}x"
+             f"{priced.height} {priced.fps:g} fps capture", table, ""] + [f"- {f}" for f in findings] + ["", SIMULATED_READER_NOTE]
     if picture and picture["path"] != "-":
         lines.append(f"wrote {picture['path']} ({picture['bytes']:,} bytes)")
     return doc, "\n".join(lines)
@@ -4064,7 +4087,7 @@ def cmd_skill(args: argparse.Namespace) -> tuple[object, str, int]:
 
 def exercise_sampling() -> tuple[dict, str]:
     scene = get_preset("cooking-3min")
-    motion = analyze_motion(render_scene(scene), scene.width, scene.height, scene.fps)
+    motion = scene_motion(scene)
     windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
     dynamic = dynamic_fps_sample(motion, windows, DEFAULT_MIN_FPS, DEFAULT_MAX_FPS, DEFAULT_MAX_FRAMES)
     options = [("uniform 1 fps", uniform_sample(motion, windows, round(motion.duration_s), DEFAULT_MAX_FRAMES)),
@@ -4106,7 +4129,7 @@ def exercise_sampling() -> tuple[dict, str]:
 
 def exercise_rope() -> tuple[dict, str]:
     scene = get_preset("cooking-3min")
-    motion = analyze_motion(render_scene(scene), scene.width, scene.height, scene.fps)
+    motion = scene_motion(scene)
     windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
     times = list(dynamic_fps_sample(motion, windows, DEFAULT_MIN_FPS, DEFAULT_MAX_FPS,
                                     DEFAULT_MAX_FRAMES).times)
@@ -4237,11 +4260,7 @@ def cmd_plot(args: argparse.Namespace) -> tuple[object, str]:
            "events": len(video.events), "cuts": len(video.cuts)}
     if args.out == "-":
         return doc, ""
-    spark, _ = timeline(video.motion.scores, video.motion.fps)
-    width = max(len(s) for s in strategies + ["motion"])
-    lines = [f"{'motion'.ljust(width)}  {spark}"]
-    lines += [f"{r.strategy.ljust(width)}  {timeline(video.motion.scores, video.motion.fps, r.indices)[1]}"
-              for r in results]
+    lines = timeline_lines(video.motion.scores, video.motion.fps, results)
     lines.append(f"wrote {picture['path']} ({picture['bytes']:,} bytes)")
     return doc, "\n".join(lines)
 
@@ -4250,7 +4269,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON document instead")
     parser = Parser(prog=PROG, description=__doc__.split("\n\n")[0],
-                    formatter_class=argparse.RawDescriptionHelpFormatter)
+                    formatter_class=argparse.RawDescriptionHelpFormatter,
+                    epilog="Start with `python code/main.py compare`; every subcommand takes "
+                           "--json and --help.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
