@@ -423,7 +423,8 @@ def parse_ratio(text: str, field: str, where: str, allow_zero: bool = False) -> 
 def parse_y4m_header(line: bytes, where: str) -> Y4MHeader:
     """Parse the stream header line (without its newline). Tags may come in any order."""
     if not line.startswith(Y4M_MAGIC + b" ") and line != Y4M_MAGIC:
-        raise UserError(f"{where}: not a YUV4MPEG2 stream (starts with {line[:10]!r})")
+        raise UserError(f"{where}: not a YUV4MPEG2 stream (starts with {line[:10]!r}); "
+                        "convert a clip with: ffmpeg -i CLIP -f yuv4mpegpipe out.y4m")
     fields: dict[str, object] = {"colour": "420jpeg"}   # a missing C tag means 420jpeg
     for token in line[len(Y4M_MAGIC):].decode("ascii", "replace").split():
         tag, value = token[0], token[1:]
@@ -525,7 +526,7 @@ def open_y4m(stream, where: str, allow_truncated: bool = False, warn=None) -> Vi
         raise UserError(f"{where}: empty file")
     if not line.endswith(b"\n"):
         if not line.startswith(Y4M_MAGIC):
-            raise UserError(f"{where}: not a YUV4MPEG2 stream (starts with {line[:10]!r})")
+            parse_y4m_header(line, where)            # says what it is not, and what to do
         raise UserError(f"{where}: stream header has no newline")
     header = parse_y4m_header(line[:-1], where)
     return VideoStream(where, header.width, header.height, header.fps,
@@ -1982,6 +1983,8 @@ class Tally:
 # first number of each keyword sentence counts (so one-line JSON and "starts at 12 and ends at
 # 16" fail), "24.3s" reads as 24, "2023-05-01" reads as 5-2023, reversed pairs are swapped,
 # an unread answer scores IoU 0, thresholds compare without tolerance, results are percentages.
+# (It also keys answers by video, caption and truth, so a repeated question counts once; here
+# every line counts.)
 
 LMMS_PROMPT_EXAMPLE = "a specific example is : 20.8 - 30.0 seconds"
 LMMS_KEYWORDS = ("starts", "ends", "happens in", "start time", "end time", "start", "end", "happen")
@@ -3562,11 +3565,16 @@ def cmd_sample(args: argparse.Namespace) -> tuple[object, str]:
         r, d = results[0], docs[0]
         lines.append("")
         lines += d["notes"]
-        busy = [(w, n) for w, n in zip(r.windows, r.frames_per_window)]
-        if len(busy) <= 40:
-            lines.append(format_table(["window_s", "motion", "frames"],
-                                      [[f"{w.start_s:g}-{w.end_s:g}", f"{w.motion:.4f}", n]
-                                       for w, n in busy]))
+        shown = list(zip(r.windows, r.frames_per_window))
+        title = "frames per window"
+        if len(shown) > 40:                      # long videos: the windows that got the most
+            shown = sorted(sorted(shown, key=lambda wn: (-wn[1], wn[0].start_s))[:12],
+                           key=lambda wn: wn[0].start_s)
+            title = f"the 12 windows with the most frames (of {len(r.windows)})"
+        lines.append(title + ":")
+        lines.append(format_table(["window_s", "motion", "frames"],
+                                  [[f"{w.start_s:g}-{w.end_s:g}", f"{w.motion:.4f}", n]
+                                   for w, n in shown]))
         lines.append("frames at s: " + " ".join(f"{t:.2f}" for t in r.times[:60])
                      + (" ..." if len(r.times) > 60 else ""))
     doc: object = docs[0] if len(docs) == 1 else {"duration_s": m.duration_s, "results": docs}
@@ -3920,7 +3928,7 @@ def evaluation_text(doc: dict, args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def cmd_schema(args: argparse.Namespace) -> tuple[object, str]:
+def cmd_schema(args: argparse.Namespace) -> tuple:
     if not args.validate:
         return GROUNDING_SCHEMA, json.dumps(GROUNDING_SCHEMA, indent=2)
     check_readable_file(args.validate)
@@ -3948,7 +3956,7 @@ def cmd_schema(args: argparse.Namespace) -> tuple[object, str]:
     for r in results:
         for v in r["violations"]:
             lines.append(f"line {r['line']}: {v['path']}: {v['message']}")
-    return doc, "\n".join(lines)
+    return doc, "\n".join(lines), 0 if valid == len(results) else 1
 
 
 SIMULATED_READER_NOTE = ("No VLM runs here: a simulated reader with perfect per-frame perception "
@@ -4399,7 +4407,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", parents=[common], help="JSON Schema for grounding answers")
     p.add_argument("--validate", metavar="FILE",
-                   help="check answers (JSONL: a JSON answer, or {output: text}) per line")
+                   help="check answers (JSONL: a JSON answer, or {output: text}) per line; "
+                        "exit status 1 if any answer does not match")
     p.set_defaults(func=cmd_schema)
 
     p = sub.add_parser("plan", parents=[common], help="a frame plan for a video task, or a refusal")

@@ -330,7 +330,11 @@ class SchemaTests(unittest.TestCase):
                 {"output": "```json\n{\"error\": \"ambiguous\"}\n```"},
                 {"output": "[{\"event\": \"x\", \"start\": 3, \"end\": 1, \"confidence\": 1}]"},
                 "not json"])
-            doc = run_json("schema", "--validate", path)
+            status, out, _ = run("schema", "--validate", path, "--json")
+            doc = json.loads(out)
+            self.assertEqual(status, 1)
+            only_valid = write_jsonl(folder, "b.jsonl", ['{"error": "not_found"}'])
+            self.assertEqual(run("schema", "--validate", only_valid)[0], 0)
         self.assertEqual((doc["valid"], doc["invalid"]), (2, 2))
         self.assertEqual(doc["results"][2]["violations"][0]["path"], "$[0]")
 

@@ -215,11 +215,14 @@ class CommandLineWideTests(unittest.TestCase):
             answers = os.path.join(folder, "a.jsonl")
             with open(answers, "w") as f:
                 f.write(json.dumps({"id": "1", "output": "1-2 s", "gt": [1, 2]}) + "\n")
+            valid = os.path.join(folder, "v.jsonl")
+            with open(valid, "w") as f:
+                f.write('{"error": "not_found"}\n')
             clip = os.path.join(folder, "c.y4m")
             calls = [("synth",), ("synth", "--out", clip), ("motion",), ("sample",),
                      ("tokens", "--duration", "60"), ("rope", "--timestamps", "0,1,2,3,4,5"),
                      ("parse", "at 4 s"), ("evaluate", answers), ("schema",),
-                     ("schema", "--validate", answers), ("compare", "--design", "qwen2.5-vl"),
+                     ("schema", "--validate", valid), ("compare", "--design", "qwen2.5-vl"),
                      ("plan", "--task", "monitoring", "--duration", "60"),
                      ("skill", "--out", os.path.join(folder, "s.md")), ("exercise", "4"),
                      ("plot", "--out", os.path.join(folder, "p.svg")),
