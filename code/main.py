@@ -189,7 +189,7 @@ class SampleResult:
     windows: tuple[Window, ...]
     frames_per_window: tuple[int, ...]
     notes: tuple[str, ...]             # how the sampler decided, in words
-    spans: tuple[tuple[float, float], ...] = ()  # event spans or cut anchors, in seconds
+    spans: tuple[tuple[float, float], ...] = ()  # action spans (event) or cuts (keyframe), seconds
 
     @property
     def times(self) -> tuple[float, ...]:
@@ -2675,7 +2675,7 @@ def compare_rows(designs: list[CompareDesign], totals: dict[str, DesignTotals]) 
         summary = t.tally.summary()
         sampler = {"uniform": f"uniform {d.frames}", "dynamic": "dynamic 1-4 fps",
                    "qwen-uniform": "uniform 2 fps"}[d.sampler]
-        rows.append({"name": d.name, "model": d.model, "sampler": sampler, "temporal_encoding": ENCODING_NAMES[d.encoding],
+        rows.append({"name": d.name, "model": d.model, "note": d.note, "sampler": sampler, "temporal_encoding": ENCODING_NAMES[d.encoding],
                      "frames": t.frames / t.videos, "visual_tokens": t.tokens / t.videos,
                      "tokens_per_second": t.tokens / t.seconds, "answer_format": d.answer_format,
                      "parse_rate": summary["parse_rate"],
@@ -3541,6 +3541,7 @@ def sample_document(result: SampleResult, video: LoadedVideo, tokens_per_frame: 
             "visual_tokens": len(result.indices) * tokens_per_frame,
             "tokens_per_second": len(result.indices) * tokens_per_frame / duration,
             "events_hit": sum(hits), "events_total": len(hits),
+            "spans": [{"start_s": a, "end_s": b} for a, b in result.spans],
             "events": [{"label": e.label, "start": e.start, "end": e.end, "hit": h}
                        for e, h in zip(video.events, hits)],
             "notes": list(result.notes)}
@@ -3565,6 +3566,8 @@ def cmd_sample(args: argparse.Namespace) -> tuple[object, str]:
         r, d = results[0], docs[0]
         lines.append("")
         lines += d["notes"]
+        if r.spans and r.strategy == "event":
+            lines.append("action spans (s): " + ", ".join(f"{a:.1f}-{b:.1f}" for a, b in r.spans[:20]))
         shown = list(zip(r.windows, r.frames_per_window))
         title = "frames per window"
         if len(shown) > 40:                      # long videos: the windows that got the most
@@ -3706,6 +3709,7 @@ def design_options(args: argparse.Namespace) -> DesignOptions:
 
 def budget_document(budget: TokenBudget) -> dict:
     return {"design": budget.design, "model": DESIGNS[budget.design].model,
+            "how": DESIGNS[budget.design].how,
             "frames": budget.frames, "tokens_per_frame": budget.tokens_per_frame,
             "visual_tokens": budget.visual_tokens, "tokens_per_second": budget.tokens_per_second,
             "context_fraction": budget.context_fraction, "details": budget.details}

@@ -79,6 +79,9 @@ class BehaviourOnPresetsTests(unittest.TestCase):
         event = run_json("sample", "--synth", "security-5min", "--strategy", "event")
         uniform = run_json("sample", "--synth", "security-5min", "--strategy", "uniform")
         self.assertEqual(event["events_hit"], event["events_total"])
+        for truth in event["events"]:     # each event lies inside a detected action span
+            self.assertTrue(any(span["start_s"] <= truth["start"] and truth["end"] <= span["end_s"]
+                                for span in event["spans"]), truth)
         self.assertLessEqual(uniform["events_hit"], 1)
         self.assertEqual(uniform["frame_count"], 16)
 
