@@ -1,3 +1,4 @@
+import math
 import os
 import tempfile
 import unittest
@@ -41,50 +42,84 @@ class PlanRuleTests(unittest.TestCase):
             with self.subTest(task=task):
                 doc = run_json("plan", "--task", task, "--duration", "300")
                 self.assertFalse(doc["refused"])
-                for key in ("task", "sampler", "pooling", "temporal_encoding", "output_format",
+                for key in ("task", "sampler", "model", "design", "frame_pixels",
+                            "temporal_encoding", "output_format", "how_to_feed", "source",
                             "benchmarks", "tokens", "context_fraction", "warnings", "refused",
                             "reasons"):
                     self.assertIn(key, doc)
                 self.assertTrue(all(b["arxiv"] for b in doc["benchmarks"]))
+                self.assertLessEqual(doc["context_fraction"], 0.40)
 
     def test_hard_rejects_are_never_proposed(self):
         for task in main.TASKS:
             for duration in (10, 60, 300, 900):
-                plan = main.plan_video(main.PlanRequest(task, duration, context=200000))
-                self.assertFalse(plan["content"] == "action-heavy" and plan["sampler"] == "uniform")
-                self.assertNotIn("Video-LLaMA", plan["model"])
+                for content in main.SAMPLER_FOR_CONTENT:
+                    plan = main.plan_video(main.PlanRequest(task, duration, context=200000),
+                                           content=content)
+                    self.assertFalse(content == "action-heavy" and plan["sampler"] == "uniform")
+                    self.assertFalse(plan["design"] in main.ONE_RATE_MODELS
+                                     and plan["sampler"] != "uniform")
+                    self.assertNotIn(plan["design"], ("video-llama", "video-llava"))
         plan = main.plan_video(main.PlanRequest("agent-replay", 60), content="action-heavy")
-        self.assertEqual(plan["sampler"], "event")
+        self.assertEqual((plan["sampler"], plan["design"]), ("event", "qwen3-vl"))
+
+    def test_asking_for_a_model_follows_what_it_supports(self):
+        llama = run_json("plan", "--task", "temporal-grounding", "--duration", "60",
+                         "--model", "video-llama")
+        self.assertTrue(llama["refused"])
+        self.assertIn("Video-LLaMA for a new project", llama["reasons"][0])
+        qwen25 = run_json("plan", "--task", "temporal-grounding", "--duration", "60",
+                          "--model", "qwen2.5-vl")
+        self.assertEqual((qwen25["refused"], qwen25["sampler"]), (False, "uniform"))
+        action = run_json("plan", "--task", "action-recognition", "--synth", "sports-60s",
+                          "--model", "qwen2.5-vl")
+        self.assertTrue(action["refused"])
+        self.assertIn("uniform sampling for action-heavy video", action["reasons"][0])
+        llava = run_json("plan", "--task", "temporal-grounding", "--duration", "60",
+                         "--model", "video-llava")
+        self.assertEqual(llava["output_format"], main.NO_TIME_FORMAT)
+        self.assertEqual(llava["frames"], 8)
+
+    def test_uneven_frames_go_to_qwen3_with_their_metadata(self):
+        doc = run_json("plan", "--task", "temporal-grounding", "--duration", "120")
+        self.assertEqual((doc["sampler"], doc["design"]), ("dynamic", "qwen3-vl"))
+        self.assertIn("video_metadata", doc["how_to_feed"])
+        self.assertIn("frames_indices", doc["how_to_feed"])
 
     def test_task_choices(self):
         grounding = run_json("plan", "--task", "temporal-grounding", "--duration", "120")
         self.assertEqual(grounding["sampler"], "dynamic")
+        self.assertIn("timestamps", grounding["temporal_encoding"])
         self.assertIn("JSON", grounding["output_format"])
         self.assertIn("Charades-STA", [b["name"] for b in grounding["benchmarks"]])
         summary = run_json("plan", "--task", "summarization", "--duration", "120")
         self.assertEqual(summary["output_format"], "free text")
         clip = run_json("plan", "--task", "action-recognition", "--duration", "10")
-        self.assertTrue(clip["temporal_encoding"].startswith("none"))
-        small = run_json("plan", "--task", "monitoring", "--duration", "100", "--model-size", "1")
-        self.assertTrue(small["temporal_encoding"].startswith("learned"))
+        self.assertTrue(clip["output_format"].startswith("a label"))
         replay = run_json("plan", "--task", "agent-replay", "--duration", "60")
-        self.assertEqual(replay["pooling"], "2x2")
+        self.assertEqual((replay["sampler"], replay["design"]), ("uniform", "qwen2.5-vl"))
+        self.assertIsNone(replay["frame_pixels"]["rung_tokens"])      # full detail fits
+        self.assertIn("'nframes': 60", replay["how_to_feed"])      # 120 frames would not fit
 
     def test_token_estimate_equals_the_token_code(self):
         doc = run_json("plan", "--task", "temporal-grounding", "--duration", "120")
-        k = int(doc["pooling"][0])
+        pixels = doc["frame_pixels"]
         facts = main.VideoFacts(3600, 30.0, 640, 360)
-        budget = main.token_budget("pooled", facts, main.DesignOptions(
-            frames=doc["frames"], image_size=336, patch=14, pool=k))
-        self.assertEqual(doc["tokens"], budget.visual_tokens)
-        self.assertAlmostEqual(doc["context_fraction"], budget.visual_tokens / 32768)
+        budget = main.token_budget(doc["design"], facts, main.DesignOptions(
+            qwen=main.QwenOptions(nframes=doc["frames"], min_pixels=pixels["min_pixels"],
+                                  max_pixels=pixels["max_pixels"])))
+        self.assertEqual(doc["tokens"], budget.total_tokens)
+        self.assertEqual(pixels["resized"], [budget.details["resized_height"],
+                                             budget.details["resized_width"]])
+        self.assertAlmostEqual(doc["context_fraction"], budget.total_tokens / 32768)
 
-    def test_pooling_coarsens_to_stay_under_40_percent_and_warns_when_it_cannot(self):
+    def test_pixels_shrink_to_stay_under_40_percent_and_warns_when_they_cannot(self):
         doc = run_json("plan", "--task", "temporal-grounding", "--duration", "300")
         self.assertLessEqual(doc["context_fraction"], 0.40)
-        self.assertNotEqual(doc["pooling"], "3x3")
+        self.assertIsNotNone(doc["frame_pixels"]["rung_tokens"])
+        self.assertLess(doc["frame_pixels"]["max_pixels"], 768 * 32 * 32)
         tight = run_json("plan", "--task", "temporal-grounding", "--duration", "300",
-                         "--context", "4000")
+                         "--context", "100")
         self.assertGreater(tight["context_fraction"], 0.40)
         self.assertTrue(any("40%" in w for w in tight["warnings"]))
 
@@ -102,7 +137,8 @@ class PlanRuleTests(unittest.TestCase):
         for argv in (("--task", "dancing", "--duration", "10"), ("--task", "monitoring"),
                      ("--task", "monitoring", "--duration", "-5"),
                      ("--task", "monitoring", "--duration", "10", "--context", "0"),
-                     ("--task", "monitoring", "--duration", "10", "--synth", "cat-jump")):
+                     ("--task", "monitoring", "--duration", "10", "--synth", "cat-jump"),
+                     ("--task", "monitoring", "--duration", "10", "--model", "gpt-5")):
             with self.subTest(argv=argv):
                 status, _, err = run("plan", *argv)
                 self.assertEqual(status, 2)
@@ -119,7 +155,8 @@ class SkillTests(unittest.TestCase):
     def test_skill_content(self):
         text = main.render_skill()
         self.assertTrue(text.startswith("---\nname: video-vlm-frame-planner\n"))
-        for fact in ("phase: 12", "lesson: 17", "2502.13923", "2306.02858", "2311.10122"):
+        for fact in ("phase: 12", "lesson: 17", "2502.13923", "2306.02858", "2311.10122",
+                     "2511.21631", "2503.20215", "2,056", "n_frms: 8"):
             self.assertIn(fact, text)
         for rule in main.RULES:
             self.assertIn(f"`{rule.key}`", text)
@@ -150,18 +187,31 @@ class ExerciseTests(unittest.TestCase):
         self.assertEqual(rows["dynamic 1-4 fps"]["events_hit"], dynamic["events_hit"])
         self.assertEqual(doc["pick_for_when"], "dynamic 1-4 fps")
         self.assertIn(doc["pick_for_what"], rows)
+        facts = main.VideoFacts(1800, 10.0, 640, 360)
+        self.assertEqual(rows["dynamic 1-4 fps"]["tokens"],
+                         main.price_frames("qwen3-vl", dynamic["frame_count"], facts).total_tokens)
+        self.assertEqual(dynamic["tokens"], rows["dynamic 1-4 fps"]["tokens"])
 
     def test_exercise_2_quotes_the_rope_demonstration(self):
         doc = run_json("exercise", "2")
-        rope = run_json("rope", "--synth", "cooking-3min")
+        rope = run_json("rope", "--synth", "cooking-3min", "--strategy", "dynamic")
         self.assertEqual(doc["conclusion"], rope["conclusion"])
+        self.assertLess(doc["uniform_demonstration"]["aligned_max_error_s"], 0.5)
+        self.assertGreater(doc["demonstration"]["aligned_max_error_s"], 2.0)
+        self.assertTrue(doc["omni_first_10_s"]["pattern"].startswith("V598 A50 V598 A50"))
 
     def test_exercise_3_validates_examples(self):
         doc = run_json("exercise", "3")
         self.assertEqual([e["valid"] for e in doc["examples"]], [True, True, False, False, False])
 
-    def test_exercise_4_explains(self):
-        self.assertIn("projection", run_json("exercise", "4")["explanation"])
+    def test_exercise_4_explains_with_the_tools_numbers(self):
+        doc = run_json("exercise", "4")
+        self.assertIn("projection", doc["explanation"])
+        self.assertEqual(doc["numbers"], {"video_llava_image_tokens": 256,
+                                          "video_llava_tokens_per_frame": 257,
+                                          "video_llava_video_tokens": 2056,
+                                          "video_llama_frame_queries": 32,
+                                          "video_llama_video_tokens": 32})
 
     def test_exercise_5_gap_from_a_csv(self):
         with tempfile.TemporaryDirectory() as folder:
@@ -174,17 +224,31 @@ class ExerciseTests(unittest.TestCase):
             doc = run_json("exercise", "5", "--scores", path)
             self.assertEqual((doc["best_open"], doc["gap"]), ("B-72B", 10.0))
             self.assertAlmostEqual(doc["encoding_points"], 5.0)
-            import math
             self.assertAlmostEqual(doc["scale_points_per_doubling"], 10 / math.log2(72 / 7))
             with open(path, "w", encoding="utf-8") as f:
                 f.write("model,score\nA,1\n")
             status, _, err = run("exercise", "5", "--scores", path)
             self.assertEqual(status, 2)
             self.assertIn("missing column", err)
-        example = run_json("exercise", "5")
-        self.assertIsNone(example["gap"])
-        self.assertTrue(all(row["source"] for row in example["rows"]))
-        self.assertIn("model,access", run_json("exercise", "5", "--example-csv")["csv"])
+        shipped = run_json("exercise", "5")
+        self.assertTrue(all(row["source"] for row in shipped["rows"]))
+        self.assertEqual((shipped["best_proprietary"], shipped["best_open"]),
+                         ("Gemini 1.5 Pro", "Qwen2.5-VL-72B"))
+        self.assertAlmostEqual(shipped["gap"], 75.0 - 73.3)
+        self.assertAlmostEqual(shipped["gap_subs"], 81.3 - 79.1)
+        self.assertEqual(shipped["encoding_pairs"], [{"time_aligned": "Qwen2.5-VL-72B",
+                                                      "index": "Qwen2-VL-72B",
+                                                      "points": 73.3 - 71.2}])
+        xs = [math.log2(p) for p in (72, 7, 3)]
+        ys = [73.3, 65.1, 61.5]
+        mx, my = sum(xs) / 3, sum(ys) / 3
+        slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+        self.assertAlmostEqual(shipped["scale_points_per_doubling"], slope)
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "table.csv")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(run_json("exercise", "5", "--example-csv")["csv"])
+            self.assertEqual(run_json("exercise", "5", "--scores", path)["gap"], shipped["gap"])
 
     def test_bad_exercise_numbers(self):
         for argv in (("exercise", "0"), ("exercise", "6"), ("exercise", "1", "--scores", "x.csv")):

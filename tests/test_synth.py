@@ -37,7 +37,30 @@ class SyntheticVideoTests(unittest.TestCase):
                                     "events", "cuts"})
         self.assertEqual(doc["cuts"][2], {"frame": 999, "time_s": 33.3})
         self.assertIsInstance(doc["duration_s"], float)
-        self.assertEqual(doc["events"][0], {"label": "shot", "start": 12.0, "end": 12.8})
+        self.assertEqual(doc["events"][0], {"label": "shot", "start": 12.0, "end": 12.8,
+                                            "kind": "motion"})
+
+    def test_events_that_are_not_motion_bursts(self):
+        scene = main.get_preset("desk-2min")
+        frames = list(main.render_scene(scene))
+        fps, w = scene.fps, scene.width
+        top = scene.height // main.FADE_ROWS_DIVISOR * w
+
+        def frame_at(t):
+            return frames[round(t * fps)]
+        # The cup is there only while its event lasts, and it does not move.
+        before, during, after = frame_at(23.5), frame_at(25.0), frame_at(26.5)
+        calm = main.sad_simple(frame_at(24.5), during)           # sensor grain only
+        self.assertGreater(main.sad_simple(before, during), 3 * calm)
+        self.assertGreater(main.sad_simple(during, after), 3 * calm)
+        # The lamp lifts the top rows by FADE_LUMA over two seconds and stays on.
+        lift = sum(frame_at(61.0)[:top]) - sum(frame_at(57.0)[:top])
+        self.assertGreater(lift, 0.8 * main.FADE_LUMA * top)
+        motion = main.analyze_motion(iter(frames), w, scene.height, fps)
+        fade = [s for i, s in enumerate(motion.scores) if 58.1 <= i / fps < 60]
+        reach = [s for i, s in enumerate(motion.scores) if 95.1 <= i / fps < 96]
+        self.assertLess(max(fade), min(sorted(reach)[len(reach) // 2:]))   # slow, not a burst
+        self.assertEqual([e.kind for e in scene.events], ["appear", "fade", "motion"])
 
     def test_unknown_preset_lists_known_ones(self):
         status, out, err = run("synth", "--preset", "nope")

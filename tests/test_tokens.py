@@ -70,6 +70,16 @@ class QwenArithmeticTests(unittest.TestCase):
         self.assertEqual(main.smart_resize(300, 500), (308, 504))
         with self.assertRaisesRegex(main.UserError, "over the reference's limit of 200"):
             main.smart_resize(10, 2010)
+        with self.assertRaisesRegex(main.UserError, "below min_pixels"):
+            main.smart_resize(360, 640, 28, 200000, 100000)
+
+    def test_a_thin_frame_can_be_floored_to_nothing_as_the_reference_does(self):
+        # qwen-vl-utils 0.0.10-0.0.14: the max-pixels branch floors each side with no lower
+        # bound. 100 x 20000 at 105,369 pixels: beta = sqrt(2e6 / 105369) = 4.357; 100 / 4.357
+        # = 22.95 -> 0 x 28; 20000 / 4.357 = 4590 -> 4564.
+        self.assertEqual(main.smart_resize(100, 20000, 28, 100352, 105369), (0, 4564))
+        with self.assertRaisesRegex(main.UserError, "floors a side to 0"):
+            main.qwen_video_plan(V(1800, 30, 20000, 100), main.QwenOptions(nframes=1800))
 
     def test_explicit_resize_uses_image_defaults(self):
         opts = main.QwenOptions(resized_height=300, resized_width=500)
@@ -100,31 +110,98 @@ class QwenArithmeticTests(unittest.TestCase):
         self.assertEqual(round(412 * 107999 / 767), 58013)
         self.assertEqual(len(long), 768)
         self.assertEqual(long[-1], 107999)
+        # The second half counts back from the end, each value rounded to float32 once:
+        # 107999 - 241 * 140.80703735 = 74065.50 -> 74065 (rounding the product first gives
+        # 74064.5 -> 74064).
+        self.assertEqual(long[526], 74065)
 
 
 class DesignBudgetTests(unittest.TestCase):
-    def test_lesson_numbers(self):
+    def test_lesson_numbers_with_the_naive_baseline(self):
         minute = V(1800, 30, 640, 360)
-        self.assertEqual(main.token_budget("naive", minute).visual_tokens, 352800)
+        self.assertEqual(main.token_budget("naive", minute).visual_tokens, 352800)   # 14 x 14
         five = V(9000, 30, 640, 360)
-        opts = main.DesignOptions(frames=300, image_size=336)
-        self.assertEqual(main.token_budget("pooled", five, opts).visual_tokens, 172800)
-        for pool, tokens in ((3, 19200), (6, 4800)):
-            opts = main.DesignOptions(frames=300, image_size=336, pool=pool)
-            self.assertEqual(main.token_budget("pooled", five, opts).visual_tokens, tokens)
+        for pool, tokens in ((1, 172800), (3, 19200), (6, 4800)):     # 24 x 24 at 336 / 14
+            opts = main.DesignOptions(frames=300, image_size=336, patch=14, pool=pool)
+            self.assertEqual(main.token_budget("naive", five, opts).visual_tokens, tokens)
+        self.assertTrue(main.DESIGNS["naive"].hypothetical)
 
-    def test_video_llava_and_video_llama_defaults(self):
-        minute = V(1800, 30, 640, 360)
-        pooled = main.token_budget("pooled", minute)
-        self.assertEqual((pooled.frames, pooled.tokens_per_frame, pooled.visual_tokens), (8, 256, 2048))
-        qformer = main.token_budget("qformer", minute)
-        self.assertEqual((qformer.frames, qformer.visual_tokens), (16, 32))
-        longer = main.token_budget("qformer", minute, main.DesignOptions(frames=64, audio_queries=32))
-        self.assertEqual((longer.details["clips"], longer.visual_tokens), (4, 256))
+    def test_video_llava_keeps_the_cls_token(self):
+        # (224 / 14)^2 + 1 = 257 a frame, 8 frames: 2,056 (processing_video_llava.py).
+        llava = main.token_budget("video-llava", V(1800, 30, 640, 360))
+        self.assertEqual((llava.frames, llava.tokens_per_frame, llava.visual_tokens), (8, 257, 2056))
+        # np.linspace(0, 1799, 8, dtype=int): 1799 * k / 7, truncated.
+        self.assertEqual(llava.details["frame_indices"], [0, 257, 514, 771, 1028, 1285, 1542, 1799])
 
-    def test_pool_must_divide_the_grid(self):
-        with self.assertRaisesRegex(main.UserError, "does not divide the 16x16"):
-            main.token_budget("pooled", V(100, 30, 64, 36), main.DesignOptions(pool=3))
+    def test_video_llama_as_released(self):
+        clip = V(300, 30, 640, 360)
+        llama = main.token_budget("video-llama", clip)
+        self.assertEqual((llama.frames, llama.visual_tokens, llama.audio_tokens), (8, 32, 0))
+        # np.arange(0, 300, 37.5).astype(int) and round(i / 30, 1), as its load_video writes them.
+        self.assertEqual(llama.details["frame_indices"], [0, 37, 75, 112, 150, 187, 225, 262])
+        self.assertIn("sampled at 0.0, 1.2, 2.5, 3.7, 5.0, 6.2, 7.5, 8.7 seconds.",
+                      llama.details["prompt_text"])
+        audio = main.token_budget("video-llama", clip, main.DesignOptions(audio=True))
+        self.assertEqual(audio.total_tokens, 40)
+        lesson = main.token_budget("video-llama", clip, main.DesignOptions(frames=16))
+        self.assertEqual((lesson.frames, lesson.visual_tokens), (16, 32))
+        with self.assertRaisesRegex(main.UserError, "32 rows"):
+            main.token_budget("video-llama", clip, main.DesignOptions(frames=33))
+
+    def test_qwen3_vl_frames_sizes_and_timestamps(self):
+        # qwen-vl-utils 0.0.14 with patch 16 (factor 32) and the processor's timestamp text;
+        # the three cases of ../shared/reference/qwen3-vl-and-omni.md section 1b.
+        ten = main.token_budget("qwen3-vl", V(300, 30, 1920, 1080))
+        d = ten.details
+        self.assertEqual((d["nframes"], d["resized_height"], d["resized_width"], d["grid_thw"]),
+                         (20, 640, 1152, [10, 40, 72]))
+        self.assertEqual(ten.visual_tokens, 7200)
+        self.assertEqual(d["timestamps"][0], "<0.3 seconds>")      # (0 + 16) / 30 / 2 = 0.2667
+        self.assertEqual(d["timestamps"][-1], "<9.7 seconds>")     # (283 + 299) / 60 = 9.7
+        self.assertEqual(d["timestamp_tokens"], 60)                 # ten of 5 + 1 digit
+        self.assertEqual(d["segment_tokens"], 7282)                 # 2 + 10 x (6 + 2 + 720)
+        long = main.token_budget("qwen3-vl", V(215784, 29.97, 3840, 2160)).details
+        self.assertEqual((long["nframes"], long["resized_height"], long["resized_width"],
+                          long["grid_thw"]), (768, 384, 736, [384, 24, 46]))
+        self.assertEqual((long["timestamps"][0], long["timestamps"][-1]),
+                         ("<4.7 seconds>", "<7195.3 seconds>"))
+        self.assertEqual(long["segment_tokens"], 110149)
+        tiny = main.token_budget("qwen3-vl", V(48, 24, 160, 90))
+        self.assertEqual((tiny.details["grid_thw"], tiny.visual_tokens, tiny.details["segment_tokens"]),
+                         ([2, 18, 32], 288, 306))
+        self.assertEqual(tiny.details["timestamps"], ["<0.3 seconds>", "<1.6 seconds>"])
+
+    def test_timestamp_text_rounds_the_binary_value(self):
+        for seconds, text in ((0.125, "<0.1 seconds>"), (0.375, "<0.4 seconds>"),
+                              (0.25, "<0.2 seconds>"), (0.35, "<0.3 seconds>"),
+                              (0.45, "<0.5 seconds>"), (9.96, "<10.0 seconds>")):
+            self.assertEqual(main.timestamp_text(seconds), text)
+        self.assertEqual([main.timestamp_tokens(t) for t in (0.3, 9.96, 3597.6)], [6, 7, 9])
+        # An odd list repeats its last index; each patch is the mean of its pair at native fps.
+        self.assertEqual(main.qwen3_timestamps([0, 10, 20], 10.0), [0.5, 2.0])
+
+    def test_omni_counts_audio(self):
+        for seconds, tokens in ((0.02, 0), (0.0200625, 1), (1.0, 25), (4.0, 100), (60.0, 1500),
+                                (400.0, 7500)):           # 30,000 mel frames at most: 300 s
+            with self.subTest(seconds=seconds):
+                self.assertEqual(main.audio_tokens(seconds), tokens)
+        omni = main.token_budget("qwen2.5-omni", V(1800, 30, 640, 360), main.DesignOptions(audio=True))
+        self.assertEqual((omni.visual_tokens, omni.audio_tokens), (17940, 1500))
+
+    def test_options_belong_to_their_design(self):
+        with self.assertRaisesRegex(main.UserError, "does not divide the 14x14"):
+            main.token_budget("naive", V(100, 30, 64, 36), main.DesignOptions(pool=5))
+        with self.assertRaisesRegex(main.UserError, "--nframes"):
+            main.token_budget("qwen3-vl", V(100, 30, 64, 36), main.DesignOptions(frames=8))
+        with self.assertRaisesRegex(main.UserError, "no pooling"):
+            main.token_budget("video-llava", V(100, 30, 64, 36), main.DesignOptions(pool=2))
+
+    def test_price_frames_matches_the_budget_of_that_many_frames(self):
+        video = V(1800, 30, 640, 360)
+        self.assertEqual(main.price_frames("qwen2.5-vl", 121, video).visual_tokens,
+                         main.token_budget("qwen2.5-vl", video, main.DesignOptions(
+                             qwen=main.QwenOptions(nframes=122))).visual_tokens)
+        self.assertEqual(main.price_frames("video-llava", 3, video).visual_tokens, 3 * 257)
 
 
 class TokensCommandTests(unittest.TestCase):
@@ -133,12 +210,19 @@ class TokensCommandTests(unittest.TestCase):
         self.assertEqual([d["design"] for d in doc], list(main.DESIGNS))
         for d in doc:
             self.assertEqual(set(d) >= {"design", "frames", "tokens_per_frame", "visual_tokens",
-                                        "tokens_per_second", "context_fraction", "details"}, True)
-        qwen = doc[-1]["details"]
+                                        "tokens", "tokens_per_second", "context_fraction",
+                                        "details", "source", "hypothetical"}, True)
+            self.assertTrue(d["source"])
+        rows = {d["design"]: d for d in doc}
+        qwen = rows["qwen2.5-vl"]["details"]
         for key in ("nframes", "frame_indices", "sample_fps", "resized_height", "resized_width",
                     "grid_thw", "second_per_grid_t"):
             self.assertIn(key, qwen)
-        self.assertEqual(doc[0]["visual_tokens"], 352800)
+        for key in ("nframes", "frame_indices", "resized_height", "resized_width", "grid_thw",
+                    "timestamps", "timestamp_tokens"):
+            self.assertIn(key, rows["qwen3-vl"]["details"])
+        self.assertEqual(rows["naive"]["visual_tokens"], 352800)
+        self.assertEqual([d["design"] for d in doc if d["hypothetical"]], ["naive"])
 
     def test_context_warning_and_does_not_fit(self):
         status, out, _ = run("tokens", "--duration", "60", "--design", "qwen2.5-vl")
@@ -151,6 +235,9 @@ class TokensCommandTests(unittest.TestCase):
     def test_from_a_preset_and_from_total_frames(self):
         doc = run_json("tokens", "--synth", "cat-jump", "--design", "naive")
         self.assertEqual(doc[0]["frames"], 300)
+        # A preset's small frames stand for the nominal 640x360 capture, as in sample and compare.
+        doc = run_json("tokens", "--synth", "cat-jump", "--design", "qwen2.5-vl")
+        self.assertEqual(doc[0]["tokens_per_frame"], 149.5)
         doc = run_json("tokens", "--total-frames", "300", "--fps", "30", "--design", "qwen2.5-vl")
         self.assertEqual(doc[0]["frames"], 20)
 
@@ -160,7 +247,12 @@ class TokensCommandTests(unittest.TestCase):
             ("tokens", "--duration", "10", "--fps", "0"),
             ("tokens", "--duration", "10", "--width", "0"),
             ("tokens", "--duration", "10", "--context", "0"),
-            ("tokens", "--duration", "10", "--pool", "5", "--design", "pooled"),
+            ("tokens", "--duration", "10", "--pool", "5", "--design", "naive"),
+            ("tokens", "--duration", "10", "--pool", "2", "--design", "video-llava"),
+            ("tokens", "--duration", "10", "--frames", "8", "--design", "qwen3-vl"),
+            ("tokens", "--duration", "10", "--frames", "40", "--design", "video-llama"),
+            ("tokens", "--duration", "10", "--design", "qwen3-vl", "--nframes", "1"),
+            ("tokens", "--duration", "10", "--design", "qformer"),
             ("tokens", "--duration", "10", "--patch", "0"),
             ("tokens", "--duration", "10", "--width", "2010", "--height", "10"),
             ("tokens", "--duration", "10", "--nframes", "1"),
