@@ -1295,10 +1295,11 @@ def smart_nframes(total_frames: int, video_fps: float, fps: float | None = None,
 def linspace_indices(total_frames: int, count: int) -> list[int]:
     """torch.linspace(0, total - 1, count).round() in float32, half to even: the reference's
     frame indices. torch's CPU kernel fills the first half forward (step * i) and the second
-    half backward from the end (end - step * (count - 1 - i)), each product fused with its
-    addition, so each value is rounded to float32 once. Worked example: 108,000 frames, 768
-    samples: step = f32(107999 / 767) = 140.80703735...; element 526 = f32(107999 - 241 * step)
-    = 74065.50 -> 74065 (rounding the product to float32 first would give 74064)."""
+    half backward from the end (end - step * (count - 1 - i)); its vectorised kernels (AVX2,
+    AVX512) fuse each product with its addition, so each value is rounded to float32 once.
+    Worked example: 108,000 frames, 768 samples: step = f32(107999 / 767) = 140.80703735;
+    element 526 = f32(107999 - 241 * step) = 74064.5078 -> 74065. torch's plain fallback
+    kernel (ATEN_CPU_CAPABILITY=default) rounds the product first and gives 74064."""
     if count == 1:
         return [0]
     end = f32(total_frames - 1)
@@ -1742,6 +1743,9 @@ def vision_positions(segment: Segment, model: str, start: int) -> tuple[array, a
     return axes
 
 
+# The model chunks truncated float32 ids; the processor that wrote the prompt chunked float64
+# values, and at a few rates (fps 9/7: 349.99999999999994 against 350) the two disagree, so
+# later positions land on the wrong tokens. This follows the model.
 def chunk_bounds(values: array, per_chunk: int) -> list[tuple[int, int]]:
     """Qwen2.5-Omni get_chunked_index: cut where a value reaches the next multiple of
     per_chunk; the chunk counter advances one per token, so a jump of several chunks leaves
@@ -1803,7 +1807,8 @@ def position_ids(segments: list[Segment], model: str = "qwen2.5-vl"
     """3-axis (t, h, w) position ids of a prompt and mrope_position_delta (max + 1 - length).
     Text counts on from the previous piece's largest id + 1, the same on all three axes; a
     vision block starts there, with t = start + its temporal offset, h = start + row,
-    w = start + column."""
+    w = start + column. (That is Qwen2.5-VL's rule as released, transformers 4.49; from 5.x its
+    text resumes at start + max(h, w) / 2 instead, below a long video's largest t.)"""
     axes = (array("q"), array("q"), array("q"))
     next_id = 0
     for segment in segments:

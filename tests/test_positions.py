@@ -39,7 +39,7 @@ class Qwen25PositionTests(unittest.TestCase):
         second_per_grid = 2 / (28 / 300 * 30)
         self.assertEqual(int(7 * second_per_grid * 2), 9)
         self.assertEqual(main.time_position(7, second_per_grid, 2), 10)
-        # fps 3: 0.6666666865 s a patch in float32; t = 0, 1, 2, 4 (float64 would give 3 at k=3).
+        # fps 3: 0.6666666865 s a patch in float32: t offsets 0, 1, 2, 4.
         (t, _, _), _ = ids("text:2 video:4x2x2@0.6666666666666666 text:2")
         self.assertEqual(t[2:6], [2, 3, 4, 6])
         # 1.1 s a patch: float32 puts patch 5 at 11 (float64: 10.999999999999998 -> 10).
@@ -111,6 +111,20 @@ class OmniPositionTests(unittest.TestCase):
         (t, _, w), _ = ids("av:1x2x44@1.0+10", "qwen2.5-omni")
         self.assertEqual(max(w), 1 + 21)
         self.assertEqual(t[-2:], [1 + 10, 1 + 10])
+
+    def test_cases_from_the_reference_run(self):
+        # Layouts the real processor built and the positions the real model gave them
+        # (transformers 5.24, a tiny model): deltas -14 (fps 0.5), 48 (short audio after
+        # video), -12 (fps 9/7 at float32 1.5555555820).
+        self.assertEqual(ids("text:3 av:3x4x4@4.0+300 text:1", "qwen2.5-omni")[1], -14)
+        self.assertEqual(ids("text:3 av:4x4x4@1.0+10 text:1", "qwen2.5-omni")[1], 48)
+        segment = main.parse_layout("av:10x2x2@1.5555555820465088+400", "qwen2.5-omni")[0]
+        # The model's chunks; the processor's float64 values (349.99999999999994 for the last
+        # patch) wrote "... V2 A50 A50" into the prompt instead.
+        self.assertEqual(main.av_pattern(segment),
+                         "V2 A50 V1 A50 V1 A50 V2 A50 V1 A50 V1 A50 V1 A50 V1 A50")
+        self.assertEqual(ids("text:3 av:10x2x2@1.5555555820465088+400 text:1",
+                             "qwen2.5-omni")[1], -12)
 
     def test_video_and_audio_alone(self):
         (t, _, _), _ = ids("text:1 video:3x2x2@1.0 text:1 audio:3 text:1", "qwen2.5-omni")
