@@ -54,10 +54,13 @@ Vocabulary of the lesson
 from __future__ import annotations
 
 import argparse
+import ast
+import bisect
 import csv
 import functools
 import html
 import io
+import itertools
 import json
 import math
 import operator
@@ -1929,49 +1932,82 @@ def rope_conclusion(demo: dict | None, table_rows: int = LEARNED_TABLE_ROWS) -> 
 
 # ----------------------------------------------------------------------------------------------
 # Grounding
-# Reading "when does X happen?" answers (JSON, <time> tokens, free text) and scoring them:
-# tolerance accuracy, IoU, R@1, mIoU, recall at k; plus lmms-eval's Charades-STA rules.
+# Reading "when does X happen?" answers (JSON, <time> tokens, bracketed pairs, free text in
+# English or Chinese) and scoring them: tolerance accuracy, IoU, R@1, mIoU, recall at k;
+# lmms-eval's readers, and its --log_samples files.
 # ----------------------------------------------------------------------------------------------
 
 # Why an answer could not be read. A fixed set, so that reports can be compared across runs.
 FAILURE_REASONS = {
     "empty": "the answer is empty",
+    "too_long": "the answer is longer than this tool reads (MAX_ANSWER_CHARS)",
     "no_time_found": "no time expression in the answer",
+    "echoed_example": "the only times are in a sentence introduced as an example",
     "ambiguous": "times that cannot be read one way only (decimal comma, thousands, odd pairs)",
     "reversed": "an interval ends before it starts (--swap-reversed accepts it)",
-    "negative": "a negative time",
-    "out_of_range": "a time past the video's duration (--clip clips it)",
-    "not_finite": "NaN, infinity or an absurdly large number",
+    "not_finite": "NaN or infinity",
     "bad_json": "the answer looks like JSON but does not parse",
     "missing_field": "JSON without a usable start/end or time field",
     "bad_time_token": "a <time> token whose content is not a time",
     "declined": "the model said it could not answer (e.g. {\"error\": \"not_found\"})",
 }
+# Read as written, flagged, and clipped into the video for scoring.
+FLAG_REASONS = {
+    "negative_time": "a time before 0 s",
+    "beyond_duration": "a time past the video's duration (or past a week when it is unknown)",
+}
 DEFAULT_TOLERANCE_S = 0.5              # the lesson's tolerance
+TOLERANCE_RULE = ("a point answer is right if it lies within the tolerance of the true span; "
+                  "an interval answer is right only if both of its ends are within the "
+                  "tolerance of the true ends")
 IOU_THRESHOLDS = (0.3, 0.5, 0.7)
 IOU_EPSILON = 1e-9                     # 0.3 computed as 0.29999999999999998 still counts
 RECALL_KS = (1, 3, 5)
-MAX_TIME_S = 7 * 24 * 3600.0           # a week: anything larger is not a video time
+MAX_TIME_S = 7 * 24 * 3600.0           # a week: past this, a time is past any video
+MAX_ANSWER_CHARS = 20_000              # one answer; longer ones fail as too_long
+MAX_PREDICTIONS = 100                  # predictions kept per answer (recall@k needs 5)
+MAX_JSON_STARTS = 20                   # brackets tried as the start of a JSON value
+MAX_JSON_DEPTH = 4                     # objects searched inside objects
 
 UNIT_SECONDS = {"ms": 0.001, "msec": 0.001, "msecs": 0.001, "millisecond": 0.001,
                 "milliseconds": 0.001, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0,
                 "seconds": 1.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
-                "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0, "hours": 3600.0}
-_UNITS = "|".join(sorted(UNIT_SECONDS, key=len, reverse=True))
-# A time: a clock (m:ss, h:mm:ss, with a fraction) or a number with an optional unit, not
-# part of a longer word or number (so 3rd, 1e9, v2 and 4,5 are not times). Things made of
-# digits that are not times (dates, versions, scientific notation, ordinals, percentages) match
-# the first alternative, `junk`, so one pass over the text both finds and skips them.
-TIME_PATTERN = re.compile(
-    r"(?=[\dv])(?<![\w.:,])(?:(?P<junk>\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}|v?\d+(?:\.\d+){2,}"
-    r"|\d+(?:\.\d+)?e[+-]?\d+|\d+(?:st|nd|rd|th)\b|\d+(?:\.\d+)?\s*%)"
-    r"|(?P<clock>\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)"
-    r"|(?P<number>\d+(?:\.\d+)?)(?:(?:\s*|-)(?P<unit>" + _UNITS + r")(?![a-z]))?)"
-    r"(?![\w:]|[.,]\d)", re.ASCII)
+                "m": 60.0, "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0,
+                "hours": 3600.0,
+                # typos models copy from prompts (lmms-eval's Charades prompt says "seonds")
+                "seonds": 1.0, "secods": 1.0, "seconde": 1.0, "secondes": 1.0,
+                # Chinese
+                "秒": 1.0, "秒钟": 1.0, "分": 60.0, "分钟": 60.0, "小时": 3600.0}
+_UNITS = "|".join(re.escape(u) for u in sorted(UNIT_SECONDS, key=len, reverse=True))
+# One pass finds every time and skips what only looks like one. Alternatives, in order:
+TIME_PATTERN = re.compile(r"""
+    (?=[\d.v])                              # (a quick test before the slower ones)
+    (?<![\w.:,])                            # not the middle of a word or of a number
+    (?:
+        (?P<junk>                           # digits that are not times:
+            \d{4}-\d{1,2}-\d{1,2}           #   2023-05-01
+          | \d{1,2}/\d{1,2}/\d{2,4}         #   01/05/2023
+          | v?\d+(?:\.\d+){2,}              #   1.2.3, v2.0.1
+          | \d+(?:st|nd|rd|th)\b            #   3rd
+          | \d+(?:\.\d+)?\s*%               #   50%
+        )
+      | (?P<clock>\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)      # 1:05, 00:01:05, 1:05.5
+        (?![\w:]|[.,]\d)                                   #   not followed by more digits
+      | (?P<number>(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?) # 4, 4.1, .5, 5., 1e9
+        (?:
+            (?:\s*|-)(?P<unit>""" + _UNITS + r""")(?![a-z])(?:\.(?!\d))?  # 4 s, 4-second, 5 sec., 1分
+          | (?![\w:]|[.,]\d)                                   # or a bare number
+        )
+    )
+    """, re.ASCII | re.VERBOSE)
 DECIMAL_COMMA = re.compile(r"\d,\d", re.ASCII)
-RANGE_WORDS = {"-", "~", "to", "until", "till", "through", "and"}
-START_WORDS = re.compile(r"\b(?:start\w*|begin\w*|from)\b")
-END_WORDS = re.compile(r"\b(?:end\w*|finish\w*|stop\w*|until|till)\b")
+T_EQUALS = re.compile(r"\bt\s*=\s*(?=[\d.])")               # "t=80 to t=100"
+# "1m5s": the 5 s follows a letter, so TIME_PATTERN (which starts only after a non-word)
+# skips it; this reads it as the tail of the compound.
+COMPOUND_TAIL = re.compile(r"(\d+(?:\.\d+)?)\s*(s|secs?|seconds?|m|mins?|minutes?)(?![a-z])", re.ASCII)
+RANGE_WORDS = {"-", "~", "to", "until", "till", "through", "thru", "至", "到", "and"}
+START_WORDS = re.compile(r"(?:\b(?:start\w*|begin\w*|from|onset)\b|开始|从)[^\d]{0,20}$")
+END_WORDS = re.compile(r"(?:\b(?:end\w*|finish\w*|stop\w*|until|till|offset)\b|结束)[^\d]{0,20}$")
 POINT_WORDS = re.compile(r"\b(?:at|around|about|approximately|roughly|near|~)\s*(?:the\s*)?$")
 # "lasts 5 seconds", "for 2 s": a length of time, not a moment in the video.
 DURATION_WORDS = re.compile(r"\b(?:lasts?|lasting|lasted|for|takes?|took|duration(?:\s+of)?|"
@@ -1980,11 +2016,20 @@ DURATION_WORDS = re.compile(r"\b(?:lasts?|lasting|lasted|for|takes?|took|duratio
 # a count ("2 people", "3 times") and not a time.
 CONNECTORS = {"and", "to", "until", "till", "through", "or", "in", "into", "of", "on", "for",
               "when", "while", "where", "after", "before", "then", "but", "with", "during",
-              "is", "was", "as", "at", "by", "from", "mark", "the", "where", "so", "if"}
-TIME_TOKEN = re.compile(r"<(time|t)>\s*(.*?)\s*</\1>", re.IGNORECASE | re.DOTALL)
-FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.IGNORECASE | re.DOTALL)
+              "is", "was", "as", "at", "by", "from", "mark", "the", "so", "if"}
+WORD_AFTER = re.compile(r"[ \t]+([a-z]+)")           # the next word on the same line
+MARK_AFTER = re.compile(r"[\s-]*(?:second\s*)?mark")
+SENTENCE_END = re.compile(r"[\n!?;。！？；]|(?<!e\.g)(?<!i\.e)\.(?=\s|$)")   # not after e.g.
+# A sentence that gives an example is not the answer (lmms-eval's Charades prompt has one).
+EXAMPLE_CUE = re.compile(r"(?=[efas例比])(?:\b(?:for example|for instance|e\.g\.|an example|"
+                         r"example is|example:|specific example|such as)|例如|比如)")
+HAPPEN_CUE = re.compile(r"(?=[hot发])(?:\b(?:happen\w*|occur\w*|takes? place|took place)\b|发生)")
+TIME_TOKEN = re.compile(r"<(time|t)>([^<]{0,64})</\1>", re.IGNORECASE)
+FENCE = re.compile(r"```(?:json)?([^`]*)```", re.IGNORECASE)
+BRACKET_PAIR = re.compile(r"[\[(]\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*,\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*[\])]")
 DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
-                        "\u2014": "-", "\u2015": "-", "\u2212": "-", "\uff5e": "~"})
+                        "\u2014": "-", "\u2015": "-", "\u2212": "-", "\ufe63": "-",
+                        "\uff5e": "~", "\u301c": "~", "\u3002": "."})
 
 
 class Prediction(NamedTuple):
@@ -1994,9 +2039,10 @@ class Prediction(NamedTuple):
     kind: str                    # "interval" or "point"
     start: float                 # for a point, start == end == the time
     end: float
-    format: str
+    format: str                  # json, time_tokens, bracket, free_text or windows
     event: str | None = None
     confidence: float | None = None
+    form: str = ""               # the construct it was read from (range, labelled, object, ...)
 
     @property
     def middle(self) -> float:
@@ -2005,17 +2051,19 @@ class Prediction(NamedTuple):
     def as_dict(self) -> dict:
         place = ({"start": self.start, "end": self.end} if self.kind == "interval"
                  else {"time": self.start})
-        return {"kind": self.kind, **place, "format": self.format, "event": self.event,
-                "confidence": self.confidence}
+        return {"kind": self.kind, **place, "format": self.format, "form": self.form,
+                "event": self.event, "confidence": self.confidence}
 
 
 class Reading(NamedTuple):
     predictions: tuple[Prediction, ...]
     failure: tuple[str, str] | None = None     # (reason, detail)
     format: str | None = None                  # the shape the answer came in, if any
+    flags: tuple[str, ...] = ()                # FLAG_REASONS that apply
 
     def as_dict(self) -> dict:
         return {"predictions": [p.as_dict() for p in self.predictions],
+                "flags": list(self.flags),
                 "failure": None if self.failure is None else
                 {"reason": self.failure[0], "detail": self.failure[1]}}
 
@@ -2023,172 +2071,21 @@ class Reading(NamedTuple):
 @dataclass(frozen=True)
 class ParsePolicy:
     swap_reversed: bool = False
-    clip: bool = False
 
 
 def failed(reason: str, detail: str, shape: str | None = None) -> Reading:
     return Reading((), (reason, detail), shape)
 
 
-def time_value(match: re.Match, default_unit: float | None = None) -> tuple[float, bool]:
-    """(seconds, whether a unit or clock fixed the scale) of a TIME_PATTERN match."""
-    if match.group("clock"):
-        parts = match.group("clock").split(":")
-        whole = [float(p) for p in parts]
-        if any(v >= 60 for v in whole[1:]):
-            return math.nan, True
-        seconds = 0.0
-        for v in whole:
-            seconds = seconds * 60 + v
-        return seconds, True
-    value = float(match.group("number"))
-    unit = match.group("unit")
-    if unit:
-        return value * UNIT_SECONDS[unit], True
-    return value * (default_unit or 1.0), False
-
-
-def parse_time_text(text: str) -> float | None:
-    """One time written alone ("4.1", "4.1s", "1:05.5"): seconds, or None if it is not one."""
-    cleaned = unicodedata.normalize("NFKC", text).strip().lower()
-    match = TIME_PATTERN.fullmatch(cleaned)
-    return None if match is None or match.group("junk") else time_value(match)[0]
-
-
-def check_times(predictions: list[Prediction], duration: float | None,
-                policy: ParsePolicy, shape: str) -> Reading:
-    """Apply the documented policies to every prediction; the first violation fails all."""
-    kept = []
-    for p in predictions:
-        for value in (p.start, p.end):
-            if not math.isfinite(value) or abs(value) > MAX_TIME_S:
-                return failed("not_finite", f"{value!r} is not a usable time", shape)
-            if value < 0:
-                return failed("negative", f"{value:g} s is negative", shape)
-        start, end = p.start, p.end
-        if end < start:
-            if not policy.swap_reversed:
-                return failed("reversed", f"{start:g} s to {end:g} s ends before it starts", shape)
-            start, end = end, start
-        if duration is not None and end > duration:
-            if not policy.clip:
-                return failed("out_of_range", f"{end:g} s is past the {duration:g} s video", shape)
-            start, end = min(start, duration), duration
-        if p.confidence is not None and not math.isfinite(p.confidence):
-            return failed("not_finite", "confidence is not finite", shape)
-        kept.append(p if (start, end) == (p.start, p.end) else
-                    Prediction(p.kind, start, end, p.format, p.event, p.confidence))
-    return Reading(tuple(kept), None, shape)
-
-
-def json_candidates(text: str) -> Iterator[object]:
-    """JSON values in the text: inside ``` fences first, then from each { or [ on."""
-    decoder = JSON_DECODER
-    blocks = [m.group(1) for m in FENCE.finditer(text)] or [text]
-    for block in blocks:
-        tries = 0
-        for m in re.finditer(r"[\[{]", block):
-            tries += 1
-            if tries > 20:       # garbage full of brackets: stop looking, stay linear
-                break
-            try:
-                value, _ = decoder.raw_decode(block, m.start())
-            except (ValueError, RecursionError):
-                continue
-            yield value
-            break
-
-
-JSON_DECODER = json.JSONDecoder(parse_constant=lambda name: float(name.replace("Infinity", "inf")))
-JSON_START_KEYS = ("start", "start_time", "begin", "start_s")
-JSON_END_KEYS = ("end", "end_time", "finish", "end_s")
-JSON_POINT_KEYS = ("time", "t", "time_s", "timestamp")
-JSON_SPAN_KEYS = ("timestamp", "timestamps", "span", "interval", "window")
-
-
-def json_number(value: object) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        return parse_time_text(value)
-    return None
-
-
-def prediction_from_object(item: dict) -> Prediction | str:
-    """One JSON object -> a prediction, or the name of the failure."""
-    event = item.get("event", item.get("label"))
-    event = event if isinstance(event, str) else None
-    confidence = json_number(item.get("confidence", item.get("score")))
-    for key in JSON_SPAN_KEYS:
-        span = item.get(key)
-        if isinstance(span, list) and len(span) == 2:
-            start, end = json_number(span[0]), json_number(span[1])
-            if start is None or end is None:
-                return "missing_field"
-            return Prediction("interval", start, end, "json", event, confidence)
-    start = next((json_number(item[k]) for k in JSON_START_KEYS if k in item), None)
-    end = next((json_number(item[k]) for k in JSON_END_KEYS if k in item), None)
-    if start is not None and end is not None:
-        return Prediction("interval", start, end, "json", event, confidence)
-    if start is None and end is None:
-        point = next((json_number(item[k]) for k in JSON_POINT_KEYS if k in item), None)
-        if point is not None:
-            return Prediction("point", point, point, "json", event, confidence)
-    return "missing_field"
-
-
-def parse_json_answer(text: str) -> Reading | None:
-    """A JSON answer, or None when the text holds no JSON at all."""
-    if "{" not in text and "[" not in text:
-        return None
-    looks_like_json = bool(FENCE.search(text)) or text.lstrip()[:1] in ("{", "[")
-    for value in json_candidates(text):
-        items = value if isinstance(value, list) else [value]
-        if isinstance(value, dict) and not any(k in value for k in
-                                               JSON_START_KEYS + JSON_POINT_KEYS + JSON_SPAN_KEYS
-                                               + ("error",)):
-            nested = [v for v in value.values() if isinstance(v, list)]
-            items = nested[0] if nested else items
-        objects = [i for i in items if isinstance(i, dict)]
-        if not objects:
-            continue
-        if len(objects) == 1 and "error" in objects[0]:
-            return failed("declined", str(objects[0]["error"])[:80], "json")
-        predictions = []
-        for item in objects:
-            got = prediction_from_object(item)
-            if isinstance(got, str):
-                return failed(got, f"object {json.dumps(item)[:80]} has no start/end or time",
-                              "json")
-            predictions.append(got)
-        return Reading(tuple(predictions), None, "json")
-    if looks_like_json:
-        return failed("bad_json", "the answer starts like JSON but does not parse", "json")
-    return None
-
-
-def parse_time_tokens(text: str) -> Reading | None:
-    if "<" not in text:
-        return None
-    contents = [m.group(2) for m in TIME_TOKEN.finditer(text)]
-    if not contents:
-        return None
-    values = []
-    for content in contents:
-        value = parse_time_text(content)
-        if value is None:
-            return failed("bad_time_token", f"<time>{content[:40]}</time> is not a time",
-                          "time_tokens")
-        values.append(value)
-    predictions = [Prediction("interval", values[k], values[k + 1], "time_tokens")
-                   for k in range(0, len(values) - 1, 2)]
-    if len(values) % 2:
-        if predictions:
-            return failed("ambiguous", f"{len(values)} <time> tokens do not pair up", "time_tokens")
-        predictions.append(Prediction("point", values[0], values[0], "time_tokens"))
-    return Reading(tuple(predictions), None, "time_tokens")
+def clock_seconds(clock: str) -> float:
+    """'1:05.5' -> 65.5; NaN when a part after the first is 60 or more (not a clock)."""
+    parts = [float(p) for p in clock.split(":")]
+    if any(v >= 60 for v in parts[1:]):
+        return math.nan
+    seconds = 0.0
+    for v in parts:
+        seconds = seconds * 60 + v
+    return seconds
 
 
 class TimeMention(NamedTuple):
@@ -2200,93 +2097,360 @@ class TimeMention(NamedTuple):
     unit: str | None
 
 
-WORD_AFTER = re.compile(r"\s+([a-z]+)")
-MARK_AFTER = re.compile(r"[\s-]*(?:second\s*)?mark")
-
-
 def time_mentions(text: str) -> list[TimeMention]:
-    mentions = []
+    """Every time in normalised text, counts ("2 people") left out, compound times ("1 min
+    5 s", "1m5s", "1分5秒") joined, a minus sign directly before a number kept."""
+    mentions: list[TimeMention] = []
     for m in TIME_PATTERN.finditer(text):
-        if m.group("junk"):
+        junk, clock, number, unit = m.groups()
+        if junk:
             continue
-        seconds, fixed = time_value(m)
-        if not fixed:
-            after = WORD_AFTER.match(text, m.end())
+        start, stop = m.span()
+        if clock:
+            seconds, fixed = clock_seconds(clock), True
+        elif unit:
+            seconds, fixed = float(number) * UNIT_SECONDS[unit], True
+        else:
+            seconds, fixed = float(number), False
+            after = WORD_AFTER.match(text, stop)
             if after and after.group(1) not in CONNECTORS and after.group(1) not in UNIT_SECONDS:
                 continue                               # "2 people": a count, not a time
-        mentions.append(TimeMention(m.start(), m.end(), seconds, fixed, m.group("unit")))
+        if start and text[start - 1] == "-" and (start < 2 or not text[start - 2].isalnum()) \
+                and not (mentions and not text[mentions[-1].stop: start - 1].strip()):
+            start, seconds = start - 1, -seconds       # "-2.0", not the dash of "1 -2"
+        if unit and mentions:
+            previous = mentions[-1]
+            if previous.unit and UNIT_SECONDS[previous.unit] > UNIT_SECONDS[unit] >= 1.0 and \
+                    text[previous.stop:start].strip(" ,") in ("", "and"):
+                mentions[-1] = TimeMention(previous.start, stop, previous.seconds + seconds,
+                                           True, unit)     # 1 min 5 s = 65 s
+                continue
+        while unit and text[stop:stop + 1].isdigit():      # 1m5s = 65 s
+            tail = COMPOUND_TAIL.match(text, stop)
+            if not tail or not UNIT_SECONDS[unit] > UNIT_SECONDS[tail.group(2)] >= 1.0:
+                break
+            seconds += float(tail.group(1)) * UNIT_SECONDS[tail.group(2)]
+            stop, unit = tail.end(), tail.group(2)
+        mentions.append(TimeMention(start, stop, seconds, fixed, unit))
+        if len(mentions) > 4 * MAX_PREDICTIONS:
+            break
     return mentions
 
 
+def parse_time_text(text: str) -> float | None:
+    """One time written alone ("4.1", "4.1s", "1:05.5", "1 min 5 s"): seconds, or None."""
+    cleaned = normalise(text).strip()
+    mentions = time_mentions(cleaned)
+    if len(mentions) != 1 or (mentions[0].start, mentions[0].stop) != (0, len(cleaned)):
+        return None
+    return mentions[0].seconds
+
+
+def normalise(text: str) -> str:
+    """Lower case, full-width digits to ASCII (NFKC), every dash to '-', 't=' dropped."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(DASHES)
+    text = text.lower()
+    return T_EQUALS.sub("", text) if "=" in text else text
+
+
+def check_times(predictions: tuple[Prediction, ...], duration: float | None,
+                policy: ParsePolicy, shape: str) -> Reading:
+    """Apply the documented policies: NaN and infinity fail, a reversed interval fails (or is
+    swapped); times before 0 or past the duration are kept as written and flagged."""
+    kept, flags = [], set()
+    bound = MAX_TIME_S if duration is None else duration
+    for p in predictions:
+        if not (math.isfinite(p.start) and math.isfinite(p.end)):
+            return failed("not_finite", f"{p.start!r} to {p.end!r} is not a usable time", shape)
+        if p.confidence is not None and not math.isfinite(p.confidence):
+            return failed("not_finite", "confidence is not finite", shape)
+        if p.end < p.start:
+            if not policy.swap_reversed:
+                return failed("reversed", f"{p.start:g} s to {p.end:g} s ends before it starts",
+                              shape)
+            p = p._replace(start=p.end, end=p.start)
+        if p.start < 0:
+            flags.add("negative_time")
+        if p.end > bound:
+            flags.add("beyond_duration")
+        kept.append(p)
+    return Reading(tuple(kept), None, shape, tuple(sorted(flags)) if flags else ())
+
+
+# Free text -------------------------------------------------------------------------------------
+# One pass finds the times (time_mentions); then each time gets its role from the words around
+# it: the second end of a range (X - Y, X to Y, between X and Y, X 至 Y), a labelled start or
+# end (in any order: "ends at 9 and starts at 5" is one interval), a point ("at 4 s"), or
+# nothing (a duration, "lasts 5 s"). Sentences that give an example are skipped; when several
+# answers remain, those in a sentence that says the event happens or occurs come first.
+
+BETWEEN_BEFORE = re.compile(r"\bbetween\s+(?:the\s+)?$")
+
+
+def sentence_of(text: str) -> Callable[[int], int]:
+    """A function: character position -> index of the sentence it is in."""
+    ends = [m.end() for m in SENTENCE_END.finditer(text)]
+    return lambda position: bisect.bisect_right(ends, position)
+
+
+def drop_examples(text: str, mentions: list[TimeMention]) -> list[TimeMention]:
+    """The mentions outside sentences introduced as an example."""
+    cues = list(EXAMPLE_CUE.finditer(text))
+    if not cues:
+        return mentions
+    sentence = sentence_of(text)
+    examples = {sentence(m.start()) for m in cues}
+    return [m for m in mentions if sentence(m.start) not in examples]
+
+
+def prefer_happening(text: str, found: list[tuple[int, Prediction]]) -> list[Prediction]:
+    """Predictions in text order, those in a sentence saying the event happens first."""
+    if len(found) == 1:
+        return [found[0][1]]
+    found.sort(key=lambda item: item[0])
+    if HAPPEN_CUE.search(text):
+        sentence = sentence_of(text)
+        happening = {sentence(m.start()) for m in HAPPEN_CUE.finditer(text)}
+        found.sort(key=lambda item: sentence(item[0]) not in happening)
+    return [p for _, p in found]
+
+
 def parse_free_text(text: str) -> Reading:
-    """Times in prose: ranges (X-Y, X to Y, between X and Y, from X until Y), "starts at X ...
-    ends at Y", and points ("at X seconds", "around the X-second mark", "at 1:05")."""
+    """Times in normalised prose: ranges, labelled starts and ends, points, a bare number."""
     mentions = time_mentions(text)
     if not mentions:
         if DECIMAL_COMMA.search(text):
             return failed("ambiguous", "a decimal comma or thousands separator (4,5 s?)",
                           "free_text")
         return failed("no_time_found", "no time expression in the answer", None)
-    predictions: list[Prediction] = []
-    pending_start: TimeMention | None = None
-    k = 0
-    previous_stop = 0
-    while k < len(mentions):
-        m = mentions[k]
-        before = text[previous_stop:m.start]
-        if text[m.start - 1: m.start] == "-" and not text[m.start - 2: m.start - 1].isalnum():
-            return failed("negative", f"-{text[m.start:m.stop]} is a negative time", "free_text")
-        if k + 1 < len(mentions):
-            n = mentions[k + 1]
-            between = text[m.stop:n.start].strip()
-            is_between = between == "and" and re.search(r"between\s+(?:the\s+)?$", before)
-            if between in RANGE_WORDS - {"and"} or is_between:
-                first, second = m.seconds, n.seconds
-                if not m.fixed and n.fixed:            # "4.1-4.3 s": the unit covers both
-                    first = m.seconds * (UNIT_SECONDS[n.unit] if n.unit else 1.0)
-                predictions.append(Prediction("interval", first, second, "free_text"))
-                pending_start = None
-                previous_stop = n.stop
-                k += 2
-                continue
-        if DURATION_WORDS.search(before):
+    kept = drop_examples(text, mentions) if EXAMPLE_CUE.search(text) else mentions
+    if not kept:
+        return failed("echoed_example", "the only times are in a sentence that gives an example",
+                      "free_text")
+    bare = len(kept) == 1 and text.strip(" \t\n.") == text[kept[0].start:kept[0].stop]
+    found: list[tuple[int, Prediction]] = []
+    starts: list[TimeMention] = []
+    ends: list[TimeMention] = []
+    k, context = 0, 0
+    while k < len(kept):
+        m = kept[k]
+        n = kept[k + 1] if k + 1 < len(kept) else None
+        between = text[m.stop:n.start].strip() if n else None
+        if n and (between in RANGE_WORDS and between != "and" or between == "and" and
+                  BETWEEN_BEFORE.search(text, context, m.start)):
+            first = m.seconds * UNIT_SECONDS[n.unit] if not m.fixed and n.unit else m.seconds
+            form = "between" if between == "and" else "range"
+            found.append((m.start, Prediction("interval", first, n.seconds, "free_text",
+                                              form=form)))
+            context, k = n.stop, k + 2
+            continue
+        if DURATION_WORDS.search(text, context, m.start):
             pass
-        elif START_WORDS.search(before):
-            pending_start = m
-        elif END_WORDS.search(before) and pending_start is not None:
-            predictions.append(Prediction("interval", pending_start.seconds, m.seconds,
-                                          "free_text"))
-            pending_start = None
-        elif m.fixed or POINT_WORDS.search(before) or MARK_AFTER.match(text, m.stop):
-            predictions.append(Prediction("point", m.seconds, m.seconds, "free_text"))
-        previous_stop = m.stop
-        k += 1
-    if pending_start is not None and not predictions:
-        predictions.append(Prediction("point", pending_start.seconds, pending_start.seconds,
-                                      "free_text"))
-    if not predictions:
+        elif START_WORDS.search(text, context, m.start):
+            starts.append(m)
+        elif END_WORDS.search(text, context, m.start):
+            ends.append(m)
+        elif bare or m.fixed or POINT_WORDS.search(text, context, m.start) \
+                or MARK_AFTER.match(text, m.stop):
+            found.append((m.start, Prediction("point", m.seconds, m.seconds, "free_text",
+                                              form="bare" if bare else "point")))
+        context, k = m.stop, k + 1
+    for s, e in zip(starts, ends):
+        found.append((min(s.start, e.start), Prediction("interval", s.seconds, e.seconds,
+                                                        "free_text", form="labelled")))
+    for m in starts[len(ends):] + ends[len(starts):]:
+        found.append((m.start, Prediction("point", m.seconds, m.seconds, "free_text",
+                                          form="labelled")))
+    if not found:
         return failed("no_time_found", "numbers, but none written as a time", "free_text")
-    return Reading(tuple(predictions), None, "free_text")
+    return Reading(tuple(prefer_happening(text, found)[:MAX_PREDICTIONS]), None, "free_text")
+
+
+# Structured answers: JSON, <time> tokens, bracketed pairs ---------------------------------------
+# An object is read by one rule: a start and an end field; else the first span field (in
+# JSON_SPAN_KEYS order) whose value is an interval, a list of them, or a string the free-text
+# reader can read; else a point field; else the other values, searched the same way.
+
+JSON_DECODER = json.JSONDecoder(parse_constant=lambda name: float(name.replace("Infinity", "inf")))
+JSON_START_KEYS = ("start", "start_time", "begin", "start_s", "start_sec", "from")
+JSON_END_KEYS = ("end", "end_time", "finish", "end_s", "end_sec", "to")
+JSON_SPAN_KEYS = ("timestamps", "timestamp", "segment", "segments", "interval", "intervals",
+                  "span", "spans", "time_range", "window", "windows", "answer", "prediction",
+                  "time", "times")
+JSON_POINT_KEYS = ("time", "t", "time_s", "timestamp", "second", "seconds")
+JSON_LABEL_KEYS = ("event", "label", "query")
+JSON_META_KEYS = JSON_LABEL_KEYS + ("confidence", "score", "error", "id")
+
+
+def json_number(value: object) -> float | None:
+    """A number, or a string holding one time; None for anything else (booleans too)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if not isinstance(value, int) or abs(value) < 10 ** 300 else math.inf
+    if isinstance(value, str) and len(value) <= 64:
+        return parse_time_text(value)
+    return None
+
+
+def json_candidates(text: str) -> Iterator[object]:
+    """JSON values in the text: inside ``` fences first, then from each { or [ on."""
+    blocks = [m.group(1) for m in FENCE.finditer(text)] or [text]
+    for block in blocks:
+        tries = 0
+        for m in re.finditer(r"[\[{]", block):
+            tries += 1
+            if tries > MAX_JSON_STARTS:       # garbage full of brackets: stop looking
+                break
+            try:
+                value, _ = JSON_DECODER.raw_decode(block, m.start())
+            except (ValueError, RecursionError):
+                continue
+            yield value
+            break
+
+
+def value_predictions(value: object, depth: int) -> list[Prediction] | str:
+    """Predictions in one JSON value (an object, a list, a string or a number), or the name
+    of the failure."""
+    if depth > MAX_JSON_DEPTH:
+        return []
+    if isinstance(value, dict):
+        return object_predictions(value, depth)
+    if isinstance(value, str):
+        reading = parse_free_text(normalise(value)) if len(value) <= MAX_ANSWER_CHARS else None
+        return [] if reading is None or reading.failure else \
+            [p._replace(format="json") for p in reading.predictions]
+    if isinstance(value, list):
+        numbers = [json_number(v) for v in value[:3]]
+        if len(value) in (2, 3) and None not in numbers:
+            confidence = numbers[2] if len(value) == 3 else None
+            return [Prediction("interval", numbers[0], numbers[1], "json", None, confidence,
+                               "array")]
+        found: list[Prediction] = []
+        for item in value[:MAX_PREDICTIONS]:
+            got = value_predictions(item, depth + 1)
+            if isinstance(got, str):
+                return got
+            found += got
+        return found
+    number = json_number(value)
+    return [] if number is None else [Prediction("point", number, number, "json", form="number")]
+
+
+def object_predictions(item: dict, depth: int) -> list[Prediction] | str:
+    """One JSON object by the rule above; numbers count only in span and point fields, and
+    other fields are searched only when they hold text, objects or lists of objects."""
+    keys = {k.lower(): v for k, v in item.items() if isinstance(k, str)}
+    event = next((keys[k] for k in JSON_LABEL_KEYS if isinstance(keys.get(k), str)), None)
+    confidence = json_number(keys.get("confidence", keys.get("score")))
+    start = next((keys[k] for k in JSON_START_KEYS if k in keys), None)
+    end = next((keys[k] for k in JSON_END_KEYS if k in keys), None)
+    if start is not None or end is not None:
+        start, end = json_number(start), json_number(end)
+        if start is None or end is None:
+            return "missing_field"
+        return [Prediction("interval", start, end, "json", event, confidence, "object")]
+    known = [k for k in JSON_SPAN_KEYS + JSON_POINT_KEYS if k in keys]
+    if "error" in keys and not known:
+        return "declined"
+    others = [k for k, v in keys.items() if k not in known and k not in JSON_META_KEYS and
+              (isinstance(v, (str, dict)) or (isinstance(v, list) and
+                                              any(isinstance(x, dict) for x in v)))]
+    for key in dict.fromkeys(known + others):
+        got = value_predictions(keys[key], depth + 1)
+        if isinstance(got, str):
+            return got
+        if got:
+            return [p._replace(event=p.event or event,
+                               confidence=confidence if p.confidence is None else p.confidence)
+                    for p in got]
+    return "missing_field"
+
+
+def parse_json_answer(text: str) -> Reading | None:
+    """A JSON answer, or None when the text holds no JSON at all."""
+    if "{" not in text and "[" not in text:
+        return None
+    looks_like_json = bool(FENCE.search(text)) or text.lstrip()[:1] in ("{", "[")
+    failure = None
+    for value in json_candidates(text):
+        got = value_predictions(value, 0)
+        if isinstance(got, list) and got:
+            return Reading(tuple(got[:MAX_PREDICTIONS]), None, "json")
+        if isinstance(got, str) or isinstance(value, dict):
+            failure = failure or (got if isinstance(got, str) else "missing_field")
+    if failure == "declined":
+        return failed("declined", "the answer says the event cannot be found", "json")
+    if failure:
+        return failed(failure, "the JSON has no start/end, span or time field that reads as a "
+                               "time", "json")
+    if looks_like_json:
+        return parse_bracket_pairs(text) or failed(
+            "bad_json", "the answer starts like JSON but does not parse", "json")
+    return None
+
+
+def parse_time_tokens(text: str) -> Reading | None:
+    """<time>4.1</time> tokens (also <t>): pairs are intervals, a lone one is a point."""
+    if "<" not in text:
+        return None
+    contents = [m.group(2) for m in TIME_TOKEN.finditer(text)]
+    if not contents:
+        return None
+    values = []
+    for content in contents[:2 * MAX_PREDICTIONS]:
+        value = parse_time_text(content)
+        if value is None:
+            return failed("bad_time_token", f"<time>{content[:40]}</time> is not a time",
+                          "time_tokens")
+        values.append(value)
+    predictions = [Prediction("interval", values[k], values[k + 1], "time_tokens", form="pair")
+                   for k in range(0, len(values) - 1, 2)]
+    if len(values) % 2:
+        if predictions:
+            return failed("ambiguous", f"{len(values)} <time> tokens do not pair up", "time_tokens")
+        predictions.append(Prediction("point", values[0], values[0], "time_tokens", form="one"))
+    return Reading(tuple(predictions), None, "time_tokens")
+
+
+def parse_bracket_pairs(text: str) -> Reading | None:
+    """[12.0s, 16.0s] or (12.0, 16.0): not JSON, still obviously an interval."""
+    if "[" not in text and "(" not in text:
+        return None
+    predictions = []
+    for m in BRACKET_PAIR.finditer(text):
+        first, second = parse_time_text(m.group(1)), parse_time_text(m.group(2))
+        if first is not None and second is not None:
+            predictions.append(Prediction("interval", first, second, "bracket", form="pair"))
+    return Reading(tuple(predictions[:MAX_PREDICTIONS]), None, "bracket") if predictions else None
 
 
 def parse_grounding(text: str, duration: float | None = None,
                     policy: ParsePolicy = ParsePolicy()) -> Reading:
-    """Read one model answer: JSON first, then <time> tokens, then free text; then apply the
-    policies (reversed, negative, out of range, not finite). Predictions keep the answer's
-    order; the first interval is the top-1 answer."""
+    """Read one model answer: JSON, then <time> tokens, then bracketed pairs, then free text;
+    then apply the policies (not finite, reversed) and flags (negative_time, beyond_duration).
+    Predictions keep the answer's order; the first is the top-1 answer."""
     if not text or not text.strip():
         return failed("empty", "the answer is empty")
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    for reader in (parse_json_answer, parse_time_tokens):
-        reading = reader(text)
-        if reading is not None:
-            break
-    else:
-        reading = parse_free_text(text.translate(DASHES).lower())
+    if len(text) > MAX_ANSWER_CHARS:
+        return failed("too_long", f"{len(text):,} characters; at most {MAX_ANSWER_CHARS:,} are "
+                                  "read")
+    plain = text if text.isascii() else unicodedata.normalize("NFKC", text).translate(DASHES)
+    reading = None
+    if "{" in plain or "[" in plain:
+        reading = parse_json_answer(plain)
+    if reading is None and "<" in plain:
+        reading = parse_time_tokens(plain)
+    if reading is None and ("[" in plain or "(" in plain):
+        reading = parse_bracket_pairs(plain)
+    if reading is None:
+        reading = parse_free_text(normalise(plain))
     if reading.failure is not None:
         return reading
-    return check_times(list(reading.predictions), duration, policy, reading.format or "free_text")
+    return check_times(reading.predictions[:MAX_PREDICTIONS], duration, policy,
+                       reading.format or "free_text")
 
 
 # Scoring ---------------------------------------------------------------------------------------
@@ -2320,35 +2484,73 @@ class ItemScore(NamedTuple):
     format: str | None
     parsed: bool
     failure: str | None
-    hit: dict                      # tolerance -> bool
-    abs_error_s: float | None
+    hit: tuple[bool, ...]          # one per tolerance, in order
+    abs_error_s: float | None      # point: distance to the span; interval: the worse end
     iou: float
-    recall: dict                   # k -> best IoU among the first k intervals
+    recall: tuple[float, ...]      # per RECALL_KS: best IoU among the first k answers
+    flags: tuple[str, ...] = ()
+    clipped: bool = False
+
+
+def clipped_span(p: Prediction, duration: float | None) -> tuple[float, float]:
+    """A prediction moved into the video, [0, duration] (or [0, inf) when unknown)."""
+    high = math.inf if duration is None else duration
+    return min(max(p.start, 0.0), high), min(max(p.end, 0.0), high)
+
+
+def answer_error(p: Prediction, span: tuple[float, float],
+                 windows: tuple[tuple[float, float], ...]) -> float:
+    """Seconds by which an answer misses: a point, its distance to the nearest true span; an
+    interval, the larger of its two end errors (so 0-25 s for a true 10-15 s is 10 s off)."""
+    if p.kind == "point":
+        return min(distance_to_interval(span[0], s, e) for s, e in windows)
+    return min(max(abs(span[0] - s), abs(span[1] - e)) for s, e in windows)
 
 
 def score_item(reading: Reading, truth: GroundTruth, tolerances: tuple[float, ...],
-               point_as_interval: float | None = None) -> ItemScore:
-    """Score one reading against the truth; an unread answer scores 0 everywhere."""
+               point_as_interval: float | None = None, duration: float | None = None
+               ) -> ItemScore:
+    """Score one reading against the truth; an unread answer scores 0 everywhere. Times
+    outside the video are clipped into it first (TOLERANCE_RULE for the tolerance)."""
     windows = truth.all_windows()
     if reading.failure is not None or not reading.predictions:
         return ItemScore(reading.format, False, reading.failure[0] if reading.failure else
-                         "no_time_found", {t: False for t in tolerances}, None, 0.0,
-                         {k: 0.0 for k in RECALL_KS})
-    top = reading.predictions[0]
-    error = min(distance_to_interval(top.middle, s, e) for s, e in windows)
-    hits = {t: error <= t + IOU_EPSILON for t in tolerances}
-    ious = []
-    for p in reading.predictions:
-        if p.kind == "interval":
-            span = (p.start, p.end)
-        elif point_as_interval is not None:
-            span = (p.start - point_as_interval / 2, p.start + point_as_interval / 2)
+                         "no_time_found", (False,) * len(tolerances), None, 0.0,
+                         (0.0,) * len(RECALL_KS))
+    predictions = reading.predictions
+    if len(predictions) == 1 and len(windows) == 1 and not reading.flags:
+        p, truth_span = predictions[0], windows[0]          # the common case, kept fast
+        if p.kind == "point":
+            error = distance_to_interval(p.start, *truth_span)
+            iou = 0.0 if point_as_interval is None else interval_iou(
+                (p.start - point_as_interval / 2, p.start + point_as_interval / 2), truth_span)
         else:
-            ious.append(0.0)
-            continue
-        ious.append(max(interval_iou(span, w) for w in windows))
-    recall = {k: max(ious[:k]) for k in RECALL_KS}
-    return ItemScore(reading.format, True, None, hits, error, ious[0], recall)
+            error = max(abs(p.start - truth_span[0]), abs(p.end - truth_span[1]))
+            iou = interval_iou((p.start, p.end), truth_span)
+        return ItemScore(reading.format, True, None,
+                         tuple(error <= t + IOU_EPSILON for t in tolerances), error, iou,
+                         (iou,) * len(RECALL_KS))
+    spans = [clipped_span(p, duration) for p in predictions]
+    clipped = bool(reading.flags) and any(span != (p.start, p.end)
+                                          for p, span in zip(predictions, spans))
+    error = answer_error(predictions[0], spans[0], windows)
+    ious = []
+    for p, span in zip(predictions, spans):
+        if p.kind == "point":
+            if point_as_interval is None:
+                ious.append(0.0)
+                continue
+            span = (span[0] - point_as_interval / 2, span[0] + point_as_interval / 2)
+        ious.append(max(interval_iou(span, w) for w in windows) if len(windows) > 1
+                    else interval_iou(span, windows[0]))
+    if len(ious) == 1:
+        recall = (ious[0],) * len(RECALL_KS)
+    else:
+        best = list(itertools.accumulate(ious, max))
+        recall = tuple(best[min(k, len(best)) - 1] for k in RECALL_KS)
+    return ItemScore(reading.format, True, None,
+                     tuple(error <= t + IOU_EPSILON for t in tolerances), error, ious[0],
+                     recall, reading.flags, clipped)
 
 
 @dataclass
@@ -2363,36 +2565,44 @@ class Tally:
     r1: dict = None
     recall: dict = None
     failures: dict = None
+    flags: dict = None
+    clipped: int = 0
 
     def __post_init__(self):
         self.hits = {t: 0 for t in self.tolerances}
         self.r1 = {t: 0 for t in IOU_THRESHOLDS}
         self.recall = {k: 0 for k in RECALL_KS}
         self.failures = {}
+        self.flags = {}
 
     def add(self, score: ItemScore) -> None:
         self.n += 1
-        if score.parsed:
-            self.parsed += 1
-            self.error_sum += score.abs_error_s
-            for t, hit in score.hit.items():
-                self.hits[t] += hit
-            iou = score.iou
-            self.iou_sum += iou
-            for t in IOU_THRESHOLDS:
-                self.r1[t] += iou >= t - IOU_EPSILON
-            for k, best in score.recall.items():
-                self.recall[k] += best >= 0.5 - IOU_EPSILON
-        else:
+        if not score.parsed:
             self.failures[score.failure] = self.failures.get(score.failure, 0) + 1
+            return
+        self.parsed += 1
+        self.error_sum += score.abs_error_s
+        for t, hit in zip(self.tolerances, score.hit):
+            self.hits[t] += hit
+        iou = score.iou
+        self.iou_sum += iou
+        for t in IOU_THRESHOLDS:
+            self.r1[t] += iou >= t - IOU_EPSILON
+        for k, best in zip(RECALL_KS, score.recall):
+            self.recall[k] += best >= 0.5 - IOU_EPSILON
+        for flag in score.flags:
+            self.flags[flag] = self.flags.get(flag, 0) + 1
+        self.clipped += score.clipped
 
     def merge(self, other: "Tally") -> None:
         self.n += other.n
         self.parsed += other.parsed
         self.error_sum += other.error_sum
         self.iou_sum += other.iou_sum
+        self.clipped += other.clipped
         for mine, theirs in ((self.hits, other.hits), (self.r1, other.r1),
-                             (self.recall, other.recall), (self.failures, other.failures)):
+                             (self.recall, other.recall), (self.failures, other.failures),
+                             (self.flags, other.flags)):
             for key, value in theirs.items():
                 mine[key] = mine.get(key, 0) + value
 
@@ -2405,17 +2615,19 @@ class Tally:
                 "miou": self.iou_sum / n if self.n else None,
                 "recall_at_k_iou_0.5": {str(k): self.recall[k] / n if self.n else None
                                         for k in RECALL_KS},
-                "failures": dict(sorted(self.failures.items()))}
+                "failures": dict(sorted(self.failures.items())),
+                "flags": dict(sorted(self.flags.items())), "clipped": self.clipped}
 
 
-# lmms-eval compatibility -----------------------------------------------------------------------
-# lmms-eval's Charades-STA task (lmms_eval/tasks/charades_sta/utils.py, 0.7 series) reads an
+# lmms-eval's readers ----------------------------------------------------------------------------
+# lmms-eval's Charades-STA task (lmms_eval/tasks/charades_sta/utils.py, 0.7.2-0.7.3) reads an
 # answer like this, quirks included: "to" becomes "-" everywhere (even inside words), only the
 # first number of each keyword sentence counts (so one-line JSON and "starts at 12 and ends at
 # 16" fail), "24.3s" reads as 24, "2023-05-01" reads as 5-2023, reversed pairs are swapped,
 # an unread answer scores IoU 0, thresholds compare without tolerance, results are percentages.
-# (It also keys answers by video, caption and truth, so a repeated question counts once; here
-# every line counts.)
+# Its timelens tasks (tasks/timelens/utils.py) read differently: clock times anywhere, then an
+# ASCII-hyphen or "to" range, then all numbers in pairs; no swap, and only span[0] of the truth.
+# Checked against the real functions on 12,000 generated answers: no difference.
 
 LMMS_PROMPT_EXAMPLE = "a specific example is : 20.8 - 30.0 seconds"
 LMMS_KEYWORDS = ("starts", "ends", "happens in", "start time", "end time", "start", "end", "happen")
@@ -2424,6 +2636,10 @@ LMMS_RANGE = re.compile(r"(\d+(?:\.\d+)?)\s*[–-]\s*(\d+(?:\.\d+)?)")
 LMMS_NUMBER = re.compile(r"\b(\d+(?:\.\d+)?)\b")
 LMMS_CLOCK = re.compile(r"\b(\d{1,2}:\d{2}(?::\d{2})?)\b")
 LMMS_FALLBACK = re.compile(r"(\d+(?:\.\d+)?)\s*s?\s*[–-]\s*(\d+(?:\.\d+)?)\s*s?")
+TIMELENS_CLOCK = re.compile(r"\b(\d{1,2}:\d{2}:\d{2}(?:\.\d+)?|\d{1,2}:\d{2}(?:\.\d+)?)\b")
+TIMELENS_RANGES = (re.compile(r"(\d+\.?\d*)\s*-\s*(\d+\.?\d*)"),
+                   re.compile(r"(\d+\.?\d*)\s+to\s+(\d+\.?\d*)"))
+TIMELENS_NUMBER = re.compile(r"\b\d+\.?\d*\b")
 
 
 def lmms_clock_seconds(text: str) -> float:
@@ -2471,16 +2687,244 @@ def lmms_eval_extract(answer: str) -> tuple[float, float] | None:
     return (start, end) if end > start else (end, start)
 
 
+def timelens_extract(answer: str) -> tuple[float, float] | None:
+    """The first interval lmms-eval's timelens reader finds, as written (not swapped)."""
+    text = answer.lower()
+    clocks = TIMELENS_CLOCK.findall(text)
+    if len(clocks) >= 2:
+        values = []
+        for clock in clocks[:2]:
+            parts = clock.split(":")
+            whole = [int(p) for p in parts[:-1]]
+            values.append((whole[0] * 3600 + whole[1] * 60 if len(whole) == 2 else whole[0] * 60)
+                          + float(parts[-1]))
+        return values[0], values[1]
+    for pattern in TIMELENS_RANGES:
+        found = pattern.search(text)
+        if found:
+            return float(found.group(1)), float(found.group(2))
+    numbers = TIMELENS_NUMBER.findall(text)
+    return (float(numbers[0]), float(numbers[1])) if len(numbers) >= 2 else None
+
+
 def lmms_eval_iou(a: tuple[float, float], b: tuple[float, float]) -> float:
     union = max(a[1], b[1]) - min(a[0], b[0])
     return 0.0 if union <= 0 else max(min(a[1], b[1]) - max(a[0], b[0]), 0) / union
 
 
+# lmms-eval --log_samples files ------------------------------------------------------------------
+# A `<date>_samples_<task>.jsonl` file as lmms-eval writes it (../shared/reference/
+# lmms-eval-logs.md): no `doc`; the video and the truth live only in the key of the per-sample
+# metric dict, `"<video>>>><caption>>>><str(truth)>": "<answer>"`; the truth may be written with
+# float16 artefacts ([24.296875, 30.40625]) or as np.float16(...), which the harness cannot read.
+# The harness merges the dicts, so a repeated key counts once and its later answer wins; it
+# scores its own way (HarnessTask), which is recomputed here to sit beside this tool's scores.
+
+
+def charades_truth(text: str) -> tuple[float, float]:
+    """The Charades-STA harness's truth: ast.literal_eval of the key's last part."""
+    value = ast.literal_eval(text)
+    return float(value[0]), float(value[1])
+
+
+def timelens_truth(text: str) -> tuple[float, float]:
+    """The timelens harness's truth: json.loads of the key's last part, span[0] only."""
+    value = json.loads(text)
+    return float(value[0][0]), float(value[0][1])
+
+
+@dataclass(frozen=True)
+class HarnessTask:
+    """How lmms-eval scores one task family: its reader (top-1 interval or None), its truth
+    parser (raises on what it cannot read) and what it does with such an item."""
+    name: str
+    metric_prefix: str               # of the per-sample fields and the results.json keys
+    read: Callable[[str], tuple[float, float] | None]
+    truth: Callable[[str], tuple[float, float]]
+    unreadable_truth: str            # "zero": scored 0, kept in n; "drop": left out of n
+    default_task: str                # the task name when the file name does not say
+
+
+HARNESS_TASKS = {
+    "charades": HarnessTask("charades", "charades_sta_", lmms_eval_extract, charades_truth,
+                            "zero", "temporal_grounding_charades"),
+    "timelens": HarnessTask("timelens", "timelens_", timelens_extract, timelens_truth, "drop",
+                            "timelens_charades"),
+}
+MAX_KEY_CHARS = 4096                 # a metric key longer than this is not read as a truth
+TRUTH_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", re.ASCII)
+
+
+class HarnessItem(NamedTuple):
+    key: str                         # video>>>caption>>>truth: the harness's identity
+    video: str
+    answer: str                      # the text the harness scored
+    truth_text: str
+    line: int
+
+
+def harness_task_of(item: dict) -> HarnessTask | None:
+    """The task family of an lmms-eval samples line, from its metric fields."""
+    if "doc_id" not in item or not ("filtered_resps" in item or "target" in item):
+        return None
+    for key in item:
+        if isinstance(key, str):
+            if key.startswith("charades_sta_") or key == "submission":
+                return HARNESS_TASKS["charades"]
+            if key.startswith("timelens_"):
+                return HARNESS_TASKS["timelens"]
+    return HARNESS_TASKS["charades"] if "target" in item else None
+
+
+def harness_item(item: dict, task: HarnessTask, number: int) -> HarnessItem | str:
+    """The key, answer and truth of one samples line, or why it cannot be read."""
+    for field in [k for k in item if isinstance(k, str) and
+                  (k.startswith(task.metric_prefix) or k == "submission")][:1]:
+        entry = item[field]
+        if not (isinstance(entry, dict) and len(entry) == 1):
+            return f"`{field}` is not a one-item dict"
+        key, answer = next(iter(entry.items()))
+        if not isinstance(answer, str) or len(key) > MAX_KEY_CHARS:
+            return f"`{field}` holds no answer text"
+        video, _, rest = key.partition(">>>")
+        return HarnessItem(key, video, answer, rest.rpartition(">>>")[2], number)
+    answer = item.get("filtered_resps")           # --predict_only: no key; use the target
+    answer = answer[0] if isinstance(answer, list) and answer else answer
+    target = item.get("target")
+    if not isinstance(answer, str) or not isinstance(target, str):
+        return "no metric field and no filtered_resps/target text"
+    return HarnessItem(f"line {number}>>>{target}", f"line {number}", answer.strip(), target,
+                       number)
+
+
+def float16(value: float) -> float | None:
+    try:
+        return struct.unpack("<e", struct.pack("<e", value))[0]
+    except (OverflowError, struct.error):
+        return None
+
+
+def looks_float16(values: list[float]) -> bool:
+    """True when the truth looks like 0.1 s annotations stored as float16 (24.296875)."""
+    odd = [v for v in values if round(v, 1) != v]
+    return bool(odd) and all(float16(round(v, 1)) == v for v in odd)
+
+
+def tool_truth(text: str, step: float | None) -> GroundTruth | None:
+    """This tool's reading of a harness truth: the first two numbers, in order, rounded to
+    `step` seconds when asked (--gt-round); None when there are not two sane numbers."""
+    numbers = [float(m.group()) for m in TRUTH_NUMBER.finditer(text[:MAX_KEY_CHARS])][:2]
+    if len(numbers) < 2 or not all(math.isfinite(v) for v in numbers):
+        return None
+    if step:
+        numbers = [round(round(v / step) * step, 9) for v in numbers]
+    start, end = numbers
+    return GroundTruth(start, end) if 0 <= start <= end else None
+
+
+def harness_percents(ious: list[float]) -> dict:
+    """R1 at each threshold and mIoU in percent, exactly as the harness computes them
+    (count * 100 / n with >= and no epsilon; sum * 100 / n)."""
+    n = len(ious)
+    return {"n": n,
+            "r1": {f"{t:g}": sum(1 for v in ious if v >= t) * 100 / n if n else 0
+                   for t in IOU_THRESHOLDS},
+            "miou": sum(ious) * 100 / n if n else 0}
+
+
+def as_fractions(percents: dict) -> dict:
+    return {**percents, "r1": {k: v / 100 for k, v in percents["r1"].items()},
+            "miou": percents["miou"] / 100}
+
+
+def results_file_numbers(path: str, task: HarnessTask, task_name: str) -> dict:
+    """lmms-eval's own numbers from a `<date>_results.json` (percent there, fractions here)."""
+    text = read_text_file(path)
+    try:
+        results = json.loads(text)["results"]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise UserError(f"{path}: not an lmms-eval results file (no `results`)") from None
+    if not isinstance(results, dict):
+        raise UserError(f"{path}: `results` is not an object")
+    names = [task_name] + [k for k in results if k != task_name and isinstance(results[k], dict)
+                           and f"{task.metric_prefix}mIOU,none" in results[k]]
+    entry = next((results[k] for k in names if isinstance(results.get(k), dict)), None)
+    metric = (lambda name: entry.get(f"{task.metric_prefix}{name},none")) if entry else None
+    values = [metric(name) for name in ("IOU@3", "IOU@5", "IOU@7", "mIOU")] if entry else []
+    if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                             and math.isfinite(v) for v in values):
+        raise UserError(f"{path}: no {task.metric_prefix}IOU@3/5/7 and mIOU numbers for "
+                        f"{task_name}")
+    return {"r1": dict(zip(("0.3", "0.5", "0.7"), (v / 100 for v in values[:3]))),
+            "miou": values[3] / 100}
+
+
+def rescue_reason(reading: Reading) -> str:
+    top = reading.predictions[0]
+    return f"{top.format}:{top.form}" if top.form else top.format
+
+
+def evaluate_samples(lines: Iterable[tuple[int, str]], task: HarnessTask,
+                     durations: dict[str, float], options: "EvalOptions") -> dict:
+    """Re-score an lmms-eval samples file: the harness's numbers, recomputed its way, beside
+    this tool's on the same items; and the answers the harness could not read and this tool
+    could (rescued), by the shape they were written in."""
+    bad = BadLines()
+    items: dict[str, HarnessItem] = {}
+    lines_read = 0
+    for number, item in json_lines(lines, bad):
+        got = harness_item(item, task, number)
+        if isinstance(got, str):
+            bad.add(number, got)
+            continue
+        lines_read += 1
+        items[got.key] = got               # the harness's merge: later answer, first place
+    tolerances = (options.tolerance,)
+    tally, ious, rescued = Tally(tolerances), [], Counter()
+    truth_values, harness_read = [], 0
+    for item in items.values():
+        try:
+            truth = task.truth(item.truth_text)
+        except (ValueError, SyntaxError, TypeError, IndexError, KeyError, MemoryError,
+                RecursionError):
+            truth = None
+        found = task.read(item.answer)
+        harness_read += found is not None
+        if truth is not None:
+            ious.append(0.0 if found is None else lmms_eval_iou(truth, found))
+        elif task.unreadable_truth == "zero":
+            ious.append(0.0)
+        mine = tool_truth(item.truth_text, options.gt_round)
+        if mine is None:
+            bad.add(item.line, f"truth {item.truth_text[:40]!r} has no start <= end")
+            continue
+        truth_values += [mine.start, mine.end]
+        duration = durations.get(item.video) or durations.get(item.video.rsplit(".", 1)[0])
+        reading = parse_grounding(item.answer, duration, options.policy)
+        tally.add(score_item(reading, mine, tolerances, options.point_as_interval, duration))
+        if found is None and reading.failure is None:
+            rescued[rescue_reason(reading)] += 1
+    if options.compat:
+        return {"compat": options.compat, "input": "lmms-eval samples", "task": task.name,
+                **harness_percents(ious),
+                "parsed": harness_read,
+                "parse_rate": 100 * harness_read / len(items) if items else 0, **bad.report()}
+    summary = tally.summary()
+    float16_truth = looks_float16(truth_values) if not options.gt_round else False
+    return {**tool_document(summary, options), "input": "lmms-eval samples", "task": task.name,
+            "lines": lines_read, "duplicates": lines_read - len(items),
+            "lmms_eval": {"source": "recomputed", **as_fractions(harness_percents(ious)),
+                          "read": harness_read},
+            "rescued": {"count": sum(rescued.values()), "by_reason": dict(sorted(rescued.items()))},
+            "truth": {"float16": float16_truth, "rounded_to_s": options.gt_round},
+            **bad.report()}
+
 
 # Reading evaluation files ----------------------------------------------------------------------
 # Predictions: JSONL, one object per line. Our own lines carry the truth: {"id", "output",
 # "gt": [s, e] or {"start", "end", "event"}, "duration"?}. Or give --gt in one of three public
-# formats; ids are matched as documented in GT_FORMATS.
+# formats; ids are matched as documented in GT_FORMATS. An lmms-eval samples file is
+# recognised from its fields and re-scored as it is (evaluate_samples).
 
 GT_FORMATS = {
     "charades": "Charades-STA text, `vid start end##sentence`; prediction id = vid#n, n the "
@@ -2491,19 +2935,7 @@ GT_FORMATS = {
                     "answers as text `output` or ranked `pred_relevant_windows` [[s, e, score]]",
 }
 MAX_BAD_LINES_SHOWN = 50
-
-
-def truth_from_value(value: object, where: str) -> GroundTruth:
-    if isinstance(value, dict):
-        start, end, event = value.get("start"), value.get("end"), value.get("event")
-    elif isinstance(value, list) and len(value) == 2:
-        (start, end), event = value, None
-    else:
-        raise UserError(f"{where}: gt must be [start, end] or {{start, end, event}}")
-    if type(start) not in (int, float) or type(end) not in (int, float) or \
-            not (0 <= start <= end < math.inf):
-        raise UserError(f"{where}: gt needs finite 0 <= start <= end, got {value!r}")
-    return GroundTruth(float(start), float(end), event if isinstance(event, str) else None)
+MAX_GT_BYTES = 512 * 2**20
 
 
 def read_lines(path: str) -> Iterator[tuple[int, str]]:
@@ -2626,7 +3058,52 @@ def load_durations(path: str) -> dict[str, float]:
     return durations
 
 
-MAX_GT_BYTES = 512 * 2**20
+class BadLines:
+    """The lines that could not be used: the first MAX_BAD_LINES_SHOWN kept, all counted."""
+
+    def __init__(self) -> None:
+        self.shown: list[dict] = []
+        self.count = 0
+
+    def add(self, number: int, reason: str) -> None:
+        self.count += 1
+        if len(self.shown) < MAX_BAD_LINES_SHOWN:
+            self.shown.append({"line": number, "reason": reason})
+
+    def report(self) -> dict:
+        return {"bad_lines": self.shown, "bad_line_count": self.count}
+
+
+def json_lines(lines: Iterable[tuple[int, str]], bad: BadLines) -> Iterator[tuple[int, dict]]:
+    """(line number, object) of each JSONL line that is a JSON object; others go to `bad`."""
+    for number, line in lines:
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as error:
+            bad.add(number, f"not JSON ({str(error)[:60]})")
+            continue
+        except RecursionError:
+            bad.add(number, "not JSON (nested too deeply)")
+            continue
+        if not isinstance(item, dict):
+            bad.add(number, "not a JSON object")
+            continue
+        yield number, item
+
+
+def truth_from_value(value: object, where: str) -> GroundTruth:
+    if isinstance(value, dict):
+        start, end, event = value.get("start"), value.get("end"), value.get("event")
+    elif isinstance(value, list) and len(value) == 2:
+        (start, end), event = value, None
+    else:
+        raise UserError(f"{where}: gt must be [start, end] or {{start, end, event}}")
+    if type(start) not in (int, float) or type(end) not in (int, float) or \
+            not (0 <= start <= end < math.inf):
+        raise UserError(f"{where}: gt needs finite 0 <= start <= end, got {value!r}")
+    return GroundTruth(float(start), float(end), event if isinstance(event, str) else None)
 
 
 @dataclass(frozen=True)
@@ -2636,6 +3113,7 @@ class EvalOptions:
     point_as_interval: float | None = None
     compat: str | None = None
     details: bool = False
+    gt_round: float | None = None
 
 
 def windows_reading(value: object) -> Reading:
@@ -2643,126 +3121,140 @@ def windows_reading(value: object) -> Reading:
     if not isinstance(value, list):
         return failed("missing_field", "pred_relevant_windows is not a list", "windows")
     predictions = []
-    for window in value:
+    for window in value[:MAX_PREDICTIONS]:
         if not (isinstance(window, list) and len(window) >= 2 and
                 all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in window[:3])):
-            return failed("missing_field", f"window {window!r} is not [start, end, score]",
+            return failed("missing_field", f"window {window!r} is not [start, end, score]"[:120],
                           "windows")
         score = float(window[2]) if len(window) > 2 else None
         predictions.append(Prediction("interval", float(window[0]), float(window[1]),
-                                      "windows", None, score))
+                                      "windows", None, score, "ranked"))
     if not predictions:
         return failed("no_time_found", "no windows", "windows")
     return Reading(tuple(predictions), None, "windows")
 
 
+def tool_document(summary: dict, options: EvalOptions) -> dict:
+    return {"n": summary["n"], "parsed": summary["parsed"], "parse_rate": summary["parse_rate"],
+            "tolerance_s": options.tolerance, "tolerance_rule": TOLERANCE_RULE,
+            "accuracy": summary["accuracy"][f"{options.tolerance:g}"],
+            "mean_abs_error_s": summary["mean_abs_error_s"], "r1": summary["r1"],
+            "miou": summary["miou"], "recall_at_k_iou_0_5": summary["recall_at_k_iou_0.5"],
+            "failures": summary["failures"], "flags": summary["flags"],
+            "clipped": summary["clipped"]}
+
+
+class AnswerLine(NamedTuple):
+    number: int
+    ident: str | None
+    reading: Reading
+    truth: GroundTruth
+    duration: float | None
+    output: str | None
+
+
+def answer_line(number: int, item: dict, truths: dict[str, GroundTruth] | None,
+                durations: dict[str, float], policy: ParsePolicy) -> AnswerLine | str | None:
+    """One of our JSONL lines read: the answer, its truth and duration; a reason when the line
+    is bad; None when it has no truth in --gt (reported apart)."""
+    ident = item.get("id", item.get("qid"))
+    ident = None if ident is None or isinstance(ident, (dict, list)) else str(ident)
+    output = item.get("output")
+    if output is None and "pred_relevant_windows" not in item:
+        return "no `output` field"
+    if output is not None and not isinstance(output, str):
+        return "`output` is not a string"
+    if truths is not None:
+        truth = truths.get(ident) if ident is not None else None
+        if truth is None:
+            return None
+    elif "gt" not in item:
+        return "no `gt` field (give --gt FILE for predictions without truth)"
+    else:
+        try:
+            truth = truth_from_value(item["gt"], f"line {number}")
+        except UserError as error:
+            return str(error).split(": ", 1)[-1]
+    duration = item.get("duration")
+    if type(duration) not in (int, float) or not 0 < duration < math.inf:
+        duration = truth.duration
+        if duration is None and durations and ident is not None:
+            duration = durations.get(ident) or durations.get(ident.split("#")[0])
+    reading = (parse_grounding(output, duration, policy) if output is not None
+               else windows_reading(item["pred_relevant_windows"]))
+    return AnswerLine(number, ident, reading, truth, duration, output)
+
+
 def evaluate_lines(lines: Iterable[tuple[int, str]], truths: dict[str, GroundTruth] | None,
                    durations: dict[str, float], options: EvalOptions) -> dict:
-    """Score a stream of prediction lines. Bad lines are reported and skipped; memory holds
-    running sums (and the ids seen, to report truth without predictions)."""
+    """Score a stream of prediction lines (an lmms-eval samples file goes to
+    evaluate_samples). Bad lines are reported and skipped; memory holds running sums (and
+    the ids seen, to report truth without predictions)."""
+    lines = iter(lines)
+    head = []
+    for number, line in lines:
+        head.append((number, line))
+        if line.strip():
+            break
+    try:
+        first = json.loads(head[-1][1]) if head else None
+    except (ValueError, RecursionError):
+        first = None
+    task = harness_task_of(first) if isinstance(first, dict) else None
+    stream = itertools.chain(head, lines)
+    if task is not None:
+        return evaluate_samples(stream, task, durations, options)
     tolerances = (options.tolerance,)
-    overall = Tally(tolerances)
     by_format: dict[str, Tally] = {}
-    bad_lines: list[dict] = []
-    bad_count = 0
+    bad = BadLines()
     seen: set[str] = set()
     without_truth: list[str] = []
     details: list[dict] = []
     compat_ious: list[float] = []
     compat_parsed = 0
-
-    def bad(number: int, reason: str) -> None:
-        nonlocal bad_count
-        bad_count += 1
-        if len(bad_lines) < MAX_BAD_LINES_SHOWN:
-            bad_lines.append({"line": number, "reason": reason})
-
-    for number, line in lines:
-        if not line.strip():
+    for number, item in json_lines(stream, bad):
+        got = answer_line(number, item, truths, durations, options.policy)
+        if got is None:
+            if len(without_truth) < MAX_BAD_LINES_SHOWN:
+                ident = item.get("id", item.get("qid"))
+                without_truth.append(f"line {number}" if ident is None else str(ident))
             continue
-        try:
-            item = json.loads(line)
-        except ValueError as error:
-            bad(number, f"not JSON ({error.args[0][:60]})")
+        if isinstance(got, str):
+            bad.add(number, got)
             continue
-        except RecursionError:
-            bad(number, "not JSON (nested too deeply)")
-            continue
-        if not isinstance(item, dict):
-            bad(number, "not a JSON object")
-            continue
-        ident = item.get("id")
-        if ident is None:
-            ident = item.get("qid")
-        ident = None if ident is None or isinstance(ident, (dict, list)) else str(ident)
-        output = item.get("output")
-        if output is None and "pred_relevant_windows" not in item:
-            bad(number, "no `output` field")
-            continue
-        if output is not None and not isinstance(output, str):
-            bad(number, "`output` is not a string")
-            continue
-        try:
-            if truths is not None:
-                truth = truths.get(ident) if ident is not None else None
-                if truth is None:
-                    if len(without_truth) < MAX_BAD_LINES_SHOWN:
-                        without_truth.append(ident if ident is not None else f"line {number}")
-                    continue
-            else:
-                if "gt" not in item:
-                    bad(number, "no `gt` field (give --gt FILE for predictions without truth)")
-                    continue
-                truth = truth_from_value(item["gt"], f"line {number}")
-        except ValueError as error:
-            bad(number, str(error).split(": ", 1)[-1])
-            continue
-        if ident is not None:
-            seen.add(ident)
-        duration = item.get("duration")
-        if type(duration) not in (int, float) or not 0 < duration < math.inf:
-            duration = truth.duration
-            if duration is None and durations and ident is not None:
-                duration = durations.get(ident) or durations.get(ident.split("#")[0])
+        if got.ident is not None:
+            seen.add(got.ident)
         if options.compat:
-            found = lmms_eval_extract(output or "")
+            found = lmms_eval_extract(got.output or "")
             compat_parsed += found is not None
-            compat_ious.append(0.0 if found is None else lmms_eval_iou((truth.start, truth.end), found))
+            compat_ious.append(0.0 if found is None else
+                               lmms_eval_iou((got.truth.start, got.truth.end), found))
             continue
-        reading = (parse_grounding(output, duration, options.policy) if output is not None
-                   else windows_reading(item["pred_relevant_windows"]))
-        score = score_item(reading, truth, tolerances, options.point_as_interval)
-        shape = reading.format or "none"
+        score = score_item(got.reading, got.truth, tolerances, options.point_as_interval,
+                           got.duration)
+        shape = got.reading.format or "none"
         if shape not in by_format:
             by_format[shape] = Tally(tolerances)
         by_format[shape].add(score)
         if options.details:
-            details.append({"line": number, "id": ident, **reading.as_dict(),
-                            "iou": score.iou, "hit": score.hit[options.tolerance],
+            details.append({"line": number, "id": got.ident, **got.reading.as_dict(),
+                            "iou": score.iou, "hit": score.hit[0],
                             "abs_error_s": score.abs_error_s})
+    missing = sorted(set(truths) - seen) if truths is not None else []
     unmatched = {"predictions_without_truth": without_truth,
-                 "truth_without_predictions": sorted(set(truths) - seen)[:MAX_BAD_LINES_SHOWN]
-                 if truths is not None else [],
-                 "truth_without_predictions_count": len(set(truths) - seen) if truths else 0}
+                 "truth_without_predictions": missing[:MAX_BAD_LINES_SHOWN],
+                 "truth_without_predictions_count": len(missing)}
     if options.compat:
-        n = len(compat_ious)
-        percent = (lambda count: 100 * count / n if n else 0)
-        return {"compat": options.compat, "n": n, "parsed": compat_parsed,
-                "parse_rate": percent(compat_parsed),
-                "r1": {f"{t:g}": percent(sum(1 for v in compat_ious if v >= t))
-                       for t in IOU_THRESHOLDS},
-                "miou": 100 * sum(compat_ious) / n if n else 0,
-                "bad_lines": bad_lines, "bad_line_count": bad_count, **unmatched}
+        return {"compat": options.compat, "input": "answers", "task": "charades",
+                **harness_percents(compat_ious),
+                "parsed": compat_parsed,
+                "parse_rate": 100 * compat_parsed / len(compat_ious) if compat_ious else 0,
+                **bad.report(), **unmatched}
+    overall = Tally(tolerances)
     for tally in by_format.values():
         overall.merge(tally)
-    summary = overall.summary()
-    doc = {"n": summary["n"], "parsed": summary["parsed"], "parse_rate": summary["parse_rate"],
-           "tolerance_s": options.tolerance,
-           "accuracy": summary["accuracy"][f"{options.tolerance:g}"],
-           "mean_abs_error_s": summary["mean_abs_error_s"], "r1": summary["r1"],
-           "miou": summary["miou"], "recall_at_k_iou_0_5": summary["recall_at_k_iou_0.5"],
-           "by_format": {}, "failures": summary["failures"],
-           "bad_lines": bad_lines, "bad_line_count": bad_count, **unmatched}
+    doc = {**tool_document(overall.summary(), options), "input": "answers", "by_format": {},
+           **bad.report(), **unmatched}
     for name, tally in sorted(by_format.items()):
         part = tally.summary()
         doc["by_format"][name] = {"n": part["n"], "parsed": part["parsed"],
@@ -3082,13 +3574,14 @@ class DesignTotals:
     missed: int = 0
     tally: Tally | None = None
     by_kind: dict | None = None
+    unit_error: float = 0.0      # the most a unit's stated time is off its frames' mean
 
 
 def read_video_with(row: CompareDesign, motion: MotionAnalysis, windows: tuple[Window, ...],
                     events: tuple[Event, ...], nominal: VideoFacts
-                    ) -> tuple[list[float], TokenBudget, list[tuple[Reading, bool]]]:
-    """One row on one video: the sampled times, their price, and per event the parsed answer
-    and whether any sampled frame showed the event."""
+                    ) -> tuple[list[float], TokenBudget, list[tuple[Reading, bool]], list[Unit]]:
+    """One row on one video: the sampled times, their price, per event the parsed answer and
+    whether any sampled frame showed the event, and the units the reader saw."""
     duration = motion.duration_s
     if row.frames == "release":
         times = release_times(row.design, nominal)
@@ -3105,7 +3598,7 @@ def read_video_with(row: CompareDesign, motion: MotionAnalysis, windows: tuple[W
     for event in events:
         answer, shown = reader_answer(row, event, units, duration)
         readings.append((parse_grounding(answer, duration), shown))
-    return times, price, readings
+    return times, price, readings, units
 
 
 def run_compare(videos: list[tuple[str, MotionAnalysis, tuple[Event, ...], VideoFacts]],
@@ -3116,7 +3609,9 @@ def run_compare(videos: list[tuple[str, MotionAnalysis, tuple[Event, ...], Video
         windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
         for row in rows:
             total = totals[row.name]
-            times, price, readings = read_video_with(row, motion, windows, events, nominal)
+            times, price, readings, units = read_video_with(row, motion, windows, events, nominal)
+            total.unit_error = max([total.unit_error] + [
+                abs(u.stated_s - sum(u.frame_times) / len(u.frame_times)) for u in units])
             total.videos += 1
             total.frames += len(times)
             total.visual_tokens += price.visual_tokens
@@ -3150,6 +3645,7 @@ def compare_rows(rows: list[CompareDesign], totals: dict[str, DesignTotals]) -> 
                                  for kind, tally in sorted(t.by_kind.items())},
             "r1": summary["r1"], "miou": summary["miou"],
             "events_missed": t.missed, "events": summary["n"],
+            "max_time_error_s": t.unit_error,
             "tokens_per_correct": t.tokens / hits if hits else None})
     return out
 
@@ -3181,6 +3677,15 @@ def compare_findings(rows: list[dict]) -> list[str]:
             f"The lesson's per-patch absolute time (hypothetical, no released model) would score "
             f"{percent_text(acc['per-patch-time'])}; Qwen3-VL's text timestamps are the released "
             "way to give uneven frames their true times.")
+    if {"qwen2.5-vl", "qwen3-vl"} <= set(by_name):
+        findings.append(
+            f"The same uniform frames: Qwen3-VL {percent_text(acc['qwen3-vl'])}, Qwen2.5-VL "
+            f"{percent_text(acc['qwen2.5-vl'])}. Qwen2.5-VL's ids assume a frame every "
+            "1 / sample_fps seconds, but qwen-vl-utils spreads its frames over the whole video "
+            "(linspace to the last frame), so its stated times drift, by up to "
+            f"{by_name['qwen2.5-vl']['max_time_error_s']:.2f} s here; Qwen3-VL's text comes from "
+            f"each frame's own index (off by at most "
+            f"{by_name['qwen3-vl']['max_time_error_s']:.2f} s, its 0.1 s rounding).")
     if {"qwen2-vl", "qwen2.5-vl"} <= set(by_name):
         findings.append(
             f"With uniform 2 fps frames, index positions (Qwen2-VL, "
@@ -3199,8 +3704,11 @@ def compare_findings(rows: list[dict]) -> list[str]:
         findings.append(
             f"Eight frames miss {llama['events_missed']} of {llama['events']} events; "
             f"Video-LLaMA spends {llama['tokens']:,.0f} tokens on them and Video-LLaVA "
-            f"{llava['tokens']:,.0f}, and neither is right within 0.5 s more than "
-            f"{percent_text(max(acc['video-llama'], acc['video-llava']))} of the time.")
+            f"{llava['tokens']:,.0f}, and "
+            + ("neither is right within 0.5 s on any event." if not max(acc['video-llama'],
+                                                                        acc['video-llava'])
+               else f"neither is right within 0.5 s more than "
+                    f"{percent_text(max(acc['video-llama'], acc['video-llava']))} of the time."))
     kinds = [(name, r["accuracy_by_kind"]) for name, r in by_name.items()]
     still = [k for k in ("appear", "fade") if any(k in by_kind for _, by_kind in kinds)]
     if still and {"qwen3-vl", "qwen3-vl-motion"} <= set(by_name):
@@ -4266,6 +4774,14 @@ def cmd_bench(args: argparse.Namespace) -> tuple[object, str]:
                      "per_s": round(count / elapsed, 1)})
 
     with tempfile.TemporaryDirectory(prefix="video-vlm-bench-") as folder:
+        # Answers first, before the big clip's writes can compete for the machine.
+        answers = os.path.join(folder, "answers.jsonl")
+        write_whole(answers, (line.encode() + b"\n" for line in bench_answers(args.answers, args.seed)))
+        count, elapsed = timed(lambda: evaluate_lines(read_lines(answers), None, {},
+                                                      EvalOptions())["n"])
+        answers_row = {"name": f"evaluate {args.answers:,} JSONL answers", "count": count,
+                       "unit": "answers", "seconds": round(elapsed, 4),
+                       "per_s": round(count / elapsed, 1)}
         path = os.path.join(folder, "bench.y4m")
         (frames, megabytes), made = timed(lambda: bench_video(path, args.seconds))
 
@@ -4287,10 +4803,7 @@ def cmd_bench(args: argparse.Namespace) -> tuple[object, str]:
         measure("motion, full resolution (stride 1)", "frames", score(1))
         measure(f"motion, default grid (stride {auto_stride(360)})", "frames", score(None))
         measure("naive sum(map(abs, map(sub))) full res", "frames", naive)
-        answers = os.path.join(folder, "answers.jsonl")
-        write_whole(answers, (line.encode() + b"\n" for line in bench_answers(args.answers, args.seed)))
-        measure(f"evaluate {args.answers:,} JSONL answers", "answers",
-                lambda: evaluate_lines(read_lines(answers), None, {}, EvalOptions())["n"])
+        rows.append(answers_row)
     raw = rows[0]["per_s"]
     for row in rows[:4]:
         row["ratio_to_raw"] = round(row["per_s"] / raw, 3)
@@ -4634,7 +5147,7 @@ def compare_picture(args: argparse.Namespace, videos: list, rows: list[CompareDe
     windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
     details = []
     for row in rows:
-        times, _, readings = read_video_with(row, motion, windows, events, nominal)
+        times, _, readings, _ = read_video_with(row, motion, windows, events, nominal)
         answers = [p.as_dict() for reading, _ in readings for p in reading.predictions[:1]]
         details.append({"model": row.model, "times": times, "answers": answers})
     return save_svg(args.svg, compare_svg(name, motion.duration_s, events, details, table))
@@ -4690,28 +5203,37 @@ def cmd_compare(args: argparse.Namespace) -> tuple[object, str]:
 
 
 def parse_policy(args: argparse.Namespace) -> ParsePolicy:
-    return ParsePolicy(args.swap_reversed, args.clip)
+    return ParsePolicy(args.swap_reversed)
 
 
 def add_policy_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--swap-reversed", action="store_true",
-                   help="read an interval that ends before it starts as swapped (default: failure)")
-    p.add_argument("--clip", action="store_true",
-                   help="clip times past the duration to it (default: failure out_of_range)")
+                   help="read an interval that ends before it starts as swapped (default: "
+                        "the failure `reversed`)")
 
 
 def cmd_parse(args: argparse.Namespace) -> tuple[object, str]:
-    text = sys.stdin.read() if args.text == "-" else args.text
+    text = sys.stdin.read(MAX_ANSWER_CHARS + 1) if args.text == "-" else args.text
     reading = parse_grounding(text, args.duration, parse_policy(args))
     doc = reading.as_dict()
     if reading.failure:
         reason, detail = reading.failure
         return doc, f"not read: {reason}, {FAILURE_REASONS[reason]} ({detail})"
     rows = [[k + 1, p.kind, f"{p.start:g}", f"{p.end:g}" if p.kind == "interval" else "",
-             p.format, p.event or "", "" if p.confidence is None else f"{p.confidence:g}"]
+             p.format, p.form, p.event or "", "" if p.confidence is None else f"{p.confidence:g}"]
             for k, p in enumerate(reading.predictions)]
-    return doc, format_table(["rank", "kind", "start/time s", "end s", "format", "event",
-                              "confidence"], rows)
+    lines = [format_table(["rank", "kind", "start/time s", "end s", "format", "form", "event",
+                           "confidence"], rows)]
+    lines += [f"flag: {flag}, {FLAG_REASONS[flag]}; scoring clips it into the video"
+              for flag in reading.flags]
+    return doc, "\n".join(lines)
+
+
+def samples_task_name(path: str, task: str) -> str:
+    """The lmms-eval task a samples file is for, from `<date>_samples_<task>.jsonl`."""
+    name = os.path.basename(path)
+    found = re.search(r"_samples_(.+)\.jsonl$", name)
+    return found.group(1) if found else HARNESS_TASKS[task].default_task
 
 
 def cmd_evaluate(args: argparse.Namespace) -> tuple[object, str]:
@@ -4722,54 +5244,108 @@ def cmd_evaluate(args: argparse.Namespace) -> tuple[object, str]:
         gt_format, truths = load_ground_truth(args.gt)
     durations = load_durations(args.duration_file) if args.duration_file else {}
     options = EvalOptions(args.tolerance, parse_policy(args), args.point_as_interval,
-                          args.compat, args.details)
+                          args.compat, args.details, args.gt_round)
     doc = evaluate_lines(read_lines(args.predictions), truths, durations, options)
     if doc["n"] == 0:
         shown = "; ".join(f"line {b['line']}: {b['reason']}" for b in doc["bad_lines"][:3])
         raise UserError(f"{args.predictions}: no usable prediction line"
                         + (f" ({shown})" if shown else ""))
-    doc["gt_format"] = gt_format or "inline"
-    return doc, evaluation_text(doc, args)
+    is_samples = doc["input"] == "lmms-eval samples"
+    if is_samples and truths is not None:
+        raise UserError("an lmms-eval samples file carries its own truth; drop --gt")
+    if (args.lmms_results or args.gt_round) and not is_samples:
+        raise UserError("--lmms-results and --gt-round go with an lmms-eval samples file")
+    if args.lmms_results and not doc.get("compat"):
+        task = HARNESS_TASKS[doc["task"]]
+        name = samples_task_name(args.predictions, doc["task"])
+        reported = results_file_numbers(args.lmms_results, task, name)
+        recomputed = {k: doc["lmms_eval"][k] for k in ("r1", "miou")}
+        doc["lmms_eval"] = {**doc["lmms_eval"], **reported, "source": "results file",
+                            "results_file": args.lmms_results, "recomputed": recomputed}
+    doc["gt_format"] = "lmms-eval key" if is_samples else gt_format or "inline"
+    return doc, evaluation_text(doc)
 
 
 def percent(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
 
 
-def evaluation_text(doc: dict, args: argparse.Namespace) -> str:
+def score_row(name: str, doc: dict) -> list[str]:
+    return [name, percent(doc["r1"]["0.3"]), percent(doc["r1"]["0.5"]),
+            percent(doc["r1"]["0.7"]), percent(doc["miou"])]
+
+
+def samples_text(doc: dict) -> list[str]:
+    """lmms-eval's scores beside this tool's, then what the tool rescued."""
+    harness = doc["lmms_eval"]
+    rows = [score_row(f"lmms-eval ({harness['source']})", harness)]
+    if "recomputed" in harness:
+        rows.append(score_row("lmms-eval (recomputed here)", harness["recomputed"]))
+    rows.append(score_row("this tool", doc))
+    lines = [f"lmms-eval samples ({doc['task']}): {doc['lines']} lines, {doc['n']} items"
+             + (f" ({doc['duplicates']} repeated keys: the later answer counts, as in lmms-eval)"
+                if doc["duplicates"] else ""),
+             format_table(["", "R1@0.3", "R1@0.5", "R1@0.7", "mIoU"], rows)]
+    if "recomputed" in harness and (harness["recomputed"]["r1"] != harness["r1"]
+                                    or not math.isclose(harness["recomputed"]["miou"],
+                                                        harness["miou"], abs_tol=1e-12)):
+        lines.append("the results file's numbers differ from the samples recomputed: are they "
+                     "from the same run?")
+    rescued = doc["rescued"]
+    lines.append(f"lmms-eval could not read {doc['n'] - harness['read']} answers (scored 0); this "
+                 f"tool read {rescued['count']} of them"
+                 + (": " + ", ".join(f"{reason} {count}" for reason, count in
+                                     rescued["by_reason"].items()) if rescued["count"] else ""))
+    truth = doc["truth"]
+    if truth["float16"]:
+        lines.append("the truth looks float16-rounded (e.g. 24.296875 for 24.3); "
+                     "--gt-round 0.1 rounds it back to the annotation's 0.1 s grid")
+    if truth["rounded_to_s"]:
+        lines.append(f"this tool's truth rounded to {truth['rounded_to_s']:g} s (--gt-round); "
+                     "lmms-eval's numbers keep the file's truth")
+    return lines
+
+
+def evaluation_text(doc: dict) -> str:
     if doc.get("compat"):
-        lines = [f"lmms-eval compatible scoring ({doc['n']} answers, ground truth: "
-                 f"{doc['gt_format']}), percentages as lmms-eval reports them:",
+        lines = [f"lmms-eval compatible scoring ({doc['task']} reader; {doc['n']} answers, "
+                 f"ground truth: {doc['gt_format']}), percentages as lmms-eval reports them:",
                  format_table(["parsed", "IOU@0.3", "IOU@0.5", "IOU@0.7", "mIOU"],
                               [[f"{doc['parse_rate']:.2f}", f"{doc['r1']['0.3']:.2f}",
                                 f"{doc['r1']['0.5']:.2f}", f"{doc['r1']['0.7']:.2f}",
                                 f"{doc['miou']:.2f}"]])]
     else:
         error = doc["mean_abs_error_s"]
-        lines = [f"{doc['n']} answers (ground truth: {doc['gt_format']}), {doc['parsed']} read "
-                 f"({percent(doc['parse_rate'])}); tolerance {doc['tolerance_s']:g} s",
-                 format_table(["", "answers", "read", f"acc@{doc['tolerance_s']:g}s", "R1@0.3",
-                               "R1@0.5", "R1@0.7", "mIoU"],
-                              [["all", doc["n"], doc["parsed"], percent(doc["accuracy"]),
-                                percent(doc["r1"]["0.3"]), percent(doc["r1"]["0.5"]),
-                                percent(doc["r1"]["0.7"]), percent(doc["miou"])]] +
-                              [[name, part["n"], part["parsed"], percent(part["accuracy"]),
-                                percent(part["r1"]["0.3"]), percent(part["r1"]["0.5"]),
-                                percent(part["r1"]["0.7"]), percent(part["miou"])]
-                               for name, part in doc["by_format"].items()]),
-                 f"mean |time error| of read answers: "
-                 f"{'-' if error is None else f'{error:.3f} s'}; recall@k (IoU 0.5): " +
-                 ", ".join(f"k={k}: {percent(v)}" for k, v in doc["recall_at_k_iou_0_5"].items())]
+        lines = samples_text(doc) if doc.get("input") == "lmms-eval samples" else []
+        lines += [f"{doc['n']} answers (ground truth: {doc['gt_format']}), {doc['parsed']} read "
+                  f"({percent(doc['parse_rate'])}); tolerance {doc['tolerance_s']:g} s",
+                  format_table(["", "answers", "read", f"acc@{doc['tolerance_s']:g}s", "R1@0.3",
+                                "R1@0.5", "R1@0.7", "mIoU"],
+                               [["all", doc["n"], doc["parsed"], percent(doc["accuracy"]),
+                                 percent(doc["r1"]["0.3"]), percent(doc["r1"]["0.5"]),
+                                 percent(doc["r1"]["0.7"]), percent(doc["miou"])]] +
+                               [[name, part["n"], part["parsed"], percent(part["accuracy"]),
+                                 percent(part["r1"]["0.3"]), percent(part["r1"]["0.5"]),
+                                 percent(part["r1"]["0.7"]), percent(part["miou"])]
+                                for name, part in doc.get("by_format", {}).items()]),
+                  f"acc@{doc['tolerance_s']:g}s: {TOLERANCE_RULE}.",
+                  f"mean |time error| of read answers: "
+                  f"{'-' if error is None else f'{error:.3f} s'}; recall@k (IoU 0.5): " +
+                  ", ".join(f"k={k}: {percent(v)}" for k, v in doc["recall_at_k_iou_0_5"].items())]
         if doc["failures"]:
             lines.append("not read: " + ", ".join(f"{reason} {count}"
                                                   for reason, count in doc["failures"].items()))
+        if doc["flags"]:
+            lines.append("read as written, then clipped into the video for scoring: "
+                         + ", ".join(f"{flag} {count}" for flag, count in doc["flags"].items())
+                         + f" ({doc['clipped']} answers clipped)")
     if doc["bad_line_count"]:
         lines.append(f"{doc['bad_line_count']} bad lines skipped, e.g. " + "; ".join(
             f"line {b['line']}: {b['reason']}" for b in doc["bad_lines"][:3]))
-    if doc["predictions_without_truth"]:
+    if doc.get("predictions_without_truth"):
         lines.append(f"{len(doc['predictions_without_truth'])} predictions have no ground truth, "
                      f"e.g. {', '.join(doc['predictions_without_truth'][:3])}")
-    if doc["truth_without_predictions_count"]:
+    if doc.get("truth_without_predictions_count"):
         lines.append(f"{doc['truth_without_predictions_count']} ground-truth items have no "
                      f"prediction, e.g. {', '.join(doc['truth_without_predictions'][:3])}")
     return "\n".join(lines)
@@ -5224,9 +5800,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_parse)
 
     p = sub.add_parser("evaluate", parents=[common], help="score temporal-grounding answers",
-                       description="Score a JSONL file of model answers. " + " ".join(
-                           f"--gt {name}: {text}." for name, text in GT_FORMATS.items()))
-    p.add_argument("predictions", help="JSONL: {id, output, gt?, duration?} per line (- for stdin)")
+                       description="Score a JSONL file of model answers, or re-score an "
+                       "lmms-eval samples file as it is. " + " ".join(
+                           f"--gt {name}: {text}." for name, text in GT_FORMATS.items())
+                       + f" Tolerance accuracy: {TOLERANCE_RULE}. Times before 0 or past the "
+                       "duration are read as written, flagged and clipped into the video.")
+    p.add_argument("predictions", help="JSONL: {id, output, gt?, duration?} per line, or an "
+                                        "lmms-eval <date>_samples_<task>.jsonl as it is (- for stdin)")
     p.add_argument("--gt", help="ground truth: Charades-STA .txt, ActivityNet Captions .json or "
                                 "QVHighlights .jsonl")
     p.add_argument("--duration-file", help="durations: JSON {id: seconds} or JSONL {id, duration}")
@@ -5236,7 +5816,14 @@ def build_parser() -> argparse.ArgumentParser:
                    metavar="W", help="score a point answer as a W-second interval for IoU "
                                      "(default: a point scores IoU 0)")
     p.add_argument("--compat", choices=("lmms-eval",), default=None,
-                   help="reproduce lmms-eval's Charades-STA parsing and scoring, quirks included")
+                   help="reproduce lmms-eval's parsing and scoring, quirks included (its "
+                        "Charades-STA reader, or its timelens reader for a timelens samples file)")
+    p.add_argument("--lmms-results", metavar="FILE",
+                   help="with an lmms-eval samples file: its <date>_results.json, to show the "
+                        "harness's own numbers beside this tool's")
+    p.add_argument("--gt-round", type=number(float, 0.001, 60), default=None, metavar="S",
+                   help="with an lmms-eval samples file: round the truth to S seconds (0.1 undoes "
+                        "float16 storage) for this tool's scores")
     p.add_argument("--details", action="store_true", help="include every answer's reading")
     add_policy_options(p)
     p.set_defaults(func=cmd_evaluate)
