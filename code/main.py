@@ -2,12 +2,13 @@
 
 A teaching and measuring tool for the lesson on Video-LLaMA, Video-LLaVA and Qwen2.5-VL, with
 Qwen2-VL, Qwen3-VL and Qwen2.5-Omni beside them, each as its released code behaves.
-Standard library only; run `python code/main.py --help`.
+Standard library only; run `python code/main.py` for an overview, `--help` for every subcommand,
+or `pip install .` for the same program as the `video-vlm-lab` command.
 
 Subcommands
     compare   the released designs (and ablations) end to end: tokens and temporal accuracy
     synth     a synthetic video's ground truth, or the video itself as a .y4m file
-    motion    frame-difference motion per window, and the shot cuts found
+    motion    motion per window, hard cuts, gradual transitions, the scene list (timecodes)
     sample    where each frame sampler (uniform, dynamic, event, keyframe) spends its frames
     plot      an SVG timeline of motion, events, cuts and sampled frames
     tokens    tokens per design as its code counts them (the DESIGNS registry)
@@ -17,7 +18,7 @@ Subcommands
     schema    a JSON Schema for grounding answers, and a validator
     plan      a frame plan for a video task, or a refusal; skill writes it as a skill file
     exercise  the lesson's five exercises, worked with live numbers
-    bench     frames per second of reading and motion scoring; answers per second scored
+    bench     frames per second of reading and motion scoring; answers scored; --help time
 
 Sections of this file, top to bottom
     constants       tuned numbers and facts from papers or reference code, with their sources
@@ -31,8 +32,9 @@ Sections of this file, top to bottom
     grounding       answer parsing, scoring, evaluation files, lmms-eval compatibility, schema
     compare         the benchmark suite and the simulated reader
     plan            the planner's rule table, the skill file, the exercises
-    rendering       tables, sparklines, SVG pictures
-    CLI             build_parser(), one cmd_* function per subcommand, main()
+    rendering       tables that fit 100 columns, wrapped prose, sparklines, SVG pictures
+    CLI             OPTION_HELP (one meaning per flag), one options_*/cmd_* pair per subcommand,
+                    the COMMANDS table, build_parser(), progress on a watched stderr, main()
 
 Vocabulary of the lesson
     frame budget   the most frames a model is given (`--max-frames`); a sampler never exceeds it
@@ -46,7 +48,9 @@ Vocabulary of the lesson
                    2-second chunks (the lesson gives the name to Qwen2.5-VL)
     hypothetical   a design no released model has (the naive baseline, per-patch time)
     event          a labelled action with exact start/end seconds (the ground truth)
-    shot cut       a frame where the whole picture changes; the keyframe sampler anchors on cuts
+    shot cut       a frame where the whole picture changes at once (a hard cut); the keyframe
+                   sampler anchors on cuts
+    transition     a gradual shot change, a dissolve or a fade, over a span of frames
     hit            a sampled frame whose timestamp lies inside an event, [start, end)
     R@1 IoU t      share of questions whose top answer overlaps the truth with IoU >= t
 """
@@ -56,6 +60,7 @@ from __future__ import annotations
 import argparse
 import ast
 import bisect
+import collections
 import csv
 import functools
 import html
@@ -67,8 +72,13 @@ import operator
 import os
 import random
 import re
+import shutil
 import struct
+import subprocess
 import sys
+import tempfile
+import textwrap
+import time
 import unicodedata
 from array import array
 from collections import Counter
@@ -81,7 +91,9 @@ from typing import Callable, Iterable, Iterator, NamedTuple
 # from papers or reference code, each with its source.
 # ----------------------------------------------------------------------------------------------
 
-PROG = "main.py"
+__version__ = "0.2.0"
+INSTALLED_NAME = "video-vlm-lab"     # the command `pip install .` puts on PATH
+PROG = INSTALLED_NAME if os.path.basename(sys.argv[0]) == INSTALLED_NAME else "main.py"
 DEFAULT_SEED = 0
 LUMA_MAX = 255
 
@@ -90,6 +102,17 @@ DEFAULT_WINDOW_S = 1.0
 MOTION_GRID_ROWS = 45            # auto stride keeps about this many rows (640x360 -> stride 8)
 HISTOGRAM_BINS = 16              # coarse luma histogram for the cut detector
 
+# Gradual transitions: dissolves and fades (see analyze_motion and detect_gradual).
+GRADUAL_HALF_WINDOW_S = 0.5      # a change is measured across frames this far either side
+GRADUAL_DIRECTED = 0.4           # the thumbnail change across the window over the sum of its
+                                 # frame-to-frame changes: 1 for a blend, about 0.1 for motion
+GRADUAL_MAX_SHARE = 0.5          # no single frame may carry this much of the change (a cut)
+THUMB_SAMPLES = 64               # pixels of the coarse grid kept per frame, for the above
+GRADUAL_MIN_STEP = 0.002         # a frame of a transition changes its thumbnail at least this
+FADE_STEP = 0.3                  # a fading frame's mean luma moves at least this much a frame
+FADE_MIN_FRAMES = 3              # ... for at least this many frames
+FLAT_SHARE = 0.9                 # a frame this much below luma 32 (video black is 16) or above
+                                 # 223 (video white is 235) is flat: black or white
 # Shot cuts (see detect_cuts for the rule these feed).
 CUT_MIN_SCORE = 0.10             # a frame difference below 10% of full scale is never a cut
 CUT_MEDIAN_RATIO = 3.0           # ... and it must stand this many times above the local median
@@ -143,6 +166,30 @@ class Cut:
 
 
 @dataclass(frozen=True)
+class Transition:
+    """A gradual change of shot: a dissolve, or a fade through black or white."""
+    kind: str            # "dissolve" or "fade"
+    first: int           # first frame of the change
+    stop: int            # one past its last frame
+    start_s: float
+    end_s: float
+
+    @property
+    def middle(self) -> int:
+        return (self.first + self.stop) // 2
+
+
+@dataclass(frozen=True)
+class SceneSpan:
+    """One scene of the scene list: frames [first, stop)."""
+    number: int
+    first: int
+    stop: int
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
 class Scene:
     """Description of a synthetic video; render_scene turns it into frames."""
     name: str
@@ -184,6 +231,10 @@ class MotionAnalysis:
     hist_short: tuple[float, ...]  # histogram distance to the previous frame, 0..1
     hist_long: tuple[float, ...]   # histogram distance across the frame: i-1-P vs i+P
     diff_long: tuple[float | None, ...]  # frame difference i-1-P vs i+P (None: not measured)
+    gradual: bytes = b""           # 1 where a gradual change is centred (see analyze_motion)
+    thumb_change: tuple[float, ...] = ()   # change of a 64-sample thumbnail from frame i-1
+    flat: bytes = b""              # 1 where the frame is nearly all black or all white
+    brightness: tuple[float, ...] = ()     # mean luma of the thumbnail, 0..255
 
     @property
     def frame_count(self) -> int:
@@ -371,7 +422,7 @@ def render_scene(scene: Scene) -> Iterator[bytes]:
 def scene_truth(scene: Scene) -> dict:
     """The ground truth of a scene as the `synth --json` document."""
     return {
-        "preset": scene.name, "fps": float(scene.fps), "width": scene.width,
+        "video": scene.name, "fps": float(scene.fps), "width": scene.width,
         "height": scene.height, "frames": scene.frame_count, "duration_s": float(scene.duration_s),
         "events": [asdict(e) for e in scene.events],
         "cuts": [{"frame": f, "time_s": f / scene.fps} for f in scene.cut_frames],
@@ -593,7 +644,6 @@ def y4m_bytes(frames: Iterable[bytes], width: int, height: int, fps: float,
 
 def write_whole(path: str, pieces: Iterable[bytes]) -> int:
     """Write to a temporary file beside `path`, then rename: whole or not at all."""
-    import tempfile
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise UserError(f"{path}: folder {folder} does not exist")
@@ -872,13 +922,18 @@ def analyze_motion(frames: Iterable[bytes], width: int, height: int, fps: float,
     """One streaming pass. The motion score uses the grid at `stride`; the cut signals use a
     coarse grid (never finer than the auto stride) and a ring of the last 2P+2 such grids.
     diff_long is measured only where the difference rule of detect_cuts can look (score at
-    least cut_floor); elsewhere it is None. Memory does not grow with the frame count."""
+    least cut_floor); elsewhere it is None. A second ring, GRADUAL_HALF_WINDOW_S either side,
+    marks where a gradual transition is centred (gradual_at). Only per-frame numbers are kept,
+    never a frame: memory for frames is bounded by the two rings."""
     stride = stride or auto_stride(height)
     coarse = max(stride, auto_stride(height))
     span = 2 * FLASH_MAX_FRAMES + 2          # ring of frames i-1-P .. i+P
+    half = max(2, round(GRADUAL_HALF_WINDOW_S * fps))
     scores, hist_short, hist_long, diff_long = [], [], [], []
+    thumb_change, gradual, flat, brightness = [], bytearray(), bytearray(), []
     ring: list[tuple[tuple[int, int], tuple[int, ...]]] = []
-    previous = None
+    window: collections.deque = collections.deque(maxlen=2 * half + 1)
+    previous = previous_thumb = None
     fine_bytes = coarse_bytes = 0
     for frame in frames:
         grid = grid_sample(frame, width, height, stride)
@@ -888,13 +943,21 @@ def analyze_motion(frames: Iterable[bytes], width: int, height: int, fps: float,
         coarse_bytes = len(coarse_grid)
         coarse_lanes = lanes if coarse == stride else to_lanes(coarse_grid)
         hist = luma_histogram(coarse_grid)
+        thumb = coarse_grid[::max(1, coarse_bytes // THUMB_SAMPLES)][:THUMB_SAMPLES]
         if previous is None:
             scores.append(0.0)
             hist_short.append(0.0)
+            thumb_change.append(0.0)
         else:
             scores.append(sad_lanes(previous, lanes, fine_bytes) / (fine_bytes * LUMA_MAX))
             hist_short.append(histogram_distance(ring[-1][1], hist))
-        previous = lanes
+            thumb_change.append(sad_simple(previous_thumb, thumb) / (len(thumb) * LUMA_MAX))
+        previous, previous_thumb = lanes, thumb
+        flat.append(max(hist[0] + hist[1], hist[-2] + hist[-1]) >= FLAT_SHARE * (sum(hist) or 1))
+        brightness.append(sum(thumb) / len(thumb))
+        window.append((thumb, hist, hist_short[-1], thumb_change[-1]))
+        if len(window) == window.maxlen:
+            gradual.append(gradual_at(window))
         ring.append((coarse_lanes, hist))
         if len(ring) > span:
             ring.pop(0)
@@ -908,13 +971,35 @@ def analyze_motion(frames: Iterable[bytes], width: int, height: int, fps: float,
     head = min(count, FLASH_MAX_FRAMES + 1)
     hist_long = ([1.0] * head + hist_long + [1.0] * count)[:count]
     diff_long = ([1.0] * head + diff_long + [1.0] * count)[:count]
+    gradual = (bytes(min(count, half)) + gradual + bytes(count))[:count]
     return MotionAnalysis(fps, width, height, stride, tuple(scores), tuple(hist_short),
-                          tuple(hist_long), tuple(diff_long))
+                          tuple(hist_long), tuple(diff_long), bytes(gradual),
+                          tuple(thumb_change), bytes(flat), tuple(brightness))
 
 
+def gradual_at(window: collections.deque) -> bool:
+    """Whether the middle of a window of frames is inside a gradual change of picture: the
+    first and last frames' histograms differ like a cut's (CUT_HIST_MIN), no single frame
+    carries half of it (that would be a hard cut), and the change goes one way: the thumbnail
+    moves across the window almost as much as all its frame-to-frame changes add up (a blend
+    or a fade; motion wanders, so its ratio stays near 0.1)."""
+    first, last = window[0], window[-1]
+    across = histogram_distance(first[1], last[1])
+    if across < CUT_HIST_MIN:
+        return False
+    steps = list(itertools.islice(window, 1, None))
+    if max(step[2] for step in steps) >= GRADUAL_MAX_SHARE * across:
+        return False
+    travelled = sum(step[3] for step in steps)
+    moved = sad_simple(first[0], last[0]) / (len(first[0]) * LUMA_MAX)
+    return travelled > 0 and moved / travelled >= GRADUAL_DIRECTED
+
+
+@functools.lru_cache(maxsize=64)
 def scene_motion(scene: Scene, stride: int | None = None,
                  cut_floor: float = CUT_MIN_SCORE) -> MotionAnalysis:
-    """Render a synthetic scene and analyse it in one stream."""
+    """Render a synthetic scene and analyse it in one stream. Remembered: the result is
+    immutable and the same scene always renders the same frames, so a second look is free."""
     return analyze_motion(render_scene(scene), scene.width, scene.height, scene.fps, stride,
                           cut_floor)
 
@@ -940,8 +1025,61 @@ def local_median(values: tuple[float, ...], center: int, radius: int) -> float:
     return around[len(around) // 2] if around else 0.0
 
 
+def detect_gradual(motion: MotionAnalysis) -> tuple[Transition, ...]:
+    """Gradual transitions. A fade: a run of nearly black or white frames with the picture
+    changing steadily into it, out of it, or both (a fade out and in is one transition). A
+    dissolve: a run of frames analyze_motion marked (gaps of up to half a window joined),
+    trimmed to the frames whose thumbnail changes clearly more than the quiet frames around
+    it, and never more than a quarter of a window past the marks."""
+    if not motion.gradual:
+        return ()
+    half = max(2, round(GRADUAL_HALF_WINDOW_S * motion.fps))
+    change = motion.thumb_change
+    spans = [("fade", first, stop) for first, stop in fade_spans(motion)]
+    for c0, c1 in runs_of(motion.gradual, half):
+        low, high = max(1, c0 - half), min(motion.frame_count, c1 + half + 1)
+        quiet = sorted(change[max(1, low - half):low] + change[high:high + half]) or [0.0]
+        local = 1.5 * quiet[len(quiet) // 2] + GRADUAL_MIN_STEP
+        active = [j for j in range(low, high) if change[j] > local] or [c0, c1]
+        first, stop = max(active[0], c0 - half // 4), min(active[-1] + 1, c1 + half // 4 + 1)
+        if not any(f < stop and first < s for _, f, s in spans):    # a fade already has it
+            spans.append(("dissolve", first, stop))
+    return tuple(Transition(kind, first, stop, first / motion.fps, stop / motion.fps)
+                 for kind, first, stop in sorted(spans, key=lambda s: s[1]))
+
+
+def runs_of(flags: bytes, gap: int) -> list[tuple[int, int]]:
+    """(first, last) of each run of set flags, runs less than `gap` apart joined."""
+    runs: list[list[int]] = []
+    for i, flag in enumerate(flags):
+        if flag:
+            if runs and i - runs[-1][1] <= gap:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i])
+    return [(a, b) for a, b in runs]
+
+
+def fade_spans(motion: MotionAnalysis) -> list[tuple[int, int]]:
+    """[first, stop) of each fade: a run of flat frames (black or white) and the frames around
+    it whose brightness moves steadily towards it (fading out) or away from it (fading in)."""
+    spans = []
+    light, count = motion.brightness, motion.frame_count
+    for f0, f1 in runs_of(motion.flat, 1):
+        toward = 1 if light[f0] < LUMA_MAX / 2 else -1       # away from black is brighter
+        first, stop = f0, f1 + 1
+        while first > 1 and toward * (light[first - 2] - light[first - 1]) > FADE_STEP:
+            first -= 1
+        while stop < count and toward * (light[stop] - light[stop - 1]) > FADE_STEP:
+            stop += 1
+        if f0 - first >= FADE_MIN_FRAMES or stop - (f1 + 1) >= FADE_MIN_FRAMES:
+            spans.append((first, stop))
+    return spans
+
+
 def detect_cuts(motion: MotionAnalysis, min_score: float = CUT_MIN_SCORE,
-                median_ratio: float = CUT_MEDIAN_RATIO) -> tuple[Cut, ...]:
+                median_ratio: float = CUT_MEDIAN_RATIO,
+                transitions: tuple[Transition, ...] = ()) -> tuple[Cut, ...]:
     """Shot cuts: a change of scene that is sudden, stands out, and persists.
 
     A frame i is a candidate when either signal fires:
@@ -953,9 +1091,15 @@ def detect_cuts(motion: MotionAnalysis, min_score: float = CUT_MIN_SCORE,
     It must persist: frame i-1-P and frame i+P (P = FLASH_MAX_FRAMES) must differ by the same
     signal, so a flash to white and back, which returns to the same picture, is rejected.
     A cross-dissolve changes the picture a little per frame, so neither signal fires on a
-    single frame (at most one cut survives the suppression). A freeze has no difference at
-    all. Among candidates within P frames of each other only the strongest is kept.
+    single frame, and any candidate inside a gradual transition (detect_gradual) belongs to
+    it. A freeze has no difference at all. Among candidates within P frames of each other only
+    the strongest is kept (a mask of blocked frames: linear in the frames, whatever the
+    candidates).
     """
+    inside = bytearray(motion.frame_count)
+    for t in transitions:
+        first, stop = max(0, t.first - FLASH_MAX_FRAMES), t.stop + FLASH_MAX_FRAMES
+        inside[first:stop] = b"\x01" * len(inside[first:stop])
     radius = max(2, round(CUT_MEDIAN_WINDOW_S * motion.fps / 2))
     candidates = []
     for i in range(1, motion.frame_count):
@@ -964,14 +1108,51 @@ def detect_cuts(motion: MotionAnalysis, min_score: float = CUT_MIN_SCORE,
         across = motion.diff_long[i]
         by_difference = (score >= min_score and (across is None or across >= min_score)
                          and score >= median_ratio * local_median(motion.scores, i, radius))
-        if by_histogram or by_difference:
+        if (by_histogram or by_difference) and not inside[i]:
             candidates.append((max(motion.hist_short[i], score), i))
     kept: list[int] = []
+    blocked = bytearray(motion.frame_count + FLASH_MAX_FRAMES + 1)
     for strength, i in sorted(candidates, key=lambda c: (-c[0], c[1])):
-        if all(abs(i - j) > FLASH_MAX_FRAMES for j in kept):
+        if not blocked[i]:
             kept.append(i)
+            low = max(0, i - FLASH_MAX_FRAMES)
+            blocked[low:i + FLASH_MAX_FRAMES + 1] = b"\x01" * (i + FLASH_MAX_FRAMES + 1 - low)
     return tuple(Cut(i, i / motion.fps, round(max(motion.hist_short[i], motion.scores[i]), 6))
                  for i in sorted(kept))
+
+
+def scene_list(frame_count: int, fps: float, cuts: tuple[Cut, ...],
+               transitions: tuple[Transition, ...]) -> tuple[SceneSpan, ...]:
+    """Scenes between the boundaries: each hard cut, and the middle of each gradual
+    transition that does not touch either end (a fade in from black starts the first scene)."""
+    inner = {t.middle for t in transitions if t.first > 0 and t.stop < frame_count}
+    bounds = sorted({c.frame for c in cuts} | inner - {0})
+    edges = [0] + [b for b in bounds if 0 < b < frame_count] + [frame_count]
+    return tuple(SceneSpan(k + 1, a, b, a / fps, b / fps)
+                 for k, (a, b) in enumerate(zip(edges, edges[1:])) if b > a)
+
+
+def timecode(seconds: float) -> str:
+    """HH:MM:SS.mmm, as PySceneDetect writes it."""
+    millis = round(seconds * 1000)
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{millis / 1000:06.3f}"
+
+
+def scenes_csv(scenes: tuple[SceneSpan, ...]) -> str:
+    """The scene list as PySceneDetect's list-scenes writes it: the cut timecodes on the first
+    row, then one row per scene, frames numbered from 1, end frame inclusive."""
+    lines = ["Timecode List:," + ",".join(timecode(s.start_s) for s in scenes[1:]),
+             "Scene Number,Start Frame,Start Timecode,Start Time (seconds),End Frame,"
+             "End Timecode,End Time (seconds),Length (frames),Length (timecode),"
+             "Length (seconds)"]
+    for s in scenes:
+        length = s.end_s - s.start_s
+        lines.append(f"{s.number},{s.first + 1},{timecode(s.start_s)},{s.start_s:.3f},{s.stop},"
+                     f"{timecode(s.end_s)},{s.end_s:.3f},{s.stop - s.first},{timecode(length)},"
+                     f"{length:.3f}")
+    return "\n".join(lines) + "\n"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -3385,6 +3566,10 @@ COMPARE_TOLERANCES = (0.5, 2.0)
 USEFUL_ACCURACY = 0.5        # a design is "cheapest per correct answer" only if right this often
 QWEN2_TRAINING_FPS = 2.0     # arXiv 2409.12191: videos were sampled at two frames per second
 EVENT_LABELS = ("jump", "turn", "sit", "wave", "fall", "run", "drop", "open", "throw", "clap")
+SIMULATED_READER_NOTE = ("No VLM runs here: a simulated reader with perfect per-frame perception "
+                         "answers; its errors come only from the frames sampled and the times "
+                         "its design's positions can express. Answers go through the real "
+                         "parser and scorer.")
 READER_RULES = (
     "Perception is perfect (assumption): a unit (a frame, or a 2-frame patch for the Qwen "
     "designs) shows an event when one of its frames lies inside it.",
@@ -4089,18 +4274,19 @@ def plan_text(plan: dict) -> str:
     lines = [f"Plan for {plan['task']}: {plan['content']} content"]
     if plan["measurement"]:
         m = plan["measurement"]
-        lines.append(f"  measured: median motion {m['median_window_motion']}, 90th percentile "
-                     f"{m['p90_window_motion']}, {m['cuts_per_minute']} cuts/min -> {m['decided_by']}")
+        lines.append(prose(f"measured: median motion {m['median_window_motion']}, 90th "
+                           f"percentile {m['p90_window_motion']}, {m['cuts_per_minute']} cuts/min "
+                           f"-> {m['decided_by']}", "    ", "  "))
     if plan["refused"]:
         lines.append("REFUSED")
-        lines += [f"  - {reason}" for reason in plan["reasons"]]
+        lines += [prose(reason, "    ", "  - ") for reason in plan["reasons"]]
         return "\n".join(lines)
     pixels = plan["frame_pixels"]
     size = (f"frames resized to {pixels['resized'][0]}x{pixels['resized'][1]}"
             + ("" if pixels["rung_tokens"] is None else
                f" (max_pixels {pixels['max_pixels']:,}, min_pixels {pixels['min_pixels']:,})")
             if pixels else "the model's own frame size")
-    lines += [
+    steps = [
         f"1. sampler: {plan['sampler']} ({plan['sampler_reason']}), {plan['frames']} frames",
         f"2. model: {plan['model']}: {plan['model_reason']}",
         f"3. pixels: {size}, {plan['tokens_per_frame']:g} tokens per frame",
@@ -4113,7 +4299,8 @@ def plan_text(plan: dict) -> str:
         f"how: {plan['how_to_feed']}",
         f"source: {plan['source']}",
     ]
-    lines += [f"warning: {w}" for w in plan["warnings"]]
+    lines += [prose(step, "   ") for step in steps]
+    lines += [prose(f"warning: {w}", "   ") for w in plan["warnings"]]
     return "\n".join(lines)
 
 
@@ -4286,11 +4473,23 @@ SPARK = "▁▂▃▄▅▆▇█"
 TIMELINE_COLUMNS = 72
 
 
-def format_table(headers: list[str], rows: list[list[object]]) -> str:
-    """Columns aligned; numbers right, text left."""
+TABLE_WIDTH = 100                  # tables fit this many columns unless --wide
+TEXT_WIDTH = 100                   # prose wraps here when stdout is not a terminal
+
+
+def format_table(headers: list[str], rows: list[list[object]], wide: bool = True) -> str:
+    """Columns aligned; numbers right, text left. Unless wide, the widest text column is
+    shortened (ending in '...') so the table fits in TABLE_WIDTH columns."""
     cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(r[k]) for r in cells) for k in range(len(headers))]
     numeric = [all(isinstance(row[k], (int, float)) for row in rows) for k in range(len(headers))]
+    excess = sum(widths) + 2 * (len(widths) - 1) - TABLE_WIDTH
+    text_columns = [k for k in range(len(headers)) if not numeric[k]]
+    if not wide and excess > 0 and text_columns:
+        k = max(text_columns, key=lambda c: widths[c])
+        widths[k] = max(len(headers[k]), 8, widths[k] - excess)
+        cells = [[c if j != k or len(c) <= widths[k] else c[:widths[k] - 3] + "..."
+                  for j, c in enumerate(row)] for row in cells]
     lines = []
     for n, row in enumerate(cells):
         parts = [c.rjust(widths[k]) if numeric[k] else c.ljust(widths[k]) for k, c in enumerate(row)]
@@ -4298,6 +4497,28 @@ def format_table(headers: list[str], rows: list[list[object]]) -> str:
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def text_width() -> int:
+    """Prose width: the terminal's when stdout is one, else TEXT_WIDTH."""
+    try:
+        if sys.stdout is not None and sys.stdout.isatty():
+            return max(40, shutil.get_terminal_size((TEXT_WIDTH, 24)).columns)
+    except (OSError, ValueError, AttributeError):
+        pass
+    return TEXT_WIDTH
+
+
+def prose(text: str, indent: str = "", first: str | None = None) -> str:
+    """A paragraph wrapped to the output width, words kept whole."""
+    return textwrap.fill(" ".join(text.split()), text_width(),
+                         initial_indent=indent if first is None else first,
+                         subsequent_indent=indent, break_long_words=False,
+                         break_on_hyphens=False)
+
+
+def bullet(text: str) -> str:
+    return prose(text, "  ", "- ")
 
 
 def sparkline(values: list[float], peak: float | None = None) -> str:
@@ -4345,7 +4566,15 @@ SVG_RIGHT = 24
 SVG_FONT = "font-family=\"DejaVu Sans, Arial, sans-serif\""
 ROW_STYLES = (("#0072B2", "circle"), ("#D55E00", "square"), ("#009E73", "triangle"),
               ("#CC79A7", "diamond"), ("#E69F00", "circle"), ("#56B4E9", "square"),
-              ("#000000", "triangle"))
+              ("#000000", "triangle"), ("#999999", "diamond"))
+SVG_PAD = 8                        # room left of 0 s, so nothing drawn there is clipped
+DENSE_SPACING_PX = 6               # markers closer than this on average become a density strip
+DENSITY_BIN_PX = 4
+DENSITY_HEIGHT_PX = 20
+HATCH_PATTERN = ('<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+                 'patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/>'
+                 '<line x1="0" y1="0" x2="0" y2="6" stroke="#555555" stroke-width="2"/></pattern>'
+                 '</defs>')
 EVENT_FILL = "#F0E442"
 MAX_POINTS_PER_PIXEL = 2
 
@@ -4434,33 +4663,93 @@ def motion_path(scores: tuple[float, ...], fps: float, x_of, y_of, plot_width: f
     return "M" + " L".join(f"{num(x_of(t))},{num(y_of(s))}" for t, s in points)
 
 
+def svg_band(x0: float, x1: float, top: float, bottom: float, css: str, fill: str) -> str:
+    return (f'<rect class="{css}" x="{num(x0)}" y="{num(top)}" width="{num(max(1.5, x1 - x0))}" '
+            f'height="{num(bottom - top)}" fill="{fill}" fill-opacity="0.45" stroke="#8a7f00" '
+            'stroke-width="0.8"/>')
+
+
+def sample_row(times: tuple[float, ...], duration: float, x_of, y: float, plot_width: float,
+               colour: str, shape: str, k: int) -> list[str]:
+    """One sampler's frames: a marker each while they stand apart (DENSE_SPACING_PX or more on
+    average), else a density strip: a bar per bin of DENSITY_BIN_PX pixels whose height is the
+    sampling rate there, with the highest rate written at its end."""
+    if len(times) * DENSE_SPACING_PX <= plot_width:
+        return [marker(shape, x_of(t), y, colour, "sample", f' data-row="{k}"') for t in times]
+    bins = max(1, int(plot_width // DENSITY_BIN_PX))
+    counts = [0] * bins
+    for t in times:
+        counts[min(bins - 1, int(t / duration * bins))] += 1
+    seconds_per_bin = duration / bins
+    peak = max(counts)
+    parts = [f'<g class="density" data-row="{k}" data-frames="{len(times)}">']
+    for b, n in enumerate(counts):
+        if n:
+            bar = (DENSITY_HEIGHT_PX - 2) * n / peak + 2
+            x = x_of(b * seconds_per_bin)
+            parts.append(f'<rect x="{num(x)}" y="{num(y + DENSITY_HEIGHT_PX / 2 - bar)}" '
+                         f'width="{num(max(1.0, DENSITY_BIN_PX - 1))}" height="{num(bar)}" '
+                         f'fill="{colour}"/>')
+    parts.append("</g>")
+    parts.append(f'<text x="{num(x_of(duration) + 4)}" y="{num(y + 4)}" font-size="12" '
+                 f'fill="#444444">{peak / seconds_per_bin:.3g}/s</text>')
+    return parts
+
+
+def motion_scale(left: float, top: float, height: float, peak: float) -> list[str]:
+    """The motion axis: 0 at the bottom, the peak at the top (mean |luma change|, 0-1)."""
+    parts = [f'<line x1="{num(left)}" y1="{num(top)}" x2="{num(left)}" y2="{num(top + height)}" '
+             'stroke="#333333"/>']
+    for value, y in ((0.0, top + height), (peak, top)):
+        parts.append(f'<line x1="{num(left - 4)}" y1="{num(y)}" x2="{num(left)}" y2="{num(y)}" '
+                     'stroke="#333333"/>')
+        parts.append(f'<text x="{num(left - 6)}" y="{num(y + 4)}" text-anchor="end" '
+                     f'font-size="12">{value:.3g}</text>')
+    return parts
+
+
 def timeline_svg(name: str, motion: MotionAnalysis, windows: tuple[Window, ...],
                  cuts: tuple[Cut, ...], events: tuple[Event, ...],
-                 rows: list[tuple[str, tuple[float, ...]]]) -> str:
-    """Motion, cuts, events and one row of sample marks per (label, times) row."""
+                 rows: list[tuple[str, tuple[float, ...]]],
+                 transitions: tuple[Transition, ...] = ()) -> str:
+    """Motion (with its scale), events, cuts, gradual transitions and a row per sampler:
+    markers where frames stand apart, a density strip where they crowd."""
     duration = motion.duration_s
-    left = label_margin([label for label, _ in rows] + ["motion"])
-    plot_width = SVG_WIDTH - left - SVG_RIGHT
-    motion_top, motion_height, row_height = 56, 120, 30
+    left = label_margin([label for label, _ in rows] + ["motion 0.000"])
+    plot_width = SVG_WIDTH - left - SVG_RIGHT - SVG_PAD - 40     # room for "N/s" labels
+    legend = ["motion per frame (line)", "per-window mean (dashed)"]
+    legend += ["true events (shaded)"] if events else []
+    legend += ["hard cuts (vertical dashes)"] if cuts else []
+    legend += ["gradual transitions (hatched)"] if transitions else []
+    if any(len(times) * DENSE_SPACING_PX > plot_width for _, times in rows):
+        legend += ["strips: frames sampled per bin, with the row's peak rate at the right"]
+    legend_lines = textwrap.wrap(", ".join(legend), int((SVG_WIDTH - left - SVG_RIGHT) / SVG_CHAR_WIDTH))
+    motion_top, motion_height, row_height = 38 + 18 * len(legend_lines), 120, 30
     rows_top = motion_top + motion_height + 16
     axis_y = rows_top + row_height * len(rows) + 8
     height = int(axis_y + 40)
-    x_of = (lambda t: left + plot_width * t / duration)
+    x_of = (lambda t: left + SVG_PAD + plot_width * t / duration)
     peak = max(motion.scores) or 1.0
     y_of = (lambda s: motion_top + motion_height - motion_height * s / peak)
     body = [f'<text x="{left}" y="24" font-size="16" font-weight="bold">'
-            f'{esc(name)}: {duration:g} s, {motion.frame_count} frames at {motion.fps:g} fps</text>',
-            f'<text x="{left}" y="44" fill="#444444">motion per frame (line), per-window mean '
-            '(dashed), true events (shaded), shot cuts (vertical dashes)</text>']
+            f'{esc(display_name(name))}: {duration:g} s, {motion.frame_count} frames at '
+            f'{motion.fps:g} fps</text>']
+    for line_number, line in enumerate(legend_lines):
+        body.append(f'<text x="{left}" y="{44 + 18 * line_number}" fill="#444444">'
+                    f'{esc(line)}</text>')
     for event in events:
         x0, x1 = x_of(event.start), x_of(event.end)
-        body.append(f'<rect class="event" x="{num(x0)}" y="{motion_top}" width="{num(max(1.5, x1 - x0))}" '
-                    f'height="{num(axis_y - motion_top)}" fill="{EVENT_FILL}" fill-opacity="0.45" '
-                    'stroke="#8a7f00" stroke-width="0.8"/>')
+        body.append(svg_band(x0, x1, motion_top, axis_y, "event", EVENT_FILL))
         body.append(f'<text class="event-label" x="{num(x0 + 3)}" y="{motion_top + 14}">'
                     f'{esc(event.label)}</text>')
-    body.append(f'<text x="{left - 10}" y="{motion_top + motion_height // 2}" '
+    body.append(HATCH_PATTERN)
+    for t in transitions:
+        body.append(f'<rect class="transition" x="{num(x_of(t.start_s))}" y="{motion_top}" '
+                    f'width="{num(max(1.5, x_of(t.end_s) - x_of(t.start_s)))}" '
+                    f'height="{num(axis_y - motion_top)}" fill="url(#hatch)" fill-opacity="0.5"/>')
+    body.append(f'<text x="{left - 40}" y="{motion_top + motion_height // 2}" '
                 'text-anchor="end">motion</text>')
+    body += motion_scale(left + SVG_PAD - 2, motion_top, motion_height, peak)
     body.append(f'<path class="motion" d="{motion_path(motion.scores, motion.fps, x_of, y_of, plot_width)}" '
                 'fill="none" stroke="#333333" stroke-width="1"/>')
     steps = " ".join(f"L{num(x_of(w.start_s))},{num(y_of(w.motion))} L{num(x_of(w.end_s))},{num(y_of(w.motion))}"
@@ -4475,76 +4764,114 @@ def timeline_svg(name: str, motion: MotionAnalysis, windows: tuple[Window, ...],
         colour, shape = ROW_STYLES[k % len(ROW_STYLES)]
         y = rows_top + row_height * k + row_height / 2
         body.append(f'<text x="{left - 10}" y="{num(y + 4)}" text-anchor="end">{esc(label)}</text>')
-        body.append(f'<line x1="{left}" y1="{num(y)}" x2="{left + plot_width}" y2="{num(y)}" '
-                    'stroke="#cccccc"/>')
-        body += [marker(shape, x_of(t), y, colour, "sample", f' data-row="{k}"') for t in times]
+        body.append(f'<line x1="{num(x_of(0))}" y1="{num(y)}" x2="{num(x_of(duration))}" '
+                    f'y2="{num(y)}" stroke="#cccccc"/>')
+        body += sample_row(times, duration, x_of, y, plot_width, colour, shape, k)
     body += time_axis(duration, x_of, axis_y, motion_top)
-    return svg_document(SVG_WIDTH, height, f"{name}: motion, events, cuts and sampled frames", body)
+    return svg_document(SVG_WIDTH, height, f"{display_name(name)}: motion, events, cuts and "
+                        "sampled frames", body)
+
+
+def display_name(name: str) -> str:
+    return "stdin" if name == "<stdin>" else name
+
+
+def log_axis(x0: float, width: float, low: float, high: float, y: float) -> tuple[list[str], object]:
+    """A labelled log10 axis from `low` to `high` (powers of ten), and x_of(value)."""
+    first, last = math.floor(math.log10(max(low, 1))), math.ceil(math.log10(max(high, 10)))
+    x_of = (lambda v: x0 + width * (math.log10(max(v, 10 ** first)) - first) / (last - first))
+    parts = [f'<line x1="{num(x0)}" y1="{num(y)}" x2="{num(x0 + width)}" y2="{num(y)}" '
+             'stroke="#333333"/>']
+    for power in range(first, last + 1):
+        x = x_of(10 ** power)
+        label = f"{10 ** power:,}"
+        parts.append(f'<line x1="{num(x)}" y1="{num(y)}" x2="{num(x)}" y2="{num(y + 5)}" '
+                     'stroke="#333333"/>')
+        parts.append(f'<text x="{num(x)}" y="{num(y + 18)}" text-anchor="middle" '
+                     f'font-size="12">{label}</text>')
+    return parts, x_of
 
 
 def compare_svg(name: str, duration: float, events: tuple[Event, ...],
                 details: list[dict], rows: list[dict]) -> str:
     """For one video: each design's sampled frames and its answer against the true event;
-    under it, bars of accuracy within 0.5 s and of tokens per video (log scale)."""
+    under it, for the whole suite, accuracy within 0.5 s (a 0-100% axis) beside tokens per
+    video (a labelled log axis)."""
     left = label_margin([item["model"] for item in details] + [r["model"] for r in rows])
-    plot_width = SVG_WIDTH - left - SVG_RIGHT
-    bar_room = plot_width - 120            # leave room for the value after the longest bar
-    top, row_height = 56, 34
+    plot_width = SVG_WIDTH - left - SVG_RIGHT - SVG_PAD
+    top, row_height = 66, 34
     axis_y = top + row_height * len(details) + 8
-    bars_top = axis_y + 50
-    bar_height = 16
-    height = int(bars_top + (bar_height + 6) * len(rows) * 2 + 60)
-    x_of = (lambda t: left + plot_width * t / duration)
-    body = [f'<text x="{left}" y="24" font-size="16" font-weight="bold">{esc(name)}: '
+    bars_top = axis_y + 70
+    bar_height, gap = 16, 8
+    height = int(bars_top + (bar_height + gap) * len(rows) + 50)
+    x_of = (lambda t: left + SVG_PAD + plot_width * t / duration)
+    body = [f'<text x="{left}" y="24" font-size="16" font-weight="bold">{esc(display_name(name))}: '
             'what each design samples and answers</text>',
             f'<text x="{left}" y="44" fill="#444444">marks: sampled frames; thick bar or '
-            'ring: the answer, as parsed; shaded: the true event</text>']
+            'ring: the answer, as parsed' + ("; shaded: the true event" if events else "")
+            + ("; no bar: no time read" if any(not d["answers"] for d in details) else "")
+            + '</text>']
     for event in events:
         x0, x1 = x_of(event.start), x_of(event.end)
-        body.append(f'<rect class="event" x="{num(x0)}" y="{top}" width="{num(max(1.5, x1 - x0))}" '
-                    f'height="{num(axis_y - top)}" fill="{EVENT_FILL}" fill-opacity="0.45" '
-                    'stroke="#8a7f00" stroke-width="0.8"/>')
-        body.append(f'<text class="event-label" x="{num(x0 + 3)}" y="{top - 4}">{esc(event.label)}</text>')
+        body.append(svg_band(x0, x1, top, axis_y, "event", EVENT_FILL))
+        body.append(f'<text class="event-label" x="{num(x1 + 3)}" y="{top + 12}">'
+                    f'{esc(event.label)}</text>')
     for k, item in enumerate(details):
         colour, shape = ROW_STYLES[k % len(ROW_STYLES)]
         y = top + row_height * k + row_height / 2
         body.append(f'<text x="{left - 10}" y="{num(y + 4)}" text-anchor="end">{esc(item["model"])}</text>')
-        body.append(f'<line x1="{left}" y1="{num(y)}" x2="{left + plot_width}" y2="{num(y)}" stroke="#cccccc"/>')
+        body.append(f'<line x1="{num(x_of(0))}" y1="{num(y)}" x2="{num(x_of(duration))}" '
+                    f'y2="{num(y)}" stroke="#cccccc"/>')
         body += [f'<line class="sample" data-row="{k}" x1="{num(x_of(t))}" y1="{num(y - 9)}" '
                  f'x2="{num(x_of(t))}" y2="{num(y - 3)}" stroke="{colour}" stroke-width="1.2"/>'
                  for t in item["times"]]
         for p in item["answers"]:
             if p["kind"] == "interval":
-                x0, x1 = x_of(min(p["start"], duration)), x_of(min(p["end"], duration))
+                x0, x1 = x_of(min(max(p["start"], 0), duration)), x_of(min(max(p["end"], 0), duration))
                 body.append(f'<rect class="answer" x="{num(x0)}" y="{num(y + 1)}" '
                             f'width="{num(max(2.0, x1 - x0))}" height="7" fill="{colour}" '
                             'stroke="#000000" stroke-width="0.6"/>')
             else:
-                body.append(f'<circle class="answer" cx="{num(x_of(min(p["time"], duration)))}" '
+                body.append(f'<circle class="answer" cx="{num(x_of(min(max(p["time"], 0), duration)))}" '
                             f'cy="{num(y + 5)}" r="5" fill="none" stroke="{colour}" stroke-width="2.5"/>')
     body += time_axis(duration, x_of, axis_y, top)
-    peak_tokens = max(r["tokens"] for r in rows)
-    body.append(f'<text x="{left}" y="{num(bars_top - 14)}" font-weight="bold">whole suite: '
-                'accuracy within 0.5 s (solid) and visual tokens per video (hatched, log scale)</text>')
-    body.append('<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
-                'patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/>'
-                '<line x1="0" y1="0" x2="0" y2="6" stroke="#555555" stroke-width="2"/></pattern></defs>')
+    half = (plot_width - 40) / 2
+    accuracy_x, tokens_x = left + SVG_PAD, left + SVG_PAD + half + 40
+    body.append(f'<text x="{left}" y="{num(bars_top - 30)}" font-weight="bold">the whole '
+                'suite:</text>')
+    body.append(f'<text x="{num(accuracy_x)}" y="{num(bars_top - 10)}">right within 0.5 s '
+                '(both ends)</text>')
+    body.append(f'<text x="{num(tokens_x)}" y="{num(bars_top - 10)}">tokens per video '
+                '(log scale)</text>')
+    bottom = bars_top + (bar_height + gap) * len(rows)
+    token_parts, token_x = log_axis(tokens_x, half - 30, min(r["tokens"] for r in rows),
+                                    max(r["tokens"] for r in rows), bottom)
+    body += token_parts
+    body.append(f'<line x1="{num(accuracy_x)}" y1="{num(bottom)}" x2="{num(accuracy_x + half)}" '
+                f'y2="{num(bottom)}" stroke="#333333"/>')
+    for share in (0, 0.5, 1):
+        x = accuracy_x + half * share
+        body.append(f'<line x1="{num(x)}" y1="{num(bottom)}" x2="{num(x)}" y2="{num(bottom + 5)}" '
+                    'stroke="#333333"/>')
+        body.append(f'<text x="{num(x)}" y="{num(bottom + 18)}" text-anchor="middle" '
+                    f'font-size="12">{100 * share:.0f}%</text>')
     for k, r in enumerate(rows):
         colour = ROW_STYLES[k % len(ROW_STYLES)][0]
-        y = bars_top + (bar_height + 6) * 2 * k
+        y = bars_top + (bar_height + gap) * k
         accuracy = r["accuracy"]["0.5"] or 0.0
-        tokens_width = bar_room * math.log10(1 + r["tokens"]) / math.log10(1 + peak_tokens)
+        width = token_x(r["tokens"]) - tokens_x
         body.append(f'<text x="{left - 10}" y="{num(y + 12)}" text-anchor="end">{esc(r["model"])}</text>')
-        body.append(f'<rect class="bar-accuracy" x="{left}" y="{num(y)}" width="{num(max(1.0, bar_room * accuracy))}" '
-                    f'height="{bar_height}" fill="{colour}"/>')
-        body.append(f'<text x="{num(left + max(1.0, bar_room * accuracy) + 6)}" y="{num(y + 12)}">'
-                    f'{100 * accuracy:.0f}%</text>')
-        body.append(f'<rect class="bar-tokens" x="{left}" y="{num(y + bar_height + 2)}" '
-                    f'width="{num(max(1.0, tokens_width))}" height="{bar_height}" fill="url(#hatch)" '
+        body.append(f'<rect class="bar-accuracy" x="{num(accuracy_x)}" y="{num(y)}" '
+                    f'width="{num(max(1.0, half * accuracy))}" height="{bar_height}" fill="{colour}"/>')
+        body.append(f'<text x="{num(accuracy_x + max(1.0, half * accuracy) + 4)}" y="{num(y + 12)}" '
+                    f'font-size="12">{100 * accuracy:.0f}%</text>')
+        body.append(f'<rect class="bar-tokens" x="{num(tokens_x)}" y="{num(y)}" '
+                    f'width="{num(max(1.0, width))}" height="{bar_height}" fill="url(#hatch)" '
                     f'stroke="{colour}"/>')
-        body.append(f'<text x="{num(left + tokens_width + 6)}" y="{num(y + bar_height + 14)}">'
-                    f'{r["tokens"]:,.0f} tokens</text>')
-    return svg_document(SVG_WIDTH, height, f"compare: {name}", body)
+        body.append(f'<text x="{num(tokens_x + max(1.0, width) + 4)}" y="{num(y + 12)}" '
+                    f'font-size="12">{r["tokens"]:,.0f}</text>')
+    body.insert(0, HATCH_PATTERN)
+    return svg_document(SVG_WIDTH, height, f"compare: {display_name(name)}", body)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -4555,7 +4882,12 @@ def compare_svg(name: str, duration: float, events: tuple[Event, ...],
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is the same one line as every other user error."""
+    """argparse, but a usage error is the same one line as every other user error, and a
+    flag must be spelled out (no silent prefix matching)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # type: ignore[override]
         raise UserError(message)
@@ -4576,65 +4908,161 @@ def number(kind: type, low: float, high: float):
     return parse
 
 
-def add_source_options(parser: argparse.ArgumentParser, motion_options: bool = True) -> None:
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--synth", metavar="PRESET",
-                        help=f"synthetic video preset ({', '.join(PRESETS)}); default cat-jump")
-    source.add_argument("--video", metavar="PATH",
-                        help="a .y4m file, - for a Y4M stream on stdin, or a folder of "
-                             "PGM/PPM frames (with --fps)")
-    parser.add_argument("--fps", type=number(float, 0.001, 1000), default=None,
-                        help="frame rate of a folder of frames")
-    parser.add_argument("--allow-truncated", action="store_true",
-                        help="accept a Y4M stream cut short after its last whole frame")
-    parser.add_argument("--seed", type=number(int, 0, 2**31), default=DEFAULT_SEED,
-                        help="seed of the synthetic video (default %(default)s)")
-    if not motion_options:
-        return
-    parser.add_argument("--window", type=number(float, 0.05, 3600), default=DEFAULT_WINDOW_S,
-                        help="motion window in seconds (default %(default)s)")
-    parser.add_argument("--stride", type=number(int, 1, 1024), default=None,
-                        help="score every K-th pixel of every K-th row (default: about "
-                             f"{MOTION_GRID_ROWS} rows)")
-    parser.add_argument("--cut-threshold", type=number(float, 0.0, 1.0), default=CUT_MIN_SCORE,
-                        help="frame difference below this is never a cut (default %(default)s)")
-    parser.add_argument("--cut-ratio", type=number(float, 1.0, 1000.0), default=CUT_MEDIAN_RATIO,
-                        help="a cut stands this many times above the local median (default %(default)s)")
+# One meaning per flag: every flag that more than one subcommand takes is added through
+# option(), with its one help text from this table (tests check that no flag has two).
+OPTION_HELP = {
+    "--json": "print one JSON object instead of text",
+    "--wide": "show every column, however wide (default: tables fit in 100 columns)",
+    "--out": "where to write the file (- for stdout)",
+    "--synth": f"a synthetic video preset: {', '.join(PRESETS)} (motion, sample, plot and rope "
+               "use cat-jump when neither --synth nor --video is given)",
+    "--video": "your video: a .y4m file, - for a Y4M stream on stdin, or a folder of numbered "
+               "PGM/PPM frames (with --fps)",
+    "--fps": "the video's own frame rate, frames per second: needed for a folder of frames; "
+             f"with --duration it turns seconds into frames (default {DEFAULT_VIDEO_FPS:g})",
+    "--allow-truncated": "accept a Y4M stream cut short after its last whole frame, with a "
+                         "warning",
+    "--seed": "seed of everything made at random: synthetic videos, the compare suite, bench "
+              f"answers (default {DEFAULT_SEED})",
+    "--window": f"motion window, seconds (default {DEFAULT_WINDOW_S:g})",
+    "--stride": f"score every K-th pixel of every K-th row (default: about {MOTION_GRID_ROWS} "
+                "rows)",
+    "--cut-threshold": "a frame difference (0-1) below this is never a hard cut (default "
+                       f"{CUT_MIN_SCORE:g})",
+    "--cut-ratio": "a hard cut stands this many times above the local median difference "
+                   f"(default {CUT_MEDIAN_RATIO:g})",
+    "--strategy": "the frame sampler: uniform, dynamic (motion-adaptive), event (dense around "
+                  "actions), keyframe (cuts and their neighbours); sample and plot also take "
+                  "all (their default), rope takes release (the model's own frames, its default)",
+    "--uniform-frames": f"uniform sampler: how many frames (default {DEFAULT_UNIFORM_FRAMES})",
+    "--max-frames": f"the most frames taken, the frame budget (default {FPS_MAX_FRAMES}, "
+                    "qwen-vl-utils' FPS_MAX_FRAMES)",
+    "--min-fps": f"dynamic sampler: its lowest frame rate, frames per second (default "
+                 f"{DEFAULT_MIN_FPS:g})",
+    "--max-fps": "the cap: the highest frame rate any sampler uses, frames per second "
+                 f"(default {DEFAULT_MAX_FPS:g}, the lesson's dynamic-FPS ceiling)",
+    "--burst-fps": "event sampler: frames per second inside action spans, at most the cap "
+                   f"(default {DEFAULT_BURST_FPS:g})",
+    "--base-fps": f"event sampler: frames per second elsewhere (default {DEFAULT_BASE_FPS:g})",
+    "--keyframe-context": "keyframe sampler: neighbours either side of each keyframe "
+                          f"(default {DEFAULT_KEYFRAME_CONTEXT})",
+    "--keyframe-gap": "keyframe sampler: seconds between a keyframe's neighbours (default "
+                      f"{DEFAULT_CONTEXT_GAP_S:g})",
+    "--design": "a design, by the name every subcommand uses (listed by `tokens`): tokens "
+                "counts one or all (default all); sample and plot price frames with one "
+                f"(default {DEFAULT_PRICING_DESIGN}); compare runs the rows named (repeatable; "
+                "default every row)",
+    "--width": "frame width in pixels for the token arithmetic (default: the video's own; "
+               f"{NOMINAL_WIDTH} for a synthetic preset or a --duration)",
+    "--height": "frame height in pixels for the token arithmetic (default: the video's own; "
+                f"{NOMINAL_HEIGHT} for a synthetic preset or a --duration)",
+    "--duration": "the video's length, seconds",
+    "--context-tokens": f"the model's context length, tokens (default {DEFAULT_CONTEXT_TOKENS})",
+    "--model": "the model whose rules apply: plan takes auto (its default: Qwen2.5-VL for "
+               "uniform frames, Qwen3-VL for uneven ones), qwen2.5-vl, qwen3-vl, video-llava, "
+               f"video-llama; rope takes {', '.join(ROPE_MODELS)} (default {DEFAULT_ROPE_MODEL})",
+}
+# Old spellings kept for one release: they work, and say their new name on stderr.
+RENAMED_FLAGS = {"--svg": "--out", "--preset": "--synth"}
+
+
+def option(p: argparse.ArgumentParser, flag: str, **kwargs) -> None:
+    p.add_argument(flag, help=OPTION_HELP[flag], **kwargs)
+
+
+def renamed(p: argparse.ArgumentParser, old: str, dest: str) -> None:
+    """A hidden old spelling that stores into the new option and is reported when used."""
+    p.add_argument(old, dest=dest, help=argparse.SUPPRESS, action=RenamedFlag)
+
+
+class RenamedFlag(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        warn(f"{option_string} is now {RENAMED_FLAGS[option_string]}; the old spelling goes "
+             "in the next release")
+        setattr(namespace, self.dest, values)
+
+
+def add_source_options(p: argparse.ArgumentParser, motion: bool = True) -> None:
+    source = p.add_mutually_exclusive_group()
+    option(source, "--synth", metavar="PRESET")
+    option(source, "--video", metavar="PATH")
+    option(p, "--fps", type=number(float, 0.001, 1000), default=None)
+    option(p, "--allow-truncated", action="store_true")
+    option(p, "--seed", type=number(int, 0, 2**31), default=DEFAULT_SEED)
+    if motion:
+        option(p, "--window", type=number(float, 0.05, 3600), default=DEFAULT_WINDOW_S)
+        option(p, "--stride", type=number(int, 1, 1024), default=None)
+        option(p, "--cut-threshold", type=number(float, 0.0, 1.0), default=CUT_MIN_SCORE)
+        option(p, "--cut-ratio", type=number(float, 1.0, 1000.0), default=CUT_MEDIAN_RATIO)
 
 
 def add_sampler_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--frames", type=number(int, 1, MAX_FRAME_COUNT), default=DEFAULT_UNIFORM_FRAMES,
-                   help="uniform: how many frames (default %(default)s)")
-    p.add_argument("--max-frames", type=number(int, 1, MAX_FRAME_COUNT), default=DEFAULT_MAX_FRAMES,
-                   help="the frame budget every strategy respects (default %(default)s)")
-    p.add_argument("--min-fps", type=number(float, 0.01, 240), default=DEFAULT_MIN_FPS)
-    p.add_argument("--max-fps", type=number(float, 0.01, 240), default=DEFAULT_MAX_FPS)
-    p.add_argument("--burst-fps", type=number(float, 0.01, 240), default=DEFAULT_BURST_FPS)
-    p.add_argument("--base-fps", type=number(float, 0.0, 240), default=DEFAULT_BASE_FPS)
-    p.add_argument("--context", type=number(int, 0, 100), default=DEFAULT_KEYFRAME_CONTEXT,
-                   help="keyframe: neighbours either side of each keyframe (default %(default)s)")
-    p.add_argument("--context-gap", type=number(float, 0.001, 60), default=DEFAULT_CONTEXT_GAP_S,
-                   help="keyframe: seconds between context frames (default %(default)s)")
+    rate = number(float, 0.01, 240)
+    option(p, "--uniform-frames", type=number(int, 1, MAX_FRAME_COUNT),
+           default=DEFAULT_UNIFORM_FRAMES)
+    option(p, "--max-frames", type=number(int, 1, MAX_FRAME_COUNT), default=FPS_MAX_FRAMES)
+    option(p, "--min-fps", type=rate, default=DEFAULT_MIN_FPS)
+    option(p, "--max-fps", type=rate, default=DEFAULT_MAX_FPS)
+    option(p, "--burst-fps", type=rate, default=DEFAULT_BURST_FPS)
+    option(p, "--base-fps", type=number(float, 0.0, 240), default=DEFAULT_BASE_FPS)
+    option(p, "--keyframe-context", type=number(int, 0, 100), default=DEFAULT_KEYFRAME_CONTEXT)
+    option(p, "--keyframe-gap", type=number(float, 0.001, 60), default=DEFAULT_CONTEXT_GAP_S)
 
 
 def add_size_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--width", type=number(int, 1, MAX_SIDE), default=None,
-                   help="frame width in pixels for the token arithmetic (default: the video's; "
-                        f"{NOMINAL_WIDTH} for a synthetic preset or a --duration)")
-    p.add_argument("--height", type=number(int, 1, MAX_SIDE), default=None,
-                   help="frame height in pixels (default: the video's; "
-                        f"{NOMINAL_HEIGHT} for a synthetic preset or a --duration)")
+    option(p, "--width", type=number(int, 1, MAX_SIDE), default=None)
+    option(p, "--height", type=number(int, 1, MAX_SIDE), default=None)
 
 
 def add_pricing_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--design", choices=tuple(DESIGNS), default=DEFAULT_PRICING_DESIGN,
-                   help="whose arithmetic prices the frames (default %(default)s, the released "
-                        "design that keeps uneven frames' times)")
+    option(p, "--design", choices=tuple(DESIGNS), default=DEFAULT_PRICING_DESIGN)
     add_size_options(p)
 
 
 def warn(message: str) -> None:
     print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+
+PROGRESS_EVERY_S = 0.25     # redraw the progress line at most four times a second
+
+
+def terminal(stream) -> object | None:
+    """`stream` (default stderr) when a person is watching it, else None."""
+    stream = sys.stderr if stream is None else stream
+    try:
+        return stream if stream is not None and stream.isatty() else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def show_progress(message: str, stream=None) -> None:
+    """Overwrite one status line on a watched stderr; "" clears it. Silent when redirected."""
+    watched = terminal(stream)
+    if watched is None:
+        return
+    try:
+        watched.write("\r\x1b[K" + (f"{PROG}: {message}" if message else ""))
+        watched.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def with_progress(items: Iterable, label: str, total: int | None = None,
+                  stream=None) -> Iterator:
+    """Yield `items` unchanged, telling a watching terminal how far the work has got."""
+    if terminal(stream) is None:
+        yield from items
+        return
+    last, done = time.monotonic(), 0
+    try:
+        for item in items:
+            yield item
+            done += 1
+            if time.monotonic() - last >= PROGRESS_EVERY_S:
+                last = time.monotonic()
+                show_progress(f"{label} {done:,}" + (f"/{total:,}" if total else ""), stream)
+    finally:
+        show_progress("", stream)
 
 
 @dataclass(frozen=True)
@@ -4644,6 +5072,7 @@ class LoadedVideo:
     windows: tuple[Window, ...]
     cuts: tuple[Cut, ...]
     events: tuple[Event, ...]
+    transitions: tuple[Transition, ...] = ()
 
 
 def scene_from_args(args: argparse.Namespace) -> Scene:
@@ -4665,16 +5094,28 @@ def open_source(args: argparse.Namespace) -> tuple[VideoStream, tuple[Event, ...
 
 def load_video(args: argparse.Namespace) -> LoadedVideo:
     video, events = open_source(args)
-    motion = analyze_motion(video.frames, video.width, video.height, video.fps, args.stride,
+    frames = with_progress(video.frames, f"reading {display_name(video.name)}, frame")
+    motion = analyze_motion(frames, video.width, video.height, video.fps, args.stride,
                             args.cut_threshold)
     if motion.frame_count == 0:
         raise UserError(f"{video.name}: no frames")
+    if args.window * motion.fps < 1:
+        raise UserError(f"--window {args.window:g} s is shorter than one frame of this "
+                        f"{motion.fps:g} fps video")
+    transitions = detect_gradual(motion)
+    cuts = detect_cuts(motion, args.cut_threshold, args.cut_ratio, transitions)
     return LoadedVideo(video.name, motion, motion_windows(motion.scores, motion.fps, args.window),
-                       detect_cuts(motion, args.cut_threshold, args.cut_ratio), events)
+                       cuts, events, transitions)
+
+
+def options_synth(p: argparse.ArgumentParser) -> None:
+    option(p, "--synth", metavar="PRESET", default="cat-jump")
+    renamed(p, "--preset", "synth")
+    option(p, "--out", metavar="FILE.y4m")
 
 
 def cmd_synth(args: argparse.Namespace) -> tuple[object, str]:
-    scene = get_preset(args.preset)
+    scene = get_preset(args.synth)
     doc = scene_truth(scene)
     if args.out:
         size = write_whole(args.out, y4m_bytes(render_scene(scene), scene.width, scene.height,
@@ -4691,55 +5132,117 @@ def cmd_synth(args: argparse.Namespace) -> tuple[object, str]:
     return doc, "\n".join(text)
 
 
+def options_motion(p: argparse.ArgumentParser) -> None:
+    add_source_options(p)
+    p.add_argument("--scenes", metavar="FILE.csv",
+                   help="also write the scene list as PySceneDetect does (- for stdout)")
+    option(p, "--wide", action="store_true")
+
+
 def cmd_motion(args: argparse.Namespace) -> tuple[object, str]:
     video = load_video(args)
     m = video.motion
-    doc = {"fps": float(m.fps), "frames": m.frame_count, "stride": m.stride,
+    scenes = scene_list(m.frame_count, m.fps, video.cuts, video.transitions)
+    doc = {"video": video.name, "fps": float(m.fps), "frames": m.frame_count, "stride": m.stride,
            "scores": [round(s, 6) for s in m.scores],
            "windows": [{"start_s": w.start_s, "end_s": w.end_s, "motion": round(w.motion, 6)}
                        for w in video.windows],
-           "cuts": [asdict(c) for c in video.cuts]}
+           "cuts": [{**asdict(c), "timecode": timecode(c.time_s)} for c in video.cuts],
+           "transitions": [{"kind": t.kind, "first_frame": t.first, "end_frame": t.stop,
+                            "start_s": t.start_s, "end_s": t.end_s,
+                            "start_timecode": timecode(t.start_s),
+                            "end_timecode": timecode(t.end_s)} for t in video.transitions],
+           "scenes": [asdict(s) for s in scenes]}
+    if args.scenes:
+        doc["scenes_file"] = write_text_output(args.scenes, scenes_csv(scenes))
     peak = max((w.motion for w in video.windows), default=0.0)
     shown = video.windows if len(video.windows) <= 40 else None
-    lines = [f"{video.name}: {m.frame_count} frames at {m.fps:g} fps, grid stride {m.stride}, "
-             f"{len(video.windows)} windows of {args.window:g} s"]
+    lines = [prose(f"{video.name}: {m.frame_count} frames at {m.fps:g} fps, grid stride "
+                   f"{m.stride}, {len(video.windows)} windows of {args.window:g} s")]
     if shown:
-        lines.append(format_table(["start_s", "end_s", "motion", ""],
-                                  [[seconds(w.start_s), seconds(w.end_s), f"{w.motion:.4f}",
+        lines.append(format_table(["start", "end", "motion", ""],
+                                  [[timecode(w.start_s), timecode(w.end_s), f"{w.motion:.4f}",
                                     sparkline([w.motion], peak)] for w in shown]))
     spark, _ = timeline(m.scores, m.fps)
-    lines += [f"motion  {spark}", f"peak window motion {peak:.4f}",
-              "cuts: " + (", ".join(f"frame {c.frame} ({c.time_s:.2f} s, {c.score:.2f})"
-                                    for c in video.cuts) or "none")]
+    lines += [f"motion  {spark}", f"peak window motion {peak:.4f} (mean |luma change| per frame, "
+                                  "0 to 1)",
+              prose("hard cuts: " + (", ".join(f"{timecode(c.time_s)} (frame {c.frame}, "
+                                                f"{c.score:.2f})" for c in video.cuts) or "none")
+                    + (" (after each: how much the picture changed, 0 to 1)"
+                       if video.cuts else "")),
+              prose("gradual transitions: " + (", ".join(
+                  f"{t.kind} {timecode(t.start_s)}-{timecode(t.end_s)} (frames {t.first}-"
+                  f"{t.stop - 1})" for t in video.transitions) or "none")),
+              prose(f"{len(scenes)} scenes" + ("" if not args.scenes or args.scenes == "-" else
+                                                f"; wrote {args.scenes}"))]
+    if args.scenes == "-":
+        return doc, ""
     return doc, "\n".join(lines)
 
 
 def run_sampler(strategy: str, video: LoadedVideo, args: argparse.Namespace) -> SampleResult:
-    m, w = video.motion, video.windows
+    m, w, cap = video.motion, video.windows, args.max_fps
     if strategy == "uniform":
-        return uniform_sample(m, w, args.frames, args.max_frames)
+        frames = min(args.uniform_frames, max(1, math.floor(m.duration_s * cap + 1e-9)))
+        return uniform_sample(m, w, frames, args.max_frames)
     if strategy == "dynamic":
-        if args.min_fps > args.max_fps:
-            raise UserError(f"--min-fps {args.min_fps:g} is above --max-fps {args.max_fps:g}")
-        return dynamic_fps_sample(m, w, args.min_fps, args.max_fps, args.max_frames)
+        if args.min_fps > cap:
+            raise UserError(f"--min-fps {args.min_fps:g} is above the cap --max-fps {cap:g}")
+        return dynamic_fps_sample(m, w, args.min_fps, cap, args.max_frames)
     if strategy == "event":
-        return event_driven_sample(m, w, video.cuts, args.burst_fps, args.base_fps, args.max_frames)
-    return keyframe_sample(m, w, video.cuts, args.context, args.context_gap, args.max_frames)
+        return event_driven_sample(m, w, video.cuts, min(args.burst_fps, cap),
+                                   min(args.base_fps, cap), args.max_frames)
+    return keyframe_sample(m, w, video.cuts, args.keyframe_context, args.keyframe_gap,
+                           args.max_frames)
 
 
-def bench_video(path: str, seconds: float) -> tuple[int, float]:
-    """Write the bench clip: 640x360, 30 fps, yuv420p, panning texture with movers and a cut."""
-    scene = Scene("bench", seconds, 30.0, 640, 360,
-                  (Event("jump", seconds * 0.3, seconds * 0.3 + 0.5),), (round(seconds / 2),), 0.6)
-    pieces = y4m_bytes(render_scene(scene), scene.width, scene.height, scene.fps, "420jpeg")
-    return scene.frame_count, write_whole(path, pieces) / 1e6
+def options_bench(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seconds", type=number(float, 1, 600), default=60.0,
+                   help="length of the 640x360 30 fps bench clip, seconds (default %(default)s)")
+    p.add_argument("--naive-frames", type=number(int, 2, 100000), default=90,
+                   help="frames for the naive reference, which is slow (default %(default)s)")
+    p.add_argument("--answers", type=number(int, 1, 10_000_000), default=100_000,
+                   help="JSONL answers to score (default %(default)s)")
+    option(p, "--seed", type=number(int, 0, 2**31), default=DEFAULT_SEED)
+
+
+BENCH_SIZE = (640, 360, 30.0)      # the bench clip: width, height, fps (yuv420p, like a phone)
+HELP_RUNS = 5                      # --help is timed this many times; the fastest run is kept
+
+
+def bench_scene(seconds: float) -> Scene:
+    """The bench clip: a panning texture with movers, one event and one cut."""
+    width, height, fps = BENCH_SIZE
+    return Scene("bench", seconds, fps, width, height,
+                 (Event("jump", seconds * 0.3, seconds * 0.3 + 0.5),), (round(seconds / 2),), 0.6)
+
+
+def y4m_size(width: int, height: int, frames: int) -> int:
+    """Bytes of a 4:2:0 Y4M file, header aside: per frame, FRAME and a newline, then the planes."""
+    return frames * (6 + width * height + 2 * ceil_div(width, 2) * ceil_div(height, 2))
 
 
 def timed(function) -> tuple[object, float]:
-    import time
     start = time.perf_counter()
     result = function()
     return result, time.perf_counter() - start
+
+
+def help_seconds(command: list[str]) -> float | None:
+    """The fastest of HELP_RUNS runs of `command --help`, wall-clock seconds (None if it fails)."""
+    best = None
+    for _ in range(HELP_RUNS):
+        start = time.perf_counter()
+        try:
+            finished = subprocess.run(command + ["--help"], stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if finished.returncode != 0:
+            return None
+        elapsed = time.perf_counter() - start
+        best = elapsed if best is None else min(best, elapsed)
+    return best
 
 
 BENCH_ANSWER_SHAPES = (
@@ -4764,26 +5267,29 @@ def bench_answers(count: int, seed: int) -> Iterator[str]:
 
 
 def cmd_bench(args: argparse.Namespace) -> tuple[object, str]:
-    import itertools
-    import tempfile
     rows = []
 
     def measure(name: str, unit: str, run) -> None:
+        show_progress(f"bench: {name}")
         count, elapsed = timed(run)
         rows.append({"name": name, "count": count, "unit": unit, "seconds": round(elapsed, 4),
                      "per_s": round(count / elapsed, 1)})
 
+    scene = bench_scene(args.seconds)
     with tempfile.TemporaryDirectory(prefix="video-vlm-bench-") as folder:
+        path = os.path.join(folder, "bench.y4m")
+        planned = y4m_size(scene.width, scene.height, scene.frame_count)
+        print(f"{PROG}: bench: writing a {scene.width}x{scene.height} clip of "
+              f"{scene.frame_count:,} frames ({planned / 1e6:.0f} MB) to {path}; it is deleted "
+              "at the end", file=sys.stderr)
         # Answers first, before the big clip's writes can compete for the machine.
         answers = os.path.join(folder, "answers.jsonl")
         write_whole(answers, (line.encode() + b"\n" for line in bench_answers(args.answers, args.seed)))
-        count, elapsed = timed(lambda: evaluate_lines(read_lines(answers), None, {},
-                                                      EvalOptions())["n"])
-        answers_row = {"name": f"evaluate {args.answers:,} JSONL answers", "count": count,
-                       "unit": "answers", "seconds": round(elapsed, 4),
-                       "per_s": round(count / elapsed, 1)}
-        path = os.path.join(folder, "bench.y4m")
-        (frames, megabytes), made = timed(lambda: bench_video(path, args.seconds))
+        measure(f"evaluate {args.answers:,} JSONL answers", "answers",
+                lambda: evaluate_lines(read_lines(answers), None, {}, EvalOptions())["n"])
+        show_progress("bench: writing the clip")
+        pieces = y4m_bytes(render_scene(scene), scene.width, scene.height, scene.fps, "420jpeg")
+        size, made = timed(lambda: write_whole(path, pieces))
 
         def score(stride: int | None):
             video = open_video(path)
@@ -4801,22 +5307,94 @@ def cmd_bench(args: argparse.Namespace) -> tuple[object, str]:
         measure("raw read (luma, chroma skipped)", "frames",
                 lambda: sum(1 for _ in open_video(path).frames))
         measure("motion, full resolution (stride 1)", "frames", score(1))
-        measure(f"motion, default grid (stride {auto_stride(360)})", "frames", score(None))
+        measure(f"motion, default grid (stride {auto_stride(scene.height)})", "frames", score(None))
         measure("naive sum(map(abs, map(sub))) full res", "frames", naive)
-        rows.append(answers_row)
+    rows.append(rows.pop(0))                      # the answers row goes last in the table
     raw = rows[0]["per_s"]
     for row in rows[:4]:
         row["ratio_to_raw"] = round(row["per_s"] / raw, 3)
-    doc = {"video": {"width": 640, "height": 360, "fps": 30.0, "frames": frames,
-                     "megabytes": round(megabytes, 1), "write_seconds": round(made, 2)},
-           "results": rows}
-    text = [f"bench clip: 640x360 yuv420p, 30 fps, {frames} frames ({megabytes:.0f} MB), "
-            f"written in {made:.1f} s",
+    show_progress("bench: timing --help")
+    helps = help_timings()
+    show_progress("")
+    doc = {"video": {"path": path, "width": scene.width, "height": scene.height,
+                     "fps": float(scene.fps), "frames": scene.frame_count,
+                     "megabytes": round(size / 1e6, 1), "write_seconds": round(made, 2)},
+           "results": rows, "help": helps}
+    text = [prose(f"bench clip: {scene.width}x{scene.height} yuv420p, {scene.fps:g} fps, "
+                  f"{scene.frame_count} frames ({size / 1e6:.0f} MB), written in {made:.1f} s"),
             format_table(["what", "count", "seconds", "per second", "vs raw read"],
                          [[r["name"], r["count"], r["seconds"], r["per_s"],
                            r.get("ratio_to_raw", "")] for r in rows]),
+            format_table(["--help, fastest of " + str(HELP_RUNS), "ms"],
+                         [[h["command"], "failed" if h["seconds"] is None
+                           else round(1000 * h["seconds"])] for h in helps]),
+            prose("The script is compiled from source on every run; the installed command "
+                  "loads bytecode." + ("" if len(helps) > 1 else
+                                       f" {INSTALLED_NAME} is not on PATH: pip install . to "
+                                       "time it too.")),
             "Figures, not promises: they depend on this machine and its load."]
     return doc, "\n".join(text)
+
+
+def help_timings() -> list[dict]:
+    """`--help` of this script (compiled from source each run) and, if on PATH, the installed
+    command (byte-compiled at install)."""
+    script = os.path.abspath(__file__)
+    timings = [{"command": f"python {os.path.relpath(script)} --help",
+                "seconds": help_seconds([sys.executable, script])}]
+    installed = shutil.which(INSTALLED_NAME)
+    if installed:
+        timings.append({"command": f"{INSTALLED_NAME} --help",
+                        "seconds": help_seconds([installed])})
+    return timings
+
+
+def options_tokens(p: argparse.ArgumentParser) -> None:
+    add_source_options(p, motion=False)
+    option(p, "--duration", type=number(float, 0.001, 10 * 24 * 3600), default=None)
+    p.add_argument("--total-frames", type=number(int, 1, MAX_FRAME_COUNT * 10), default=None,
+                   help="the video's length in frames, instead of --duration")
+    add_size_options(p)
+    option(p, "--design", choices=tuple(DESIGNS) + ("all",), default="all")
+    option(p, "--context-tokens", type=number(int, 1, 100_000_000),
+           default=DEFAULT_CONTEXT_TOKENS)
+    p.add_argument("--frames", type=number(int, 1, MAX_FRAME_COUNT), default=None,
+                   help="frames a fixed-frame design takes: naive (default every frame), "
+                        f"video-llama (default {VIDEO_LLAMA_FRAMES}), video-llava (default "
+                        f"{VIDEO_LLAVA_FRAMES})")
+    p.add_argument("--audio", action="store_true",
+                   help="count the audio branch: Video-LLaMA's 8 audio-query tokens, "
+                        "Qwen2.5-Omni's 25 audio tokens a second (default: video only)")
+    option(p, "--wide", action="store_true")
+    n = p.add_argument_group("naive (the lesson's baseline)")
+    n.add_argument("--image-size", type=number(int, 1, 8192), default=NAIVE_SIZE,
+                   help="encoder input side, pixels (default %(default)s)")
+    n.add_argument("--patch", type=number(int, 1, 1024), default=NAIVE_PATCH,
+                   help="patch side, pixels (default %(default)s)")
+    n.add_argument("--pool", type=number(int, 1, 1024), default=1,
+                   help="k x k pooling of the patch grid (default 1, none)")
+    q = p.add_argument_group("Qwen designs (qwen-vl-utils options; unset = its defaults)")
+    q.add_argument("--sample-fps", type=number(float, 0.001, 1000), default=None,
+                   help="the sampler's rate: frames per second qwen-vl-utils takes (its `fps`, "
+                        f"default {QWEN_FPS:g})")
+    q.add_argument("--nframes", type=number(int, 1, MAX_FRAME_COUNT), default=None,
+                   help="take exactly this many frames instead (rounded to even)")
+    q.add_argument("--min-frames", type=number(int, 1, MAX_FRAME_COUNT), default=None,
+                   help=f"the fewest frames taken (default {FPS_MIN_FRAMES})")
+    option(q, "--max-frames", type=number(int, 1, MAX_FRAME_COUNT), default=None)
+    q.add_argument("--min-pixels", type=number(float, 1, 1e10), default=None,
+                   help="the fewest pixels a frame keeps (default 128 tokens' worth: 128 x 28^2, "
+                        "or x 32^2 for Qwen3-VL)")
+    q.add_argument("--max-pixels", type=number(float, 1, 1e10), default=None,
+                   help="the most pixels a frame keeps (default 768 tokens' worth, shared out "
+                        "of --total-pixels)")
+    q.add_argument("--total-pixels", type=number(float, 1, 1e12), default=None,
+                   help="the whole video's pixel budget (default 128000 x 0.9 tokens' worth)")
+    q.add_argument("--resized-height", type=number(int, 1, MAX_SIDE), default=None,
+                   help="resize every frame to this height, pixels (with --resized-width)")
+    q.add_argument("--resized-width", type=number(int, 1, MAX_SIDE), default=None,
+                   help="resize every frame to this width, pixels (with --resized-height)")
+
 
 def video_facts(args: argparse.Namespace) -> VideoFacts:
     """The video the tokens/rope options describe: numbers, a preset, or a real video."""
@@ -4848,6 +5426,14 @@ def video_facts(args: argparse.Namespace) -> VideoFacts:
     return VideoFacts(total, fps, args.width or NOMINAL_WIDTH, args.height or NOMINAL_HEIGHT)
 
 
+def options_sample(p: argparse.ArgumentParser) -> None:
+    add_source_options(p)
+    option(p, "--strategy", choices=STRATEGIES + ("all",), default="all")
+    add_sampler_options(p)
+    add_pricing_options(p)
+    option(p, "--wide", action="store_true")
+
+
 def priced_facts(video: LoadedVideo, args: argparse.Namespace) -> VideoFacts:
     """The video as the token arithmetic sees it: its frames and rate, and its frame size (a
     synthetic preset's small frames stand for the nominal 640x360 capture), or --width/--height."""
@@ -4858,16 +5444,13 @@ def priced_facts(video: LoadedVideo, args: argparse.Namespace) -> VideoFacts:
     return VideoFacts(m.frame_count, m.fps, width, height)
 
 
-def sample_document(result: SampleResult, video: LoadedVideo, price: TokenBudget,
-                    facts: VideoFacts) -> dict:
+def sample_document(result: SampleResult, video: LoadedVideo, price: TokenBudget) -> dict:
     hits = events_hit(result.indices, result.fps, video.events)
     duration = result.frame_count / result.fps
-    return {"strategy": result.strategy, "duration_s": duration,
-            "frames": [{"index": i, "time_s": i / result.fps} for i in result.indices],
-            "frame_count": len(result.indices),
+    return {"strategy": result.strategy, "frames": len(result.indices),
+            "frame_indices": list(result.indices), "frame_times_s": list(result.times),
             "frames_per_window": list(result.frames_per_window),
             "window_motion": [round(w.motion, 6) for w in result.windows],
-            "priced_as": {"design": price.design, "width": facts.width, "height": facts.height},
             "tokens_per_frame": price.tokens_per_frame, "visual_tokens": price.visual_tokens,
             "tokens": price.total_tokens, "tokens_per_second": price.total_tokens / duration,
             "events_hit": sum(hits), "events_total": len(hits),
@@ -4890,23 +5473,29 @@ def cmd_sample(args: argparse.Namespace) -> tuple[object, str]:
     results = [run_sampler(s, video, args) for s in strategies]
     facts = priced_facts(video, args)
     prices = [price_frames(args.design, max(1, len(r.indices)), facts) for r in results]
-    docs = [sample_document(r, video, p, facts) for r, p in zip(results, prices)]
+    docs = [sample_document(r, video, p) for r, p in zip(results, prices)]
     m = video.motion
-    lines = [f"{video.name}: {m.duration_s:g} s, {m.frame_count} frames at {m.fps:g} fps; "
-             f"events: " + (", ".join(f"{e.label} {e.start:g}-{e.end:g} s" for e in video.events)
-                            or "none known"), pricing_note(args.design, facts)]
+    lines = [prose(f"{video.name}: {m.duration_s:g} s, {m.frame_count} frames at {m.fps:g} fps; "
+                   f"events: " + (", ".join(f"{e.label} {e.start:g}-{e.end:g} s"
+                                            for e in video.events) or "none known")),
+             prose(pricing_note(args.design, facts))]
     lines.append(format_table(
-        ["strategy", "frames", "tokens", "tokens/s", "events hit", "how"],
-        [[d["strategy"], d["frame_count"], d["tokens"], round(d["tokens_per_second"], 1),
-          f"{d['events_hit']}/{d['events_total']}", d["notes"][0]] for d in docs]))
+        ["strategy", "frames", "tokens", "tok/s", "hit", "how"],
+        [[d["strategy"], d["frames"], d["tokens"], round(d["tokens_per_second"], 1),
+          f"{d['events_hit']}/{d['events_total']}", d["notes"][0]] for d in docs], args.wide))
+    lines.append(prose("tok/s: tokens per second of video; hit: true events with a sampled frame "
+                       "inside them"))
     lines.append("")
     lines += timeline_lines(m.scores, m.fps, results)
+    lines.append(prose("motion: the busiest frame in each column; under it, frames each sampler "
+                       "took in that column (1-9, + for more)"))
     if len(results) == 1:
         r, d = results[0], docs[0]
         lines.append("")
-        lines += d["notes"]
+        lines += [prose(note) for note in d["notes"]]
         if r.spans and r.strategy == "event":
-            lines.append("action spans (s): " + ", ".join(f"{a:.1f}-{b:.1f}" for a, b in r.spans[:20]))
+            lines.append(prose("action spans (s): " + ", ".join(f"{a:.1f}-{b:.1f}"
+                                                                for a, b in r.spans[:20])))
         shown = list(zip(r.windows, r.frames_per_window))
         title = "frames per window"
         if len(shown) > 40:                      # long videos: the windows that got the most
@@ -4917,9 +5506,11 @@ def cmd_sample(args: argparse.Namespace) -> tuple[object, str]:
         lines.append(format_table(["window_s", "motion", "frames"],
                                   [[f"{w.start_s:g}-{w.end_s:g}", f"{w.motion:.4f}", n]
                                    for w, n in shown]))
-        lines.append("frames at s: " + " ".join(f"{t:.2f}" for t in r.times[:60])
-                     + (" ..." if len(r.times) > 60 else ""))
-    doc: object = docs[0] if len(docs) == 1 else {"duration_s": m.duration_s, "results": docs}
+        lines.append(prose("frames at s: " + " ".join(f"{t:.2f}" for t in r.times[:60])
+                           + (" ..." if len(r.times) > 60 else "")))
+    doc = {"video": video.name, "duration_s": m.duration_s, "fps": m.fps,
+           "priced_as": {"design": args.design, "width": facts.width, "height": facts.height},
+           "results": docs}
     return doc, "\n".join(lines)
 
 
@@ -4928,7 +5519,7 @@ def design_options(args: argparse.Namespace) -> DesignOptions:
                        args.min_pixels, args.max_pixels, args.total_pixels,
                        args.resized_height, args.resized_width)
     return DesignOptions(args.frames, args.image_size, args.patch, args.pool, args.audio,
-                         args.context, qwen)
+                         args.context_tokens, qwen)
 
 
 def budget_document(budget: TokenBudget) -> dict:
@@ -4980,8 +5571,9 @@ def cmd_tokens(args: argparse.Namespace) -> tuple[object, str]:
     budgets = [token_budget(name, video, options_for(name, options) if args.design == "all"
                             else options) for name in names]
     docs = [budget_document(b) for b in budgets]
-    lines = [f"video: {video.duration_s:g} s, {video.total_frames} frames at {video.fps:g} fps, "
-             f"{video.width}x{video.height}; context {options.context:,} tokens"]
+    lines = [prose(f"video: {video.duration_s:g} s, {video.total_frames} frames at "
+                   f"{video.fps:g} fps, {video.width}x{video.height}; context "
+                   f"{options.context:,} tokens")]
     rows = []
     for b in budgets:
         verdict = ("does not fit" if b.context_fraction > 1 else
@@ -4991,20 +5583,41 @@ def cmd_tokens(args: argparse.Namespace) -> tuple[object, str]:
                      f"{b.audio_tokens:,}", f"{b.total_tokens:,}", f"{b.tokens_per_second:.1f}",
                      f"{100 * b.context_fraction:.1f}%", verdict])
     lines.append(format_table(["design", "frames", "tok/frame", "visual", "text", "audio",
-                               "total", "tok/s", "of context", "verdict"], rows))
-    lines.append("visual: vision placeholders; text: timestamps and per-patch markers written "
-                 "into the video; audio: audio tokens (--audio); hyp.: no released model")
+                               "total", "tok/s", "context", "verdict"], rows, args.wide))
+    lines.append(prose("visual: vision placeholders; text: timestamps and per-patch markers "
+                       "written into the video; audio: audio tokens (--audio); tok/s: tokens per "
+                       "second of video; context: share of the context; hyp.: no released model"))
     for b in budgets:
         if b.context_fraction > 1:
-            lines.append(f"{b.design}: {b.total_tokens:,} tokens do not fit in a "
-                         f"{options.context:,}-token context; sample fewer frames or fewer pixels")
+            lines.append(prose(f"{b.design}: {b.total_tokens:,} tokens do not fit in a "
+                               f"{options.context:,}-token context; sample fewer frames or "
+                               "fewer pixels"))
         elif b.context_fraction > CONTEXT_WARN_FRACTION:
-            lines.append(f"warning: {b.design} spends {100 * b.context_fraction:.0f}% of the "
-                         "context on video (the lesson's limit is 40%)")
+            lines.append(prose(f"warning: {b.design} spends {100 * b.context_fraction:.0f}% of "
+                               "the context on video (the lesson's limit is 40%)"))
         detail = budget_detail_line(b)
         if detail:
-            lines.append(detail)
-    return docs, "\n".join(lines)
+            lines.append(prose(detail, "  ", ""))
+    doc = {"video": {"duration_s": video.duration_s, "total_frames": video.total_frames,
+                     "fps": video.fps, "width": video.width, "height": video.height},
+           "context_tokens": options.context, "designs": docs}
+    return doc, "\n".join(lines)
+
+
+def options_rope(p: argparse.ArgumentParser) -> None:
+    option(p, "--model", choices=ROPE_MODELS, default=DEFAULT_ROPE_MODEL)
+    p.add_argument("--encoding", choices=("absolute", "index"), default=None,
+                   help="older spelling: index = --model qwen2-vl, absolute = --model qwen2.5-vl")
+    p.add_argument("--layout", help=f"a prompt layout ({LAYOUT_GRAMMAR}), e.g. "
+                                    "'text:3 video:3x4x4@2.0 text:2'")
+    p.add_argument("--timestamps", help="sampled seconds, comma-separated, e.g. 0,0.5,1,4,4.25")
+    add_source_options(p)
+    option(p, "--strategy", choices=("release",) + STRATEGIES, default="release")
+    add_sampler_options(p)
+    add_size_options(p)
+    p.add_argument("--table-rows", type=number(int, 1, 100000), default=LEARNED_TABLE_ROWS,
+                   help="rows of a learned frame table (default %(default)s, Video-LLaVA's encoder)")
+    option(p, "--wide", action="store_true")
 
 
 def expanded_layout(model: str, patches: tuple[PatchTimes, ...], facts: VideoFacts,
@@ -5042,13 +5655,23 @@ def layout_document(model: str, layout: str, segments: list[Segment]) -> tuple[d
     length = len(ids[0])
     doc = {"model": model, "layout": layout, "sequence_length": length,
            "position_ids": [list(axis) for axis in ids], "mrope_position_delta": delta}
-    shown = min(length, 48)
     lines = [f"layout {layout if len(layout) <= 70 else layout[:67] + '...'} under {model}: "
              f"{length:,} tokens"]
     for name, axis in zip("thw", ids):
-        lines.append(f"{name}: " + " ".join(map(str, axis[:shown])) + (" ..." if length > shown else ""))
+        lines.append(ids_line(f"{name}:", axis, text_width()))
     lines.append(f"mrope_position_delta = max position + 1 - length = {delta}")
     return doc, lines
+
+
+def ids_line(label: str, values: array, width: int) -> str:
+    """As many of the values as fit in `width` columns, then '...' if some are left out."""
+    line = label
+    for k, value in enumerate(values):
+        piece = f" {value}"
+        if len(line) + len(piece) > width - (4 if k + 1 < len(values) else 0):
+            return line + " ..."
+        line += piece
+    return line
 
 
 def rope_source(args: argparse.Namespace, model: str
@@ -5100,17 +5723,35 @@ def cmd_rope(args: argparse.Namespace) -> tuple[object, str]:
     rows = [[p.patch, " ".join(f"{t:.2f}" for t in p.frame_times), p.index_t, p.aligned_t,
              f"{p.aligned_s:.1f}", p.timestamp, p.omni_t,
              ",".join("-" if r is None else str(r) for r in p.table_rows)] for p in patches[:40]]
-    lines = [f"{source}; 2 frames per temporal patch; one rate for Qwen2.5-VL and Omni: "
-             f"{rate:.4g} fps",
+    lines = [prose(f"{source}; 2 frames per temporal patch; one rate for Qwen2.5-VL and Omni: "
+                   f"{rate:.4g} fps"),
              format_table(["patch", "frames (s)", "Q2 t", "Q2.5 t", "= s", "Qwen3-VL text",
-                           "Omni t", f"row of {args.table_rows}"], rows)]
+                           "Omni t", f"row of {args.table_rows}"], rows, args.wide)]
     if len(patches) > 40:
         lines.append(f"... {len(patches) - 40} more patches")
-    lines.append("Q2: Qwen2-VL temporal id (patch number); Q2.5: Qwen2.5-VL temporal id and the "
-                 "second it stands for; Omni: Qwen2.5-Omni TMRoPE id (25 a second); row: "
-                 "Video-LLaVA's temporal-embedding row of each frame ('-': past the table)")
-    lines += [""] + layout_lines + ["", conclusion]
+    lines.append(prose("Q2: Qwen2-VL temporal id (patch number); Q2.5: Qwen2.5-VL temporal id "
+                       "and the second it stands for; Omni: Qwen2.5-Omni TMRoPE id (25 a "
+                       "second); row: Video-LLaVA's temporal-embedding row of each frame ('-': "
+                       "past the table)"))
+    lines += [""] + layout_lines + ["", prose(conclusion)]
     return doc, "\n".join(lines)
+
+
+def options_compare(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--suite", choices=("small", "full"), default="small",
+                   help="small (default, about a second) or full (more and longer videos)")
+    option(p, "--seed", type=number(int, 0, 2**31), default=DEFAULT_SEED)
+    option(p, "--design", action="append", metavar="NAME")
+    option(p, "--video", metavar="PATH")
+    p.add_argument("--events", metavar="FILE",
+                   help="with --video: your events, a JSON list of {event, start, end} in seconds")
+    option(p, "--fps", type=number(float, 0.001, 1000), default=None)
+    option(p, "--allow-truncated", action="store_true")
+    option(p, "--out", metavar="FILE.svg")
+    renamed(p, "--svg", "out")
+    p.add_argument("--draw", metavar="NAME",
+                   help="with --out: which video of the run the picture shows (default: the first)")
+    option(p, "--wide", action="store_true")
 
 
 def compare_videos(args: argparse.Namespace
@@ -5119,14 +5760,16 @@ def compare_videos(args: argparse.Namespace
     if not args.video:
         if args.events:
             raise UserError("--events goes with --video")
+        suite = benchmark_suite(args.suite, args.seed)
         videos = [(item.scene.name, scene_motion(item.scene), item.scene.events, item.nominal)
-                  for item in benchmark_suite(args.suite, args.seed)]
+                  for item in with_progress(suite, "rendering the suite, video", len(suite))]
         return args.suite, videos
     if not args.events:
         raise UserError("--video needs --events FILE (a JSON list of {event, start, end})")
     events = load_events_file(args.events)
     stream = open_video(args.video, args.fps, args.allow_truncated, warn)
-    motion = analyze_motion(stream.frames, stream.width, stream.height, stream.fps)
+    frames = with_progress(stream.frames, f"reading {display_name(stream.name)}, frame")
+    motion = analyze_motion(frames, stream.width, stream.height, stream.fps)
     if motion.frame_count < FRAME_FACTOR:
         raise UserError(f"{stream.name}: fewer than {FRAME_FACTOR} frames")
     late = [e for e in events if e.end > motion.duration_s]
@@ -5139,9 +5782,9 @@ def compare_videos(args: argparse.Namespace
 
 def compare_picture(args: argparse.Namespace, videos: list, rows: list[CompareDesign],
                     table: list[dict]) -> dict:
-    chosen = [v for v in videos if v[0] == args.svg_video] if args.svg_video else videos[:1]
+    chosen = [v for v in videos if v[0] == args.draw] if args.draw else videos[:1]
     if not chosen:
-        raise UserError(f"--svg-video {args.svg_video!r} is not in the run; videos: "
+        raise UserError(f"--draw {args.draw!r} is not in the run; videos: "
                         + ", ".join(v[0] for v in videos))
     name, motion, events, nominal = chosen[0]
     windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
@@ -5150,22 +5793,24 @@ def compare_picture(args: argparse.Namespace, videos: list, rows: list[CompareDe
         times, _, readings, _ = read_video_with(row, motion, windows, events, nominal)
         answers = [p.as_dict() for reading, _ in readings for p in reading.predictions[:1]]
         details.append({"model": row.model, "times": times, "answers": answers})
-    return save_svg(args.svg, compare_svg(name, motion.duration_s, events, details, table))
+    return save_svg(args.out, compare_svg(name, motion.duration_s, events, details, table))
 
 
-def compare_table(rows: list[dict]) -> str:
+def compare_table(rows: list[dict], wide: bool) -> str:
     return format_table(
         ["design", "frames", "tokens", "tok/s", "read", "acc±0.5s", "acc±2s", "R1@0.5",
          "mIoU", "missed"],
         [[r["model"], round(r["frames"], 1), f"{r['tokens']:,.0f}",
           round(r["tokens_per_second"], 1), percent(r["parse_rate"]),
           percent(r["accuracy"]["0.5"]), percent(r["accuracy"]["2"]), percent(r["r1"]["0.5"]),
-          percent(r["miou"]), f"{r['events_missed']}/{r['events']}"] for r in rows])
+          percent(r["miou"]), f"{r['events_missed']}/{r['events']}"] for r in rows], wide)
 
 
 def cmd_compare(args: argparse.Namespace) -> tuple[object, str]:
-    if args.svg == "-" and args.json:
-        raise UserError("--svg - writes the SVG to stdout; it cannot go with --json")
+    if args.out == "-" and args.json:
+        raise UserError("--out - writes the SVG to stdout; it cannot go with --json")
+    if args.draw and not args.out:
+        raise UserError("--draw chooses the video --out draws; give --out FILE.svg too")
     names = args.design or list(COMPARE_DESIGNS)
     unknown = [n for n in names if n not in COMPARE_DESIGNS]
     if unknown:
@@ -5174,7 +5819,7 @@ def cmd_compare(args: argparse.Namespace) -> tuple[object, str]:
     suite_name, videos = compare_videos(args)
     table = compare_rows(rows, run_compare(videos, rows))
     findings = compare_findings(table)
-    picture = compare_picture(args, videos, rows, table) if args.svg else None
+    picture = compare_picture(args, videos, rows, table) if args.out else None
     seconds = sum(v[1].duration_s for v in videos)
     events = sum(len(v[2]) for v in videos)
     doc = {"suite": suite_name, "seed": args.seed, "videos": len(videos), "events": events,
@@ -5182,34 +5827,43 @@ def cmd_compare(args: argparse.Namespace) -> tuple[object, str]:
            "reader_rules": list(READER_RULES), "note": SIMULATED_READER_NOTE}
     if picture:
         doc["svg"] = picture
+    if picture and picture["path"] == "-":
+        return doc, ""                           # the SVG alone went to stdout
     priced = videos[0][3]
     kinds = Counter(e.kind for v in videos for e in v[2])
-    lines = [f"{len(videos)} videos ({seconds / 60:.1f} min, {events} events: "
-             + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-             + f"; one question each; suite {suite_name}, seed {args.seed}); tokens priced at a "
-             f"{priced.width}x{priced.height} {priced.fps:g} fps capture",
-             compare_table(table),
-             "tokens: visual plus timestamp text per video; read: answers parsed; acc±t: both "
-             "ends within t s; missed: events no sampled frame showed", ""]
+    lines = [prose(f"{len(videos)} videos ({seconds / 60:.1f} min, {events} events: "
+                   + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+                   + f"; one question each; suite {suite_name}, seed {args.seed}); tokens priced "
+                   f"at a {priced.width}x{priced.height} {priced.fps:g} fps capture"),
+             compare_table(table, args.wide),
+             prose("tokens: visual plus timestamp text per video; read: answers parsed; "
+                   "acc±t: both ends within t s; R1@0.5: IoU at least 0.5; missed: events no "
+                   "sampled frame showed"), "", "Each row:"]
     for r in table:
-        lines.append(f"{r['model']}: {r['sampler']}; {r['temporal_encoding']}"
-                     + (f"; {r['change']}" if r["change"] else ""))
-    lines += ["", "Findings:"] + [f"- {f}" for f in findings]
-    lines += ["", SIMULATED_READER_NOTE, "The reader's rules:"]
-    lines += [f"{k}. {rule}" for k, rule in enumerate(READER_RULES, 1)]
-    if picture and picture["path"] != "-":
+        lines.append(bullet(f"{r['model']}: {r['sampler']}; {r['temporal_encoding']}"
+                            + (f"; {r['change']}" if r["change"] else "")))
+    lines += ["", "Findings:"] + [bullet(f) for f in findings]
+    lines += ["", prose(SIMULATED_READER_NOTE), "The reader's rules:"]
+    lines += [prose(rule, "   ", f"{k}. ") for k, rule in enumerate(READER_RULES, 1)]
+    if picture:
         lines.append(f"wrote {picture['path']} ({picture['bytes']:,} bytes)")
     return doc, "\n".join(lines)
-
-
-def parse_policy(args: argparse.Namespace) -> ParsePolicy:
-    return ParsePolicy(args.swap_reversed)
 
 
 def add_policy_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--swap-reversed", action="store_true",
                    help="read an interval that ends before it starts as swapped (default: "
                         "the failure `reversed`)")
+
+
+def parse_policy(args: argparse.Namespace) -> ParsePolicy:
+    return ParsePolicy(args.swap_reversed)
+
+
+def options_parse(p: argparse.ArgumentParser) -> None:
+    p.add_argument("text", help="the model's answer, or - to read it from stdin")
+    option(p, "--duration", type=number(float, 0.001, MAX_TIME_S), default=None)
+    add_policy_options(p)
 
 
 def cmd_parse(args: argparse.Namespace) -> tuple[object, str]:
@@ -5227,6 +5881,33 @@ def cmd_parse(args: argparse.Namespace) -> tuple[object, str]:
     lines += [f"flag: {flag}, {FLAG_REASONS[flag]}; scoring clips it into the video"
               for flag in reading.flags]
     return doc, "\n".join(lines)
+
+
+def options_evaluate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("predictions", help="JSONL: {id, output, gt?, duration?} per line, or an "
+                                       "lmms-eval <date>_samples_<task>.jsonl as it is (- for "
+                                       "stdin)")
+    p.add_argument("--gt", metavar="FILE", help="the truth: Charades-STA .txt, ActivityNet "
+                                               "Captions .json or QVHighlights .jsonl")
+    p.add_argument("--duration-file", metavar="FILE",
+                   help="video lengths: JSON {id: seconds} or JSONL {id, duration}")
+    p.add_argument("--tolerance", type=number(float, 0.0, 3600.0), default=DEFAULT_TOLERANCE_S,
+                   help="seconds for tolerance accuracy (default %(default)s)")
+    p.add_argument("--point-as-interval", type=number(float, 0.001, 3600.0), default=None,
+                   metavar="W", help="score a point answer as a W-second interval for IoU "
+                                     "(default: a point scores IoU 0)")
+    p.add_argument("--compat", choices=("lmms-eval",), default=None,
+                   help="reproduce lmms-eval's reading and scoring, quirks included (its "
+                        "Charades-STA reader, or its timelens reader for a timelens samples "
+                        "file); default: this tool's")
+    p.add_argument("--lmms-results", metavar="FILE",
+                   help="with an lmms-eval samples file: its <date>_results.json, to show the "
+                        "harness's own numbers beside this tool's")
+    p.add_argument("--gt-round", type=number(float, 0.001, 60), default=None, metavar="S",
+                   help="with an lmms-eval samples file: round the truth to S seconds for this "
+                        "tool's scores (0.1 undoes float16 storage; default: as written)")
+    p.add_argument("--details", action="store_true", help="include every answer's reading")
+    add_policy_options(p)
 
 
 def samples_task_name(path: str, task: str) -> str:
@@ -5282,34 +5963,36 @@ def samples_text(doc: dict) -> list[str]:
     if "recomputed" in harness:
         rows.append(score_row("lmms-eval (recomputed here)", harness["recomputed"]))
     rows.append(score_row("this tool", doc))
-    lines = [f"lmms-eval samples ({doc['task']}): {doc['lines']} lines, {doc['n']} items"
-             + (f" ({doc['duplicates']} repeated keys: the later answer counts, as in lmms-eval)"
-                if doc["duplicates"] else ""),
+    lines = [prose(f"lmms-eval samples ({doc['task']}): {doc['lines']} lines, {doc['n']} items"
+                   + (f" ({doc['duplicates']} repeated keys: the later answer counts, as in "
+                      "lmms-eval)" if doc["duplicates"] else "")),
              format_table(["", "R1@0.3", "R1@0.5", "R1@0.7", "mIoU"], rows)]
     if "recomputed" in harness and (harness["recomputed"]["r1"] != harness["r1"]
                                     or not math.isclose(harness["recomputed"]["miou"],
                                                         harness["miou"], abs_tol=1e-12)):
-        lines.append("the results file's numbers differ from the samples recomputed: are they "
-                     "from the same run?")
+        lines.append(prose("the results file's numbers differ from the samples recomputed: "
+                           "are they from the same run?"))
     rescued = doc["rescued"]
-    lines.append(f"lmms-eval could not read {doc['n'] - harness['read']} answers (scored 0); this "
-                 f"tool read {rescued['count']} of them"
-                 + (": " + ", ".join(f"{reason} {count}" for reason, count in
-                                     rescued["by_reason"].items()) if rescued["count"] else ""))
+    lines.append(prose(f"lmms-eval could not read {doc['n'] - harness['read']} answers (scored "
+                       f"0); this tool read {rescued['count']} of them"
+                       + (": " + ", ".join(f"{reason} {count}" for reason, count in
+                                           rescued["by_reason"].items())
+                          if rescued["count"] else "")))
     truth = doc["truth"]
     if truth["float16"]:
-        lines.append("the truth looks float16-rounded (e.g. 24.296875 for 24.3); "
-                     "--gt-round 0.1 rounds it back to the annotation's 0.1 s grid")
+        lines.append(prose("the truth looks float16-rounded (e.g. 24.296875 for 24.3); "
+                           "--gt-round 0.1 rounds it back to the annotation's 0.1 s grid"))
     if truth["rounded_to_s"]:
-        lines.append(f"this tool's truth rounded to {truth['rounded_to_s']:g} s (--gt-round); "
-                     "lmms-eval's numbers keep the file's truth")
+        lines.append(prose(f"this tool's truth rounded to {truth['rounded_to_s']:g} s "
+                           "(--gt-round); lmms-eval's numbers keep the file's truth"))
     return lines
 
 
 def evaluation_text(doc: dict) -> str:
     if doc.get("compat"):
-        lines = [f"lmms-eval compatible scoring ({doc['task']} reader; {doc['n']} answers, "
-                 f"ground truth: {doc['gt_format']}), percentages as lmms-eval reports them:",
+        lines = [prose(f"lmms-eval compatible scoring ({doc['task']} reader; {doc['n']} answers, "
+                       f"ground truth: {doc['gt_format']}), percentages as lmms-eval reports "
+                       "them:"),
                  format_table(["parsed", "IOU@0.3", "IOU@0.5", "IOU@0.7", "mIOU"],
                               [[f"{doc['parse_rate']:.2f}", f"{doc['r1']['0.3']:.2f}",
                                 f"{doc['r1']['0.5']:.2f}", f"{doc['r1']['0.7']:.2f}",
@@ -5317,8 +6000,8 @@ def evaluation_text(doc: dict) -> str:
     else:
         error = doc["mean_abs_error_s"]
         lines = samples_text(doc) if doc.get("input") == "lmms-eval samples" else []
-        lines += [f"{doc['n']} answers (ground truth: {doc['gt_format']}), {doc['parsed']} read "
-                  f"({percent(doc['parse_rate'])}); tolerance {doc['tolerance_s']:g} s",
+        lines += [prose(f"{doc['n']} answers (ground truth: {doc['gt_format']}), {doc['parsed']} "
+                        f"read ({percent(doc['parse_rate'])}); tolerance {doc['tolerance_s']:g} s"),
                   format_table(["", "answers", "read", f"acc@{doc['tolerance_s']:g}s", "R1@0.3",
                                 "R1@0.5", "R1@0.7", "mIoU"],
                                [["all", doc["n"], doc["parsed"], percent(doc["accuracy"]),
@@ -5328,32 +6011,39 @@ def evaluation_text(doc: dict) -> str:
                                  percent(part["r1"]["0.3"]), percent(part["r1"]["0.5"]),
                                  percent(part["r1"]["0.7"]), percent(part["miou"])]
                                 for name, part in doc.get("by_format", {}).items()]),
-                  f"acc@{doc['tolerance_s']:g}s: {TOLERANCE_RULE}.",
-                  f"mean |time error| of read answers: "
-                  f"{'-' if error is None else f'{error:.3f} s'}; recall@k (IoU 0.5): " +
-                  ", ".join(f"k={k}: {percent(v)}" for k, v in doc["recall_at_k_iou_0_5"].items())]
+                  prose(f"acc@{doc['tolerance_s']:g}s: {TOLERANCE_RULE}; R1@t: IoU at least t."),
+                  prose(f"mean |time error| of read answers: "
+                        f"{'-' if error is None else f'{error:.3f} s'}; recall@k (IoU 0.5): " +
+                        ", ".join(f"k={k}: {percent(v)}"
+                                  for k, v in doc["recall_at_k_iou_0_5"].items()))]
         if doc["failures"]:
-            lines.append("not read: " + ", ".join(f"{reason} {count}"
-                                                  for reason, count in doc["failures"].items()))
+            lines.append(prose("not read: " + ", ".join(
+                f"{reason} {count}" for reason, count in doc["failures"].items())))
         if doc["flags"]:
-            lines.append("read as written, then clipped into the video for scoring: "
-                         + ", ".join(f"{flag} {count}" for flag, count in doc["flags"].items())
-                         + f" ({doc['clipped']} answers clipped)")
+            lines.append(prose("read as written, then clipped into the video for scoring: "
+                               + ", ".join(f"{flag} {count}" for flag, count in doc["flags"].items())
+                               + f" ({doc['clipped']} answers clipped)"))
     if doc["bad_line_count"]:
-        lines.append(f"{doc['bad_line_count']} bad lines skipped, e.g. " + "; ".join(
-            f"line {b['line']}: {b['reason']}" for b in doc["bad_lines"][:3]))
+        lines.append(prose(f"{doc['bad_line_count']} bad lines skipped, e.g. " + "; ".join(
+            f"line {b['line']}: {b['reason']}" for b in doc["bad_lines"][:3])))
     if doc.get("predictions_without_truth"):
-        lines.append(f"{len(doc['predictions_without_truth'])} predictions have no ground truth, "
-                     f"e.g. {', '.join(doc['predictions_without_truth'][:3])}")
+        lines.append(prose(f"{len(doc['predictions_without_truth'])} predictions have no ground "
+                           f"truth, e.g. {', '.join(doc['predictions_without_truth'][:3])}"))
     if doc.get("truth_without_predictions_count"):
-        lines.append(f"{doc['truth_without_predictions_count']} ground-truth items have no "
-                     f"prediction, e.g. {', '.join(doc['truth_without_predictions'][:3])}")
+        lines.append(prose(f"{doc['truth_without_predictions_count']} ground-truth items have no "
+                           f"prediction, e.g. {', '.join(doc['truth_without_predictions'][:3])}"))
     return "\n".join(lines)
+
+
+def options_schema(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--validate", metavar="FILE",
+                   help="check answers (JSONL: a JSON answer, or {output: text}) per line; "
+                        "exit status 1 if any answer does not match")
 
 
 def cmd_schema(args: argparse.Namespace) -> tuple:
     if not args.validate:
-        return GROUNDING_SCHEMA, json.dumps(GROUNDING_SCHEMA, indent=2)
+        return {"schema": GROUNDING_SCHEMA}, json.dumps(GROUNDING_SCHEMA, indent=2)
     check_readable_file(args.validate)
     results = []
     for number, line in read_lines(args.validate):
@@ -5382,20 +6072,32 @@ def cmd_schema(args: argparse.Namespace) -> tuple:
     return doc, "\n".join(lines), 0 if valid == len(results) else 1
 
 
-SIMULATED_READER_NOTE = ("No VLM runs here: a simulated reader with perfect per-frame perception "
-                         "answers; its errors come only from the frames sampled and the times "
-                         "its design's positions can express. Answers go through the real "
-                         "parser and scorer.")
-
-
 def default_skill_path() -> str:
-    """outputs/ beside code/, wherever the command is run from."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return os.path.join(root, "outputs", SKILL_FILE)
+    """In a checkout, outputs/ beside code/ (wherever the command is run from); installed,
+    where there is no code/ folder, outputs/ in the current folder."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    if os.path.basename(here) == "code":
+        return os.path.join(os.path.dirname(here), "outputs", SKILL_FILE)
+    return os.path.join(os.getcwd(), "outputs", SKILL_FILE)
+
+
+def options_plan(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--task", choices=TASKS, required=True, help="what the video is for")
+    option(p, "--duration", type=number(float, 0.1, 10 * 24 * 3600), default=None)
+    option(p, "--context-tokens", type=number(int, 1, 100_000_000),
+           default=DEFAULT_CONTEXT_TOKENS)
+    p.add_argument("--model-size", type=number(float, 0.1, 10000), default=DEFAULT_MODEL_SIZE_B,
+                   help="model parameters, billions (default %(default)s)")
+    p.add_argument("--target", choices=("standard", "frontier"), default="standard",
+                   help="the accuracy wanted (default %(default)s)")
+    option(p, "--max-fps", type=number(float, 0.01, 240), default=DEFAULT_MAX_FPS)
+    option(p, "--model", choices=PLAN_MODELS, default="auto")
+    add_source_options(p)
+    add_size_options(p)
 
 
 def cmd_plan(args: argparse.Namespace) -> tuple[object, str]:
-    request_args = dict(context=args.context, model_size_b=args.model_size, target=args.target,
+    request_args = dict(context=args.context_tokens, model_size_b=args.model_size, target=args.target,
                         max_fps=args.max_fps, model=args.model)
     if args.video or args.synth:
         if args.duration is not None:
@@ -5408,11 +6110,10 @@ def cmd_plan(args: argparse.Namespace) -> tuple[object, str]:
         if sampler != "uniform":                 # the samplers' own rates, under the cap
             capped = argparse.Namespace(**{
                 **vars(args), "max_frames": FPS_MAX_FRAMES,
-                "min_fps": min(DEFAULT_MIN_FPS, args.max_fps),
-                "max_fps": min(DEFAULT_MAX_FPS, args.max_fps),
-                "burst_fps": min(DEFAULT_BURST_FPS, args.max_fps),
-                "base_fps": min(DEFAULT_BASE_FPS, args.max_fps),
-                "context": DEFAULT_KEYFRAME_CONTEXT, "context_gap": DEFAULT_CONTEXT_GAP_S})
+                "min_fps": min(DEFAULT_MIN_FPS, args.max_fps), "burst_fps": DEFAULT_BURST_FPS,
+                "base_fps": DEFAULT_BASE_FPS, "uniform_frames": DEFAULT_UNIFORM_FRAMES,
+                "keyframe_context": DEFAULT_KEYFRAME_CONTEXT,
+                "keyframe_gap": DEFAULT_CONTEXT_GAP_S})
             frames = len(run_sampler(sampler, video, capped).indices)
         plan = plan_video(request, content, measured, frames, priced_facts(video, args))
     else:
@@ -5422,7 +6123,10 @@ def cmd_plan(args: argparse.Namespace) -> tuple[object, str]:
     return plan, plan_text(plan)
 
 
-EXERCISE_PRICING = "qwen3-vl"         # the released design that takes uneven frames with times
+def options_skill(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 and say what differs if the file is not what skill writes")
+    option(p, "--out", metavar="PATH")
 
 
 def cmd_skill(args: argparse.Namespace) -> tuple[object, str, int]:
@@ -5434,7 +6138,7 @@ def cmd_skill(args: argparse.Namespace) -> tuple[object, str, int]:
                 current = handle.read()
         except FileNotFoundError:
             return ({"path": path, "up_to_date": False, "difference": "missing"},
-                    f"{path} is missing; run: python code/main.py skill", 1)
+                    f"{path} is missing; run: {invocation()} skill", 1)
         if current == text:
             return {"path": path, "up_to_date": True, "difference": None}, f"{path} is up to date", 0
         old, new = current.splitlines(), text.splitlines()
@@ -5443,7 +6147,9 @@ def cmd_skill(args: argparse.Namespace) -> tuple[object, str, int]:
                   f"line {line + 1}: file ends early") + (
             f", generator gives {new[line]!r}" if line < len(new) else ", generator ends there")
         return ({"path": path, "up_to_date": False, "difference": detail},
-                f"{path} is stale ({detail}); run: python code/main.py skill", 1)
+                f"{path} is stale ({detail}); run: {invocation()} skill", 1)
+    if not args.out:
+        os.makedirs(os.path.dirname(path), exist_ok=True)    # installed: ./outputs may be new
     size = write_whole(path, [text.encode("utf-8")])
     return {"path": path, "bytes": size}, f"wrote {path} ({size:,} bytes)", 0
 
@@ -5487,14 +6193,14 @@ def exercise_sampling() -> tuple[dict, str]:
                                                "height": facts.height},
            "options": rows, "pick_for_what": cheapest["sampler"],
            "pick_for_when": densest["sampler"], "justification": why}
-    text = "\n".join([f"Exercise 1: a 3-minute cooking demo ({scene.name}); "
-                      + pricing_note(EXERCISE_PRICING, facts),
+    text = "\n".join([prose(f"Exercise 1: a 3-minute cooking demo ({scene.name}); "
+                            + pricing_note(EXERCISE_PRICING, facts)),
                       format_table(["sampler", "frames", "tokens", "events hit", "frames on events",
                                     "per 1k tokens"],
                                    [[r["sampler"], r["frames"], f"{r['tokens']:,}",
                                      f"{r['events_hit']}/{r['events']}", r["frames_on_events"],
                                      f"{r['frames_on_events_per_1k_tokens']:.2f}"] for r in rows]),
-                      why])
+                      prose(why)])
     return doc, text
 
 
@@ -5521,24 +6227,15 @@ def exercise_rope() -> tuple[dict, str]:
            "frames_past_table": max(0, len(times) - LEARNED_TABLE_ROWS)}
     text = "\n".join([
         "Exercise 2: what time-aligned RoPE adds over a temporal embedding table",
-        f"{scene.name}: Qwen2.5-VL's own uniform frames ({release['nframes']}) keep its "
-        f"time-aligned ids within {uniform_demo['aligned_max_error_s']:.2f} s of the truth; "
-        f"{len(times)} motion-adaptive frames ({len(patches)} patches) follow.",
-        conclusion,
-        f"Qwen2.5-Omni interleaves the first 10 s with 10 s of audio as: {pattern} "
-        "(V: video tokens, A: audio tokens, one chunk per 2 seconds).",
-        "(See `python code/main.py rope --synth cooking-3min --strategy dynamic` for every "
-        "position.)"])
+        prose(f"{scene.name}: Qwen2.5-VL's own uniform frames ({release['nframes']}) keep its "
+              f"time-aligned ids within {uniform_demo['aligned_max_error_s']:.2f} s of the "
+              f"truth; {len(times)} motion-adaptive frames ({len(patches)} patches) follow."),
+        prose(conclusion),
+        prose(f"Qwen2.5-Omni interleaves the first 10 s with 10 s of audio as: {pattern} "
+              "(V: video tokens, A: audio tokens, one chunk per 2 seconds)."),
+        prose(f"(See `{invocation()} rope --synth cooking-3min --strategy dynamic` for every "
+              "position.)")])
     return doc, text
-
-
-SCHEMA_EXAMPLES = (
-    ('[{"event": "jump", "start": 4.2, "end": 4.5, "confidence": 0.9}]', "a well-formed answer"),
-    ('{"error": "not_found"}', "the model says the event is not there"),
-    ('[{"event": "jump", "start": 4.5, "end": 4.2, "confidence": 0.9}]', "start after end"),
-    ('[{"event": "jump", "start": "4.2s", "end": 4.5}]', "a string time, no confidence"),
-    ('{"event": "jump", "start": 4.2, "end": 4.5, "confidence": 0.9}', "an object, not a list"),
-)
 
 
 SCHEMA_EXAMPLES = (
@@ -5556,7 +6253,7 @@ def exercise_schema() -> tuple[dict, str]:
         problems = validate(json.loads(text), GROUNDING_SCHEMA, GROUNDING_SCHEMA)
         results.append({"answer": text, "what": what, "valid": not problems,
                         "violations": [{"path": p, "message": m} for p, m in problems]})
-    lines = ["Exercise 3: a JSON Schema for grounding answers (`python code/main.py schema`)"]
+    lines = [f"Exercise 3: a JSON Schema for grounding answers (`{invocation()} schema`)"]
     for r in results:
         lines.append(f"{'valid  ' if r['valid'] else 'INVALID'} {r['what']}: {r['answer']}")
         lines += [f"        {v['path']}: {v['message']}" for v in r["violations"]]
@@ -5591,7 +6288,7 @@ def exercise_alignment() -> tuple[dict, str]:
         f"{llama.frames} x {VIDEO_LLAMA_FRAME_QUERIES} Q-former queries inside the model, and "
         f"the video Q-former hands the LLM {llama.visual_tokens} tokens for the whole clip.")
     return ({"explanation": explanation, "numbers": numbers},
-            "Exercise 4: Video-LLaVA's alignment before projection\n" + explanation)
+            "Exercise 4: Video-LLaVA's alignment before projection\n" + prose(explanation))
 
 
 def exercise_videomme(scores: str | None, example_csv: bool) -> tuple[dict, str]:
@@ -5605,8 +6302,9 @@ def exercise_videomme(scores: str | None, example_csv: bool) -> tuple[dict, str]
     source = scores or "the shipped table, each row from its published source"
     gap = videomme_gap(rows)
     lines = ["Exercise 5: the VideoMME gap between the best open and the best proprietary model",
-             f"Scores from {source} (--scores FILE takes a CSV with columns "
-             f"{', '.join(VIDEOMME_COLUMNS)}; `exercise 5 --example-csv` prints the table):",
+             prose(f"Scores from {source} (--scores FILE takes a CSV with columns "
+                   f"{', '.join(VIDEOMME_COLUMNS)}; `exercise 5 --example-csv` prints the "
+                   "table):"),
              format_table(["model", "access", "params B", "encoding", "VideoMME", "+subs"],
                           [[r["model"], r["access"],
                             "" if r["params_b"] is None else f"{r['params_b']:g}",
@@ -5615,19 +6313,29 @@ def exercise_videomme(scores: str | None, example_csv: bool) -> tuple[dict, str]
                            for r in rows])]
     if gap["gap"] is not None:
         subs = "" if gap["gap_subs"] is None else f" ({gap['gap_subs']:.1f} with subtitles)"
-        lines.append(f"Gap: {gap['best_proprietary']} minus {gap['best_open']} = "
-                     f"{gap['gap']:.1f} points{subs}.")
+        lines.append(prose(f"Gap: {gap['best_proprietary']} minus {gap['best_open']} = "
+                           f"{gap['gap']:.1f} points{subs}."))
     for pair in gap["encoding_pairs"]:
-        lines.append(f"Encoding, same size: {pair['index']} (index M-RoPE) -> {pair['time_aligned']} "
-                     f"(time-aligned) = {pair['points']:+.1f} points. Confounded: the newer model "
-                     "also changed its training data, recipe and vision encoder, so this bounds "
-                     "what the encoding could explain; it does not isolate it.")
+        lines.append(prose(f"Encoding, same size: {pair['index']} (index M-RoPE) -> "
+                           f"{pair['time_aligned']} (time-aligned) = {pair['points']:+.1f} points. "
+                           "Confounded: the newer model also changed its training data, recipe "
+                           "and vision encoder, so this bounds what the encoding could explain; "
+                           "it does not isolate it."))
     if gap["scale_points_per_doubling"] is not None:
-        lines.append(f"Scale: {gap['scale_family']} gains {gap['scale_points_per_doubling']:.2f} "
-                     "points per doubling of parameters (same family and encoding, least "
-                     "squares on log2 size).")
-    lines += [f"Cannot say: {note}." for note in gap["notes"]]
+        lines.append(prose(f"Scale: {gap['scale_family']} gains "
+                           f"{gap['scale_points_per_doubling']:.2f} points per doubling of "
+                           "parameters (same family and encoding, least squares on log2 size)."))
+    lines += [prose(f"Cannot say: {note}.") for note in gap["notes"]]
     return {"source": source, "rows": rows, **gap}, "\n".join(lines)
+
+
+def options_exercise(p: argparse.ArgumentParser) -> None:
+    p.add_argument("number", type=number(int, 1, 5), help="1 sampling, 2 RoPE, 3 schema, "
+                   "4 alignment before projection, 5 VideoMME gap")
+    p.add_argument("--scores", metavar="FILE",
+                   help="exercise 5: your CSV of VideoMME scores (default: the shipped table)")
+    p.add_argument("--example-csv", action="store_true",
+                   help="exercise 5: print the shipped table as a CSV to start from")
 
 
 def cmd_exercise(args: argparse.Namespace) -> tuple[object, str]:
@@ -5642,6 +6350,22 @@ def cmd_exercise(args: argparse.Namespace) -> tuple[object, str]:
     if args.number == 4:
         return exercise_alignment()
     return exercise_videomme(args.scores, args.example_csv)
+
+
+def options_plot(p: argparse.ArgumentParser) -> None:
+    add_source_options(p)
+    option(p, "--strategy", nargs="+", choices=STRATEGIES + ("all",), default=["all"])
+    add_sampler_options(p)
+    add_pricing_options(p)
+    option(p, "--out", metavar="FILE.svg", required=True)
+
+
+def write_text_output(path: str, text: str) -> dict:
+    """Write text whole to a file, or to stdout for `-`."""
+    if path == "-":
+        emit(text.rstrip("\n"))
+        return {"path": "-", "bytes": len(text.encode("utf-8"))}
+    return {"path": path, "bytes": write_whole(path, [text.encode("utf-8")])}
 
 
 def save_svg(path: str, svg: str) -> dict:
@@ -5664,7 +6388,8 @@ def cmd_plot(args: argparse.Namespace) -> tuple[object, str]:
     prices = [price_frames(args.design, max(1, len(r.indices)), facts) for r in results]
     rows = [(f"{r.strategy}: {len(r.indices)} frames, {p.total_tokens:,} tok", r.times)
             for r, p in zip(results, prices)]
-    svg = timeline_svg(video.name, video.motion, video.windows, video.cuts, video.events, rows)
+    svg = timeline_svg(video.name, video.motion, video.windows, video.cuts, video.events, rows,
+                       video.transitions)
     picture = save_svg(args.out, svg)
     doc = {**picture, "rows": [{"strategy": r.strategy, "frames": len(r.indices),
                                 "tokens": p.total_tokens} for r, p in zip(results, prices)],
@@ -5677,221 +6402,163 @@ def cmd_plot(args: argparse.Namespace) -> tuple[object, str]:
     return doc, "\n".join(lines)
 
 
+# The subcommands: name, one-line help, description, options, handler.
+COMMANDS = (
+    ("compare", "the designs end to end: tokens and temporal accuracy",
+     "Run Video-LLaMA, Video-LLaVA, Qwen2-VL, Qwen2.5-VL and Qwen3-VL as released, and "
+     "ablations that change one thing each, on synthetic videos with known events (or your "
+     "clip with --video and --events). " + SIMULATED_READER_NOTE, options_compare, cmd_compare),
+    ("synth", "a synthetic video's ground truth, or the video as a .y4m file",
+     "The presets' events and cuts; --out writes the video itself (YUV4MPEG2, Cmono).",
+     options_synth, cmd_synth),
+    ("motion", "motion per window, hard cuts and gradual transitions",
+     "Frame-difference motion per window, hard cuts (a change that is sudden, stands out and "
+     "persists), gradual transitions (dissolves and fades), and the scene list.",
+     options_motion, cmd_motion),
+    ("sample", "where each frame sampler spends its frames",
+     "Uniform, dynamic (motion-adaptive), event-driven and keyframe+context sampling side by "
+     "side, priced by a design's own token arithmetic.", options_sample, cmd_sample),
+    ("plot", "an SVG timeline of motion, events, cuts and sampled frames",
+     "The same as sample, drawn: motion, true events, cuts and each sampler's frames.",
+     options_plot, cmd_plot),
+    ("tokens", "tokens per design, as each released model counts them",
+     "Tokens of a video under each design: Video-LLaMA, Video-LLaVA, the Qwen family "
+     "(qwen-vl-utils' frames and sizes, Qwen3-VL's timestamp text, Qwen2.5-Omni's audio) and "
+     "the lesson's naive baseline.", options_tokens, cmd_tokens),
+    ("rope", "position ids: Qwen2-VL, Qwen2.5-VL, Qwen3-VL, Qwen2.5-Omni",
+     "Where each token sits, as each model's get_rope_index puts it: index M-RoPE (Qwen2-VL), "
+     "time-aligned M-RoPE with one rate per video (Qwen2.5-VL), text timestamps before each "
+     "patch (Qwen3-VL), TMRoPE with audio in 2-second chunks (Qwen2.5-Omni). The lesson calls "
+     "Qwen2.5-VL's encoding TMRoPE; in the released code TMRoPE is Qwen2.5-Omni's. At most "
+     f"{MAX_LAYOUT_TOKENS:,} tokens a layout.", options_rope, cmd_rope),
+    ("parse", "how one model answer is read",
+     "Read one answer as evaluate does: JSON, <time> tokens, bracketed pairs, free text "
+     "(English or Chinese).", options_parse, cmd_parse),
+    ("evaluate", "score temporal-grounding answers, or re-score an lmms-eval run",
+     "Score a JSONL file of model answers, or re-score an lmms-eval samples file as it is. "
+     + " ".join(f"--gt {name}: {text}." for name, text in GT_FORMATS.items())
+     + f" Tolerance accuracy: {TOLERANCE_RULE}. Times before 0 or past the duration are read "
+     "as written, flagged and clipped into the video.", options_evaluate, cmd_evaluate),
+    ("schema", "the JSON Schema for grounding answers, and a validator",
+     "Print the schema, or check answers against it.", options_schema, cmd_schema),
+    ("plan", "a frame plan for a video task, or a refusal",
+     "Sampler, model, pixels per frame, output format, benchmarks and tokens for a task, from "
+     "the rule table the skill file is written from; or REFUSED and what to do instead.",
+     options_plan, cmd_plan),
+    ("skill", f"write outputs/{SKILL_FILE}",
+     "Write the planner's skill file from the rule table (or --check that it is current).",
+     options_skill, cmd_skill),
+    ("exercise", "the lesson's five exercises, worked with live numbers", "",
+     options_exercise, cmd_exercise),
+    ("bench", "how fast: reading, motion scoring, answers scored, --help",
+     "Writes a 640x360 clip to a temporary folder (removed afterwards) and times the readers "
+     "and scorers on it; figures depend on the machine.", options_bench, cmd_bench),
+)
+EMIT_CHUNK = 1 << 16
+SCHEMA_VERSION = 2                   # of every --json document: 2 since the 0.2 JSON changes
+ASCII_FALLBACK = str.maketrans({"▁": " ", "▂": ".", "▃": ":", "▄": "-", "▅": "=", "▆": "+",
+                                "▇": "*", "█": "#", "±": "+-", "—": "-", "–": "-", "…": "...",
+                                "→": "->", "×": "x", "≤": "<=", "≥": ">=", "’": "'"})
+
+
+def invocation() -> str:
+    """How the user ran this program, for the examples it prints."""
+    return PROG if PROG == INSTALLED_NAME else "python code/main.py"
+
+
+OVERVIEW_COMMANDS = (
+    ("compare", "the released designs on videos with known events: tokens, accuracy"),
+    ("tokens --duration 60", "what a minute of video costs under each design"),
+    ("sample --synth cooking-3min", "where each frame sampler spends its frames"),
+    ("rope --synth cooking-3min --strategy dynamic",
+     "the time each model's position ids (or timestamps) give uneven frames"),
+    ("evaluate ANSWERS.jsonl", "score answers, or re-score an lmms-eval run"),
+)
+README_NOTE = "README.md, at the top of the project, explains every subcommand"
+
+
+def overview() -> str:
+    """What `main.py` with no arguments prints: the tool, five commands, where to read more."""
+    run = invocation()
+    lines = [prose(f"{PROG} {__version__}: how video-language models turn video into tokens "
+                   "and answer \"at what second?\"; standard library only."), "", "Start here:"]
+    for command, what in OVERVIEW_COMMANDS:
+        lines += [f"  {run} {command}", prose(what, indent="      ")]
+    lines += ["", prose(f"Every subcommand takes --help and --json; `{run} --help` lists them "
+                        f"all. {README_NOTE}.")]
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", help="print one JSON document instead")
+    common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    option(common, "--json", action="store_true")
     parser = Parser(prog=PROG, description=__doc__.split("\n\n")[0],
                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                    epilog="Start with `python code/main.py compare`; every subcommand takes "
-                           "--json and --help.")
+                    epilog=f"Start with `{invocation()} compare`; every subcommand takes --json "
+                           "and --help.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-
-    p = sub.add_parser("compare", parents=[common],
-                       help="the designs end to end: tokens and temporal accuracy",
-                       description="Run Video-LLaMA, Video-LLaVA, Qwen2-VL, Qwen2.5-VL and "
-                       "Qwen3-VL as released, and ablations that change one thing each, on "
-                       "synthetic videos with known events. " + SIMULATED_READER_NOTE)
-    p.add_argument("--suite", choices=("small", "full"), default="small",
-                   help="small (default, about a second) or full (more and longer videos)")
-    p.add_argument("--seed", type=number(int, 0, 2**31), default=DEFAULT_SEED,
-                   help="seed of the suite's variations (default %(default)s)")
-    p.add_argument("--design", action="append", metavar="NAME",
-                   help=f"limit the rows (repeatable): {', '.join(COMPARE_DESIGNS)}")
-    p.add_argument("--video", metavar="PATH", help="compare on your own clip (with --events)")
-    p.add_argument("--events", metavar="FILE", help="JSON list of {event, start, end} for --video")
-    p.add_argument("--fps", type=number(float, 0.001, 1000), default=None,
-                   help="frame rate of a folder of frames")
-    p.add_argument("--allow-truncated", action="store_true")
-    p.add_argument("--svg", metavar="FILE.svg", help="also draw one video's comparison (- for stdout)")
-    p.add_argument("--svg-video", metavar="NAME", help="which video to draw (default: the first)")
-    p.set_defaults(func=cmd_compare)
-
-    p = sub.add_parser("synth", parents=[common], help="a synthetic video's ground truth")
-    p.add_argument("--preset", default="cat-jump", help=f"one of: {', '.join(PRESETS)}")
-    p.add_argument("--out", metavar="FILE.y4m", help="also write the video as a Cmono Y4M file")
-    p.set_defaults(func=cmd_synth)
-
-    p = sub.add_parser("motion", parents=[common], help="motion per window and shot cuts")
-    add_source_options(p)
-    p.set_defaults(func=cmd_motion)
-
-    p = sub.add_parser("sample", parents=[common], help="where each frame sampler spends frames")
-    add_source_options(p)
-    p.add_argument("--strategy", choices=STRATEGIES + ("all",), default="all")
-    add_sampler_options(p)
-    add_pricing_options(p)
-    p.set_defaults(func=cmd_sample)
-
-    p = sub.add_parser("plot", parents=[common], help="an SVG timeline of motion, events, cuts, samples")
-    add_source_options(p)
-    p.add_argument("--strategy", nargs="+", choices=STRATEGIES + ("all",), default=["all"])
-    add_sampler_options(p)
-    add_pricing_options(p)
-    p.add_argument("--out", metavar="FILE.svg", required=True, help="where to write (- for stdout)")
-    p.set_defaults(func=cmd_plot)
-
-    p = sub.add_parser("tokens", parents=[common], help="visual-token budgets of the designs")
-    add_source_options(p, motion_options=False)
-    p.add_argument("--duration", type=number(float, 0.001, 10 * 24 * 3600), default=None,
-                   help="video length in seconds")
-    p.add_argument("--total-frames", type=number(int, 1, MAX_FRAME_COUNT * 10), default=None,
-                   help="video length in frames (instead of --duration)")
-    add_size_options(p)
-    p.add_argument("--design", choices=tuple(DESIGNS) + ("all",), default="all",
-                   help="one design, or all (default)")
-    p.add_argument("--context", type=number(int, 1, 100_000_000), default=DEFAULT_CONTEXT_TOKENS,
-                   help="the model's context in tokens (default %(default)s)")
-    p.add_argument("--frames", type=number(int, 1, MAX_FRAME_COUNT), default=None,
-                   help="naive, video-llama, video-llava: frames taken (defaults: every frame, "
-                        "8, 8)")
-    p.add_argument("--audio", action="store_true",
-                   help="count the audio branch: Video-LLaMA's 8 audio-query tokens, "
-                        "Qwen2.5-Omni's 25 audio tokens a second")
-    n = p.add_argument_group("naive (the lesson's baseline)")
-    n.add_argument("--image-size", type=number(int, 1, 8192), default=NAIVE_SIZE,
-                   help="encoder input side in pixels (default %(default)s)")
-    n.add_argument("--patch", type=number(int, 1, 1024), default=NAIVE_PATCH,
-                   help="patch side in pixels (default %(default)s)")
-    n.add_argument("--pool", type=number(int, 1, 1024), default=1,
-                   help="k x k pooling of the patch grid (default 1, none)")
-    q = p.add_argument_group("Qwen designs (qwen-vl-utils options; unset = its defaults)")
-    q.add_argument("--sample-fps", type=number(float, 0.001, 1000), default=None,
-                   help=f"frames per second to take (default {QWEN_FPS})")
-    q.add_argument("--nframes", type=number(int, 1, MAX_FRAME_COUNT), default=None)
-    q.add_argument("--min-frames", type=number(int, 1, MAX_FRAME_COUNT), default=None)
-    q.add_argument("--max-frames", type=number(int, 1, MAX_FRAME_COUNT), default=None)
-    q.add_argument("--min-pixels", type=number(float, 1, 1e10), default=None)
-    q.add_argument("--max-pixels", type=number(float, 1, 1e10), default=None)
-    q.add_argument("--total-pixels", type=number(float, 1, 1e12), default=None)
-    q.add_argument("--resized-height", type=number(int, 1, MAX_SIDE), default=None)
-    q.add_argument("--resized-width", type=number(int, 1, MAX_SIDE), default=None)
-    p.set_defaults(func=cmd_tokens)
-
-    p = sub.add_parser("rope", parents=[common],
-                       help="position ids: Qwen2-VL, Qwen2.5-VL, Qwen3-VL, Qwen2.5-Omni",
-                       description="Where each token sits, as each model's get_rope_index puts "
-                       "it: index M-RoPE (Qwen2-VL), time-aligned M-RoPE with one rate per video "
-                       "(Qwen2.5-VL), text timestamps before each patch (Qwen3-VL), TMRoPE with "
-                       "audio interleaved in 2-second chunks (Qwen2.5-Omni). The lesson calls "
-                       "Qwen2.5-VL's encoding TMRoPE; in the released code TMRoPE is Qwen2.5-Omni's. "
-                       f"Layouts: {LAYOUT_GRAMMAR}; at most {MAX_LAYOUT_TOKENS:,} tokens.")
-    p.add_argument("--model", choices=ROPE_MODELS, default=DEFAULT_ROPE_MODEL,
-                   help="whose position ids (default %(default)s)")
-    p.add_argument("--encoding", choices=("absolute", "index"), default=None,
-                   help="older spelling: index = --model qwen2-vl, absolute = --model qwen2.5-vl")
-    p.add_argument("--layout", help='a prompt layout, e.g. "text:3 video:3x4x4@2.0 text:2"')
-    p.add_argument("--timestamps", help="comma-separated sampled seconds, e.g. 0,0.5,1,4,4.25")
-    add_source_options(p)
-    p.add_argument("--strategy", choices=("release",) + STRATEGIES, default="release",
-                   help="frames for --synth/--video: release (the model's own uniform frames, "
-                        "default) or a sampler")
-    add_sampler_options(p)
-    add_size_options(p)
-    p.add_argument("--table-rows", type=number(int, 1, 100000), default=LEARNED_TABLE_ROWS,
-                   help="rows of the learned frame table (default %(default)s, Video-LLaVA)")
-    p.set_defaults(func=cmd_rope)
-
-    p = sub.add_parser("parse", parents=[common], help="how one model answer is read")
-    p.add_argument("text", help="the model's answer, or - to read it from stdin")
-    p.add_argument("--duration", type=number(float, 0.001, MAX_TIME_S), default=None,
-                   help="the video's length, for the out-of-range check")
-    add_policy_options(p)
-    p.set_defaults(func=cmd_parse)
-
-    p = sub.add_parser("evaluate", parents=[common], help="score temporal-grounding answers",
-                       description="Score a JSONL file of model answers, or re-score an "
-                       "lmms-eval samples file as it is. " + " ".join(
-                           f"--gt {name}: {text}." for name, text in GT_FORMATS.items())
-                       + f" Tolerance accuracy: {TOLERANCE_RULE}. Times before 0 or past the "
-                       "duration are read as written, flagged and clipped into the video.")
-    p.add_argument("predictions", help="JSONL: {id, output, gt?, duration?} per line, or an "
-                                        "lmms-eval <date>_samples_<task>.jsonl as it is (- for stdin)")
-    p.add_argument("--gt", help="ground truth: Charades-STA .txt, ActivityNet Captions .json or "
-                                "QVHighlights .jsonl")
-    p.add_argument("--duration-file", help="durations: JSON {id: seconds} or JSONL {id, duration}")
-    p.add_argument("--tolerance", type=number(float, 0.0, 3600.0), default=DEFAULT_TOLERANCE_S,
-                   help="seconds for tolerance accuracy (default %(default)s)")
-    p.add_argument("--point-as-interval", type=number(float, 0.001, 3600.0), default=None,
-                   metavar="W", help="score a point answer as a W-second interval for IoU "
-                                     "(default: a point scores IoU 0)")
-    p.add_argument("--compat", choices=("lmms-eval",), default=None,
-                   help="reproduce lmms-eval's parsing and scoring, quirks included (its "
-                        "Charades-STA reader, or its timelens reader for a timelens samples file)")
-    p.add_argument("--lmms-results", metavar="FILE",
-                   help="with an lmms-eval samples file: its <date>_results.json, to show the "
-                        "harness's own numbers beside this tool's")
-    p.add_argument("--gt-round", type=number(float, 0.001, 60), default=None, metavar="S",
-                   help="with an lmms-eval samples file: round the truth to S seconds (0.1 undoes "
-                        "float16 storage) for this tool's scores")
-    p.add_argument("--details", action="store_true", help="include every answer's reading")
-    add_policy_options(p)
-    p.set_defaults(func=cmd_evaluate)
-
-    p = sub.add_parser("schema", parents=[common], help="JSON Schema for grounding answers")
-    p.add_argument("--validate", metavar="FILE",
-                   help="check answers (JSONL: a JSON answer, or {output: text}) per line; "
-                        "exit status 1 if any answer does not match")
-    p.set_defaults(func=cmd_schema)
-
-    p = sub.add_parser("plan", parents=[common], help="a frame plan for a video task, or a refusal")
-    p.add_argument("--task", choices=TASKS, required=True)
-    p.add_argument("--duration", type=number(float, 0.1, 10 * 24 * 3600), default=None,
-                   help="video length in seconds (or measure one with --video/--synth)")
-    p.add_argument("--context", type=number(int, 1, 100_000_000), default=DEFAULT_CONTEXT_TOKENS,
-                   help="the model's context in tokens (default %(default)s)")
-    p.add_argument("--model-size", type=number(float, 0.1, 10000), default=DEFAULT_MODEL_SIZE_B,
-                   help="model parameters in billions (default %(default)s)")
-    p.add_argument("--target", choices=("standard", "frontier"), default="standard")
-    p.add_argument("--max-fps", type=number(float, 0.01, 240), default=DEFAULT_MAX_FPS,
-                   help="frame-rate cap, whatever the sampler (default %(default)s)")
-    p.add_argument("--model", choices=PLAN_MODELS, default="auto",
-                   help="the model to plan for (default auto: Qwen2.5-VL for uniform frames, "
-                        "Qwen3-VL for uneven ones)")
-    add_source_options(p)
-    add_size_options(p)
-    p.set_defaults(func=cmd_plan)
-
-    p = sub.add_parser("skill", parents=[common], help=f"write outputs/{SKILL_FILE}")
-    p.add_argument("--check", action="store_true",
-                   help="exit 1 and say what differs if the file is not what skill writes")
-    p.add_argument("--out", metavar="PATH", help="write (or check) this path instead")
-    p.set_defaults(func=cmd_skill)
-
-    p = sub.add_parser("exercise", parents=[common], help="the lesson's exercises, worked")
-    p.add_argument("number", type=number(int, 1, 5), help="1 sampling, 2 RoPE, 3 schema, "
-                   "4 alignment before projection, 5 VideoMME gap")
-    p.add_argument("--scores", metavar="FILE", help="exercise 5: a CSV of VideoMME scores")
-    p.add_argument("--example-csv", action="store_true", help="exercise 5: print a starting CSV")
-    p.set_defaults(func=cmd_exercise)
-
-    p = sub.add_parser("bench", parents=[common], help="speed of reading and motion scoring")
-    p.add_argument("--seconds", type=number(float, 1, 600), default=60.0,
-                   help="length of the 640x360 30 fps bench clip (default %(default)s)")
-    p.add_argument("--naive-frames", type=number(int, 2, 100000), default=90,
-                   help="frames for the naive reference, which is slow (default %(default)s)")
-    p.add_argument("--answers", type=number(int, 1, 10_000_000), default=100_000,
-                   help="JSONL answers to score (default %(default)s)")
-    p.add_argument("--seed", type=number(int, 0, 2**31), default=DEFAULT_SEED)
-    p.set_defaults(func=cmd_bench)
+    for name, summary, description, add_options, handler in COMMANDS:
+        p = sub.add_parser(name, parents=[common], help=summary,
+                           description=description or summary)
+        add_options(p)
+        p.set_defaults(func=handler)
     return parser
+
+
+def emit(text: str) -> None:
+    """Write the output: in ASCII when stdout cannot encode the glyphs; one user error when
+    stdout is closed or full (and stdout pointed at /dev/null, so exit is quiet)."""
+    stream = sys.stdout
+    if stream is None:
+        raise UserError("stdout is closed; there is nowhere to print")
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        text = text.translate(ASCII_FALLBACK).encode(encoding, "replace").decode(encoding)
+    try:
+        # In pieces: a write that a closed pipe cuts short is only reported on the next one.
+        for start in range(0, len(text), EMIT_CHUNK):
+            stream.write(text[start:start + EMIT_CHUNK])
+            stream.flush()
+        stream.write("\n")
+        stream.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        silence_stdout()
+        raise UserError(f"cannot write to stdout: {error.strerror or error}") from None
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not complain too."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand. User errors: one line on stderr, status 2. Ctrl-C: one line,
-    status 130. A reader that closes the pipe early (`| head`): quiet, status 1."""
-    parser = build_parser()
+    status 130. A reader that closes the pipe early (`| head`): quiet, status 1. With no
+    arguments: a short overview."""
+    argv = sys.argv[1:] if argv is None else argv
     try:
-        args = parser.parse_args(argv)
+        if not argv:
+            emit(overview())
+            return 0
+        args = build_parser().parse_args(argv)
         doc, text, *rest = args.func(args)
-        output = json.dumps(doc, allow_nan=False) if args.json else text
-        if output:
-            print(output)
-        sys.stdout.flush()
+        if args.json:
+            doc = {"schema_version": SCHEMA_VERSION, **doc}
+            emit(json.dumps(doc, allow_nan=False))
+        elif text:
+            emit(text)
     except BrokenPipeError:
-        # Point stdout at /dev/null so the interpreter's final flush does not complain too.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        silence_stdout()
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

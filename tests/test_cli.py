@@ -9,8 +9,8 @@ BAD_INPUTS = [
     ("sample", "--window", "0"),
     ("sample", "--window", "nan"),
     ("sample", "--window", "-1"),
-    ("sample", "--frames", "1000000000"),
-    ("sample", "--frames", "0"),
+    ("sample", "--uniform-frames", "1000000000"),
+    ("sample", "--uniform-frames", "0"),
     ("sample", "--max-frames", "abc"),
     ("sample", "--stride", "0"),
     ("sample", "--min-fps", "inf"),
@@ -39,7 +39,7 @@ class CommandLineTests(unittest.TestCase):
         self.assertIn("[0.05, 3600]", err)
 
     def test_real_process_exit_status_and_no_traceback(self):
-        proc = subprocess.run([sys.executable, str(MAIN_PATH), "sample", "--frames", "-3"],
+        proc = subprocess.run([sys.executable, str(MAIN_PATH), "sample", "--uniform-frames", "-3"],
                               capture_output=True, text=True, cwd=ROOT)
         self.assertEqual(proc.returncode, 2)
         self.assertNotIn("Traceback", proc.stderr)

@@ -130,6 +130,7 @@ class ParsingTableTests(unittest.TestCase):
 
     def test_parse_command_json(self):
         doc = run_json("parse", "between 12 and 16")
+        self.assertEqual(doc.pop("schema_version"), main.SCHEMA_VERSION)
         self.assertEqual(doc, {"predictions": [{"kind": "interval", "start": 12.0, "end": 16.0,
                                                 "format": "free_text", "form": "between",
                                                 "event": None, "confidence": None}],
@@ -318,7 +319,7 @@ class GroundTruthFormatTests(unittest.TestCase):
 
 class SchemaTests(unittest.TestCase):
     def test_schema_document(self):
-        schema = run_json("schema")
+        schema = run_json("schema")["schema"]
         self.assertEqual(schema["$schema"], "https://json-schema.org/draft/2020-12/schema")
         self.assertEqual(schema["$defs"]["event"]["required"], ["event", "start", "end", "confidence"])
 

@@ -58,7 +58,7 @@ class WindowAndCutTests(unittest.TestCase):
 
     def test_keyframe_cut_detector_finds_every_sports_cut_within_one_frame(self):
         doc = run_json("motion", "--synth", "sports-60s")
-        truth = run_json("synth", "--preset", "sports-60s")["cuts"]
+        truth = run_json("synth", "--synth", "sports-60s")["cuts"]
         found = [c["frame"] for c in doc["cuts"]]
         self.assertEqual(len(found), len(truth))
         for cut in truth:

@@ -34,6 +34,15 @@ def readme_commands() -> list[tuple[str, int]]:
     return list(found.items())
 
 
+def is_text_for_people(command: str) -> bool:
+    """Default text output, which must fit 100 columns; not JSON, SVG or CSV on stdout, and not
+    --wide, whose promise is the opposite."""
+    words = shlex.split(command)
+    machine = {"--json", "--wide"} & set(words) or any(
+        flag in words and words[words.index(flag) + 1:][:1] == ["-"] for flag in ("--out", "--scenes"))
+    return not machine and words[2] != "schema" or "--validate" in words
+
+
 class ReadmeExamplesTests(unittest.TestCase):
     def test_every_example_runs_as_written(self):
         commands = readme_commands()
@@ -56,6 +65,9 @@ class ReadmeExamplesTests(unittest.TestCase):
                     with self.subTest(command=command):
                         self.assertEqual(proc.returncode, expected, proc.stderr[-300:])
                         self.assertNotIn("Traceback", proc.stderr)
+                        if is_text_for_people(command):
+                            widest = max(proc.stdout.splitlines() or [""], key=len)
+                            self.assertLessEqual(len(widest), 100, widest)
 
 
 if __name__ == "__main__":

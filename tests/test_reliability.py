@@ -183,10 +183,10 @@ class CommandLineFuzzTests(FuzzCase):
         values = ["0", "-1", "nan", "inf", "1e9", "", "abc", "3", "0.5", "100000", "-",
                   "\uff11\uff12", "1e-9", "2", "7", "0,1,2", "text:2 video:2x2x2"]
         options = {"tokens": ["--duration", "--total-frames", "--fps", "--width", "--height",
-                              "--pool", "--patch", "--context", "--nframes", "--sample-fps",
+                              "--pool", "--patch", "--context-tokens", "--nframes", "--sample-fps",
                               "--min-pixels", "--resized-height", "--frames"],
                    "rope": ["--timestamps", "--tokens-per-second", "--table-rows", "--layout"],
-                   "plan": ["--duration", "--context", "--model-size", "--max-fps"],
+                   "plan": ["--duration", "--context-tokens", "--model-size", "--max-fps"],
                    "parse": ["--duration"]}
         for _ in range(300):
             command = rng.choice(list(options))
@@ -249,15 +249,15 @@ class CommandLineWideTests(unittest.TestCase):
         self.assertIn(b"warning", proc.stderr)
 
     def test_ctrl_c_is_one_line_and_status_130(self):
-        original = main.cmd_parse
+        original = main.parse_grounding
 
-        def interrupted(args):
+        def interrupted(*args):
             raise KeyboardInterrupt
-        main.cmd_parse = interrupted
+        main.parse_grounding = interrupted
         try:
             status, out, err = run("parse", "x")
         finally:
-            main.cmd_parse = original
+            main.parse_grounding = original
         self.assertEqual(status, 130)
         self.assertEqual(err.strip(), "main.py: interrupted")
 

@@ -66,43 +66,46 @@ class BudgetTests(unittest.TestCase):
 class BehaviourOnPresetsTests(unittest.TestCase):
     def test_dynamic_puts_more_frames_where_motion_is_high(self):
         uniform = run_json("sample", "--synth", "cooking-3min", "--strategy", "uniform",
-                           "--frames", "60")
+                           "--uniform-frames", "60")["results"][0]
         dynamic = run_json("sample", "--synth", "cooking-3min", "--strategy", "dynamic",
-                           "--max-frames", "60")
-        self.assertEqual(dynamic["frame_count"], 60)
+                           "--max-frames", "60")["results"][0]
+        self.assertEqual(dynamic["frames"], 60)
         motion = dynamic["window_motion"]
         busy = sorted(range(len(motion)), key=lambda k: -motion[k])[:10]
         self.assertGreater(sum(dynamic["frames_per_window"][k] for k in busy),
                            sum(uniform["frames_per_window"][k] for k in busy))
 
     def test_event_sampling_hits_every_security_event_and_uniform_misses_most(self):
-        event = run_json("sample", "--synth", "security-5min", "--strategy", "event")
-        uniform = run_json("sample", "--synth", "security-5min", "--strategy", "uniform")
+        event = run_json("sample", "--synth", "security-5min", "--strategy", "event")["results"][0]
+        uniform = run_json("sample", "--synth", "security-5min", "--strategy", "uniform")["results"][0]
         self.assertEqual(event["events_hit"], event["events_total"])
         for truth in event["events"]:     # each event lies inside a detected action span
             self.assertTrue(any(span["start_s"] <= truth["start"] and truth["end"] <= span["end_s"]
                                 for span in event["spans"]), truth)
         self.assertLessEqual(uniform["events_hit"], 1)
-        self.assertEqual(uniform["frame_count"], 16)
+        self.assertEqual(uniform["frames"], 16)
 
     def test_keyframe_sampler_anchors_on_each_cut(self):
         doc = run_json("sample", "--synth", "sports-60s", "--strategy", "keyframe",
-                       "--context", "0")
-        truth = [c["frame"] for c in run_json("synth", "--preset", "sports-60s")["cuts"]]
-        frames = [f["index"] for f in doc["frames"]]
+                       "--keyframe-context", "0")["results"][0]
+        truth = [c["frame"] for c in run_json("synth", "--synth", "sports-60s")["cuts"]]
+        frames = doc["frame_indices"]
         self.assertEqual(len(frames), len(truth) + 1)
         self.assertEqual(frames[0], 0)
         for cut in truth:
             self.assertTrue(any(abs(f - cut) <= 1 for f in frames))
 
     def test_sample_json_document(self):
-        doc = run_json("sample", "--synth", "cat-jump", "--strategy", "dynamic")
-        for key in ("strategy", "duration_s", "frames", "frames_per_window", "events_hit",
-                    "events_total"):
+        whole = run_json("sample", "--synth", "cat-jump", "--strategy", "dynamic")
+        self.assertIsInstance(whole["duration_s"], float)
+        self.assertEqual(whole["priced_as"], {"design": "qwen3-vl", "width": 640, "height": 360})
+        doc = whole["results"][0]
+        for key in ("strategy", "frames", "frame_indices", "frame_times_s", "frames_per_window",
+                    "events_hit", "events_total", "tokens"):
             self.assertIn(key, doc)
         self.assertEqual(doc["strategy"], "dynamic")
-        self.assertIsInstance(doc["duration_s"], float)
-        self.assertEqual(set(doc["frames"][0]), {"index", "time_s"})
+        self.assertEqual(doc["frames"], len(doc["frame_indices"]))
+        self.assertAlmostEqual(doc["frame_times_s"][1], doc["frame_indices"][1] / 30)
         everything = run_json("sample", "--synth", "cat-jump")
         self.assertEqual([r["strategy"] for r in everything["results"]], list(main.STRATEGIES))
 

@@ -17,6 +17,11 @@ def with_class(root, name):
 
 
 class TimelinePictureTests(unittest.TestCase):
+    def setUp(self):
+        scratch = tempfile.TemporaryDirectory()
+        self.addCleanup(scratch.cleanup)
+        self.tmp = scratch.name
+
     def plot(self, *argv):
         status, out, err = run("plot", *argv, "--out", "-")
         self.assertEqual(status, 0, err)
@@ -39,14 +44,40 @@ class TimelinePictureTests(unittest.TestCase):
                 root = parse(self.plot("--synth", preset))
                 doc = run_json("sample", "--synth", preset)
                 marks = with_class(root, "sample")
+                strips = with_class(root, "density")
                 for k, result in enumerate(doc["results"]):
-                    self.assertEqual(sum(1 for m in marks if m.get("data-row") == str(k)),
-                                     result["frame_count"])
-                truth = run_json("synth", "--preset", preset)
+                    # each frame is a marker, or the row is one density strip that counts them
+                    drawn = sum(1 for m in marks if m.get("data-row") == str(k))
+                    drawn += sum(int(g.get("data-frames")) for g in strips
+                                 if g.get("data-row") == str(k))
+                    self.assertEqual(drawn, result["frames"])
+                truth = run_json("synth", "--synth", preset)
                 self.assertEqual(len(with_class(root, "event")), len(truth["events"]))
                 cuts = run_json("motion", "--synth", preset)["cuts"]
                 self.assertEqual(len(with_class(root, "cut")), len(cuts))
                 self.assertEqual(len(with_class(root, "motion")), 1)
+
+    def test_dense_rows_become_density_strips_whose_bars_add_up(self):
+        root = parse(self.plot("--synth", "security-5min"))
+        doc = run_json("sample", "--synth", "security-5min")
+        strips = {g.get("data-row"): g for g in with_class(root, "density")}
+        for k, result in enumerate(doc["results"]):
+            if result["frames"] > 100:      # hundreds of frames on 900 px cannot be markers
+                self.assertIn(str(k), strips)
+                bars = list(strips[str(k)].iter(SVG + "rect"))
+                self.assertGreater(len(bars), 50)
+                heights = {float(b.get("height")) for b in bars}
+                self.assertGreater(len(heights), 1, "density must vary where events are")
+        self.assertIn("peak rate", "".join(root.itertext()))
+
+    def test_legend_lists_only_what_is_drawn(self):
+        text = "".join(parse(self.plot("--synth", "cat-jump")).itertext())
+        self.assertIn("true events", text)
+        self.assertNotIn("strips", text)
+        status, _, err = run("synth", "--synth", "cat-jump", "--out", os.path.join(self.tmp, "c.y4m"))
+        self.assertEqual(status, 0, err)
+        text = "".join(parse(self.plot("--video", os.path.join(self.tmp, "c.y4m"))).itertext())
+        self.assertNotIn("true events", text)       # a real file has no ground truth
 
     def test_only_the_chosen_strategies(self):
         root = parse(self.plot("--synth", "cat-jump", "--strategy", "uniform", "event"))
@@ -111,7 +142,7 @@ class CommittedPictureTests(unittest.TestCase):
                          self.regenerate("plot", "--synth", "cat-jump", "--out"),
                          "outputs/cat-jump-timeline.svg is stale: run "
                          "python code/main.py plot --synth cat-jump --out outputs/cat-jump-timeline.svg")
-        self.assertEqual(self.committed("compare.svg"), self.regenerate("compare", "--svg"),
+        self.assertEqual(self.committed("compare.svg"), self.regenerate("compare", "--out"),
                          "outputs/compare.svg is stale: run "
                          "python code/main.py compare --svg outputs/compare.svg")
 

@@ -32,8 +32,8 @@ class SyntheticVideoTests(unittest.TestCase):
         self.assertGreater(min(inside), 5 * sorted(calm)[len(calm) // 2])
 
     def test_synth_json_document(self):
-        doc = run_json("synth", "--preset", "sports-60s")
-        self.assertEqual(set(doc), {"preset", "fps", "width", "height", "frames", "duration_s",
+        doc = run_json("synth", "--synth", "sports-60s")
+        self.assertEqual(set(doc), {"schema_version", "video", "fps", "width", "height", "frames", "duration_s",
                                     "events", "cuts"})
         self.assertEqual(doc["cuts"][2], {"frame": 999, "time_s": 33.3})
         self.assertIsInstance(doc["duration_s"], float)
@@ -63,7 +63,7 @@ class SyntheticVideoTests(unittest.TestCase):
         self.assertEqual([e.kind for e in scene.events], ["appear", "fade", "motion"])
 
     def test_unknown_preset_lists_known_ones(self):
-        status, out, err = run("synth", "--preset", "nope")
+        status, out, err = run("synth", "--synth", "nope")
         self.assertEqual(status, 2)
         self.assertIn("cat-jump", err)
         self.assertEqual(len(err.strip().splitlines()), 1)

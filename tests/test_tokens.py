@@ -206,7 +206,7 @@ class DesignBudgetTests(unittest.TestCase):
 
 class TokensCommandTests(unittest.TestCase):
     def test_json_list_with_all_designs(self):
-        doc = run_json("tokens", "--duration", "60", "--fps", "30")
+        doc = run_json("tokens", "--duration", "60", "--fps", "30")["designs"]
         self.assertEqual([d["design"] for d in doc], list(main.DESIGNS))
         for d in doc:
             self.assertEqual(set(d) >= {"design", "frames", "tokens_per_frame", "visual_tokens",
@@ -233,12 +233,13 @@ class TokensCommandTests(unittest.TestCase):
         self.assertIn("do not fit", out)
 
     def test_from_a_preset_and_from_total_frames(self):
-        doc = run_json("tokens", "--synth", "cat-jump", "--design", "naive")
+        doc = run_json("tokens", "--synth", "cat-jump", "--design", "naive")["designs"]
         self.assertEqual(doc[0]["frames"], 300)
         # A preset's small frames stand for the nominal 640x360 capture, as in sample and compare.
-        doc = run_json("tokens", "--synth", "cat-jump", "--design", "qwen2.5-vl")
+        doc = run_json("tokens", "--synth", "cat-jump", "--design", "qwen2.5-vl")["designs"]
         self.assertEqual(doc[0]["tokens_per_frame"], 149.5)
-        doc = run_json("tokens", "--total-frames", "300", "--fps", "30", "--design", "qwen2.5-vl")
+        doc = run_json("tokens", "--total-frames", "300", "--fps", "30",
+                       "--design", "qwen2.5-vl")["designs"]
         self.assertEqual(doc[0]["frames"], 20)
 
     def test_bad_input(self):
@@ -246,7 +247,7 @@ class TokensCommandTests(unittest.TestCase):
             ("tokens", "--duration", "-5"),
             ("tokens", "--duration", "10", "--fps", "0"),
             ("tokens", "--duration", "10", "--width", "0"),
-            ("tokens", "--duration", "10", "--context", "0"),
+            ("tokens", "--duration", "10", "--context-tokens", "0"),
             ("tokens", "--duration", "10", "--pool", "5", "--design", "naive"),
             ("tokens", "--duration", "10", "--pool", "2", "--design", "video-llava"),
             ("tokens", "--duration", "10", "--frames", "8", "--design", "qwen3-vl"),

@@ -29,7 +29,7 @@ class Y4MReaderTests(unittest.TestCase):
 
     def test_round_trip_synth_to_y4m_to_reader(self):
         out = self.path("cat.y4m")
-        status, _, err = run("synth", "--preset", "cat-jump", "--out", out)
+        status, _, err = run("synth", "--synth", "cat-jump", "--out", out)
         self.assertEqual(status, 0, err)
         scene = main.get_preset("cat-jump")
         video = main.open_video(out)
@@ -253,9 +253,14 @@ def shifted(texture, w, h, dx):
                     for y in range(h))
 
 
-def cuts_of(frames, w=48, h=32, fps=30.0):
+def transitions_of(frames, w=48, h=32, fps=30.0):
     motion = main.analyze_motion(frames, w, h, fps)
-    return [c.frame for c in main.detect_cuts(motion)]
+    gradual = main.detect_gradual(motion)
+    return [c.frame for c in main.detect_cuts(motion, transitions=gradual)], gradual
+
+
+def cuts_of(frames, w=48, h=32, fps=30.0):
+    return transitions_of(frames, w, h, fps)[0]
 
 
 class HonestCutTests(unittest.TestCase):
@@ -280,11 +285,35 @@ class HonestCutTests(unittest.TestCase):
             frames = [self.a] * 20 + [b"\xff" * (self.W * self.H)] * length + [self.a] * 20
             self.assertEqual(cuts_of(frames), [], length)
 
-    def test_cross_dissolve_is_at_most_one_cut(self):
-        blend = [bytes(round(x * (1 - k / 30) + y * k / 30) for x, y in zip(self.a, self.b))
-                 for k in range(1, 30)]
-        frames = [self.a] * 30 + blend + [self.b] * 30
-        self.assertLessEqual(len(cuts_of(frames)), 1)
+    def test_a_dissolve_is_one_gradual_transition_and_no_cut(self):
+        for length in (12, 24, 30):
+            with self.subTest(length=length):
+                blend = [bytes(round(x * (1 - k / length) + y * k / length)
+                               for x, y in zip(self.a, self.b)) for k in range(1, length)]
+                frames = [self.a] * 30 + blend + [self.b] * 30
+                cuts, gradual = transitions_of(frames)
+                self.assertEqual(cuts, [])
+                self.assertEqual([t.kind for t in gradual], ["dissolve"])
+                self.assertLessEqual(abs(gradual[0].first - 30), 2)
+                self.assertLessEqual(abs(gradual[0].stop - (30 + length - 1)), 2)
+
+    def test_a_fade_out_and_in_is_one_fade(self):
+        out = [bytes(round(x * (1 - k / 24)) for x in self.a) for k in range(1, 25)]
+        into = [bytes(round(x * k / 24) for x in self.b) for k in range(1, 25)]
+        cuts, gradual = transitions_of([self.a] * 30 + out + into + [self.b] * 30)
+        self.assertEqual(cuts, [])
+        self.assertEqual([(t.kind, t.first, t.stop) for t in gradual], [("fade", 30, 78)])
+        scenes = main.scene_list(108, 30.0, (), gradual)
+        self.assertEqual([(s.first, s.stop) for s in scenes], [(0, 54), (54, 108)])
+
+    def test_hard_cuts_survive_next_to_gradual_ones(self):
+        blend = [bytes(round(x * (1 - k / 24) + y * k / 24) for x, y in zip(self.a, self.b))
+                 for k in range(1, 24)]
+        c = textured(self.rng, self.W, self.H, 200)
+        frames = [self.a] * 30 + blend + [self.b] * 30 + [c] * 30
+        cuts, gradual = transitions_of(frames)
+        self.assertEqual(cuts, [83])
+        self.assertEqual(len(gradual), 1)
 
     def test_freeze_is_not_a_cut(self):
         moving = [shifted(self.a, self.W, self.H, 3 * k) for k in range(30)]
@@ -300,6 +329,15 @@ class HonestCutTests(unittest.TestCase):
                 frame[(y + r) * self.W + x:(y + r) * self.W + x + 4] = b"\xff" * 4
             frames.append(bytes(frame))
         self.assertEqual(cuts_of(frames), [])
+
+    def test_scene_list_csv_like_pyscenedetect(self):
+        scenes = main.scene_list(100, 25.0, (main.Cut(40, 1.6, 0.5),), ())
+        text = main.scenes_csv(scenes).splitlines()
+        self.assertEqual(text[0], "Timecode List:,00:00:01.600")
+        self.assertTrue(text[1].startswith("Scene Number,Start Frame,Start Timecode"))
+        self.assertEqual(text[2], "1,1,00:00:00.000,0.000,40,00:00:01.600,1.600,40,00:00:01.600,1.600")
+        self.assertEqual(text[3], "2,41,00:00:01.600,1.600,100,00:00:04.000,4.000,60,00:00:02.400,2.400")
+        self.assertEqual(main.timecode(3725.5), "01:02:05.500")
 
     def test_plain_hard_cut_between_similar_exposures(self):
         first = textured(random.Random(98), self.W, self.H, 90, spread=60)

@@ -1,0 +1,244 @@
+"""One well-made program: every option explained, one meaning per flag, JSON objects with a
+schema version, output that survives an ASCII terminal, a closed stdout and a narrow screen."""
+
+import argparse
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from support import MAIN_PATH, ROOT, main, run
+
+DATA = ROOT / "tests" / "data"
+
+
+def subcommands():
+    parser = main.build_parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return action.choices
+
+
+def visible_options(subparser):
+    for action in subparser._actions:
+        if action.option_strings and not isinstance(action, argparse._HelpAction) \
+                and action.help is not argparse.SUPPRESS:
+            yield action
+
+
+class OptionTests(unittest.TestCase):
+    def test_every_option_has_help(self):
+        for name, sub in subcommands().items():
+            for action in visible_options(sub):
+                with self.subTest(command=name, option=action.option_strings[0]):
+                    self.assertTrue(action.help and len(action.help) > 10, action.help)
+
+    def test_no_flag_has_two_meanings(self):
+        meanings = {}
+        for name, sub in subcommands().items():
+            for action in visible_options(sub):
+                for flag in action.option_strings:
+                    meanings.setdefault(flag, {}).setdefault(action.help, []).append(name)
+        for flag, helps in meanings.items():
+            with self.subTest(flag=flag):
+                self.assertEqual(len(helps), 1, f"{flag} means {len(helps)} things: {helps}")
+
+    def test_a_default_the_help_states_is_the_real_default(self):
+        stated = re.compile(r"\(default:? (-?\d+(?:\.\d+)?)\b")
+        for name, sub in subcommands().items():
+            for action in visible_options(sub):
+                text = action.help % {"default": action.default} if "%(" in action.help \
+                    else action.help
+                match = stated.search(text)
+                if match and action.default is not None:
+                    with self.subTest(command=name, option=action.option_strings[0]):
+                        self.assertEqual(float(match.group(1)), float(action.default))
+
+    def test_hidden_old_spellings_work_and_say_so(self):
+        status, out, err = run("synth", "--preset", "sports-60s")
+        self.assertEqual(status, 0)
+        self.assertIn("sports-60s", out)
+        self.assertIn("--preset is now --synth", err)
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "c.svg")
+            status, _, err = run("compare", "--svg", path)
+            self.assertEqual(status, 0, err)
+            self.assertTrue(os.path.getsize(path) > 1000)
+            self.assertIn("--svg is now --out", err)
+        for old in main.RENAMED_FLAGS:
+            for sub in subcommands().values():
+                for action in sub._actions:
+                    if old in action.option_strings:
+                        self.assertIs(action.help, argparse.SUPPRESS)
+
+    def test_abbreviations_are_refused(self):
+        status, _, err = run("sample", "--uniform", "4")
+        self.assertEqual(status, 2)
+        self.assertIn("--uniform", err)
+
+    def test_the_three_frame_rates_say_which_rate_they_are(self):
+        helps = {a.option_strings[0]: a.help for sub in subcommands().values()
+                 for a in visible_options(sub)}
+        self.assertIn("video's own", helps["--fps"])
+        self.assertIn("sampl", helps["--sample-fps"])
+        self.assertIn("cap", helps["--max-fps"])
+
+    def test_design_names_are_the_same_everywhere(self):
+        for argv in (("tokens", "--duration", "10", "--design", "video-llama"),
+                     ("sample", "--design", "video-llama"),
+                     ("compare", "--design", "video-llama")):
+            with self.subTest(argv=argv):
+                status, _, err = run(*argv, "--json")
+                self.assertEqual(status, 0, err)
+
+
+# One run per subcommand; the test below fails if a subcommand is missing here.
+JSON_RUNS = {
+    "compare": ("compare", "--design", "qwen3-vl"),
+    "synth": ("synth",),
+    "motion": ("motion",),
+    "sample": ("sample",),
+    "plot": ("plot", "--out", "{tmp}/p.svg"),
+    "tokens": ("tokens", "--duration", "30"),
+    "rope": ("rope", "--layout", "text:2 video:2x4x4@2.0"),
+    "parse": ("parse", "from 1 to 2 seconds"),
+    "schema": ("schema",),
+    "evaluate": ("evaluate", str(DATA / "answers.jsonl"), "--gt", str(DATA / "charades_test.txt")),
+    "plan": ("plan", "--task", "monitoring", "--duration", "600"),
+    "skill": ("skill", "--out", "{tmp}/skill.md"),
+    "exercise": ("exercise", "1"),
+    "bench": ("bench", "--seconds", "1", "--answers", "50", "--naive-frames", "2"),
+}
+
+
+class JsonTests(unittest.TestCase):
+    def test_every_subcommand_prints_one_object_with_a_schema_version(self):
+        self.assertEqual(set(JSON_RUNS), set(subcommands()))
+        keep = main.HELP_RUNS
+        main.HELP_RUNS = 1                      # bench times --help; once is enough here
+        self.addCleanup(setattr, main, "HELP_RUNS", keep)
+        with tempfile.TemporaryDirectory() as folder:
+            for name, argv in JSON_RUNS.items():
+                with self.subTest(command=name):
+                    status, out, err = run(*[a.format(tmp=folder) for a in argv], "--json")
+                    self.assertEqual(status, 0, err)
+                    self.assertEqual(out.count("\n"), 1)
+                    doc = json.loads(out)
+                    self.assertIsInstance(doc, dict)
+                    self.assertEqual(doc["schema_version"], main.SCHEMA_VERSION)
+                    doc.pop("schema", None)      # a JSON Schema's own keywords are camelCase
+                    for key in re.findall(r'"([A-Za-z_]+)":', json.dumps(doc)):
+                        self.assertRegex(key, r"^[a-z0-9_]+$")
+
+    def test_r1_is_keyed_by_threshold_in_compare_and_evaluate(self):
+        status, out, _ = run("compare", "--design", "qwen3-vl", "--json")
+        compared = json.loads(out)["designs"][0]["r1"]
+        status, out, _ = run("evaluate", str(DATA / "answers.jsonl"), "--gt",
+                             str(DATA / "charades_test.txt"), "--json")
+        evaluated = json.loads(out)["r1"]
+        self.assertEqual(set(compared), {"0.3", "0.5", "0.7"})
+        self.assertEqual(set(evaluated), {"0.3", "0.5", "0.7"})
+
+    def test_frames_is_a_count_and_frame_indices_the_list(self):
+        status, out, _ = run("sample", "--json")
+        for result in json.loads(out)["results"]:
+            self.assertIsInstance(result["frames"], int)
+            self.assertEqual(len(result["frame_indices"]), result["frames"])
+
+
+class TerminalTests(unittest.TestCase):
+    def process(self, *argv, env=None, **kwargs):
+        return subprocess.run([sys.executable, str(MAIN_PATH), *argv], capture_output=True,
+                              cwd=ROOT, env={**os.environ, **(env or {})}, timeout=120, **kwargs)
+
+    def test_version_comes_from_one_place(self):
+        proc = self.process("--version", text=True)
+        self.assertEqual(proc.returncode, 0)
+        self.assertEqual(proc.stdout.strip(), f"main.py {main.__version__}")
+        with open(ROOT / "pyproject.toml", encoding="utf-8") as handle:
+            project = handle.read()
+        self.assertIn('dynamic = ["version"]', project)
+        self.assertIn("video_vlm_lab.main.__version__", project)
+
+    def test_no_arguments_prints_an_overview(self):
+        proc = self.process(text=True)
+        self.assertEqual(proc.returncode, 0)
+        self.assertIn("compare", proc.stdout)
+        self.assertIn("README", proc.stdout)
+        self.assertEqual(proc.stdout.count("python code/main.py "), 6)     # five and --help
+        self.assertLessEqual(max(map(len, proc.stdout.splitlines())), 100)
+
+    def test_an_ascii_terminal_gets_ascii_instead_of_a_traceback(self):
+        for env in ({"PYTHONIOENCODING": "ascii"}, {"LC_ALL": "C", "LANG": "C",
+                                                    "PYTHONIOENCODING": "", "PYTHONUTF8": "0"}):
+            with self.subTest(env=env):
+                proc = self.process("motion", env=env)
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                proc.stdout.decode("ascii")                 # raises if anything else got out
+                self.assertIn(b"motion", proc.stdout)
+
+    def test_closed_or_full_stdout_is_one_line(self):
+        for how in ("closed", "full"):
+            with self.subTest(stdout=how):
+                if how == "closed":
+                    proc = subprocess.run(f'"{sys.executable}" "{MAIN_PATH}" synth >&-',
+                                          shell=True, capture_output=True, text=True, cwd=ROOT)
+                elif os.path.exists("/dev/full"):
+                    with open("/dev/full", "w") as full:
+                        proc = subprocess.run([sys.executable, str(MAIN_PATH), "synth"],
+                                              stdout=full, stderr=subprocess.PIPE, text=True)
+                else:
+                    continue
+                self.assertEqual(proc.returncode, 2)
+                self.assertNotIn("Traceback", proc.stderr)
+                self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+
+    def test_prose_and_tables_fit_100_columns_when_not_a_terminal(self):
+        for argv in (("compare",), ("plan", "--task", "summarization", "--duration", "1200",
+                                    "--context-tokens", "8000"), ("exercise", "1"), ("exercise", "2"), ("exercise", "4"), ("exercise", "5"),
+                     ("sample", "--synth", "security-5min"), ("motion", "--synth", "sports-60s"),
+                     ("tokens", "--duration", "600"),
+                     ("evaluate", str(DATA / "answers.jsonl"), "--gt", str(DATA / "charades_test.txt"))):
+            with self.subTest(argv=argv):
+                status, out, err = run(*argv)
+                self.assertEqual(status, 0, err)
+                widest = max(out.splitlines(), key=len)
+                self.assertLessEqual(len(widest), 100, widest)
+
+    def test_wide_shows_every_column(self):
+        narrow = run("compare", "--design", "qwen3-vl")[1]
+        wide = run("compare", "--design", "qwen3-vl", "--wide")[1]
+        self.assertGreaterEqual(len(wide), len(narrow))
+
+
+class ProgressTests(unittest.TestCase):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    def test_progress_shows_on_a_terminal_and_clears_itself(self):
+        screen = self.Terminal()
+        keep = main.PROGRESS_EVERY_S
+        main.PROGRESS_EVERY_S = 0
+        self.addCleanup(setattr, main, "PROGRESS_EVERY_S", keep)
+        items = list(main.with_progress(range(5), "reading, frame", 5, stream=screen))
+        self.assertEqual(items, list(range(5)))
+        self.assertIn("reading, frame 5/5", screen.getvalue())
+        self.assertTrue(screen.getvalue().endswith("\r\x1b[K"))
+
+    def test_nothing_when_stderr_is_not_a_terminal(self):
+        redirected = io.StringIO()
+        self.assertEqual(list(main.with_progress(range(3), "x", stream=redirected)), [0, 1, 2])
+        main.show_progress("busy", stream=redirected)
+        self.assertEqual(redirected.getvalue(), "")
+        proc = subprocess.run([sys.executable, str(MAIN_PATH), "motion", "--synth",
+                               "security-5min"], capture_output=True, text=True, cwd=ROOT)
+        self.assertEqual(proc.returncode, 0)
+        self.assertEqual(proc.stderr, "")
+
+
+if __name__ == "__main__":
+    unittest.main()
