@@ -24,7 +24,8 @@ Sections of this file, top to bottom
     constants       tuned numbers and facts from papers or reference code, with their sources
     data classes    frozen records passed between the pure functions
     synthetic video a seeded scene renderer with ground-truth events and cuts
-    video input     streaming Y4M and PGM/PPM readers, the Y4M writer, whole-file writes
+    video input     streaming Y4M and PGM/PPM readers, the Y4M writer, write_output (writes that
+                    never harm what sits at the path)
     motion          frame differencing at C speed, windows, the shot-cut detector
     samplers        uniform, dynamic FPS, event-driven, keyframe + context
     token budgets   each design's arithmetic, with its source; the Qwen family's exactly
@@ -61,7 +62,9 @@ import argparse
 import ast
 import bisect
 import collections
+import contextlib
 import csv
+import errno
 import functools
 import html
 import io
@@ -73,17 +76,30 @@ import os
 import random
 import re
 import shutil
+import signal
+import stat
 import struct
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 import unicodedata
 from array import array
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
-from typing import Callable, Iterable, Iterator, NamedTuple
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
+
+
+def interrupted_at_start(number, frame) -> None:
+    """Ctrl-C before main() runs (while Python defines the functions below): one line, 130."""
+    os.write(2, f"{os.path.basename(sys.argv[0])}: interrupted\n".encode())
+    os._exit(130)
+
+
+if __name__ == "__main__" and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, interrupted_at_start)
 
 # ----------------------------------------------------------------------------------------------
 # Constants
@@ -136,8 +152,9 @@ EVENT_MIN_S = 0.15               # spans shorter than this are flickers, not act
 EVENT_PAD_S = 0.25               # dense sampling starts this much before a span and ends after
 
 # Limits that keep absurd input from eating the machine.
-MAX_FRAME_COUNT = 1_000_000
+MAX_FRAME_COUNT = 1_000_000       # frames a sampler or token count may be asked for
 MAX_SIDE = 16384
+MAX_VIDEO_FRAMES = 10_000_000     # frames read from one video: 3.8 days at 30 fps, ~1.3 GB of scores
 STRATEGIES = ("uniform", "dynamic", "event", "keyframe")
 DEFAULT_PRICING_DESIGN = "qwen3-vl"   # sample/plot price frames as Qwen3-VL: it keeps their times
 DEFAULT_ROPE_MODEL = "qwen2.5-vl"
@@ -227,14 +244,15 @@ class MotionAnalysis:
     width: int
     height: int
     stride: int
-    scores: tuple[float, ...]      # mean |luma difference| to the previous frame, 0..1
-    hist_short: tuple[float, ...]  # histogram distance to the previous frame, 0..1
-    hist_long: tuple[float, ...]   # histogram distance across the frame: i-1-P vs i+P
+    # The per-frame series are arrays of doubles (any sequence of floats will do).
+    scores: Sequence[float]        # mean |luma difference| to the previous frame, 0..1
+    hist_short: Sequence[float]    # histogram distance to the previous frame, 0..1
+    hist_long: Sequence[float]     # histogram distance across the frame: i-1-P vs i+P
     diff_long: tuple[float | None, ...]  # frame difference i-1-P vs i+P (None: not measured)
     gradual: bytes = b""           # 1 where a gradual change is centred (see analyze_motion)
-    thumb_change: tuple[float, ...] = ()   # change of a 64-sample thumbnail from frame i-1
+    thumb_change: Sequence[float] = ()     # change of a 64-sample thumbnail from frame i-1
     flat: bytes = b""              # 1 where the frame is nearly all black or all white
-    brightness: tuple[float, ...] = ()     # mean luma of the thumbnail, 0..255
+    brightness: Sequence[float] = ()       # mean luma of the thumbnail, 0..255
 
     @property
     def frame_count(self) -> int:
@@ -263,6 +281,11 @@ class SampleResult:
 
 class UserError(ValueError):
     """Bad input a user can fix; main() prints it as one line and exits 2."""
+
+
+def quoted(text: str, limit: int = 40) -> str:
+    """A user's text inside an error message: quoted, and cut short if long."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text):,} characters)"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -619,7 +642,8 @@ def open_y4m(stream, where: str, allow_truncated: bool = False, warn=None) -> Vi
     if not line.endswith(b"\n"):
         if not line.startswith(Y4M_MAGIC):
             parse_y4m_header(line, where)            # says what it is not, and what to do
-        raise UserError(f"{where}: stream header has no newline")
+        raise UserError(f"{where}: stream header has no newline" + (
+            f" in its first {Y4M_HEADER_LIMIT:,} bytes" if len(line) >= Y4M_HEADER_LIMIT else ""))
     header = parse_y4m_header(line[:-1], where)
     return VideoStream(where, header.width, header.height, header.fps,
                        y4m_frames(stream, header, where, allow_truncated, warn or (lambda m: None)))
@@ -642,33 +666,152 @@ def y4m_bytes(frames: Iterable[bytes], width: int, height: int, fps: float,
         yield b"FRAME\n" + frame + chroma
 
 
-def write_whole(path: str, pieces: Iterable[bytes]) -> int:
-    """Write to a temporary file beside `path`, then rename: whole or not at all."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise UserError(f"{path}: folder {folder} does not exist")
-    if os.path.isdir(path):
+# Writing files. Every file the tool writes goes through write_output, whose rules are those of
+# a careful `cp`: nothing the user had is harmed, whatever sits at the path.
+PARTIAL_TAG = ".partial-"          # temporaries are named .NAME.partial-PID-XXXX.tmp beside NAME
+
+
+def write_output(path: str, pieces: Iterable[bytes]) -> int:
+    """Write `pieces` to `path` and return the bytes written.
+
+    `-` is stdout. A symlink is followed to the file it names. A device, FIFO or socket
+    (/dev/null, /dev/stdout, a named pipe) is opened and written directly, never replaced. A
+    regular file is written whole: into a temporary file beside it, then renamed over it, so
+    a failure half-way leaves the old file as it was; if the file has other hard links, the
+    finished content is copied into it instead, so every name sees it. A file without write
+    permission is refused (even for root: someone made it read-only on purpose)."""
+    if path == "-":
+        return write_stream(getattr(sys.stdout, "buffer", None), pieces, "stdout")
+    try:
+        info = os.stat(path)                   # through symlinks: what is really there
+    except FileNotFoundError:
+        info = None
+    except OSError as error:
+        raise UserError(f"{path}: cannot write: {error.strerror or error}") from None
+    if info is not None and stat.S_ISDIR(info.st_mode):
         raise UserError(f"{path}: is a folder")
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".partial-", suffix=".tmp")
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        try:
+            with open(path, "wb", buffering=0) as stream:
+                return write_stream(stream, pieces, path)
+        except OSError as error:
+            raise UserError(f"{path}: cannot write: {error.strerror or error}") from None
+    target = os.path.realpath(path)
+    if info is not None and (not info.st_mode & 0o222 or not os.access(target, os.W_OK)):
+        raise UserError(f"{path}: is read-only; not overwritten")
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        raise UserError(f"{path}: folder {os.path.dirname(os.path.abspath(path))} does not exist")
+    remove_stale_partials(folder, os.path.basename(target))
+    return replace_whole(path, target, info, pieces)
+
+
+def write_stream(stream, pieces: Iterable[bytes], name: str) -> int:
+    if stream is None:
+        raise UserError(f"{name} is closed; there is nowhere to write")
     written = 0
     try:
-        # mkstemp makes the file private; give it the mode the user's file has (or would get).
-        if os.path.exists(path):
-            os.chmod(temporary, os.stat(path).st_mode & 0o777)
-        else:
-            mask = os.umask(0)
-            os.umask(mask)
-            os.chmod(temporary, 0o666 & ~mask)
-        with os.fdopen(handle, "wb") as out:
-            for piece in pieces:
-                out.write(piece)
-                written += len(piece)
-        os.replace(temporary, path)
+        for piece in pieces:
+            stream.write(piece)
+            written += len(piece)
+        stream.flush()
+    except BrokenPipeError:
+        raise                                   # the reader left: main() exits quietly
+    except OSError as error:
+        raise UserError(f"{name}: cannot write: {error.strerror or error}") from None
+    return written
+
+
+def replace_whole(path: str, target: str, info: os.stat_result | None,
+                  pieces: Iterable[bytes]) -> int:
+    """The temporary-file-then-rename write, cleaned up on any exception or SIGTERM."""
+    folder, name = os.path.split(target)
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp",
+                                             prefix=f".{name}{PARTIAL_TAG}{os.getpid()}-")
+    except OSError as error:
+        raise UserError(f"{path}: cannot write in {folder}: {error.strerror or error}") from None
+    try:
+        with terminate_as_exception(), os.fdopen(handle, "wb") as out:
+            # mkstemp makes the file private; give it the mode the user's file has (or would get).
+            os.chmod(temporary, info.st_mode & 0o7777 if info else 0o666 & ~current_umask())
+            written = write_stream(out, pieces, path)
+            if info is not None and info.st_nlink > 1:
+                out.flush()
+                copy_into(temporary, target)
+                os.unlink(temporary)
+            else:
+                os.replace(temporary, target)
     except BaseException:
-        if os.path.exists(temporary):
+        with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
     return written
+
+
+def copy_into(source: str, target: str) -> None:
+    """Overwrite `target` in place with `source`'s bytes, keeping its inode and hard links."""
+    with open(source, "rb") as data, open(target, "r+b") as out:
+        shutil.copyfileobj(data, out, COPY_CHUNK)
+        out.truncate()
+
+
+COPY_CHUNK = 1 << 20
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def remove_stale_partials(folder: str, name: str) -> None:
+    """Delete temporaries an earlier run left for this same file when it was killed (SIGKILL;
+    other endings clean up): .NAME.partial-PID-*.tmp whose PID is no longer running."""
+    prefix = f".{name}{PARTIAL_TAG}"
+    try:
+        entries = [e.name for e in os.scandir(folder) if e.name.startswith(prefix)]
+    except OSError:
+        return
+    for entry in entries:
+        pid_text = entry[len(prefix):].split("-", 1)[0]
+        if pid_text.isdigit() and entry.endswith(".tmp") and not process_alive(int(pid_text)):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, entry))
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True                 # someone else's process, or not a pid: leave it alone
+    return True
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived; raised so that `finally` and cleanup run."""
+
+
+@contextlib.contextmanager
+def terminate_as_exception():
+    """While a file is being written, SIGTERM and SIGHUP unwind like Ctrl-C, so the temporary
+    file is removed; outside the main thread (no signals there) this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    def raise_terminated(number, frame):
+        raise Terminated(number)
+    previous = {}
+    for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if number is not None:
+            previous[number] = signal.signal(number, raise_terminated)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 # PGM/PPM (Netpbm). Header: magic, width, height, maxval, separated by any whitespace, with
@@ -694,9 +837,11 @@ def pnm_header(data: bytes, where: str) -> tuple[bytes, int, int, int, int]:
         start = pos
         while pos < len(data) and data[pos:pos + 1].isdigit():
             pos += 1
+        field = ("width", "height", "maxval")[len(values)]
         if start == pos:
-            field = ("width", "height", "maxval")[len(values)]
             raise UserError(f"{where}: header field {field} is missing or not a number")
+        if pos - start > 6:                      # no side or maxval needs more digits
+            raise UserError(f"{where}: header field {field} has {pos - start} digits")
         values.append(int(data[start:pos]))
     width, height, maxval = values
     if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
@@ -757,6 +902,37 @@ def decode_pnm(data: bytes, where: str) -> tuple[int, int, str, bytes]:
     return width, height, magic.decode(), scaled
 
 
+PNM_HEADER_LIMIT = 4096    # bytes of header (magic, sizes, comments) read before the raster
+
+
+def read_pnm_file(path: str) -> tuple[int, int, str, bytes]:
+    """One frame file, read no further than its header says the raster reaches: a frame that
+    is a link to /dev/zero or a pipe is refused, and a huge file is not read whole."""
+    try:
+        info = os.stat(path)
+    except OSError as error:
+        raise UserError(f"{path}: cannot read: {error.strerror or error}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise UserError(f"{path}: not a regular file (a frame cannot be a device or a pipe)")
+    with open(path, "rb") as handle:
+        head = handle.read(PNM_HEADER_LIMIT)
+        try:
+            magic, width, height, maxval, offset = pnm_header(head, path)
+        except UserError:
+            if len(head) == PNM_HEADER_LIMIT:
+                raise UserError(f"{path}: no complete header in its first {PNM_HEADER_LIMIT} "
+                                "bytes") from None
+            raise
+        channels, binary = PNM_MAGICS[magic]
+        samples = width * height * channels
+        # Binary: exactly the raster. Decimal: each sample's digits and a separator, with room
+        # for the extra spaces and line ends writers add.
+        raster = samples * (2 if maxval > 255 else 1) if binary else \
+            samples * (len(str(maxval)) + 3) + PNM_HEADER_LIMIT
+        data = head + handle.read(max(0, offset + raster - len(head)))
+    return decode_pnm(data, path)
+
+
 def natural_key(name: str) -> tuple:
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
 
@@ -777,19 +953,19 @@ def open_frame_folder(folder: str, fps: float | None) -> VideoStream:
     for k, (name, number) in enumerate(zip(names, numbers)):
         if number is None:
             raise UserError(f"{os.path.join(folder, name)}: no frame number in the name")
+        if k and number == numbers[k - 1]:
+            raise UserError(f"{os.path.join(folder, name)}: frame number {number} again (also "
+                            f"{names[k - 1]})")
         if k and number != numbers[k - 1] + 1:
             raise UserError(f"{os.path.join(folder, name)}: frame number {number} follows "
                             f"{numbers[k - 1]} (a gap in the numbering)")
-    first = os.path.join(folder, names[0])
-    with open(first, "rb") as handle:
-        width, height, magic, _ = decode_pnm(handle.read(), first)
+    width, height, magic, _ = read_pnm_file(os.path.join(folder, names[0]))
     channels = PNM_MAGICS[magic.encode()][0]
 
     def frames() -> Iterator[bytes]:
         for name in names:
             path = os.path.join(folder, name)
-            with open(path, "rb") as handle:
-                w, h, kind, luma = decode_pnm(handle.read(), path)
+            w, h, kind, luma = read_pnm_file(path)
             if (w, h, PNM_MAGICS[kind.encode()][0]) != (width, height, channels):
                 raise UserError(f"{path}: {kind} {w}x{h} differs from the first frame's "
                                 f"{magic} {width}x{height} (size or gray/colour)")
@@ -799,16 +975,18 @@ def open_frame_folder(folder: str, fps: float | None) -> VideoStream:
 
 def open_video(path: str, fps: float | None = None, allow_truncated: bool = False,
                warn=None) -> VideoStream:
-    """A .y4m file, `-` for a Y4M stream on stdin, or a folder of PGM/PPM frames."""
+    """A .y4m file or pipe, `-` for a Y4M stream on stdin, or a folder of PGM/PPM frames."""
     if path == "-":
+        if getattr(sys.stdin, "buffer", None) is None:
+            raise UserError("stdin is closed; there is no video to read")
         return open_y4m(sys.stdin.buffer, "<stdin>", allow_truncated, warn)
     if os.path.isdir(path):
         return open_frame_folder(path, fps)
-    if not os.path.exists(path):
-        raise UserError(f"{path}: no such file or folder")
-    if not os.path.isfile(path) and not path.startswith("/dev/fd/"):
-        raise UserError(f"{path}: not a regular file")
-    stream = open(path, "rb")
+    check_readable_file(path)
+    try:
+        stream = open(path, "rb")
+    except OSError as error:
+        raise UserError(f"{path}: cannot read: {error.strerror or error}") from None
     try:
         video = open_y4m(stream, path, allow_truncated, warn)
     except BaseException:
@@ -929,13 +1107,19 @@ def analyze_motion(frames: Iterable[bytes], width: int, height: int, fps: float,
     coarse = max(stride, auto_stride(height))
     span = 2 * FLASH_MAX_FRAMES + 2          # ring of frames i-1-P .. i+P
     half = max(2, round(GRADUAL_HALF_WINDOW_S * fps))
-    scores, hist_short, hist_long, diff_long = [], [], [], []
-    thumb_change, gradual, flat, brightness = [], bytearray(), bytearray(), []
+    # Per-frame series as arrays of doubles: 8 bytes a frame each, not a 32-byte float object.
+    scores, hist_short, hist_long = array("d"), array("d"), array("d")
+    thumb_change, brightness = array("d"), array("d")
+    diff_long: list[float | None] = []
+    gradual, flat = bytearray(), bytearray()
     ring: list[tuple[tuple[int, int], tuple[int, ...]]] = []
     window: collections.deque = collections.deque(maxlen=2 * half + 1)
     previous = previous_thumb = None
     fine_bytes = coarse_bytes = 0
     for frame in frames:
+        if len(scores) == MAX_VIDEO_FRAMES:
+            raise UserError(f"the video has more than {MAX_VIDEO_FRAMES:,} frames; cut it "
+                            "into parts (ffmpeg -ss/-t) or lower its rate (-vf fps=N)")
         grid = grid_sample(frame, width, height, stride)
         fine_bytes = len(grid)
         lanes = to_lanes(grid)
@@ -969,12 +1153,11 @@ def analyze_motion(frames: Iterable[bytes], width: int, height: int, fps: float,
     # Frames too near either end to look P frames across count as persistent changes.
     count = len(scores)
     head = min(count, FLASH_MAX_FRAMES + 1)
-    hist_long = ([1.0] * head + hist_long + [1.0] * count)[:count]
+    hist_long = (array("d", [1.0] * head) + hist_long + array("d", [1.0] * count))[:count]
     diff_long = ([1.0] * head + diff_long + [1.0] * count)[:count]
     gradual = (bytes(min(count, half)) + gradual + bytes(count))[:count]
-    return MotionAnalysis(fps, width, height, stride, tuple(scores), tuple(hist_short),
-                          tuple(hist_long), tuple(diff_long), bytes(gradual),
-                          tuple(thumb_change), bytes(flat), tuple(brightness))
+    return MotionAnalysis(fps, width, height, stride, scores, hist_short, hist_long,
+                          tuple(diff_long), bytes(gradual), thumb_change, bytes(flat), brightness)
 
 
 def gradual_at(window: collections.deque) -> bool:
@@ -1005,7 +1188,9 @@ def scene_motion(scene: Scene, stride: int | None = None,
 
 
 def motion_windows(scores: tuple[float, ...], fps: float, window_s: float) -> tuple[Window, ...]:
-    """Mean motion over consecutive windows of window_s seconds (the last may be shorter)."""
+    """Mean motion over consecutive windows of window_s seconds (the last may be shorter). A
+    window that no frame starts in (a window shorter than the gap between frames) is skipped:
+    its time belongs to its neighbours, so the windows still tile the video."""
     count = len(scores)
     windows = []
     k = 0
@@ -1014,9 +1199,10 @@ def motion_windows(scores: tuple[float, ...], fps: float, window_s: float) -> tu
         stop = min(count, math.ceil((k + 1) * window_s * fps - 1e-9))
         if first >= count:
             break
-        chunk = scores[first:stop]
-        windows.append(Window(first / fps, stop / fps, first, stop, sum(chunk) / len(chunk)))
-        k += 1
+        if stop > first:
+            chunk = scores[first:stop]
+            windows.append(Window(first / fps, stop / fps, first, stop, sum(chunk) / len(chunk)))
+        k = max(k + 1, math.floor(stop / (window_s * fps)))   # jump over frameless windows
     return tuple(windows)
 
 
@@ -1093,32 +1279,56 @@ def detect_cuts(motion: MotionAnalysis, min_score: float = CUT_MIN_SCORE,
     A cross-dissolve changes the picture a little per frame, so neither signal fires on a
     single frame, and any candidate inside a gradual transition (detect_gradual) belongs to
     it. A freeze has no difference at all. Among candidates within P frames of each other only
-    the strongest is kept (a mask of blocked frames: linear in the frames, whatever the
-    candidates).
+    the strongest is kept (strongest_in_reach: one pass, memory bounded by the 2P+1 window).
     """
-    inside = bytearray(motion.frame_count)
-    for t in transitions:
-        first, stop = max(0, t.first - FLASH_MAX_FRAMES), t.stop + FLASH_MAX_FRAMES
-        inside[first:stop] = b"\x01" * len(inside[first:stop])
+    spans = sorted((max(0, t.first - FLASH_MAX_FRAMES), t.stop + FLASH_MAX_FRAMES)
+                   for t in transitions)
     radius = max(2, round(CUT_MEDIAN_WINDOW_S * motion.fps / 2))
-    candidates = []
-    for i in range(1, motion.frame_count):
-        by_histogram = motion.hist_short[i] >= CUT_HIST_MIN and motion.hist_long[i] >= CUT_HIST_MIN
-        score = motion.scores[i]
-        across = motion.diff_long[i]
-        by_difference = (score >= min_score and (across is None or across >= min_score)
-                         and score >= median_ratio * local_median(motion.scores, i, radius))
-        if (by_histogram or by_difference) and not inside[i]:
-            candidates.append((max(motion.hist_short[i], score), i))
-    kept: list[int] = []
-    blocked = bytearray(motion.frame_count + FLASH_MAX_FRAMES + 1)
-    for strength, i in sorted(candidates, key=lambda c: (-c[0], c[1])):
-        if not blocked[i]:
-            kept.append(i)
-            low = max(0, i - FLASH_MAX_FRAMES)
-            blocked[low:i + FLASH_MAX_FRAMES + 1] = b"\x01" * (i + FLASH_MAX_FRAMES + 1 - low)
-    return tuple(Cut(i, i / motion.fps, round(max(motion.hist_short[i], motion.scores[i]), 6))
-                 for i in sorted(kept))
+
+    def candidates() -> Iterator[tuple[int, float]]:
+        span = 0                                # spans are sorted: one pointer walks them
+        for i in range(1, motion.frame_count):
+            while span < len(spans) and spans[span][1] <= i:
+                span += 1
+            if span < len(spans) and spans[span][0] <= i:
+                continue                        # part of a gradual transition
+            by_histogram = (motion.hist_short[i] >= CUT_HIST_MIN
+                            and motion.hist_long[i] >= CUT_HIST_MIN)
+            score = motion.scores[i]
+            across = motion.diff_long[i]
+            by_difference = (score >= min_score and (across is None or across >= min_score)
+                             and score >= median_ratio * local_median(motion.scores, i, radius))
+            if by_histogram or by_difference:
+                yield i, max(motion.hist_short[i], score)
+    return tuple(Cut(i, i / motion.fps, round(strength, 6))
+                 for i, strength in strongest_in_reach(candidates(), FLASH_MAX_FRAMES))
+
+
+def strongest_in_reach(candidates: Iterable[tuple[int, float]], reach: int
+                       ) -> Iterator[tuple[int, float]]:
+    """The (frame, strength) candidates that beat every other candidate within `reach` frames
+    (on a tie the earlier frame wins), in frame order. One pass that holds only the candidates
+    of the last 2 x reach + 1 frames: time and memory do not grow with how many there are."""
+    window: collections.deque = collections.deque()
+    undecided = 0                               # window[undecided:] still wait for neighbours
+
+    def beats_neighbours(k: int) -> bool:
+        frame, strength = window[k]
+        return not any(abs(f - frame) <= reach and (s > strength or (s == strength and f < frame))
+                       for f, s in window if f != frame)
+
+    for frame, strength in candidates:
+        window.append((frame, strength))
+        while window[undecided][0] + reach < frame:      # all its neighbours are known
+            if beats_neighbours(undecided):
+                yield window[undecided]
+            undecided += 1
+        while window[0][0] < window[undecided][0] - reach:
+            window.popleft()
+            undecided -= 1
+    for k in range(undecided, len(window)):
+        if beats_neighbours(k):
+            yield window[k]
 
 
 def scene_list(frame_count: int, fps: float, cuts: tuple[Cut, ...],
@@ -1819,7 +2029,9 @@ def price_frames(design: str, frames: int, video: VideoFacts,
 MROPE_SECTION = (16, 24, 24)
 HEAD_DIM = 128
 ROPE_THETA = 1_000_000.0
-MAX_LAYOUT_TOKENS = 2_000_000            # longer prompts are refused before anything is built
+# Longer prompts are refused before anything is built: 256K tokens is Qwen3-VL's native context
+# (arXiv 2511.21631), beyond any of these models' windows; the ids of that many take ~30 MB.
+MAX_LAYOUT_TOKENS = 262_144
 LEARNED_TABLE_ROWS = VIDEO_LLAVA_FRAMES  # LanguageBind's temporal embedding: one row per frame
 ROPE_MODELS = ("qwen2-vl", "qwen2.5-vl", "qwen3-vl", "qwen2.5-omni")
 LAYOUT_KINDS = {"qwen2-vl": ("text", "image", "video"), "qwen2.5-vl": ("text", "image", "video"),
@@ -1865,7 +2077,7 @@ class Segment(NamedTuple):
 def parse_segment(token: str, model: str) -> Segment:
     kind, _, spec = token.partition(":")
     if kind not in LAYOUT_KINDS[model]:
-        raise UserError(f"--layout item {token!r}: {model} takes {', '.join(LAYOUT_KINDS[model])}")
+        raise UserError(f"--layout item {quoted(token)}: {model} takes {', '.join(LAYOUT_KINDS[model])}")
     try:
         if kind in ("text", "audio"):
             if not spec.isdigit():
@@ -1877,17 +2089,17 @@ def parse_segment(token: str, model: str) -> Segment:
         seconds = float(seconds_text) if at else 1.0
         count = int(audio) if kind == "av" else 0
     except ValueError:
-        raise UserError(f"--layout item {token!r}: expected {LAYOUT_GRAMMAR}") from None
+        raise UserError(f"--layout item {quoted(token)}: expected {LAYOUT_GRAMMAR}") from None
     if t < 1 or h < QWEN_MERGE or w < QWEN_MERGE or h % QWEN_MERGE or w % QWEN_MERGE or count < 0:
-        raise UserError(f"--layout item {token!r}: T >= 1 and H, W even (2x2 merge)")
+        raise UserError(f"--layout item {quoted(token)}: T >= 1 and H, W even (2x2 merge)")
     if not (math.isfinite(seconds) and 0 <= seconds <= MAX_TIME_S) or (kind == "image" and t != 1):
-        raise UserError(f"--layout item {token!r}: seconds per patch must be 0..{MAX_TIME_S:g}, "
+        raise UserError(f"--layout item {quoted(token)}: seconds per patch must be 0..{MAX_TIME_S:g}, "
                         "and an image has T = 1")
     if model == "qwen3-vl" and kind == "video" and (t != 1 or at):
-        raise UserError(f"--layout item {token!r}: Qwen3-VL carries time as text; give each "
+        raise UserError(f"--layout item {quoted(token)}: Qwen3-VL carries time as text; give each "
                         "frame pair as video:1xHxW after a text:N for its timestamp")
     if t * h * w > 4 * MAX_LAYOUT_TOKENS:
-        raise UserError(f"--layout item {token!r}: more than {MAX_LAYOUT_TOKENS:,} tokens")
+        raise UserError(f"--layout item {quoted(token)}: more than {MAX_LAYOUT_TOKENS:,} tokens")
     return Segment(kind, count, (t, h, w), seconds)
 
 
@@ -2453,7 +2665,8 @@ def parse_free_text(text: str) -> Reading:
 # JSON_SPAN_KEYS order) whose value is an interval, a list of them, or a string the free-text
 # reader can read; else a point field; else the other values, searched the same way.
 
-JSON_DECODER = json.JSONDecoder(parse_constant=lambda name: float(name.replace("Infinity", "inf")))
+JSON_DECODER = json.JSONDecoder(parse_constant=lambda name: float(name.replace("Infinity", "inf")),
+                                parse_int=lambda digits: json_int(digits))
 JSON_START_KEYS = ("start", "start_time", "begin", "start_s", "start_sec", "from")
 JSON_END_KEYS = ("end", "end_time", "finish", "end_s", "end_sec", "to")
 JSON_SPAN_KEYS = ("timestamps", "timestamp", "segment", "segments", "interval", "intervals",
@@ -2813,14 +3026,19 @@ class Tally:
 LMMS_PROMPT_EXAMPLE = "a specific example is : 20.8 - 30.0 seconds"
 LMMS_KEYWORDS = ("starts", "ends", "happens in", "start time", "end time", "start", "end", "happen")
 LMMS_CLOCK_RANGE = re.compile(r"\b(\d{1,2}:\d{2}(?::\d{2})?)\s*[–-]\s*(\d{1,2}:\d{2}(?::\d{2})?)\b")
-LMMS_RANGE = re.compile(r"(\d+(?:\.\d+)?)\s*[–-]\s*(\d+(?:\.\d+)?)")
+# lmms-eval's patterns, rewritten to find exactly the same matches in linear time: `(?<!\d)`
+# stops a match from starting inside a run of digits (one that starts at the run's first
+# digit always covers it), `\d+\.?\d*` becomes `\d+(?:\.\d*)?` and `\s*s?\s*` becomes
+# `\s*(?:s\s*)?` (the same strings, one way to split them). As published they backtrack: a
+# 20,000-digit answer took 27 s.
+LMMS_RANGE = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)\s*[–-]\s*(\d+(?:\.\d+)?)")
 LMMS_NUMBER = re.compile(r"\b(\d+(?:\.\d+)?)\b")
 LMMS_CLOCK = re.compile(r"\b(\d{1,2}:\d{2}(?::\d{2})?)\b")
-LMMS_FALLBACK = re.compile(r"(\d+(?:\.\d+)?)\s*s?\s*[–-]\s*(\d+(?:\.\d+)?)\s*s?")
+LMMS_FALLBACK = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)\s*(?:s\s*)?[–-]\s*(\d+(?:\.\d+)?)\s*s?")
 TIMELENS_CLOCK = re.compile(r"\b(\d{1,2}:\d{2}:\d{2}(?:\.\d+)?|\d{1,2}:\d{2}(?:\.\d+)?)\b")
-TIMELENS_RANGES = (re.compile(r"(\d+\.?\d*)\s*-\s*(\d+\.?\d*)"),
-                   re.compile(r"(\d+\.?\d*)\s+to\s+(\d+\.?\d*)"))
-TIMELENS_NUMBER = re.compile(r"\b\d+\.?\d*\b")
+TIMELENS_RANGES = (re.compile(r"(?<!\d)(\d+(?:\.\d*)?)\s*-\s*(\d+(?:\.\d*)?)"),
+                   re.compile(r"(?<!\d)(\d+(?:\.\d*)?)\s+to\s+(\d+(?:\.\d*)?)"))
+TIMELENS_NUMBER = re.compile(r"\b\d+(?:\.\d*)?\b")
 
 
 def lmms_clock_seconds(text: str) -> float:
@@ -2905,13 +3123,22 @@ def lmms_eval_iou(a: tuple[float, float], b: tuple[float, float]) -> float:
 def charades_truth(text: str) -> tuple[float, float]:
     """The Charades-STA harness's truth: ast.literal_eval of the key's last part."""
     value = ast.literal_eval(text)
-    return float(value[0]), float(value[1])
+    return finite_pair(value[0], value[1])
+
+
+def finite_pair(start: object, end: object) -> tuple[float, float]:
+    """Two numbers of a harness truth as floats; NaN, infinity or overflow is a ValueError
+    (counted as an unreadable truth: the harness itself would score NaN there)."""
+    pair = float(start), float(end)                 # OverflowError is an ArithmeticError
+    if not all(map(math.isfinite, pair)):
+        raise ValueError("not a finite truth")
+    return pair
 
 
 def timelens_truth(text: str) -> tuple[float, float]:
     """The timelens harness's truth: json.loads of the key's last part, span[0] only."""
-    value = json.loads(text)
-    return float(value[0][0]), float(value[0][1])
+    value = parse_json(text)
+    return finite_pair(value[0][0], value[0][1])
 
 
 @dataclass(frozen=True)
@@ -3022,7 +3249,7 @@ def results_file_numbers(path: str, task: HarnessTask, task_name: str) -> dict:
     """lmms-eval's own numbers from a `<date>_results.json` (percent there, fractions here)."""
     text = read_text_file(path)
     try:
-        results = json.loads(text)["results"]
+        results = parse_json(text)["results"]
     except (ValueError, KeyError, TypeError, RecursionError):
         raise UserError(f"{path}: not an lmms-eval results file (no `results`)") from None
     if not isinstance(results, dict):
@@ -3067,7 +3294,7 @@ def evaluate_samples(lines: Iterable[tuple[int, str]], task: HarnessTask,
         try:
             truth = task.truth(item.truth_text)
         except (ValueError, SyntaxError, TypeError, IndexError, KeyError, MemoryError,
-                RecursionError):
+                RecursionError, ArithmeticError):
             truth = None
         found = task.read(item.answer)
         harness_read += found is not None
@@ -3116,81 +3343,215 @@ GT_FORMATS = {
                     "answers as text `output` or ranked `pred_relevant_windows` [[s, e, score]]",
 }
 MAX_BAD_LINES_SHOWN = 50
-MAX_GT_BYTES = 512 * 2**20
+MAX_GT_BYTES = 512 * 2**20             # a truth, durations or events file is read whole
+MAX_LINE_CHARS = 4 * 2**20             # one JSONL line; longer ones are reported and skipped
+MAX_JSON_INT_DIGITS = 300              # longer JSON integers are read as (infinite) floats
+LINE_TOO_LONG = "\x00(line too long)\x00"   # what read_lines gives for such a line (by identity)
 
 
 def read_lines(path: str) -> Iterator[tuple[int, str]]:
-    """(line number, text) of a text file or stdin, streamed; undecodable bytes replaced."""
-    stream = sys.stdin if path == "-" else open(path, encoding="utf-8", errors="replace")
+    """(line number, text) of a text file or stdin, streamed: byte-order marks are dropped,
+    undecodable bytes are replaced, and a line longer than MAX_LINE_CHARS comes back as
+    LINE_TOO_LONG (the rest of it skipped), so one line never holds more than that."""
+    stream = open_text(path)
     try:
-        for number, line in enumerate(stream, 1):
-            yield number, line
+        number = 0
+        while True:
+            line = stream.readline(MAX_LINE_CHARS + 1)
+            if not line:
+                return
+            number += 1
+            if len(line) > MAX_LINE_CHARS:
+                while line and not line.endswith("\n"):
+                    line = stream.readline(MAX_LINE_CHARS)
+                yield number, LINE_TOO_LONG
+            else:
+                # A mark at the start of a line, too: files joined with `cat` carry theirs.
+                yield number, line[1:] if line.startswith("\ufeff") else line
     finally:
-        if stream is not sys.stdin:
-            stream.close()
+        release_text(stream, path)
+
+
+def release_text(stream, path: str) -> None:
+    """Close a file; for stdin, let go of the wrapper without closing stdin itself."""
+    if path != "-":
+        stream.close()
+    elif stream is not sys.stdin:
+        stream.detach()
+
+
+def open_text(path: str):
+    """A UTF-8 text stream of a file, or of stdin for `-`, read the same way."""
+    check_readable_file(path)
+    if path == "-":
+        raw = getattr(sys.stdin, "buffer", None)
+        if raw is None:
+            return sys.stdin                   # already text (a test's StringIO)
+        return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace")
+    try:
+        return open(path, encoding="utf-8-sig", errors="replace")
+    except OSError as error:
+        raise UserError(f"{path}: cannot read: {error.strerror or error}") from None
 
 
 def check_readable_file(path: str) -> None:
+    """A file or pipe to read: not a folder, not a device (/dev/zero never ends), and there."""
     if path == "-":
+        if sys.stdin is None:
+            raise UserError("stdin is closed; there is nothing to read")
         return
-    if os.path.isdir(path):
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        broken = os.path.islink(path)
+        raise UserError(f"{path}: " + ("a symlink to nothing" if broken else "no such file")) \
+            from None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise UserError(f"{path}: a symlink loop") from None
+        raise UserError(f"{path}: cannot read: {error.strerror or error}") from None
+    if stat.S_ISDIR(mode):
         raise UserError(f"{path}: is a folder, not a file")
-    if not os.path.exists(path):
-        raise UserError(f"{path}: no such file")
-    if not os.path.isfile(path):
-        raise UserError(f"{path}: not a regular file")
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+        raise UserError(f"{path}: is a device, not a file")
 
 
-def read_text_file(path: str) -> str:
-    """A whole (bounded) text file the user named; undecodable bytes replaced."""
-    check_readable_file(path)
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        text = handle.read(MAX_GT_BYTES + 1)
-    if len(text) > MAX_GT_BYTES:
-        raise UserError(f"{path}: over {MAX_GT_BYTES // 2**20} MB; this file is read whole")
+def read_text_file(path: str, limit: int = MAX_GT_BYTES) -> str:
+    """A whole text file the user named (at most `limit` characters), read like read_lines."""
+    handle = open_text(path)
+    try:
+        text = handle.read(limit + 1)
+    finally:
+        release_text(handle, path)
+    if len(text) > limit:
+        raise UserError(f"{path}: over {limit:,} characters; this file is read whole")
     return text
 
 
-def load_ground_truth(path: str) -> tuple[str, dict[str, GroundTruth]]:
-    """(format name, id -> truth) of a Charades-STA, ActivityNet Captions or QVHighlights file."""
-    text = read_text_file(path)
-    stripped = text.lstrip()
-    truths: dict[str, GroundTruth] = {}
+def json_int(text: str) -> int | float:
+    """A JSON integer; past MAX_JSON_INT_DIGITS digits, a float (infinity past 308 digits),
+    which then fails where numbers are checked: no time, id or count is that long, and int()
+    of thousands of digits is slow and capped (Python's int_max_str_digits)."""
+    return int(text) if len(text) <= MAX_JSON_INT_DIGITS else float(text)
+
+
+def parse_json(text: str) -> object:
+    """json.loads with long integers as floats; nesting too deep is a ValueError too."""
     try:
-        data = json.loads(text) if stripped.startswith("{") else None
-    except ValueError:
-        data = None
-    if isinstance(data, dict) and data and all(isinstance(v, dict) and "timestamps" in v
-                                               for v in data.values()):
-        for vid, entry in data.items():
-            duration = entry.get("duration")
-            duration = float(duration) if isinstance(duration, (int, float)) else None
-            sentences = entry.get("sentences") if isinstance(entry.get("sentences"), list) else []
-            if not isinstance(entry["timestamps"], list):
-                raise UserError(f"{path}: video {vid!r}: timestamps must be a list")
-            for n, span in enumerate(entry["timestamps"]):
-                sentence = sentences[n] if n < len(sentences) and isinstance(sentences[n], str) \
-                    else None
-                truth = truth_from_value(span, f"{path}: {vid}#{n}")
-                truths[f"{vid}#{n}"] = GroundTruth(truth.start, truth.end, sentence, duration)
-        return "activitynet", truths
-    if stripped.startswith("{"):
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                windows = tuple((float(s), float(e)) for s, e in item["relevant_windows"])
-                qid = str(item["qid"])
-            except (ValueError, KeyError, TypeError) as error:
-                raise UserError(f"{path}:{number}: not a QVHighlights line ({error})") from None
-            if not windows or any(not (0 <= s <= e) for s, e in windows):
-                raise UserError(f"{path}:{number}: relevant_windows need 0 <= start <= end")
-            duration = item.get("duration")
-            truths[qid] = GroundTruth(windows[0][0], windows[0][1], item.get("query"),
-                                      float(duration) if isinstance(duration, (int, float)) else None,
-                                      windows)
-        return "qvhighlights", truths
+        return json.loads(text, parse_int=json_int)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def finite_number(value: object) -> float | None:
+    """A JSON number as a finite float, or None (not a number, a boolean, NaN, infinity)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def load_ground_truth(path: str) -> tuple[str, dict[str, GroundTruth]]:
+    """(format name, id -> truth) of a Charades-STA, ActivityNet Captions or QVHighlights file.
+    Every number is checked as it enters; a repeated id and a duration the truth does not fit
+    in are refused, since either would score answers against the wrong truth."""
+    text = read_text_file(path)
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text, parse_int=json_int, object_pairs_hook=unique_keys)
+        except RecursionError:
+            raise UserError(f"{path}: nested too deeply to read") from None
+        except ValueError as error:
+            if str(error).startswith(DUPLICATE_KEY):
+                raise UserError(f"{path}: {error}") from None
+            data = None                        # not one JSON object: QVHighlights lines
+        if isinstance(data, dict) and "qid" not in data:     # one object: ActivityNet
+            return "activitynet", activitynet_truths(data, path)
+        return "qvhighlights", qvhighlights_truths(text, path)   # JSON lines, maybe just one
+    return "charades", charades_truths(text, path)
+
+
+DUPLICATE_KEY = "the key "
+
+
+def unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object, refusing a key written twice (json.loads would keep the last silently)."""
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        seen = set()
+        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise ValueError(f"{DUPLICATE_KEY}{twice[:60]!r} appears twice in one object")
+    return found
+
+
+def checked_duration(value: object, where: str, truth_end: float | None = None) -> float | None:
+    """A video's duration from a truth file: absent is None; otherwise a finite number above 0
+    that the truth fits inside, or the file is refused."""
+    if value is None:
+        return None
+    duration = finite_number(value)
+    if duration is None or duration <= 0:
+        raise UserError(f"{where}: duration must be a number of seconds above 0, got "
+                        f"{str(value)[:40]}")
+    if truth_end is not None and truth_end > duration:
+        raise UserError(f"{where}: the truth ends at {truth_end:g} s, after the video's "
+                        f"{duration:g} s duration; one of them is wrong")
+    return duration
+
+
+def activitynet_truths(data: dict, path: str) -> dict[str, GroundTruth]:
+    if not data or not all(isinstance(v, dict) and "timestamps" in v for v in data.values()):
+        raise UserError(f"{path}: an ActivityNet Captions file maps each video to "
+                        "{duration, timestamps, sentences}")
+    truths: dict[str, GroundTruth] = {}
+    for vid, entry in data.items():
+        spans = entry["timestamps"]
+        if not isinstance(spans, list):
+            raise UserError(f"{path}: video {vid[:60]!r}: timestamps must be a list")
+        sentences = entry.get("sentences") if isinstance(entry.get("sentences"), list) else []
+        checked = [truth_from_value(span, f"{path}: {vid[:60]}#{n}") for n, span in enumerate(spans)]
+        duration = checked_duration(entry.get("duration"), f"{path}: video {vid[:60]!r}",
+                                    max((t.end for t in checked), default=None))
+        for n, truth in enumerate(checked):
+            sentence = sentences[n] if n < len(sentences) and isinstance(sentences[n], str) else None
+            truths[f"{vid}#{n}"] = GroundTruth(truth.start, truth.end, sentence, duration)
+    return truths
+
+
+def qvhighlights_truths(text: str, path: str) -> dict[str, GroundTruth]:
+    truths: dict[str, GroundTruth] = {}
+    first_line: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            item = parse_json(line)
+        except ValueError as error:
+            raise UserError(f"{where}: not a QVHighlights line (not JSON: {error})") from None
+        if not isinstance(item, dict) or "qid" not in item or \
+                not isinstance(item.get("relevant_windows"), list) or not item["relevant_windows"]:
+            raise UserError(f"{where}: not a QVHighlights line ({{qid, duration, "
+                            "relevant_windows}})")
+        windows = tuple((t.start, t.end) for t in (truth_from_value(w, where)
+                                                   for w in item["relevant_windows"]))
+        qid = str(item["qid"])
+        if qid in first_line:
+            raise UserError(f"{where}: qid {qid[:40]!r} again (first on line {first_line[qid]})")
+        first_line[qid] = number
+        duration = checked_duration(item.get("duration"), where, max(e for _, e in windows))
+        query = item.get("query") if isinstance(item.get("query"), str) else None
+        truths[qid] = GroundTruth(windows[0][0], windows[0][1], query, duration, windows)
+    if not truths:
+        raise UserError(f"{path}: no ground truth in this file")
+    return truths
+
+
+def charades_truths(text: str, path: str) -> dict[str, GroundTruth]:
+    truths: dict[str, GroundTruth] = {}
     counts: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -3201,41 +3562,50 @@ def load_ground_truth(path: str) -> tuple[str, dict[str, GroundTruth]]:
             if not sep or len(parts) != 3:
                 raise ValueError
             vid, start, end = parts[0], float(parts[1]), float(parts[2])
-            truth = truth_from_value([start, end], f"{path}:{number}")
         except ValueError:
             raise UserError(f"{path}:{number}: expected `vid start end##sentence`, "
                             f"got {line[:60]!r}") from None
+        truth = truth_from_value([start, end], f"{path}:{number}")
         n = counts.get(vid, 0)
         counts[vid] = n + 1
         truths[f"{vid}#{n}"] = GroundTruth(truth.start, truth.end, sentence.strip())
     if not truths:
         raise UserError(f"{path}: no ground truth in this file")
-    return "charades", truths
+    return truths
 
 
 def load_durations(path: str) -> dict[str, float]:
-    """{id: seconds} from a JSON object or JSONL lines {"id", "duration"}."""
+    """{id: seconds} from a JSON object or JSONL lines {"id", "duration"}; ids once each."""
     text = read_text_file(path)
     try:
-        data = json.loads(text)
-        items = data.items() if isinstance(data, dict) else None
-    except ValueError:
+        data = json.loads(text, parse_int=json_int, object_pairs_hook=unique_keys)
+        items = [(str(k), v, path) for k, v in data.items()] if isinstance(data, dict) else None
+    except RecursionError:
+        raise UserError(f"{path}: nested too deeply to read") from None
+    except ValueError as error:
+        if str(error).startswith(DUPLICATE_KEY):
+            raise UserError(f"{path}: {error}") from None
         items = None
     if items is None:
-        items = []
+        items, first_line = [], {}
         for number, line in enumerate(text.splitlines(), 1):
             if line.strip():
                 try:
-                    row = json.loads(line)
-                    items.append((str(row["id"]), row["duration"]))
+                    row = parse_json(line)
+                    key, value = str(row["id"]), row["duration"]
                 except (ValueError, KeyError, TypeError):
                     raise UserError(f"{path}:{number}: expected {{\"id\", \"duration\"}}") from None
+                if key in first_line:
+                    raise UserError(f"{path}:{number}: id {key[:40]!r} again (first on line "
+                                    f"{first_line[key]})")
+                first_line[key] = number
+                items.append((key, value, f"{path}:{number}"))
     durations = {}
-    for key, value in items:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not \
-                (math.isfinite(value) and value > 0):
-            raise UserError(f"{path}: duration of {key!r} must be a positive number")
-        durations[str(key)] = float(value)
+    for key, value, where in items:
+        duration = checked_duration(value, f"{where}: {key[:40]!r}")
+        if duration is None:
+            raise UserError(f"{where}: {key[:40]!r} has no duration")
+        durations[key] = duration
     return durations
 
 
@@ -3258,15 +3628,15 @@ class BadLines:
 def json_lines(lines: Iterable[tuple[int, str]], bad: BadLines) -> Iterator[tuple[int, dict]]:
     """(line number, object) of each JSONL line that is a JSON object; others go to `bad`."""
     for number, line in lines:
+        if line is LINE_TOO_LONG:
+            bad.add(number, f"longer than {MAX_LINE_CHARS:,} characters; not read")
+            continue
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = parse_json(line)
         except ValueError as error:
             bad.add(number, f"not JSON ({str(error)[:60]})")
-            continue
-        except RecursionError:
-            bad.add(number, "not JSON (nested too deeply)")
             continue
         if not isinstance(item, dict):
             bad.add(number, "not a JSON object")
@@ -3281,10 +3651,11 @@ def truth_from_value(value: object, where: str) -> GroundTruth:
         (start, end), event = value, None
     else:
         raise UserError(f"{where}: gt must be [start, end] or {{start, end, event}}")
-    if type(start) not in (int, float) or type(end) not in (int, float) or \
-            not (0 <= start <= end < math.inf):
-        raise UserError(f"{where}: gt needs finite 0 <= start <= end, got {value!r}")
-    return GroundTruth(float(start), float(end), event if isinstance(event, str) else None)
+    first, last = finite_number(start), finite_number(end)
+    if first is None or last is None or not 0 <= first <= last:
+        shown = f"{str(start)[:30]}, {str(end)[:30]}"
+        raise UserError(f"{where}: a truth needs finite numbers 0 <= start <= end, got {shown}")
+    return GroundTruth(first, last, event if isinstance(event, str) else None)
 
 
 @dataclass(frozen=True)
@@ -3297,22 +3668,26 @@ class EvalOptions:
     gt_round: float | None = None
 
 
-def windows_reading(value: object) -> Reading:
-    """QVHighlights-style ranked [[start, end, score], ...] as a reading."""
+def windows_reading(value: object, duration: float | None, policy: ParsePolicy) -> Reading:
+    """QVHighlights-style ranked [[start, end, score], ...] as a reading, its numbers checked
+    like any answer's (NaN fails, a reversed window fails or is swapped, out-of-video flagged)."""
     if not isinstance(value, list):
         return failed("missing_field", "pred_relevant_windows is not a list", "windows")
     predictions = []
     for window in value[:MAX_PREDICTIONS]:
-        if not (isinstance(window, list) and len(window) >= 2 and
-                all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in window[:3])):
-            return failed("missing_field", f"window {window!r} is not [start, end, score]"[:120],
+        if not (isinstance(window, list) and len(window) >= 2 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in window[:3])):
+            return failed("missing_field", f"window {str(window)[:60]} is not [start, end, score]",
                           "windows")
-        score = float(window[2]) if len(window) > 2 else None
-        predictions.append(Prediction("interval", float(window[0]), float(window[1]),
-                                      "windows", None, score, "ranked"))
+        start, end = (finite_number(v) for v in window[:2])
+        score = finite_number(window[2]) if len(window) > 2 else None
+        if start is None or end is None or (len(window) > 2 and score is None):
+            return failed("not_finite", f"window {str(window)[:60]} has NaN or infinity",
+                          "windows")
+        predictions.append(Prediction("interval", start, end, "windows", None, score, "ranked"))
     if not predictions:
         return failed("no_time_found", "no windows", "windows")
-    return Reading(tuple(predictions), None, "windows")
+    return check_times(tuple(predictions), duration, policy, "windows")
 
 
 def tool_document(summary: dict, options: EvalOptions) -> dict:
@@ -3356,13 +3731,13 @@ def answer_line(number: int, item: dict, truths: dict[str, GroundTruth] | None,
             truth = truth_from_value(item["gt"], f"line {number}")
         except UserError as error:
             return str(error).split(": ", 1)[-1]
-    duration = item.get("duration")
-    if type(duration) not in (int, float) or not 0 < duration < math.inf:
+    duration = finite_number(item.get("duration"))
+    if duration is None or duration <= 0:
         duration = truth.duration
         if duration is None and durations and ident is not None:
             duration = durations.get(ident) or durations.get(ident.split("#")[0])
     reading = (parse_grounding(output, duration, policy) if output is not None
-               else windows_reading(item["pred_relevant_windows"]))
+               else windows_reading(item["pred_relevant_windows"], duration, policy))
     return AnswerLine(number, ident, reading, truth, duration, output)
 
 
@@ -3378,7 +3753,7 @@ def evaluate_lines(lines: Iterable[tuple[int, str]], truths: dict[str, GroundTru
         if line.strip():
             break
     try:
-        first = json.loads(head[-1][1]) if head else None
+        first = parse_json(head[-1][1]) if head else None
     except (ValueError, RecursionError):
         first = None
     task = harness_task_of(first) if isinstance(first, dict) else None
@@ -3915,7 +4290,7 @@ def load_events_file(path: str) -> tuple[Event, ...]:
     """A user's ground truth: a JSON list of {"event", "start", "end"}."""
     text = read_text_file(path)
     try:
-        data = json.loads(text)
+        data = parse_json(text)
     except (ValueError, RecursionError) as error:
         raise UserError(f"{path}: not valid JSON ({error})") from None
     if not isinstance(data, list) or not data:
@@ -4383,33 +4758,55 @@ def render_skill() -> str:
     return "\n".join(lines)
 
 
+MAX_SCORES_BYTES = 2**20              # a VideoMME CSV is a few dozen rows
+MAX_SCORE_ROWS = 10_000
+
+
 def read_scores(path: str) -> list[dict]:
-    """A VideoMME CSV: VIDEOMME_COLUMNS, videomme_subs optional."""
-    check_readable_file(path)
-    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-        reader = csv.DictReader(handle)
+    """A VideoMME CSV: VIDEOMME_COLUMNS, videomme_subs optional; every row and number checked."""
+    text = read_text_file(path, MAX_SCORES_BYTES)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows = []
+    try:
         required = [c for c in VIDEOMME_COLUMNS if c != "videomme_subs"]
         missing = [c for c in required if c not in (reader.fieldnames or [])]
         if missing:
             raise UserError(f"{path}: missing column(s) {', '.join(missing)}; "
                             f"expected {','.join(VIDEOMME_COLUMNS)}")
-        rows = []
-        for number, row in enumerate(reader, 2):
-            try:
-                score = float(row["videomme"])
-                subs = float(row["videomme_subs"]) if (row.get("videomme_subs") or "").strip() \
-                    else None
-                params = float(row["params_b"]) if row["params_b"].strip() else None
-            except ValueError:
-                raise UserError(f"{path}:{number}: videomme, videomme_subs and params_b must be "
-                                "numbers") from None
-            if row["access"] not in ("open", "proprietary") or not 0 <= score <= 100:
-                raise UserError(f"{path}:{number}: access must be open or proprietary, "
-                                "videomme a percentage")
-            rows.append({**row, "videomme": score, "videomme_subs": subs, "params_b": params})
+        for row in reader:
+            if len(rows) == MAX_SCORE_ROWS:
+                raise UserError(f"{path}: more than {MAX_SCORE_ROWS:,} rows")
+            rows.append(videomme_row(row, f"{path}:{reader.line_num}", len(reader.fieldnames)))
+    except csv.Error as error:
+        raise UserError(f"{path}:{reader.line_num}: not CSV ({error})") from None
     if not rows:
         raise UserError(f"{path}: no rows")
     return rows
+
+
+def videomme_row(row: dict, where: str, columns: int) -> dict:
+    if None in row:
+        raise UserError(f"{where}: more fields than the {columns} columns of the header")
+    if any(value is None for value in row.values()):
+        raise UserError(f"{where}: fewer fields than the {columns} columns of the header "
+                        "(or a quote left open)")
+    def number(column: str, low: float, high: float, optional: bool) -> float | None:
+        text = row.get(column) or ""
+        if optional and not text.strip():
+            return None
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not low <= value <= high:
+            raise UserError(f"{where}: {column} must be a number from {low:g} to {high:g}, "
+                            f"got {text[:30]!r}")
+        return value
+    if row["access"] not in ("open", "proprietary"):
+        raise UserError(f"{where}: access must be open or proprietary, got {row['access'][:30]!r}")
+    return {**row, "videomme": number("videomme", 0, 100, False),
+            "videomme_subs": number("videomme_subs", 0, 100, True),
+            "params_b": number("params_b", 0.001, 1e6, True)}
 
 
 def model_family(name: str) -> str:
@@ -4900,9 +5297,9 @@ def number(kind: type, low: float, high: float):
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {kind.__name__} in [{low:g}, {high:g}], "
-                                              f"got {text!r}") from None
+                                              f"got {quoted(text)}") from None
         if not (math.isfinite(value) and low <= value <= high):
-            raise argparse.ArgumentTypeError(f"must be in [{low:g}, {high:g}], got {text!r}")
+            raise argparse.ArgumentTypeError(f"must be in [{low:g}, {high:g}], got {quoted(text)}")
         return value
     parse.__name__ = kind.__name__
     return parse
@@ -5020,7 +5417,7 @@ def add_pricing_options(p: argparse.ArgumentParser) -> None:
 
 
 def warn(message: str) -> None:
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
+    say(f"warning: {message}")
 
 
 PROGRESS_EVERY_S = 0.25     # redraw the progress line at most four times a second
@@ -5101,7 +5498,7 @@ def load_video(args: argparse.Namespace) -> LoadedVideo:
         raise UserError(f"{video.name}: no frames")
     if args.window * motion.fps < 1:
         raise UserError(f"--window {args.window:g} s is shorter than one frame of this "
-                        f"{motion.fps:g} fps video")
+                        f"{motion.fps:g} fps video; give --window {1 / motion.fps:g} or more")
     transitions = detect_gradual(motion)
     cuts = detect_cuts(motion, args.cut_threshold, args.cut_ratio, transitions)
     return LoadedVideo(video.name, motion, motion_windows(motion.scores, motion.fps, args.window),
@@ -5117,10 +5514,14 @@ def options_synth(p: argparse.ArgumentParser) -> None:
 def cmd_synth(args: argparse.Namespace) -> tuple[object, str]:
     scene = get_preset(args.synth)
     doc = scene_truth(scene)
+    if args.out == "-" and args.json:
+        raise UserError("--out - writes the video to stdout; it cannot go with --json")
     if args.out:
-        size = write_whole(args.out, y4m_bytes(render_scene(scene), scene.width, scene.height,
+        size = write_output(args.out, y4m_bytes(render_scene(scene), scene.width, scene.height,
                                                 scene.fps))
         doc["written"] = {"path": args.out, "bytes": size}
+    if args.out == "-":
+        return doc, ""                           # the video alone went to stdout
     rows = [[e.label, seconds(e.start), seconds(e.end)] for e in scene.events]
     text = [f"{scene.name}: {scene.duration_s:g} s at {scene.fps:g} fps, {scene.width}x{scene.height},"
             f" {scene.frame_count} frames, activity {scene.activity:g}",
@@ -5284,12 +5685,12 @@ def cmd_bench(args: argparse.Namespace) -> tuple[object, str]:
               "at the end", file=sys.stderr)
         # Answers first, before the big clip's writes can compete for the machine.
         answers = os.path.join(folder, "answers.jsonl")
-        write_whole(answers, (line.encode() + b"\n" for line in bench_answers(args.answers, args.seed)))
+        write_output(answers, (line.encode() + b"\n" for line in bench_answers(args.answers, args.seed)))
         measure(f"evaluate {args.answers:,} JSONL answers", "answers",
                 lambda: evaluate_lines(read_lines(answers), None, {}, EvalOptions())["n"])
         show_progress("bench: writing the clip")
         pieces = y4m_bytes(render_scene(scene), scene.width, scene.height, scene.fps, "420jpeg")
-        size, made = timed(lambda: write_whole(path, pieces))
+        size, made = timed(lambda: write_output(path, pieces))
 
         def score(stride: int | None):
             video = open_video(path)
@@ -5654,7 +6055,7 @@ def layout_document(model: str, layout: str, segments: list[Segment]) -> tuple[d
     ids, delta = position_ids(segments, model)
     length = len(ids[0])
     doc = {"model": model, "layout": layout, "sequence_length": length,
-           "position_ids": [list(axis) for axis in ids], "mrope_position_delta": delta}
+           "position_ids": list(ids), "mrope_position_delta": delta}    # arrays: see json_default
     lines = [f"layout {layout if len(layout) <= 70 else layout[:67] + '...'} under {model}: "
              f"{length:,} tokens"]
     for name, axis in zip("thw", ids):
@@ -5867,7 +6268,14 @@ def options_parse(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_parse(args: argparse.Namespace) -> tuple[object, str]:
-    text = sys.stdin.read(MAX_ANSWER_CHARS + 1) if args.text == "-" else args.text
+    if args.text == "-":
+        stream = open_text("-")
+        try:
+            text = stream.read(MAX_ANSWER_CHARS + 1)
+        finally:
+            release_text(stream, "-")
+    else:
+        text = args.text
     reading = parse_grounding(text, args.duration, parse_policy(args))
     doc = reading.as_dict()
     if reading.failure:
@@ -6044,32 +6452,39 @@ def options_schema(p: argparse.ArgumentParser) -> None:
 def cmd_schema(args: argparse.Namespace) -> tuple:
     if not args.validate:
         return {"schema": GROUNDING_SCHEMA}, json.dumps(GROUNDING_SCHEMA, indent=2)
-    check_readable_file(args.validate)
-    results = []
+    valid = invalid = 0
+    shown: list[dict] = []                      # the first MAX_BAD_LINES_SHOWN violations
     for number, line in read_lines(args.validate):
         if not line.strip():
             continue
-        try:
-            value = json.loads(line)
-            if isinstance(value, dict) and isinstance(value.get("output"), str):
-                found = next(json_candidates(value["output"]), None)
-                value = found if found is not None else json.loads(value["output"])
-        except (ValueError, RecursionError) as error:
-            results.append({"line": number, "valid": False,
-                            "violations": [{"path": "$", "message": f"not JSON ({error})"[:120]}]})
-            continue
-        problems = validate(value, GROUNDING_SCHEMA, GROUNDING_SCHEMA)
-        results.append({"line": number, "valid": not problems,
-                        "violations": [{"path": p, "message": m} for p, m in problems]})
-    if not results:
+        problems = answer_schema_problems(line)
+        valid, invalid = valid + (not problems), invalid + bool(problems)
+        room = MAX_BAD_LINES_SHOWN - len(shown)
+        shown += [{"line": number, "path": p, "message": m} for p, m in problems[:max(0, room)]]
+    if not valid + invalid:
         raise UserError(f"{args.validate}: no lines to validate")
-    valid = sum(r["valid"] for r in results)
-    doc = {"valid": valid, "invalid": len(results) - valid, "results": results}
-    lines = [f"{valid} of {len(results)} answers match the grounding schema"]
-    for r in results:
-        for v in r["violations"]:
-            lines.append(f"line {r['line']}: {v['path']}: {v['message']}")
-    return doc, "\n".join(lines), 0 if valid == len(results) else 1
+    doc = {"valid": valid, "invalid": invalid, "violations": shown,
+           "violations_shown": len(shown)}
+    lines = [f"{valid} of {valid + invalid} answers match the grounding schema"]
+    lines += [f"line {v['line']}: {v['path']}: {v['message']}" for v in shown]
+    if invalid and len(shown) == MAX_BAD_LINES_SHOWN:
+        lines.append(f"(the first {MAX_BAD_LINES_SHOWN} violations are shown)")
+    return doc, "\n".join(lines), 0 if not invalid else 1
+
+
+def answer_schema_problems(line: str) -> list[tuple[str, str]]:
+    """(JSON path, message) for each way one JSONL line's answer breaks the schema: the line
+    is a JSON answer, or {"output": text} with the answer inside the text."""
+    if line is LINE_TOO_LONG:
+        return [("$", f"line longer than {MAX_LINE_CHARS:,} characters; not read")]
+    try:
+        value = parse_json(line)
+        if isinstance(value, dict) and isinstance(value.get("output"), str):
+            found = next(json_candidates(value["output"]), None)
+            value = found if found is not None else parse_json(value["output"])
+    except ValueError as error:
+        return [("$", f"not JSON ({error})"[:120])]
+    return validate(value, GROUNDING_SCHEMA, GROUNDING_SCHEMA)
 
 
 def default_skill_path() -> str:
@@ -6132,13 +6547,23 @@ def options_skill(p: argparse.ArgumentParser) -> None:
 def cmd_skill(args: argparse.Namespace) -> tuple[object, str, int]:
     text = render_skill()
     path = args.out or default_skill_path()
+    if args.out == "-" and (args.json or args.check):
+        raise UserError("--out - writes the skill file to stdout; it cannot go with --json or "
+                        "--check")
+    if args.out == "-":
+        write_text_output("-", text)
+        return {"path": "-"}, "", 0
     if args.check:
+        expected = text.encode("utf-8")
         try:
-            with open(path, encoding="utf-8") as handle:
-                current = handle.read()
+            with open(path, "rb") as handle:
+                # One byte more than the right file is enough to know; /dev/zero cannot hold us.
+                current = handle.read(len(expected) + 1).decode("utf-8", "replace")
         except FileNotFoundError:
             return ({"path": path, "up_to_date": False, "difference": "missing"},
                     f"{path} is missing; run: {invocation()} skill", 1)
+        except OSError as error:
+            raise UserError(f"{path}: cannot read: {error.strerror or error}") from None
         if current == text:
             return {"path": path, "up_to_date": True, "difference": None}, f"{path} is up to date", 0
         old, new = current.splitlines(), text.splitlines()
@@ -6150,7 +6575,7 @@ def cmd_skill(args: argparse.Namespace) -> tuple[object, str, int]:
                 f"{path} is stale ({detail}); run: {invocation()} skill", 1)
     if not args.out:
         os.makedirs(os.path.dirname(path), exist_ok=True)    # installed: ./outputs may be new
-    size = write_whole(path, [text.encode("utf-8")])
+    size = write_output(path, [text.encode("utf-8")])
     return {"path": path, "bytes": size}, f"wrote {path} ({size:,} bytes)", 0
 
 
@@ -6250,7 +6675,7 @@ SCHEMA_EXAMPLES = (
 def exercise_schema() -> tuple[dict, str]:
     results = []
     for text, what in SCHEMA_EXAMPLES:
-        problems = validate(json.loads(text), GROUNDING_SCHEMA, GROUNDING_SCHEMA)
+        problems = validate(parse_json(text), GROUNDING_SCHEMA, GROUNDING_SCHEMA)
         results.append({"answer": text, "what": what, "valid": not problems,
                         "violations": [{"path": p, "message": m} for p, m in problems]})
     lines = [f"Exercise 3: a JSON Schema for grounding answers (`{invocation()} schema`)"]
@@ -6361,21 +6786,27 @@ def options_plot(p: argparse.ArgumentParser) -> None:
 
 
 def write_text_output(path: str, text: str) -> dict:
-    """Write text whole to a file, or to stdout for `-`."""
+    """Write text to a file by write_output's rules, or to stdout for `-`."""
     if path == "-":
         emit(text.rstrip("\n"))
         return {"path": "-", "bytes": len(text.encode("utf-8"))}
-    return {"path": path, "bytes": write_whole(path, [text.encode("utf-8")])}
+    return {"path": path, "bytes": write_output(path, [text.encode("utf-8")])}
 
 
 def save_svg(path: str, svg: str) -> dict:
-    """Write an SVG whole (temporary file, then rename), or to stdout for `-`."""
-    if path == "-":
-        sys.stdout.write(svg)
-        return {"path": "-", "bytes": len(svg.encode("utf-8"))}
-    if not path.lower().endswith(".svg"):
+    """An SVG picture to a .svg file, a device or FIFO, or stdout for `-`."""
+    if path != "-" and not path.lower().endswith(".svg") and not is_special_file(path):
         raise UserError(f"{path}: the picture is SVG; give a path ending in .svg")
-    return {"path": path, "bytes": write_whole(path, [svg.encode("utf-8")])}
+    return write_text_output(path, svg)
+
+
+def is_special_file(path: str) -> bool:
+    """A device, FIFO or socket: written directly, whatever its name."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def cmd_plot(args: argparse.Namespace) -> tuple[object, str]:
@@ -6489,6 +6920,33 @@ def overview() -> str:
     return "\n".join(lines)
 
 
+# Each subcommand's --help ends with the limits of the input it reads, from the constants.
+LIMIT_NOTES = {
+    "video": f"frames up to {MAX_SIDE}x{MAX_SIDE} pixels and {MAX_VIDEO_FRAMES:,} frames a video "
+             "(about 130 bytes of memory a frame: frames stream past, only their scores stay); "
+             f"a Y4M stream header of {Y4M_HEADER_LIMIT:,} bytes; a PGM/PPM header of "
+             f"{PNM_HEADER_LIMIT:,} bytes, and a frame file read only as far as its header says "
+             "(devices and pipes are refused as frames).",
+    "answers": f"an answer of {MAX_ANSWER_CHARS:,} characters (longer fails as too_long); "
+               f"{MAX_PREDICTIONS} intervals kept per answer; a JSONL line of "
+               f"{MAX_LINE_CHARS // 2**20} MiB (longer ones are reported and skipped); a truth "
+               f"or durations file of {MAX_GT_BYTES // 2**20} MiB, read whole; JSON integers of "
+               f"more than {MAX_JSON_INT_DIGITS} digits read as infinite, so refused as times.",
+    "layout": f"a layout of {MAX_LAYOUT_TOKENS:,} tokens (Qwen3-VL's native context).",
+    "scores": f"a --scores CSV of {MAX_SCORES_BYTES // 2**20} MiB and {MAX_SCORE_ROWS:,} rows.",
+    "events": f"an --events file of {MAX_GT_BYTES // 2**20} MiB, read whole.",
+}
+COMMAND_LIMITS = {"compare": ("video", "events"), "motion": ("video",), "sample": ("video",),
+                  "plot": ("video",), "tokens": ("video",), "rope": ("video", "layout"),
+                  "plan": ("video",), "parse": ("answers",), "evaluate": ("answers",),
+                  "schema": ("answers",), "exercise": ("scores",)}
+
+
+def limits_epilog(name: str) -> str | None:
+    notes = [LIMIT_NOTES[k].rstrip(".") for k in COMMAND_LIMITS.get(name, ())]
+    return "Limits: " + "; ".join(notes) + "." if notes else None
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     option(common, "--json", action="store_true")
@@ -6501,7 +6959,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for name, summary, description, add_options, handler in COMMANDS:
         p = sub.add_parser(name, parents=[common], help=summary,
-                           description=description or summary)
+                           description=description or summary,
+                           epilog=limits_epilog(name))
         add_options(p)
         p.set_defaults(func=handler)
     return parser
@@ -6545,6 +7004,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run one subcommand. User errors: one line on stderr, status 2. Ctrl-C: one line,
     status 130. A reader that closes the pipe early (`| head`): quiet, status 1. With no
     arguments: a short overview."""
+    if signal.getsignal(signal.SIGINT) is interrupted_at_start:
+        signal.signal(signal.SIGINT, signal.default_int_handler)   # from here, clean up on ^C
     argv = sys.argv[1:] if argv is None else argv
     try:
         if not argv:
@@ -6554,19 +7015,52 @@ def main(argv: list[str] | None = None) -> int:
         doc, text, *rest = args.func(args)
         if args.json:
             doc = {"schema_version": SCHEMA_VERSION, **doc}
-            emit(json.dumps(doc, allow_nan=False))
+            emit(json.dumps(doc, allow_nan=False, default=json_default))
         elif text:
             emit(text)
     except BrokenPipeError:
         silence_stdout()
         return 1
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
+        say("interrupted")
         return 130
-    except (ValueError, OSError) as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
+    except Terminated:
+        say("terminated")
+        return 143
+    except (ValueError, OSError, ArithmeticError, RecursionError, MemoryError) as error:
+        say(f"error: {error_message(error)}")
         return 2
     return rest[0] if rest else 0
+
+
+def json_default(value: object) -> list:
+    """Arrays (position ids) become JSON lists only when JSON is asked for."""
+    if isinstance(value, array):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def say(message: str) -> None:
+    """One line on stderr, if there is a stderr (`2>&-` closes it)."""
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError, ValueError):
+            print(f"{PROG}: {message}", file=sys.stderr)
+
+
+def error_message(error: BaseException) -> str:
+    """What went wrong, in one line, naming the file when the system names one. The last line
+    of defence: readers raise UserError with the file, line and field themselves."""
+    if isinstance(error, UserError):
+        return str(error)
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.filename}: {error.strerror or error}"
+    if isinstance(error, RecursionError):
+        return "input nested too deeply to read"
+    if isinstance(error, MemoryError):
+        return "out of memory; the input is larger than this tool's limits expect"
+    if isinstance(error, ArithmeticError):
+        return f"a number too large to compute with ({error})"
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 if __name__ == "__main__":

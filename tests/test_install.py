@@ -22,6 +22,8 @@ NAME = "video-vlm-lab"
 
 def missing_backend() -> str | None:
     """Why this Python cannot build the project offline, or None if it can."""
+    if importlib.util.find_spec("pip") is None:
+        return "pip is not installed for this Python"
     if importlib.util.find_spec("setuptools") is None:
         return "setuptools is not installed (pip install setuptools wheel)"
     version = importlib.metadata.version("setuptools")
@@ -48,8 +50,10 @@ class InstallTests(unittest.TestCase):
         for name in ("pyproject.toml", "README.md"):
             shutil.copy(ROOT / name, project)
         venv = os.path.join(folder, "venv")
-        subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", venv],
-                       check=True, capture_output=True, timeout=120)
+        # No pip of its own: the system's pip (seen through --system-site-packages) installs
+        # into the venv it runs in, which saves copying pip in.
+        subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip",
+                        venv], check=True, capture_output=True, timeout=120)
         cls.bin = os.path.join(venv, "Scripts" if os.name == "nt" else "bin")
         pip = subprocess.run([os.path.join(cls.bin, "python"), "-m", "pip", "install",
                               "--no-build-isolation", "--no-deps", "--no-index", project],

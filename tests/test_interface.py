@@ -133,6 +133,14 @@ class JsonTests(unittest.TestCase):
                     for key in re.findall(r'"([A-Za-z_]+)":', json.dumps(doc)):
                         self.assertRegex(key, r"^[a-z0-9_]+$")
 
+    def test_an_error_with_json_prints_nothing_on_stdout(self):
+        for argv in (("evaluate", "/no/such/file.jsonl"), ("sample", "--window", "0"),
+                     ("rope", "--layout", "text:x")):
+            with self.subTest(argv=argv):
+                status, out, err = run(*argv, "--json")
+                self.assertEqual((status, out), (2, ""))
+                self.assertEqual(len(err.strip().splitlines()), 1)
+
     def test_r1_is_keyed_by_threshold_in_compare_and_evaluate(self):
         status, out, _ = run("compare", "--design", "qwen3-vl", "--json")
         compared = json.loads(out)["designs"][0]["r1"]

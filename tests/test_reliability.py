@@ -163,18 +163,99 @@ class ParserFuzzTests(FuzzCase):
     def test_regressions_stay_fixed(self):
         with open(os.path.join(HERE, "fuzz_regressions.json"), encoding="utf-8") as f:
             cases = json.load(f)
-        self.assertGreaterEqual(len(cases), 1)
+        self.assertGreaterEqual(len(cases), 30)
         with tempfile.TemporaryDirectory() as folder:
-            for case in cases:
-                if case["parser"] == "ground_truth":
-                    path = os.path.join(folder, "gt.json")
-                    with open(path, "w", encoding="utf-8") as f:
-                        f.write(case["input"])
-                    with self.assertRaises(main.UserError):
-                        main.load_ground_truth(path)
-                elif case["parser"] == "layout":
-                    status, _, err = run("rope", "--layout", case["input"])
-                    self.assertEqual(status, 2, err)
+            for number, case in enumerate(cases):
+                with self.subTest(case=number, parser=case["parser"], found=case["found"][:60]):
+                    replay = REPLAY.get(case["parser"])
+                    if replay is None:
+                        self.fail(f"fuzz_regressions.json case {number}: unknown parser "
+                                  f"{case['parser']!r}; known: {', '.join(sorted(REPLAY))}")
+                    try:
+                        outcome = replay(expand(case["input"]), folder)
+                    except Exception as error:   # noqa: BLE001 - the replay's whole point
+                        self.fail(f"case {number} ({case['found']}): {error!r}")
+                    self.assertEqual(outcome, case["expect"], case["found"])
+
+
+def expand(spec):
+    """A case's input: a string, or a list of strings and [piece, times] pairs (long inputs
+    stay short in the file)."""
+    if isinstance(spec, str):
+        return spec
+    return "".join(part if isinstance(part, str) else part[0] * part[1] for part in spec)
+
+
+def in_file(folder, text, name="input"):
+    path = os.path.join(folder, name)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    return path
+
+
+def refused_or(function):
+    try:
+        result = function()
+    except main.UserError:
+        return "refused"
+    return result if isinstance(result, str) else "read"
+
+
+def replay_answer(text, folder):
+    reading = main.parse_grounding(text, None)
+    json.dumps(reading.as_dict(), allow_nan=False)
+    return "read" if reading.failure is None else "failure:" + reading.failure[0]
+
+
+def replay_truth(text, folder):
+    """Read, with the ids found (a byte-order mark must not become part of the first id)."""
+    def load():
+        name, truths = main.load_ground_truth(in_file(folder, text))
+        return f"{name}:" + ",".join(sorted(truths)[:3])
+    return refused_or(load)
+
+
+def replay_jsonl(text, folder):
+    """Scored: how many lines were scored, and the JSON report must be valid JSON."""
+    def score():
+        lines = list(enumerate(text.splitlines(), 1))
+        doc = main.evaluate_lines(lines, None, {}, main.EvalOptions())
+        json.dumps(doc, allow_nan=False)
+        return f"scored:{doc['n']}:" + ",".join(sorted(doc["failures"]))
+    return refused_or(score)
+
+
+def replay_y4m(text, folder):
+    def read():
+        video = main.open_y4m(io.BytesIO(text.encode("latin-1")), "case")
+        frames = list(video.frames)
+        if frames:
+            main.analyze_motion(frames, video.width, video.height, video.fps)
+    return refused_or(read)
+
+
+def replay_cli(text, folder):
+    status, out, err = run(*json.loads(text))
+    assert len(err.strip().splitlines()) <= 1, err
+    assert "Traceback" not in err
+    return f"status:{status}"
+
+
+REPLAY = {
+    "answer": replay_answer,
+    "lmms_eval": lambda text, folder: "read" if main.lmms_eval_extract(text) else "none",
+    "timelens": lambda text, folder: "read" if main.timelens_extract(text) else "none",
+    "ground_truth": replay_truth,
+    "durations": lambda text, folder: refused_or(lambda: main.load_durations(in_file(folder, text))),
+    "events": lambda text, folder: refused_or(lambda: main.load_events_file(in_file(folder, text))),
+    "scores_csv": lambda text, folder: refused_or(lambda: main.read_scores(in_file(folder, text))),
+    "jsonl": replay_jsonl,
+    "schema_line": lambda text, folder: "invalid" if main.answer_schema_problems(text) else "valid",
+    "layout": lambda text, folder: refused_or(lambda: main.parse_layout(text)),
+    "y4m": replay_y4m,
+    "pnm": lambda text, folder: refused_or(lambda: main.decode_pnm(text.encode("latin-1"), "case")),
+    "cli": replay_cli,
+}
 
 
 class CommandLineFuzzTests(FuzzCase):
@@ -345,3 +426,95 @@ class BoundedResourceTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class HostileFileTests(unittest.TestCase):
+    """Issue 15's files: frames that are not frames, links that go nowhere, endless devices."""
+
+    def setUp(self):
+        scratch = tempfile.TemporaryDirectory()
+        self.addCleanup(scratch.cleanup)
+        self.dir = scratch.name
+
+    def frames(self, name, count=3):
+        folder = os.path.join(self.dir, name)
+        os.mkdir(folder)
+        for k in range(1, count + 1):
+            with open(os.path.join(folder, f"{k}.pgm"), "wb") as f:
+                f.write(b"P5 4 4 255\n" + bytes([k * 30]) * 16)
+        return folder
+
+    def refused(self, argv, said):
+        status, out, err = run(*argv)
+        self.assertEqual(status, 2, err)
+        self.assertEqual(out, "")
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+        self.assertIn(said, err)
+
+    def test_frames_that_are_devices_pipes_or_repeats(self):
+        zero = self.frames("zero")
+        os.symlink("/dev/zero", os.path.join(zero, "4.pgm"))
+        self.refused(("motion", "--video", zero, "--fps", "10"), "not a regular file")
+        fifo = self.frames("fifo")
+        os.mkfifo(os.path.join(fifo, "4.pgm"))
+        self.refused(("motion", "--video", fifo, "--fps", "10"), "not a regular file")
+        twice = self.frames("twice")
+        with open(os.path.join(twice, "03.pgm"), "wb") as f:
+            f.write(b"P5 4 4 255\n" + bytes(16))
+        self.refused(("motion", "--video", twice, "--fps", "10"), "frame number 3 again")
+
+    def test_a_frame_is_read_only_as_far_as_its_header_says(self):
+        folder = self.frames("long", 2)
+        with open(os.path.join(folder, "3.pgm"), "wb") as f:
+            f.write(b"P5 4 4 255\n" + bytes(16) + bytes(5_000_000))     # 5 MB of trailing junk
+        tracemalloc.start()
+        status, _, err = run("motion", "--video", folder, "--fps", "10")
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        self.assertEqual(status, 0, err)
+        self.assertLess(peak, 2_000_000)
+
+    def test_links_that_go_nowhere(self):
+        loop = os.path.join(self.dir, "loop.y4m")
+        os.symlink("loop.y4m", loop)
+        self.refused(("motion", "--video", loop), "symlink loop")
+        self.refused(("evaluate", loop), "symlink loop")
+        dangling = os.path.join(self.dir, "gone.jsonl")
+        os.symlink("nothing-here.jsonl", dangling)
+        self.refused(("evaluate", dangling), "a symlink to nothing")
+
+    def test_skill_check_reads_a_bounded_amount(self):
+        status, out, _ = run("skill", "--check", "--out", "/dev/zero")
+        self.assertEqual(status, 1)
+        self.assertIn("stale", out)
+
+    def test_evaluate_reads_stdin_like_a_file(self):
+        data = (b'{"id": "AO8RW#0", "output": "0 - 6.9 s \xff\xfe", "gt": [0, 6.9]}\n'
+                b'\xef\xbb\xbf{"id": "x", "output": "1 - 2 s", "gt": [1, 2]}\n')
+        proc = subprocess.run([sys.executable, str(MAIN_PATH), "evaluate", "-", "--json"],
+                              input=data, capture_output=True, cwd=ROOT)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        doc = json.loads(proc.stdout)
+        path = os.path.join(self.dir, "a.jsonl")
+        with open(path, "wb") as f:
+            f.write(data)
+        status, out, _ = run("evaluate", path, "--json")
+        self.assertEqual(status, 0)
+        self.assertEqual(json.loads(out)["n"], doc["n"])
+        self.assertEqual(doc["n"], 2)              # a mark opening a line (joined files) is dropped
+
+    def test_evaluate_takes_a_pipe_by_its_dev_fd_name(self):
+        proc = subprocess.run(f'"{sys.executable}" "{MAIN_PATH}" evaluate /dev/fd/3 --json '
+                              f'3< <(printf \'{{"id": "a", "output": "1 - 2 s", "gt": [1, 2]}}\\n\')',
+                              shell=True, executable="/bin/bash", capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(json.loads(proc.stdout)["n"], 1)
+
+    def test_a_file_name_that_is_not_utf8(self):
+        name = os.fsdecode(os.fsencode(self.dir) + b"/bad\xff.svg")
+        proc = subprocess.run([sys.executable, str(MAIN_PATH), "plot", "--out", name],
+                              capture_output=True, cwd=ROOT,
+                              env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"})
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn(b"wrote", proc.stdout)
+        self.assertTrue(os.path.exists(name))
