@@ -93,7 +93,8 @@ class OutputTests(unittest.TestCase):
                             (("plot", "--out", "-"), b"<svg"),
                             (("compare", "--out", "-"), b"<svg"),
                             (("compare", "--svg", "-"), b"<svg"),
-                            (("motion", "--scenes", "-"), b"Timecode List")):
+                            (("motion", "--scenes", "-"), b"Timecode List"),
+                            (("sample", "--sheet", "-"), b"\x89PNG\r\n\x1a\n")):
             with self.subTest(argv=argv):
                 proc = subprocess.run([sys.executable, str(MAIN_PATH), *argv],
                                       capture_output=True, cwd=self.dir, timeout=DEADLINE_S)
