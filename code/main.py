@@ -1,43 +1,35 @@
 """video-vlm-lab: how video-language models turn video into tokens and say "at what second".
 
 A teaching and measuring tool for the lesson on Video-LLaMA, Video-LLaVA and Qwen2.5-VL, with
-Qwen2-VL, Qwen3-VL and Qwen2.5-Omni beside them, each as its released code behaves.
-Standard library only; run `python code/main.py` for an overview, `--help` for every subcommand,
-or `pip install .` for the same program as the `video-vlm-lab` command.
+Qwen2-VL, Qwen3-VL and Qwen2.5-Omni beside them, each as its released code behaves. Standard
+library only: run `python code/main.py` for an overview, `--help` for every subcommand, or
+`pip install .` for the same program as the `video-vlm-lab` command.
 
-Subcommands
-    compare   the released designs (and ablations) end to end: tokens and temporal accuracy
-    synth     a synthetic video's ground truth, or the video itself as a .y4m file
-    motion    motion per window, hard cuts, gradual transitions, the scene list (timecodes)
-    sample    where each frame sampler (uniform, dynamic, event, keyframe) spends its frames;
-              --sheet draws them as a PNG contact sheet
-    plot      an SVG timeline of motion, events, cuts and sampled frames
-    tokens    tokens per design as its code counts them (the DESIGNS registry)
-    rope      position ids: Qwen2-VL, Qwen2.5-VL, Qwen3-VL, Qwen2.5-Omni; per-patch times
-    parse     how one model answer is read
-    evaluate  score grounding answers: tolerance accuracy, R@1 at IoU, mIoU, recall@k
-    schema    a JSON Schema for grounding answers, and a validator
-    plan      a frame plan for a video task, or a refusal; skill writes it as a skill file
-    exercise  the lesson's five exercises, worked with live numbers
-    bench     frames per second of reading and motion scoring; answers scored; --help time
-
-Sections of this file, top to bottom
-    constants       tuned numbers and facts from papers or reference code, with their sources
-    data classes    frozen records passed between the pure functions
-    synthetic video a seeded scene renderer with ground-truth events and cuts
-    video input     streaming Y4M and PGM/PPM readers, the Y4M writer, write_output (writes that
-                    never harm what sits at the path)
-    motion          frame differencing at C speed, windows, the shot-cut detector
-    samplers        uniform, dynamic FPS, event-driven, keyframe + context
-    token budgets   each design's arithmetic, with its source; the Qwen family's exactly
-    positions       position ids as each model's get_rope_index computes them
-    grounding       answer parsing, scoring, evaluation files, lmms-eval compatibility, schema
-    compare         the benchmark suite and the simulated reader
-    plan            the planner's rule table, the skill file, the exercises
-    rendering       tables that fit 100 columns, wrapped prose, sparklines, SVG pictures, and
-                    PNG contact sheets (box-filtered thumbnails, a 5x7 font, zlib)
-    CLI             OPTION_HELP (one meaning per flag), one options_*/cmd_* pair per subcommand,
-                    the COMMANDS table, build_parser(), progress on a watched stderr, main()
+Part I, the lesson, in the order it teaches (pure functions; it reads without Part II)
+    §1  Sampling          uniform, dynamic FPS, event-driven, keyframe+context    sample, plot
+    §2  Motion            mean |luma change| per frame, windows, hard cuts,       motion
+                          dissolves and fades
+    §3  Tokens            one Design per model: its frames, its token budget      tokens
+                          function and its source (DESIGNS)
+    §4  Positions         index vs time-aligned M-RoPE vs text timestamps;        rope
+                          Qwen2.5-Omni's TMRoPE; exercise 2's demonstration
+    §5  Grounding         reading an answer (TIME_PATTERN, JSON, <time> tags)     parse
+                          and scoring it (IoU, both-ends tolerance)
+    §6  Compare           the simulated reader, its assumptions, the findings     compare
+    §7  Plan              the rule table, the skill file, exercises 1-5           plan, skill,
+                                                                                  exercise
+Part II, the machinery: how real inputs reach Part I
+    §8  Synthetic video   seeded scenes with exact events and cuts                synth
+    §9  Video files       Y4M and PGM/PPM, read streaming; Y4M written
+    §10 Fast pixels       the big-integer lanes behind §2's mean |luma change|,
+                          the one-pass analysis, the box filter
+    §11 Evaluation files  text input, GT_FORMATS, lmms-eval logs, the JSON Schema evaluate,
+                                                                                  schema
+    §12 Output            careful file writes, tables and prose, SVG, PNG sheets
+Part III, the command line
+    §13 Subcommands       one block each: its options, its handler, its text      bench too
+    §14 The program       COMMANDS, build_parser() and main(), the one place that writes to
+                          stdout
 
 Vocabulary of the lesson
     frame budget   the most frames a model is given (`--max-frames`); a sampler never exceeds it
@@ -57,6 +49,12 @@ Vocabulary of the lesson
     hit            a sampled frame whose timestamp lies inside an event, [start, end)
     R@1 IoU t      share of questions whose top answer overlaps the truth with IoU >= t
     contact sheet  the sampled frames as thumbnails in time order, a row per sampler
+
+Exit status
+    0    done                        1    `schema --validate` or `skill --check` found a
+    2    bad input: one line on           difference (or the reader of stdout left early)
+         stderr, main.py: error: ...  130  Ctrl-C
+                                      143  SIGTERM or SIGHUP while writing a file
 """
 
 from __future__ import annotations
@@ -93,7 +91,13 @@ import zlib
 from array import array
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
+from fractions import Fraction
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
+
+
+__version__ = "0.2.0"
+INSTALLED_NAME = "video-vlm-lab"     # the command `pip install .` puts on PATH
+PROG = INSTALLED_NAME if os.path.basename(sys.argv[0]) == INSTALLED_NAME else "main.py"
 
 
 def interrupted_at_start(number, frame) -> None:
@@ -105,16 +109,311 @@ def interrupted_at_start(number, frame) -> None:
 if __name__ == "__main__" and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
     signal.signal(signal.SIGINT, interrupted_at_start)
 
+DEFAULT_SEED = 0
+
+# Limits that keep absurd input from eating the machine.
+MAX_FRAME_COUNT = 1_000_000       # frames a sampler or token count may be asked for
+MAX_SIDE = 16384
+MAX_VIDEO_FRAMES = 10_000_000     # frames read from one video: 3.8 days at 30 fps, ~1.3 GB
+
+
+class UserError(ValueError):
+    """Bad input a user can fix; main() prints it as one line and exits 2."""
+
+
+def quoted(text: str, limit: int = 40) -> str:
+    """A user's text inside an error message: quoted, and cut short if long."""
+    if len(text) <= limit:
+        return repr(text)
+    return repr(text[:limit]) + f"... ({len(text):,} characters)"
+
+
+def ceil_div(a: int, b: int) -> int:
+    """a / b rounded up, in integers."""
+    return -(-a // b)
+
+
+# ==============================================================================================
+# PART I: THE LESSON
+# Pure functions over plain values, in the order the lesson teaches. Each section opens with
+# its constants (sources cited), then its records, then its functions.
+# ==============================================================================================
+
+
 # ----------------------------------------------------------------------------------------------
-# Constants
-# Tuned numbers of this tool (named so tests and options can refer to them) and facts taken
-# from papers or reference code, each with its source.
+# §1 Sampling
+# Which frames a model sees: uniform, dynamic FPS (rate rises with motion), event-driven
+# (bursts in action spans) and keyframe + context (cuts and their neighbours). SAMPLERS.
 # ----------------------------------------------------------------------------------------------
 
-__version__ = "0.2.0"
-INSTALLED_NAME = "video-vlm-lab"     # the command `pip install .` puts on PATH
-PROG = INSTALLED_NAME if os.path.basename(sys.argv[0]) == INSTALLED_NAME else "main.py"
-DEFAULT_SEED = 0
+# Samplers. The 1-4 fps range is the lesson's dynamic-FPS range.
+DEFAULT_UNIFORM_FRAMES = 16      # the lesson's Video-LLaMA figure
+# The frame budget: qwen-vl-utils vision_process.py FPS_MIN_FRAMES, FPS_MAX_FRAMES.
+FPS_MIN_FRAMES, FPS_MAX_FRAMES = 4, 768
+DEFAULT_MIN_FPS = 1.0
+DEFAULT_MAX_FPS = 4.0
+DEFAULT_BURST_FPS = 8.0
+DEFAULT_BASE_FPS = 0.5
+DEFAULT_KEYFRAME_CONTEXT = 2
+DEFAULT_CONTEXT_GAP_S = 0.5
+EVENT_SIGMAS = 4.0               # event detector enters this many robust sigmas above the median
+EVENT_LOW_FRACTION = 0.5         # ... and leaves below half that height above the median
+EVENT_MIN_MOTION = 0.004         # entry threshold never below this (static-camera noise)
+EVENT_MIN_S = 0.15               # spans shorter than this are flickers, not actions
+EVENT_PAD_S = 0.25               # dense sampling starts this much before a span and ends after
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """What one sampler chose: sorted, unique, in-range frame indices, with the windows, frames
+    per window, its notes in words and its spans (action spans or cuts, in seconds)."""
+    strategy: str
+    fps: float
+    frame_count: int
+    indices: tuple[int, ...]           # sorted, unique, in range
+    windows: tuple[Window, ...]
+    frames_per_window: tuple[int, ...]
+    notes: tuple[str, ...]             # how the sampler decided, in words
+    spans: tuple[tuple[float, float], ...] = ()  # action spans (event) or cuts (keyframe), seconds
+
+    @property
+    def times(self) -> tuple[float, ...]:
+        return tuple(i / self.fps for i in self.indices)
+
+
+def allocate_counts(weights: list[float], total: int, capacities: list[int],
+                    minimum: int = 0) -> list[int]:
+    """Split `total` whole frames in proportion to weights (largest remainder), within
+    capacities; each item first gets up to `minimum` (heaviest items first)."""
+    counts = [0] * len(weights)
+    total = min(total, sum(capacities))
+    order = sorted(range(len(weights)), key=lambda k: (-weights[k], k))
+    for k in order:
+        give = min(minimum, capacities[k], total - sum(counts))
+        counts[k] = max(0, give)
+    while sum(counts) < total:
+        open_items = [k for k in range(len(weights)) if counts[k] < capacities[k]]
+        remaining = total - sum(counts)
+        weight_sum = sum(weights[k] for k in open_items)
+        if weight_sum <= 0:
+            shares = {k: remaining / len(open_items) for k in open_items}
+        else:
+            shares = {k: remaining * weights[k] / weight_sum for k in open_items}
+        progressed = False
+        for k in open_items:
+            whole = min(int(shares[k]), capacities[k] - counts[k])
+            if whole > 0:
+                counts[k] += whole
+                progressed = True
+        if not progressed:   # hand out the remainders one by one, largest first
+            for k in sorted(open_items, key=lambda k: (-(shares[k] - int(shares[k])), k)):
+                if sum(counts) >= total:
+                    break
+                counts[k] += 1
+    return counts
+
+
+def spread_in_range(first: int, stop: int, count: int) -> list[int]:
+    """`count` distinct frames at the centres of equal segments of [first, stop)."""
+    length = stop - first
+    count = min(count, length)
+    return [first + int((k + 0.5) * length / count) for k in range(count)]
+
+
+def per_window_counts(indices: Iterable[int], windows: tuple[Window, ...]) -> tuple[int, ...]:
+    """How many of `indices` fall in each window, in window order (any past the last window
+    count in the last)."""
+    counts = [0] * len(windows)
+    k = 0
+    for i in sorted(indices):
+        while k + 1 < len(windows) and i >= windows[k].stop:
+            k += 1
+        counts[k] += 1
+    return tuple(counts)
+
+
+def finish(strategy: str, motion: MotionAnalysis, windows: tuple[Window, ...],
+           indices: Iterable[int], notes: list[str],
+           spans: tuple[tuple[float, float], ...] = ()) -> SampleResult:
+    """A sampler's SampleResult: its indices deduplicated, sorted and kept within the video,
+    counted per window, with its notes and spans."""
+    unique = tuple(sorted(set(i for i in indices if 0 <= i < motion.frame_count)))
+    return SampleResult(strategy, motion.fps, motion.frame_count, unique, windows,
+                        per_window_counts(unique, windows), tuple(notes), spans)
+
+
+def uniform_sample(motion: MotionAnalysis, windows: tuple[Window, ...], frames: int,
+                   max_frames: int) -> SampleResult:
+    """Evenly over the whole video: the centre frame of each of N equal segments."""
+    count = min(frames, max_frames, motion.frame_count)
+    notes = [f"{count} frames at the centres of {count} equal segments"]
+    if count < frames:
+        notes.append(f"asked for {frames}, capped at {count} (budget or frames that exist)")
+    return finish("uniform", motion, windows, spread_in_range(0, motion.frame_count, count), notes)
+
+
+def dynamic_fps_sample(motion: MotionAnalysis, windows: tuple[Window, ...], min_fps: float,
+                       max_fps: float, max_frames: int) -> SampleResult:
+    """Each window gets a rate from min_fps to max_fps rising with its motion (relative to
+    the busiest window); if the total exceeds the budget every window is scaled down."""
+    peak = max((w.motion for w in windows), default=0.0)
+    rates = [min_fps + (max_fps - min_fps) * (w.motion / peak if peak > 0 else 0.0)
+             for w in windows]
+    wanted = [rate * (w.end_s - w.start_s) for rate, w in zip(rates, windows)]
+    capacity = [w.stop - w.first for w in windows]
+    budget = min(max_frames, round(sum(wanted)))
+    counts = allocate_counts(wanted, max(1, budget), capacity)
+    indices = [i for w, n in zip(windows, counts) for i in spread_in_range(w.first, w.stop, n)]
+    notes = ["zero motion everywhere: uniform at min fps" if peak <= 0 else
+             f"rate per window = {min_fps:g} + ({max_fps:g} - {min_fps:g}) x motion / peak motion",
+             f"wanted {sum(wanted):.1f} frames, budget {max_frames}, gave {sum(counts)}"]
+    return finish("dynamic", motion, windows, indices, notes)
+
+
+def detect_action_spans(motion: MotionAnalysis, cuts: tuple[Cut, ...]
+                        ) -> tuple[tuple[int, int], ...]:
+    """Frame spans [first, stop) of sustained motion. Thresholds are robust z-scores: the
+    median motion plus EVENT_SIGMAS times 1.4826 x the median absolute deviation (a sigma
+    that outliers cannot inflate), so busy footage needs a real burst and calm footage a
+    small one. Hysteresis (enter high, leave at half the height), cut frames ignored, spans
+    shorter than EVENT_MIN_S dropped."""
+    cut_frames = {c.frame for c in cuts}
+    scores = [0.0 if i in cut_frames else s for i, s in enumerate(motion.scores)]
+    ordered = sorted(scores)
+    median = ordered[len(ordered) // 2] if ordered else 0.0
+    deviations = sorted(abs(s - median) for s in scores)
+    sigma = 1.4826 * deviations[len(deviations) // 2] if deviations else 0.0
+    high = max(EVENT_MIN_MOTION, median + EVENT_SIGMAS * sigma)
+    low = median + (high - median) * EVENT_LOW_FRACTION
+    min_frames = max(2, math.ceil(EVENT_MIN_S * motion.fps))
+    spans, start = [], None
+    for i, s in enumerate(scores + [0.0]):
+        if start is None and s >= high:
+            start = i
+        elif start is not None and s < low:
+            if i - start >= min_frames:
+                spans.append((start, i))
+            start = None
+    return tuple(spans)
+
+
+def event_driven_sample(motion: MotionAnalysis, windows: tuple[Window, ...], cuts: tuple[Cut, ...],
+                        burst_fps: float, base_fps: float, max_frames: int) -> SampleResult:
+    """Dense inside detected action spans (padded by EVENT_PAD_S), sparse elsewhere.
+    Over budget, every span keeps at least one frame before the background gets any."""
+    fps, count = motion.fps, motion.frame_count
+    pad = round(EVENT_PAD_S * fps)
+    spans = []
+    for first, stop in detect_action_spans(motion, cuts):
+        first, stop = max(0, first - pad), min(count, stop + pad)
+        if spans and first <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], stop)
+        else:
+            spans.append((first, stop))
+    gaps, cursor = [], 0
+    for first, stop in spans + [(count, count)]:
+        if first > cursor:
+            gaps.append((cursor, first))
+        cursor = stop
+    span_wanted = [max(1.0, (stop - first) / fps * burst_fps) for first, stop in spans]
+    gap_wanted = [(stop - first) / fps * base_fps for first, stop in gaps]
+    budget = min(max_frames, max(1, round(sum(span_wanted) + sum(gap_wanted))))
+    span_counts = allocate_counts(span_wanted, budget, [b - a for a, b in spans], minimum=1)
+    gap_counts = allocate_counts(gap_wanted, budget - sum(span_counts), [b - a for a, b in gaps])
+    indices = [i for (a, b), n in zip(spans + gaps, span_counts + gap_counts)
+               for i in spread_in_range(a, b, n)]
+    notes = [f"{len(spans)} action spans found; {burst_fps:g} fps inside, {base_fps:g} fps outside",
+             f"{sum(span_counts)} frames in spans, {sum(gap_counts)} elsewhere "
+             f"(budget {max_frames})"]
+    return finish("event", motion, windows, indices, notes,
+                  tuple((a / fps, b / fps) for a, b in spans))
+
+
+def keyframe_sample(motion: MotionAnalysis, windows: tuple[Window, ...], cuts: tuple[Cut, ...],
+                    context: int, context_gap_s: float, max_frames: int) -> SampleResult:
+    """The first frame and a frame at each shot cut (the keyframes), plus `context`
+    neighbours either side spaced context_gap_s apart. Over budget: the strongest keyframes
+    first, then context frames nearest their keyframe first."""
+    gap = max(1, round(context_gap_s * motion.fps))
+    anchors = [(float("inf"), 0)] + [(c.score, c.frame) for c in cuts]
+    ranked = [frame for _, frame in sorted(anchors, key=lambda a: (-a[0], a[1]))]
+    wanted = list(ranked)
+    for distance in range(1, context + 1):
+        for frame in ranked:
+            wanted += [frame - distance * gap, frame + distance * gap]
+    chosen: list[int] = []
+    seen: set[int] = set()
+    for i in wanted:
+        if 0 <= i < motion.frame_count and i not in seen and len(chosen) < max_frames:
+            seen.add(i)
+            chosen.append(i)
+    notes = [f"{len(cuts)} cuts + first frame as keyframes, {context} context frames either side "
+             f"every {gap / motion.fps:g} s", f"{len(chosen)} frames (budget {max_frames})"]
+    return finish("keyframe", motion, windows, chosen, notes,
+                  tuple((c.time_s, c.time_s) for c in cuts))
+
+
+def events_hit(indices: Iterable[int], fps: float, events: tuple[Event, ...]) -> list[bool]:
+    """For each event, whether some sampled frame's timestamp lies in [start, end)."""
+    times = [i / fps for i in indices]
+    return [any(e.start <= t < e.end for t in times) for e in events]
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """What the samplers are asked for. max_fps caps every sampler's rate (uniform takes at most
+    duration x max_fps frames); max_frames is the frame budget none exceeds."""
+    uniform_frames: int = DEFAULT_UNIFORM_FRAMES
+    max_frames: int = FPS_MAX_FRAMES
+    min_fps: float = DEFAULT_MIN_FPS
+    max_fps: float = DEFAULT_MAX_FPS
+    burst_fps: float = DEFAULT_BURST_FPS
+    base_fps: float = DEFAULT_BASE_FPS
+    keyframe_context: int = DEFAULT_KEYFRAME_CONTEXT
+    keyframe_gap_s: float = DEFAULT_CONTEXT_GAP_S
+
+
+def uniform_under_cap(motion: MotionAnalysis, windows: tuple[Window, ...],
+                      cuts: tuple[Cut, ...], s: SamplerSettings) -> SampleResult:
+    """The uniform sampler with its frame count held to duration x max_fps."""
+    frames = min(s.uniform_frames, max(1, math.floor(motion.duration_s * s.max_fps + 1e-9)))
+    return uniform_sample(motion, windows, frames, s.max_frames)
+
+
+def dynamic_under_cap(motion: MotionAnalysis, windows: tuple[Window, ...],
+                      cuts: tuple[Cut, ...], s: SamplerSettings) -> SampleResult:
+    """The dynamic sampler between min_fps and the cap; a floor above the cap is refused."""
+    if s.min_fps > s.max_fps:
+        raise UserError(f"--min-fps {s.min_fps:g} is above the cap --max-fps {s.max_fps:g}")
+    return dynamic_fps_sample(motion, windows, s.min_fps, s.max_fps, s.max_frames)
+
+
+def event_under_cap(motion: MotionAnalysis, windows: tuple[Window, ...],
+                    cuts: tuple[Cut, ...], s: SamplerSettings) -> SampleResult:
+    """The event-driven sampler with both of its rates held under the cap."""
+    return event_driven_sample(motion, windows, cuts, min(s.burst_fps, s.max_fps),
+                               min(s.base_fps, s.max_fps), s.max_frames)
+
+
+def keyframes_with_context(motion: MotionAnalysis, windows: tuple[Window, ...],
+                           cuts: tuple[Cut, ...], s: SamplerSettings) -> SampleResult:
+    """The keyframe sampler: cuts (and the first frame) with their neighbours."""
+    return keyframe_sample(motion, windows, cuts, s.keyframe_context, s.keyframe_gap_s,
+                           s.max_frames)
+
+
+# The four samplers by name: adding one is one entry here (and its function above).
+SAMPLERS = {"uniform": uniform_under_cap, "dynamic": dynamic_under_cap,
+            "event": event_under_cap, "keyframe": keyframes_with_context}
+STRATEGIES = tuple(SAMPLERS)
+
+
+# ----------------------------------------------------------------------------------------------
+# §2 Motion
+# Mean |luma change| between frames in plain Python (sad_simple: the definition), motion
+# per window, hard cuts that persist, and gradual transitions (dissolves, fades).
+# ----------------------------------------------------------------------------------------------
+
 LUMA_MAX = 255
 
 # Motion scoring.
@@ -140,39 +439,11 @@ CUT_HIST_MIN = 0.30              # histogram distance (0..1) that marks a change
 CUT_MEDIAN_WINDOW_S = 1.0        # local median over this span around the frame
 FLASH_MAX_FRAMES = 3             # a change undone within this many frames is a flash, not a cut
 
-# Samplers. The 1-4 fps range is the lesson's dynamic-FPS range.
-DEFAULT_UNIFORM_FRAMES = 16      # the lesson's Video-LLaMA figure
-DEFAULT_MAX_FRAMES = 768         # qwen-vl-utils vision_process.py: FPS_MAX_FRAMES = 768
-DEFAULT_MIN_FPS = 1.0
-DEFAULT_MAX_FPS = 4.0
-DEFAULT_BURST_FPS = 8.0
-DEFAULT_BASE_FPS = 0.5
-DEFAULT_KEYFRAME_CONTEXT = 2
-DEFAULT_CONTEXT_GAP_S = 0.5
-EVENT_SIGMAS = 4.0               # event detector enters this many robust sigmas above the median
-EVENT_LOW_FRACTION = 0.5         # ... and leaves below half that height above the median
-EVENT_MIN_MOTION = 0.004         # entry threshold never below this (static-camera noise)
-EVENT_MIN_S = 0.15               # spans shorter than this are flickers, not actions
-EVENT_PAD_S = 0.25               # dense sampling starts this much before a span and ends after
-
-# Limits that keep absurd input from eating the machine.
-MAX_FRAME_COUNT = 1_000_000       # frames a sampler or token count may be asked for
-MAX_SIDE = 16384
-MAX_VIDEO_FRAMES = 10_000_000     # frames read from one video: 3.8 days at 30 fps, ~1.3 GB of scores
-STRATEGIES = ("uniform", "dynamic", "event", "keyframe")
-DEFAULT_PRICING_DESIGN = "qwen3-vl"   # sample/plot price frames as Qwen3-VL: it keeps their times
-DEFAULT_ROPE_MODEL = "qwen2.5-vl"
-DEFAULT_VIDEO_FPS = 30.0         # tokens: assumed frame rate when only a duration is given
-
-# ----------------------------------------------------------------------------------------------
-# Data classes
-# Frozen records: the ground truth of a video, the motion analysis, a sampler's result.
-# Each result keeps its intermediate steps so the CLI can show its work.
-# ----------------------------------------------------------------------------------------------
-
 
 @dataclass(frozen=True)
 class Event:
+    """A true event of a video: its label, [start, end) in seconds, and its kind (motion: a burst
+    of movement; appear: a still object shows; fade: the light changes)."""
     label: str
     start: float
     end: float
@@ -181,6 +452,8 @@ class Event:
 
 @dataclass(frozen=True)
 class Cut:
+    """A hard cut: the frame where the new shot starts, its time in seconds, and its strength
+    (the larger of its histogram distance and frame difference, 0 to 1)."""
     frame: int
     time_s: float
     score: float
@@ -211,29 +484,9 @@ class SceneSpan:
 
 
 @dataclass(frozen=True)
-class Scene:
-    """Description of a synthetic video; render_scene turns it into frames."""
-    name: str
-    duration_s: float
-    fps: float
-    width: int
-    height: int
-    events: tuple[Event, ...]
-    cut_times: tuple[float, ...]   # seconds at which a new shot starts
-    activity: float                # 0 = calm footage, 1 = busy (fast movers, panning camera)
-    seed: int = DEFAULT_SEED
-
-    @property
-    def frame_count(self) -> int:
-        return round(self.duration_s * self.fps)
-
-    @property
-    def cut_frames(self) -> tuple[int, ...]:
-        return tuple(round(t * self.fps) for t in self.cut_times)
-
-
-@dataclass(frozen=True)
 class Window:
+    """One window of the motion series: [start_s, end_s) in seconds, frames [first, stop), and
+    the mean per-frame motion score inside it."""
     start_s: float
     end_s: float
     first: int      # first frame index in the window
@@ -267,944 +520,9 @@ class MotionAnalysis:
         return self.frame_count / self.fps
 
 
-@dataclass(frozen=True)
-class SampleResult:
-    strategy: str
-    fps: float
-    frame_count: int
-    indices: tuple[int, ...]           # sorted, unique, in range
-    windows: tuple[Window, ...]
-    frames_per_window: tuple[int, ...]
-    notes: tuple[str, ...]             # how the sampler decided, in words
-    spans: tuple[tuple[float, float], ...] = ()  # action spans (event) or cuts (keyframe), seconds
-
-    @property
-    def times(self) -> tuple[float, ...]:
-        return tuple(i / self.fps for i in self.indices)
-
-
-class UserError(ValueError):
-    """Bad input a user can fix; main() prints it as one line and exits 2."""
-
-
-def quoted(text: str, limit: int = 40) -> str:
-    """A user's text inside an error message: quoted, and cut short if long."""
-    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text):,} characters)"
-
-
-# ----------------------------------------------------------------------------------------------
-# Synthetic video
-# A seeded renderer of small grayscale clips with known events and cuts, and the presets the
-# rest of the program and the tests share. Rows are sliced and joined, never drawn per pixel.
-# ----------------------------------------------------------------------------------------------
-
-PRESETS: dict[str, Scene] = {
-    scene.name: scene for scene in (
-        Scene("cat-jump", 10.0, 30.0, 64, 36, (Event("jump", 4.2, 4.5),), (), 0.0),
-        Scene("cooking-3min", 180.0, 10.0, 64, 36,
-              (Event("chop", 21.0, 22.5), Event("stir", 47.0, 48.0), Event("pour", 75.5, 76.5),
-               Event("flip", 110.0, 110.8), Event("plate", 160.0, 162.0)),
-              (60.0, 120.0, 150.0), 0.1),
-        Scene("security-5min", 300.0, 10.0, 64, 36,
-              (Event("enter", 37.0, 38.2), Event("door", 121.4, 121.9),
-               Event("drop", 188.0, 188.6), Event("leave", 262.5, 263.7)),
-              (), 0.0),
-        Scene("sports-60s", 60.0, 30.0, 64, 36,
-              (Event("shot", 12.0, 12.8), Event("dunk", 27.3, 28.0), Event("steal", 41.0, 41.6),
-               Event("foul", 52.2, 52.7)),
-              (8.0, 20.0, 33.3, 45.0), 1.0),
-        Scene("desk-2min", 120.0, 10.0, 64, 36,
-              (Event("cup", 24.0, 26.0, "appear"), Event("lamp", 58.0, 60.0, "fade"),
-               Event("reach", 95.0, 96.0)), (), 0.0),
-    )
-}
-
-SHOT_BASE_LUMA = (70, 160, 105, 195, 50, 135)   # each shot its own exposure, so cuts show
-SENSOR_NOISE = 1        # +-1 luma grain: a static camera is never perfectly still
-NOISE_COPIES = 3        # rows of each frame come from one of this many grainy copies
-PAN_PX_PER_S = 30.0     # camera pan speed of the busiest footage (activity 1)
-
-
-FADE_LUMA = 60          # a "fade" event lifts the top of the picture by this much, slowly
-FADE_ROWS_DIVISOR = 3   # ... the top third of the rows, and the light stays on afterwards
-
-
-@functools.lru_cache(maxsize=FADE_LUMA + 1)
-def lift_table(lift: int) -> bytes:
-    """A bytes.translate table that brightens luma by `lift`, saturating at white."""
-    return bytes(min(LUMA_MAX, v + lift) for v in range(256))
-
-
-def get_preset(name: str) -> Scene:
-    if name not in PRESETS:
-        raise UserError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
-    return PRESETS[name]
-
-
-def triangle(x: float, period: float) -> float:
-    """0 -> period -> 0 ping-pong, so a drifting position never jumps."""
-    if period <= 0:
-        return 0.0
-    x = x % (2 * period)
-    return x if x <= period else 2 * period - x
-
-
-def clamp_byte(value: float) -> int:
-    return 0 if value < 0 else LUMA_MAX if value > LUMA_MAX else int(value)
-
-
-def shot_textures(rng: random.Random, width: int, height: int, base: int) -> list[list[bytes]]:
-    """NOISE_COPIES copies of one texture, rows twice the frame width (a smooth diagonal
-    pattern the camera can pan over), each copy with its own +-SENSOR_NOISE grain;
-    render_scene builds each frame from rows of random copies: sensor noise at slice speed."""
-    wide = 2 * width
-    phases = [rng.uniform(0, 2 * math.pi) for _ in range(3)]
-    freqs = [rng.uniform(1.0, 3.0), rng.uniform(3.0, 7.0), rng.uniform(7.0, 11.0)]
-    profile = [sum(18 / (k + 1) * math.sin(freqs[k] * 2 * math.pi * x / wide + phases[k])
-                   for k in range(3)) for x in range(wide + height)]
-    clean = [[base + 12 * math.sin(2 * math.pi * y / max(height, 1) + phases[0]) + profile[x + y]
-              for x in range(wide)] for y in range(height)]
-    return [[bytes(clamp_byte(v + rng.randint(-SENSOR_NOISE, SENSOR_NOISE)) for v in row)
-             for row in clean] for _ in range(NOISE_COPIES)]
-
-
-def sprite(rng: random.Random, size: int, luma: int) -> list[bytes]:
-    """A checkered square, so that a moving sprite changes many pixels."""
-    return [bytes(clamp_byte(luma + (30 if (x // 2 + y // 2) % 2 else -30) + rng.randint(-8, 8))
-                  for x in range(size)) for y in range(size)]
-
-
-def paste(frame: bytearray, width: int, height: int, rows: list[bytes], x: int, y: int) -> None:
-    size = len(rows[0])
-    left, right = max(0, x), min(width, x + size)
-    if left >= right:
-        return
-    for r, row in enumerate(rows):
-        fy = y + r
-        if 0 <= fy < height:
-            frame[fy * width + left: fy * width + right] = row[left - x: right - x]
-
-
-def event_offset(label: str, phase: float, amplitude: float) -> tuple[float, float]:
-    """Where the actor is pushed during an event, as (dx, dy) at phase 0..1 of the event."""
-    wobble = math.sin(phase * math.pi * 6)
-    if label in ("jump", "shot", "dunk", "enter", "leave"):
-        return (amplitude * 0.3 * wobble, -amplitude * math.sin(phase * math.pi))
-    if label in ("sit", "drop", "plate", "pour"):
-        return (0.0, amplitude * math.sin(phase * math.pi))
-    return (amplitude * wobble, amplitude * 0.3 * math.sin(phase * math.pi * 4))
-
-
-def render_scene(scene: Scene) -> Iterator[bytes]:
-    """Yield each frame as width*height bytes of 8-bit luma; deterministic in scene.seed."""
-    w, h, fps = scene.width, scene.height, scene.fps
-    cut_frames = sorted(set(scene.cut_frames))
-    size = max(4, h // 3)
-    amplitude = h / 3
-    shot_index = -1
-    props = []                       # the still objects of "appear" events, placed once
-    for event in scene.events:
-        if event.kind != "motion":
-            rng = random.Random(f"{scene.seed}:{event.label}:{event.start}")
-            props.append((event, sprite(rng, size, rng.choice((20, 235))),
-                          int(rng.uniform(0, w - size)), int(rng.uniform(0, h - size))))
-    for i in range(scene.frame_count):
-        if shot_index < 0 or (shot_index < len(cut_frames) and i == cut_frames[shot_index]):
-            shot_index += 1
-            rng = random.Random(scene.seed * 1000 + shot_index)
-            base = SHOT_BASE_LUMA[(shot_index + scene.seed) % len(SHOT_BASE_LUMA)]
-            textures = shot_textures(rng, w, h, base)
-            actor = sprite(rng, size, (base + 128) % 256)
-            actor_home = (rng.uniform(0, w - size), rng.uniform(h / 3, h - size))
-            mover_count = 1 + round(3 * scene.activity)
-            movers = [(sprite(rng, max(3, size // 2), (base + 90) % 256),
-                       rng.uniform(0, w), rng.uniform(0, h),
-                       rng.choice((-1, 1)) * (1 + 40 * scene.activity),
-                       rng.choice((-1, 1)) * (0.5 + 25 * scene.activity)) for _ in range(mover_count)]
-        t = i / fps
-        offset = int(triangle(t * PAN_PX_PER_S * scene.activity, w))
-        grain = random.Random(scene.seed * 7919 + i)
-        frame = bytearray(b"".join([textures[grain.randrange(NOISE_COPIES)][y][offset: offset + w]
-                                    for y in range(h)]))
-        for rows, x0, y0, vx, vy in movers:
-            paste(frame, w, h, rows, int(triangle(x0 + vx * t, w - len(rows))),
-                  int(triangle(y0 + vy * t, h - len(rows))))
-        dx = dy = 0.0
-        for event in scene.events:
-            if event.kind == "motion" and event.start <= t < event.end:
-                dx, dy = event_offset(event.label, (t - event.start) / (event.end - event.start),
-                                      amplitude)
-        paste(frame, w, h, actor, int(actor_home[0] + dx), int(actor_home[1] + dy))
-        for event, prop, x, y in props:
-            if event.kind == "appear" and event.start <= t < event.end:
-                paste(frame, w, h, prop, x, y)
-            elif event.kind == "fade" and t >= event.start:
-                table = lift_table(round(FADE_LUMA * min(1.0, (t - event.start)
-                                                        / (event.end - event.start))))
-                top = h // FADE_ROWS_DIVISOR
-                frame[:top * w] = frame[:top * w].translate(table)
-        yield bytes(frame)
-
-
-def scene_truth(scene: Scene) -> dict:
-    """The ground truth of a scene as the `synth --json` document."""
-    return {
-        "video": scene.name, "fps": float(scene.fps), "width": scene.width,
-        "height": scene.height, "frames": scene.frame_count, "duration_s": float(scene.duration_s),
-        "events": [asdict(e) for e in scene.events],
-        "cuts": [{"frame": f, "time_s": f / scene.fps} for f in scene.cut_frames],
-    }
-
-
-# ----------------------------------------------------------------------------------------------
-# Video input
-# Streaming readers for real video: YUV4MPEG2 (.y4m, as `ffmpeg -f yuv4mpegpipe` writes it, from
-# a file or a pipe) and folders of PGM/PPM frames; the Y4M writer. Luma only, one frame held.
-# ----------------------------------------------------------------------------------------------
-
-Y4M_MAGIC = b"YUV4MPEG2"
-Y4M_HEADER_LIMIT = 4096      # bytes a stream header may take before its newline
-FRAME_HEADER_LIMIT = 1024
-Y4M_INTERLACING = ("p", "t", "b", "m", "?")
-
-
-def chroma_420(w: int, h: int) -> int:
-    return 2 * (-(-w // 2)) * (-(-h // 2))
-
-
-# Colour tag -> (bits per sample, bytes of the chroma/alpha planes in samples for a w x h frame).
-# Plane sizes follow the YUV4MPEG2 conventions of ffmpeg's libavformat/yuv4mpegdec.c.
-Y4M_COLOURS: dict[str, tuple[int, object]] = {
-    "420jpeg": (8, chroma_420), "420mpeg2": (8, chroma_420), "420paldv": (8, chroma_420),
-    "420": (8, chroma_420),
-    "422": (8, lambda w, h: 2 * (-(-w // 2)) * h),
-    "444": (8, lambda w, h: 2 * w * h),
-    "444alpha": (8, lambda w, h: 3 * w * h),
-    "411": (8, lambda w, h: 2 * (-(-w // 4)) * h),
-    "mono": (8, lambda w, h: 0),
-}
-for _depth in (9, 10, 12, 14, 16):
-    Y4M_COLOURS[f"420p{_depth}"] = (_depth, chroma_420)
-    Y4M_COLOURS[f"422p{_depth}"] = (_depth, Y4M_COLOURS["422"][1])
-    Y4M_COLOURS[f"444p{_depth}"] = (_depth, Y4M_COLOURS["444"][1])
-for _depth in (10, 12, 16):
-    Y4M_COLOURS[f"mono{_depth}"] = (_depth, lambda w, h: 0)
-
-
-@dataclass(frozen=True)
-class Y4MHeader:
-    width: int
-    height: int
-    fps_num: int
-    fps_den: int
-    colour: str
-    interlace: str = "p"
-    aspect: str = "0:0"
-
-    @property
-    def fps(self) -> float:
-        return self.fps_num / self.fps_den
-
-    @property
-    def bits(self) -> int:
-        return Y4M_COLOURS[self.colour][0]
-
-    @property
-    def luma_bytes(self) -> int:
-        return self.width * self.height * (1 if self.bits == 8 else 2)
-
-    @property
-    def payload_bytes(self) -> int:
-        chroma = Y4M_COLOURS[self.colour][1](self.width, self.height)   # type: ignore[operator]
-        return self.luma_bytes + chroma * (1 if self.bits == 8 else 2)
-
-
-@dataclass(frozen=True)
-class VideoStream:
-    """A video being read: its geometry and a one-pass iterator of 8-bit luma frames."""
-    name: str
-    width: int
-    height: int
-    fps: float
-    frames: Iterator[bytes]
-
-
-def parse_ratio(text: str, field: str, where: str, allow_zero: bool = False) -> tuple[int, int]:
-    num, sep, den = text.partition(":")
-    if not sep or not num.isdigit() or not den.isdigit():
-        raise UserError(f"{where}: header field {field} must be N:D, got {text!r}")
-    n, d = int(num), int(den)
-    if not allow_zero and (n == 0 or d == 0):
-        raise UserError(f"{where}: header field {field} has a zero in {text!r}")
-    return n, d
-
-
-def parse_y4m_header(line: bytes, where: str) -> Y4MHeader:
-    """Parse the stream header line (without its newline). Tags may come in any order."""
-    if not line.startswith(Y4M_MAGIC + b" ") and line != Y4M_MAGIC:
-        raise UserError(f"{where}: not a YUV4MPEG2 stream (starts with {line[:10]!r}); "
-                        "convert a clip with: ffmpeg -i CLIP -f yuv4mpegpipe out.y4m")
-    fields: dict[str, object] = {"colour": "420jpeg"}   # a missing C tag means 420jpeg
-    for token in line[len(Y4M_MAGIC):].decode("ascii", "replace").split():
-        tag, value = token[0], token[1:]
-        if tag in "WH":
-            if not value.isdigit() or not 0 < int(value) <= MAX_SIDE:
-                raise UserError(f"{where}: header field {tag} must be 1..{MAX_SIDE}, got {value!r}")
-            fields["width" if tag == "W" else "height"] = int(value)
-        elif tag == "F":
-            fields["fps_num"], fields["fps_den"] = parse_ratio(value, "F", where)
-        elif tag == "I":
-            if value not in Y4M_INTERLACING:
-                raise UserError(f"{where}: header field I must be one of p t b m ?, got {value!r}")
-            fields["interlace"] = value
-        elif tag == "A":
-            parse_ratio(value, "A", where, allow_zero=True)
-            fields["aspect"] = value
-        elif tag == "C":
-            if value not in Y4M_COLOURS:
-                raise UserError(f"{where}: unknown colour tag C{value}; known: "
-                                + ", ".join(Y4M_COLOURS))
-            fields["colour"] = value
-        elif tag != "X":
-            raise UserError(f"{where}: unknown header tag {token!r}")
-    for tag, key in (("W", "width"), ("H", "height"), ("F", "fps_num")):
-        if key not in fields:
-            raise UserError(f"{where}: header field {tag} is missing")
-    return Y4MHeader(**fields)   # type: ignore[arg-type]
-
-
-READ_CHUNK = 1 << 22    # read big frames in 4 MB pieces: a lying header costs no more memory
-                        # than the bytes that really arrive
-
-
-def read_exact(stream, size: int) -> bytes:
-    """Read `size` bytes, fewer only at the end of the stream (pipes return short reads)."""
-    data = stream.read(min(size, READ_CHUNK))
-    if len(data) == size or not data:
-        return data
-    parts = [data]
-    got = len(data)
-    while got < size:
-        more = stream.read(min(size - got, READ_CHUNK))
-        if not more:
-            break
-        parts.append(more)
-        got += len(more)
-    return b"".join(parts)
-
-
-def high_depth_to_8bit(samples: bytes, bits: int) -> bytes:
-    """Little-endian samples of `bits` bits -> 8-bit (v >> (bits - 8), saturating), by tables."""
-    shift = bits - 8
-    low = samples[0::2].translate(bytes(v >> shift for v in range(256)))
-    high = samples[1::2].translate(bytes(min(255, v << (8 - shift)) if v < (1 << shift) else 255
-                                         for v in range(256)))
-    combined = int.from_bytes(low, "little") | int.from_bytes(high, "little")
-    return combined.to_bytes(len(low), "little")
-
-
-def y4m_frames(stream, header: Y4MHeader, where: str, allow_truncated: bool,
-               warn) -> Iterator[bytes]:
-    """Yield 8-bit luma per frame; the rest of each frame is read and dropped."""
-    rest = header.payload_bytes - header.luma_bytes
-    try:   # on a file, skip the chroma planes by seeking and check the size instead
-        size = os.fstat(stream.fileno()).st_size if stream.seekable() else None
-    except (OSError, AttributeError, ValueError):
-        size = None
-    index = 0
-    while True:
-        marker = stream.readline(FRAME_HEADER_LIMIT)
-        if not marker:
-            return
-        if not (marker.startswith(b"FRAME") and marker[5:6] in (b"\n", b" ")):
-            raise UserError(f"{where}: frame {index}: expected FRAME marker, got {marker[:12]!r}")
-        if not marker.endswith(b"\n"):
-            if allow_truncated and len(marker) < FRAME_HEADER_LIMIT:
-                warn(f"{where}: stream ends inside frame {index}'s marker; kept {index} whole frames")
-                return
-            raise UserError(f"{where}: frame {index}: FRAME marker has no newline")
-        luma = read_exact(stream, header.luma_bytes)
-        if size is None:
-            tail = len(read_exact(stream, rest)) if rest else 0
-        else:
-            tail = min(rest, max(0, size - stream.seek(rest, 1) + rest))
-        if len(luma) < header.luma_bytes or tail < rest:
-            message = (f"{where}: frame {index} cut short ({len(luma) + tail} of "
-                       f"{header.payload_bytes} bytes); {index} whole frames read")
-            if allow_truncated:
-                warn(message + ", the rest ignored")
-                return
-            raise UserError(message + " (--allow-truncated accepts this)")
-        yield luma if header.bits == 8 else high_depth_to_8bit(luma, header.bits)
-        index += 1
-
-
-def open_y4m(stream, where: str, allow_truncated: bool = False, warn=None) -> VideoStream:
-    line = stream.readline(Y4M_HEADER_LIMIT)
-    if not line:
-        raise UserError(f"{where}: empty file")
-    if not line.endswith(b"\n"):
-        if not line.startswith(Y4M_MAGIC):
-            parse_y4m_header(line, where)            # says what it is not, and what to do
-        raise UserError(f"{where}: stream header has no newline" + (
-            f" in its first {Y4M_HEADER_LIMIT:,} bytes" if len(line) >= Y4M_HEADER_LIMIT else ""))
-    header = parse_y4m_header(line[:-1], where)
-    return VideoStream(where, header.width, header.height, header.fps,
-                       y4m_frames(stream, header, where, allow_truncated, warn or (lambda m: None)))
-
-
-def fps_fraction(fps: float) -> tuple[int, int]:
-    from fractions import Fraction
-    ratio = Fraction(fps).limit_denominator(1001)
-    return ratio.numerator, ratio.denominator
-
-
-def y4m_bytes(frames: Iterable[bytes], width: int, height: int, fps: float,
-              colour: str = "mono") -> Iterator[bytes]:
-    """A YUV4MPEG2 stream, piece by piece: Cmono (ffmpeg reads it as gray), or another 8-bit
-    colour tag with flat grey chroma planes."""
-    num, den = fps_fraction(fps)
-    chroma = bytes([128]) * Y4M_COLOURS[colour][1](width, height)   # type: ignore[operator]
-    yield f"YUV4MPEG2 W{width} H{height} F{num}:{den} Ip A1:1 C{colour}\n".encode("ascii")
-    for frame in frames:
-        yield b"FRAME\n" + frame + chroma
-
-
-# Writing files. Every file the tool writes goes through write_output, whose rules are those of
-# a careful `cp`: nothing the user had is harmed, whatever sits at the path.
-PARTIAL_TAG = ".partial-"          # temporaries are named .NAME.partial-PID-XXXX.tmp beside NAME
-
-
-def write_output(path: str, pieces: Iterable[bytes]) -> int:
-    """Write `pieces` to `path` and return the bytes written.
-
-    `-` is stdout. A symlink is followed to the file it names. A device, FIFO or socket
-    (/dev/null, /dev/stdout, a named pipe) is opened and written directly, never replaced. A
-    regular file is written whole: into a temporary file beside it, then renamed over it, so
-    a failure half-way leaves the old file as it was; if the file has other hard links, the
-    finished content is copied into it instead, so every name sees it. A file without write
-    permission is refused (even for root: someone made it read-only on purpose)."""
-    if path == "-":
-        return write_stream(getattr(sys.stdout, "buffer", None), pieces, "stdout")
-    try:
-        info = os.stat(path)                   # through symlinks: what is really there
-    except FileNotFoundError:
-        info = None
-    except OSError as error:
-        raise UserError(f"{path}: cannot write: {error.strerror or error}") from None
-    if info is not None and stat.S_ISDIR(info.st_mode):
-        raise UserError(f"{path}: is a folder")
-    if info is not None and not stat.S_ISREG(info.st_mode):
-        try:
-            with open(path, "wb", buffering=0) as stream:
-                return write_stream(stream, pieces, path)
-        except OSError as error:
-            raise UserError(f"{path}: cannot write: {error.strerror or error}") from None
-    target = os.path.realpath(path)
-    if info is not None and (not info.st_mode & 0o222 or not os.access(target, os.W_OK)):
-        raise UserError(f"{path}: is read-only; not overwritten")
-    folder = os.path.dirname(target)
-    if not os.path.isdir(folder):
-        raise UserError(f"{path}: folder {os.path.dirname(os.path.abspath(path))} does not exist")
-    remove_stale_partials(folder, os.path.basename(target))
-    return replace_whole(path, target, info, pieces)
-
-
-def write_stream(stream, pieces: Iterable[bytes], name: str) -> int:
-    if stream is None:
-        raise UserError(f"{name} is closed; there is nowhere to write")
-    written = 0
-    try:
-        for piece in pieces:
-            stream.write(piece)
-            written += len(piece)
-        stream.flush()
-    except BrokenPipeError:
-        raise                                   # the reader left: main() exits quietly
-    except OSError as error:
-        raise UserError(f"{name}: cannot write: {error.strerror or error}") from None
-    return written
-
-
-def replace_whole(path: str, target: str, info: os.stat_result | None,
-                  pieces: Iterable[bytes]) -> int:
-    """The temporary-file-then-rename write, cleaned up on any exception or SIGTERM."""
-    folder, name = os.path.split(target)
-    try:
-        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp",
-                                             prefix=f".{name}{PARTIAL_TAG}{os.getpid()}-")
-    except OSError as error:
-        raise UserError(f"{path}: cannot write in {folder}: {error.strerror or error}") from None
-    try:
-        with terminate_as_exception(), os.fdopen(handle, "wb") as out:
-            # mkstemp makes the file private; give it the mode the user's file has (or would get).
-            os.chmod(temporary, info.st_mode & 0o7777 if info else 0o666 & ~current_umask())
-            written = write_stream(out, pieces, path)
-            if info is not None and info.st_nlink > 1:
-                out.flush()
-                copy_into(temporary, target)
-                os.unlink(temporary)
-            else:
-                os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    return written
-
-
-def copy_into(source: str, target: str) -> None:
-    """Overwrite `target` in place with `source`'s bytes, keeping its inode and hard links."""
-    with open(source, "rb") as data, open(target, "r+b") as out:
-        shutil.copyfileobj(data, out, COPY_CHUNK)
-        out.truncate()
-
-
-COPY_CHUNK = 1 << 20
-
-
-def current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def remove_stale_partials(folder: str, name: str) -> None:
-    """Delete temporaries an earlier run left for this same file when it was killed (SIGKILL;
-    other endings clean up): .NAME.partial-PID-*.tmp whose PID is no longer running."""
-    prefix = f".{name}{PARTIAL_TAG}"
-    try:
-        entries = [e.name for e in os.scandir(folder) if e.name.startswith(prefix)]
-    except OSError:
-        return
-    for entry in entries:
-        pid_text = entry[len(prefix):].split("-", 1)[0]
-        if pid_text.isdigit() and entry.endswith(".tmp") and not process_alive(int(pid_text)):
-            with contextlib.suppress(OSError):
-                os.unlink(os.path.join(folder, entry))
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, ValueError):
-        return True                 # someone else's process, or not a pid: leave it alone
-    return True
-
-
-class Terminated(BaseException):
-    """SIGTERM or SIGHUP arrived; raised so that `finally` and cleanup run."""
-
-
-@contextlib.contextmanager
-def terminate_as_exception():
-    """While a file is being written, SIGTERM and SIGHUP unwind like Ctrl-C, so the temporary
-    file is removed; outside the main thread (no signals there) this does nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    def raise_terminated(number, frame):
-        raise Terminated(number)
-    previous = {}
-    for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if number is not None:
-            previous[number] = signal.signal(number, raise_terminated)
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-
-# PGM/PPM (Netpbm). Header: magic, width, height, maxval, separated by any whitespace, with
-# `#` comments to the end of a line; then one whitespace byte and the raster (P5/P6 binary,
-# samples big-endian when maxval > 255; P2/P3 decimal text).
-PNM_MAGICS = {b"P2": (1, False), b"P3": (3, False), b"P5": (1, True), b"P6": (3, True)}
-# BT.601 luma weights in 16-bit fixed point (sum 65536), as Pillow's RGB->L conversion.
-BT601_WEIGHTS = (19595, 38470, 7471)
-
-
-def pnm_header(data: bytes, where: str) -> tuple[bytes, int, int, int, int]:
-    """(magic, width, height, maxval, offset of the raster)."""
-    magic = data[:2]
-    if magic not in PNM_MAGICS:
-        raise UserError(f"{where}: not a PGM/PPM file (magic {magic!r})")
-    values, pos = [], 2
-    while len(values) < 3:
-        while pos < len(data) and (data[pos:pos + 1].isspace() or data[pos:pos + 1] == b"#"):
-            if data[pos:pos + 1] == b"#":
-                newline = data.find(b"\n", pos)
-                pos = len(data) if newline < 0 else newline
-            pos += 1
-        start = pos
-        while pos < len(data) and data[pos:pos + 1].isdigit():
-            pos += 1
-        field = ("width", "height", "maxval")[len(values)]
-        if start == pos:
-            raise UserError(f"{where}: header field {field} is missing or not a number")
-        if pos - start > 6:                      # no side or maxval needs more digits
-            raise UserError(f"{where}: header field {field} has {pos - start} digits")
-        values.append(int(data[start:pos]))
-    width, height, maxval = values
-    if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
-        raise UserError(f"{where}: size {width}x{height} outside 1..{MAX_SIDE}")
-    if not 0 < maxval <= 65535:
-        raise UserError(f"{where}: maxval {maxval} outside 1..65535")
-    if pos >= len(data) or not data[pos:pos + 1].isspace():
-        raise UserError(f"{where}: no whitespace after the header")
-    return magic, width, height, maxval, pos + 1
-
-
-def scale_samples(samples: list[int] | bytes, maxval: int) -> bytes:
-    """Samples 0..maxval -> 0..255 (rounded), through one lookup table."""
-    if maxval == 255 and isinstance(samples, bytes):
-        return samples
-    table = [min(255, (v * 255 + maxval // 2) // maxval) for v in range(maxval + 1)]
-    try:
-        return bytes(map(table.__getitem__, samples))
-    except IndexError:
-        raise UserError(f"a sample exceeds maxval {maxval}") from None
-
-
-def rgb_to_luma(red: bytes, green: bytes, blue: bytes) -> bytes:
-    """BT.601 luma of three 8-bit planes, all pixels at once in 32-bit big-integer lanes."""
-    count = len(red)
-    ones = int.from_bytes(b"\x01\x00\x00\x00" * count, "little")
-    total = ones * 0x8000
-    for plane, weight in zip((red, green, blue), BT601_WEIGHTS):
-        spread = bytearray(4 * count)
-        spread[0::4] = plane
-        total += int.from_bytes(spread, "little") * weight
-    return (total >> 16).to_bytes(4 * count + 1, "little")[0:4 * count:4]
-
-
-def decode_pnm(data: bytes, where: str) -> tuple[int, int, str, bytes]:
-    """(width, height, magic, 8-bit luma) of one PGM/PPM file's bytes."""
-    width, height, magic, samples = decode_pnm_samples(data, where)
-    if len(samples) == 3 * width * height:
-        samples = rgb_to_luma(samples[0::3], samples[1::3], samples[2::3])
-    return width, height, magic, samples
-
-
-def decode_pnm_samples(data: bytes, where: str) -> tuple[int, int, str, bytes]:
-    """(width, height, magic, 8-bit samples): grey, or RGB interleaved for a PPM."""
-    magic, width, height, maxval, offset = pnm_header(data, where)
-    channels, binary = PNM_MAGICS[magic]
-    count = width * height * channels
-    if binary:
-        size = 2 if maxval > 255 else 1
-        raster = data[offset: offset + count * size]
-        if len(raster) < count * size:
-            raise UserError(f"{where}: raster has {len(raster)} of {count * size} bytes")
-        samples: list[int] | bytes = raster if size == 1 else [
-            (hi << 8) | lo for hi, lo in zip(raster[0::2], raster[1::2])]
-    else:
-        tokens = data[offset:].split()
-        if len(tokens) < count or not all(t.isdigit() for t in tokens[:count]):
-            raise UserError(f"{where}: expected {count} decimal samples")
-        samples = [int(t) for t in tokens[:count]]
-    try:
-        scaled = scale_samples(samples, maxval)
-    except UserError as error:
-        raise UserError(f"{where}: {error}") from None
-    return width, height, magic.decode(), scaled
-
-
-PNM_HEADER_LIMIT = 4096    # bytes of header (magic, sizes, comments) read before the raster
-
-
-def read_pnm_file(path: str) -> tuple[int, int, str, bytes]:
-    """One frame file's luma: (width, height, magic, 8-bit luma)."""
-    return decode_pnm(read_pnm_data(path), path)
-
-
-def read_pnm_data(path: str) -> bytes:
-    """One frame file's bytes, read no further than its header says the raster reaches: a frame
-    that is a link to /dev/zero or a pipe is refused, and a huge file is not read whole."""
-    try:
-        info = os.stat(path)
-    except OSError as error:
-        raise UserError(f"{path}: cannot read: {error.strerror or error}") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise UserError(f"{path}: not a regular file (a frame cannot be a device or a pipe)")
-    with open(path, "rb") as handle:
-        head = handle.read(PNM_HEADER_LIMIT)
-        try:
-            magic, width, height, maxval, offset = pnm_header(head, path)
-        except UserError:
-            if len(head) == PNM_HEADER_LIMIT:
-                raise UserError(f"{path}: no complete header in its first {PNM_HEADER_LIMIT} "
-                                "bytes") from None
-            raise
-        channels, binary = PNM_MAGICS[magic]
-        samples = width * height * channels
-        # Binary: exactly the raster. Decimal: each sample's digits and a separator, with room
-        # for the extra spaces and line ends writers add.
-        raster = samples * (2 if maxval > 255 else 1) if binary else \
-            samples * (len(str(maxval)) + 3) + PNM_HEADER_LIMIT
-        return head + handle.read(max(0, offset + raster - len(head)))
-
-
-def natural_key(name: str) -> tuple:
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
-
-
-def frame_number(name: str) -> int | None:
-    found = re.findall(r"\d+", name.rsplit(".", 1)[0])
-    return int(found[-1]) if found else None
-
-
-def open_frame_folder(folder: str, fps: float | None) -> VideoStream:
-    if fps is None:
-        raise UserError(f"{folder}: a folder of frames needs --fps")
-    names = frame_file_names(folder)
-    width, height, magic, _ = read_pnm_file(os.path.join(folder, names[0]))
-    channels = PNM_MAGICS[magic.encode()][0]
-
-    def frames() -> Iterator[bytes]:
-        for name in names:
-            path = os.path.join(folder, name)
-            w, h, kind, luma = read_pnm_file(path)
-            if (w, h, PNM_MAGICS[kind.encode()][0]) != (width, height, channels):
-                raise UserError(f"{path}: {kind} {w}x{h} differs from the first frame's "
-                                f"{magic} {width}x{height} (size or gray/colour)")
-            yield luma
-    return VideoStream(folder, width, height, fps, frames())
-
-
-def frame_file_names(folder: str) -> list[str]:
-    """The folder's PGM/PPM frames in frame-number order, numbered without gaps or repeats."""
-    names = sorted((n for n in os.listdir(folder)
-                    if n.lower().endswith((".pgm", ".ppm", ".pnm"))), key=natural_key)
-    if not names:
-        raise UserError(f"{folder}: no .pgm or .ppm frames in this folder")
-    numbers = [frame_number(n) for n in names]
-    for k, (name, number) in enumerate(zip(names, numbers)):
-        if number is None:
-            raise UserError(f"{os.path.join(folder, name)}: no frame number in the name")
-        if k and number == numbers[k - 1]:
-            raise UserError(f"{os.path.join(folder, name)}: frame number {number} again (also "
-                            f"{names[k - 1]})")
-        if k and number != numbers[k - 1] + 1:
-            raise UserError(f"{os.path.join(folder, name)}: frame number {number} follows "
-                            f"{numbers[k - 1]} (a gap in the numbering)")
-    return names
-
-
-def open_video(path: str, fps: float | None = None, allow_truncated: bool = False,
-               warn=None) -> VideoStream:
-    """A .y4m file or pipe, `-` for a Y4M stream on stdin, or a folder of PGM/PPM frames."""
-    if path == "-":
-        if getattr(sys.stdin, "buffer", None) is None:
-            raise UserError("stdin is closed; there is no video to read")
-        return open_y4m(sys.stdin.buffer, "<stdin>", allow_truncated, warn)
-    if os.path.isdir(path):
-        return open_frame_folder(path, fps)
-    check_readable_file(path)
-    try:
-        stream = open(path, "rb")
-    except OSError as error:
-        raise UserError(f"{path}: cannot read: {error.strerror or error}") from None
-    try:
-        video = open_y4m(stream, path, allow_truncated, warn)
-    except BaseException:
-        stream.close()
-        raise
-
-    def closing(frames: Iterator[bytes]) -> Iterator[bytes]:
-        with stream:
-            yield from frames
-    return VideoStream(video.name, video.width, video.height, video.fps, closing(video.frames))
-
-
-# ----------------------------------------------------------------------------------------------
-# Motion
-# Frame differencing at C speed (big-integer lanes), windows of motion, and the shot-cut
-# detector that combines the frame difference with a coarse luma histogram.
-# ----------------------------------------------------------------------------------------------
-#
-# The technique. The mean absolute difference of two frames needs |a - b| per pixel, which is
-# slow as a Python loop (about 190 frames/s at 640x360). Instead each frame becomes two big
-# integers whose 16-bit lanes hold one pixel each (even bytes in one, odd bytes in the other).
-# One subtraction then works on every lane at once: (A | 256 per lane) - B leaves a - b + 256
-# in each lane, never borrowing from its neighbour. Bit 8 of a lane says whether a >= b; one
-# mask and one XOR turn each lane into 256 - |a - b|; the two halves are added, and folding
-# the integer in halves six times adds the lanes up (a lane stays below 2**16); a short byte
-# sum finishes. Every step is one C loop over the whole frame. sad_simple is the plain
-# version; the tests check that both agree exactly.
-
-LANE_FOLDS = 6   # two halves of lanes <= 256 added, then 64 lanes summed: <= 32768 < 2**16
-
-
-@functools.lru_cache(maxsize=16)
-def lane_masks(lanes: int) -> tuple[int, int, tuple[int, ...]]:
-    """For `lanes` 16-bit lanes: the low-byte mask, the bit-8 mask, and the fold masks."""
-    ones = int.from_bytes(b"\x01\x00" * lanes, "little")
-    folds = tuple((1 << (16 * lanes >> k)) - 1 for k in range(1, LANE_FOLDS + 1))
-    return ones * 0xFF, ones << 8, folds
-
-
-def lane_count(byte_count: int) -> int:
-    """Lanes per half (even or odd bytes), padded so that the folds split evenly."""
-    step = 1 << LANE_FOLDS
-    return max(step, -(-((byte_count + 1) // 2) // step) * step)
-
-
-def to_lanes(grid: bytes) -> tuple[int, int]:
-    """The even and the odd bytes of `grid`, each spread into 16-bit lanes of an integer."""
-    low_bytes = lane_masks(lane_count(len(grid)))[0]
-    value = int.from_bytes(grid, "little")
-    return value & low_bytes, (value >> 8) & low_bytes
-
-
-def sad_lanes(a: tuple[int, int], b: tuple[int, int], byte_count: int) -> int:
-    """Sum of |a - b| over all pixels, from to_lanes() of two grids of byte_count bytes."""
-    lanes = lane_count(byte_count)
-    low_bytes, bit8, folds = lane_masks(lanes)
-    total = 0
-    for la, lb in zip(a, b):
-        v = (la | bit8) - lb                  # a - b + 256 per lane
-        positive = v & bit8                   # 256 where a >= b
-        ones = positive >> 8
-        total += ((v ^ (positive - ones)) & low_bytes) + ones   # 256 - |a - b| per lane
-    for mask in folds:
-        total = (total & mask) + (total >> mask.bit_length())
-    data = total.to_bytes(2 * lanes >> LANE_FOLDS, "little")
-    return 2 * 256 * lanes - (sum(data[0::2]) + 256 * sum(data[1::2]))
-
-
 def sad_simple(a: bytes, b: bytes) -> int:
     """Reference: the plain sum of absolute differences."""
     return sum(map(abs, map(operator.sub, a, b)))
-
-
-def auto_stride(height: int) -> int:
-    return max(1, height // MOTION_GRID_ROWS)
-
-
-@functools.lru_cache(maxsize=16)
-def grid_slices(width: int, height: int, stride: int) -> tuple[slice, ...]:
-    return tuple(slice(y * width, (y + 1) * width, stride) for y in range(0, height, stride))
-
-
-def grid_sample(frame: bytes, width: int, height: int, stride: int) -> bytes:
-    """Every stride-th pixel of every stride-th row (stride 1 returns the frame)."""
-    if stride == 1:
-        return bytes(frame)
-    return b"".join(map(frame.__getitem__, grid_slices(width, height, stride)))
-
-
-HISTOGRAM_TABLE = bytes(v * HISTOGRAM_BINS // 256 for v in range(256))
-HISTOGRAM_KEYS = tuple(bytes([k]) for k in range(HISTOGRAM_BINS))
-
-
-HISTOGRAM_SAMPLES = 512           # a histogram needs few samples; counting is the slow part
-
-
-def luma_histogram(grid: bytes) -> tuple[int, ...]:
-    """Coarse histogram of (a subsample of) the grid: translate to bins, count each bin."""
-    binned = grid[::max(1, len(grid) // HISTOGRAM_SAMPLES)].translate(HISTOGRAM_TABLE)
-    return tuple(map(binned.count, HISTOGRAM_KEYS))
-
-
-def histogram_distance(h1: tuple[int, ...], h2: tuple[int, ...]) -> float:
-    """Half the L1 distance of the normalised histograms: 0 same, 1 disjoint."""
-    total = sum(h1) or 1
-    return sum(map(abs, map(operator.sub, h1, h2))) / (2 * total)
-
-
-def analyze_motion(frames: Iterable[bytes], width: int, height: int, fps: float,
-                   stride: int | None = None, cut_floor: float = CUT_MIN_SCORE) -> MotionAnalysis:
-    """One streaming pass. The motion score uses the grid at `stride`; the cut signals use a
-    coarse grid (never finer than the auto stride) and a ring of the last 2P+2 such grids.
-    diff_long is measured only where the difference rule of detect_cuts can look (score at
-    least cut_floor); elsewhere it is None. A second ring, GRADUAL_HALF_WINDOW_S either side,
-    marks where a gradual transition is centred (gradual_at). Only per-frame numbers are kept,
-    never a frame: memory for frames is bounded by the two rings."""
-    stride = stride or auto_stride(height)
-    coarse = max(stride, auto_stride(height))
-    span = 2 * FLASH_MAX_FRAMES + 2          # ring of frames i-1-P .. i+P
-    half = max(2, round(GRADUAL_HALF_WINDOW_S * fps))
-    # Per-frame series as arrays of doubles: 8 bytes a frame each, not a 32-byte float object.
-    scores, hist_short, hist_long = array("d"), array("d"), array("d")
-    thumb_change, brightness = array("d"), array("d")
-    diff_long: list[float | None] = []
-    gradual, flat = bytearray(), bytearray()
-    ring: list[tuple[tuple[int, int], tuple[int, ...]]] = []
-    window: collections.deque = collections.deque(maxlen=2 * half + 1)
-    previous = previous_thumb = None
-    fine_bytes = coarse_bytes = 0
-    for frame in frames:
-        if len(scores) == MAX_VIDEO_FRAMES:
-            raise UserError(f"the video has more than {MAX_VIDEO_FRAMES:,} frames; cut it "
-                            "into parts (ffmpeg -ss/-t) or lower its rate (-vf fps=N)")
-        grid = grid_sample(frame, width, height, stride)
-        fine_bytes = len(grid)
-        lanes = to_lanes(grid)
-        coarse_grid = grid if coarse == stride else grid_sample(frame, width, height, coarse)
-        coarse_bytes = len(coarse_grid)
-        coarse_lanes = lanes if coarse == stride else to_lanes(coarse_grid)
-        hist = luma_histogram(coarse_grid)
-        thumb = coarse_grid[::max(1, coarse_bytes // THUMB_SAMPLES)][:THUMB_SAMPLES]
-        if previous is None:
-            scores.append(0.0)
-            hist_short.append(0.0)
-            thumb_change.append(0.0)
-        else:
-            scores.append(sad_lanes(previous, lanes, fine_bytes) / (fine_bytes * LUMA_MAX))
-            hist_short.append(histogram_distance(ring[-1][1], hist))
-            thumb_change.append(sad_simple(previous_thumb, thumb) / (len(thumb) * LUMA_MAX))
-        previous, previous_thumb = lanes, thumb
-        flat.append(max(hist[0] + hist[1], hist[-2] + hist[-1]) >= FLAT_SHARE * (sum(hist) or 1))
-        brightness.append(sum(thumb) / len(thumb))
-        window.append((thumb, hist, hist_short[-1], thumb_change[-1]))
-        if len(window) == window.maxlen:
-            gradual.append(gradual_at(window))
-        ring.append((coarse_lanes, hist))
-        if len(ring) > span:
-            ring.pop(0)
-        if len(ring) == span:   # frame i = current - P has both sides in the ring
-            hist_long.append(histogram_distance(ring[0][1], hist))
-            diff_long.append(None if scores[-1 - FLASH_MAX_FRAMES] < cut_floor else
-                             sad_lanes(ring[0][0], coarse_lanes, coarse_bytes)
-                             / (coarse_bytes * LUMA_MAX))
-    # Frames too near either end to look P frames across count as persistent changes.
-    count = len(scores)
-    head = min(count, FLASH_MAX_FRAMES + 1)
-    hist_long = (array("d", [1.0] * head) + hist_long + array("d", [1.0] * count))[:count]
-    diff_long = ([1.0] * head + diff_long + [1.0] * count)[:count]
-    gradual = (bytes(min(count, half)) + gradual + bytes(count))[:count]
-    return MotionAnalysis(fps, width, height, stride, scores, hist_short, hist_long,
-                          tuple(diff_long), bytes(gradual), thumb_change, bytes(flat), brightness)
-
-
-def gradual_at(window: collections.deque) -> bool:
-    """Whether the middle of a window of frames is inside a gradual change of picture: the
-    first and last frames' histograms differ like a cut's (CUT_HIST_MIN), no single frame
-    carries half of it (that would be a hard cut), and the change goes one way: the thumbnail
-    moves across the window almost as much as all its frame-to-frame changes add up (a blend
-    or a fade; motion wanders, so its ratio stays near 0.1)."""
-    first, last = window[0], window[-1]
-    across = histogram_distance(first[1], last[1])
-    if across < CUT_HIST_MIN:
-        return False
-    steps = list(itertools.islice(window, 1, None))
-    if max(step[2] for step in steps) >= GRADUAL_MAX_SHARE * across:
-        return False
-    travelled = sum(step[3] for step in steps)
-    moved = sad_simple(first[0], last[0]) / (len(first[0]) * LUMA_MAX)
-    return travelled > 0 and moved / travelled >= GRADUAL_DIRECTED
-
-
-@functools.lru_cache(maxsize=64)
-def scene_motion(scene: Scene, stride: int | None = None,
-                 cut_floor: float = CUT_MIN_SCORE) -> MotionAnalysis:
-    """Render a synthetic scene and analyse it in one stream. Remembered: the result is
-    immutable and the same scene always renders the same frames, so a second look is free."""
-    return analyze_motion(render_scene(scene), scene.width, scene.height, scene.fps, stride,
-                          cut_floor)
 
 
 def motion_windows(scores: tuple[float, ...], fps: float, window_s: float) -> tuple[Window, ...]:
@@ -1227,8 +545,29 @@ def motion_windows(scores: tuple[float, ...], fps: float, window_s: float) -> tu
 
 
 def local_median(values: tuple[float, ...], center: int, radius: int) -> float:
-    around = sorted(values[max(0, center - radius): center] + values[center + 1: center + 1 + radius])
+    """The median of the values within `radius` of `center`, the centre itself left out (the
+    upper middle of an even count); 0.0 when there are none."""
+    around = sorted(values[max(0, center - radius): center]
+                    + values[center + 1: center + 1 + radius])
     return around[len(around) // 2] if around else 0.0
+
+
+def gradual_at(window: collections.deque) -> bool:
+    """Whether the middle of a window of frames is inside a gradual change of picture: the
+    first and last frames' histograms differ like a cut's (CUT_HIST_MIN), no single frame
+    carries half of it (that would be a hard cut), and the change goes one way: the thumbnail
+    moves across the window almost as much as all its frame-to-frame changes add up (a blend
+    or a fade; motion wanders, so its ratio stays near 0.1)."""
+    first, last = window[0], window[-1]
+    across = histogram_distance(first[1], last[1])
+    if across < CUT_HIST_MIN:
+        return False
+    steps = list(itertools.islice(window, 1, None))
+    if max(step[2] for step in steps) >= GRADUAL_MAX_SHARE * across:
+        return False
+    travelled = sum(step[3] for step in steps)
+    moved = sad_simple(first[0], last[0]) / (len(first[0]) * LUMA_MAX)
+    return travelled > 0 and moved / travelled >= GRADUAL_DIRECTED
 
 
 def detect_gradual(motion: MotionAnalysis) -> tuple[Transition, ...]:
@@ -1362,212 +701,10 @@ def scene_list(frame_count: int, fps: float, cuts: tuple[Cut, ...],
                  for k, (a, b) in enumerate(zip(edges, edges[1:])) if b > a)
 
 
-def timecode(seconds: float) -> str:
-    """HH:MM:SS.mmm, as PySceneDetect writes it."""
-    millis = round(seconds * 1000)
-    hours, millis = divmod(millis, 3_600_000)
-    minutes, millis = divmod(millis, 60_000)
-    return f"{hours:02d}:{minutes:02d}:{millis / 1000:06.3f}"
-
-
-def scenes_csv(scenes: tuple[SceneSpan, ...]) -> str:
-    """The scene list as PySceneDetect's list-scenes writes it: the cut timecodes on the first
-    row, then one row per scene, frames numbered from 1, end frame inclusive."""
-    lines = ["Timecode List:," + ",".join(timecode(s.start_s) for s in scenes[1:]),
-             "Scene Number,Start Frame,Start Timecode,Start Time (seconds),End Frame,"
-             "End Timecode,End Time (seconds),Length (frames),Length (timecode),"
-             "Length (seconds)"]
-    for s in scenes:
-        length = s.end_s - s.start_s
-        lines.append(f"{s.number},{s.first + 1},{timecode(s.start_s)},{s.start_s:.3f},{s.stop},"
-                     f"{timecode(s.end_s)},{s.end_s:.3f},{s.stop - s.first},{timecode(length)},"
-                     f"{length:.3f}")
-    return "\n".join(lines) + "\n"
-
-
 # ----------------------------------------------------------------------------------------------
-# Samplers
-# Four ways to choose frames. Each returns sorted, unique, in-range indices, never more than
-# the budget (--max-frames) or the frames that exist, and carries per-window counts.
-# ----------------------------------------------------------------------------------------------
-
-
-def allocate_counts(weights: list[float], total: int, capacities: list[int],
-                    minimum: int = 0) -> list[int]:
-    """Split `total` whole frames in proportion to weights (largest remainder), within
-    capacities; each item first gets up to `minimum` (heaviest items first)."""
-    counts = [0] * len(weights)
-    total = min(total, sum(capacities))
-    order = sorted(range(len(weights)), key=lambda k: (-weights[k], k))
-    for k in order:
-        give = min(minimum, capacities[k], total - sum(counts))
-        counts[k] = max(0, give)
-    while sum(counts) < total:
-        open_items = [k for k in range(len(weights)) if counts[k] < capacities[k]]
-        remaining = total - sum(counts)
-        weight_sum = sum(weights[k] for k in open_items)
-        if weight_sum <= 0:
-            shares = {k: remaining / len(open_items) for k in open_items}
-        else:
-            shares = {k: remaining * weights[k] / weight_sum for k in open_items}
-        progressed = False
-        for k in open_items:
-            whole = min(int(shares[k]), capacities[k] - counts[k])
-            if whole > 0:
-                counts[k] += whole
-                progressed = True
-        if not progressed:   # hand out the remainders one by one, largest first
-            for k in sorted(open_items, key=lambda k: (-(shares[k] - int(shares[k])), k)):
-                if sum(counts) >= total:
-                    break
-                counts[k] += 1
-    return counts
-
-
-def spread_in_range(first: int, stop: int, count: int) -> list[int]:
-    """`count` distinct frames at the centres of equal segments of [first, stop)."""
-    length = stop - first
-    count = min(count, length)
-    return [first + int((k + 0.5) * length / count) for k in range(count)]
-
-
-def per_window_counts(indices: Iterable[int], windows: tuple[Window, ...]) -> tuple[int, ...]:
-    counts = [0] * len(windows)
-    k = 0
-    for i in sorted(indices):
-        while k + 1 < len(windows) and i >= windows[k].stop:
-            k += 1
-        counts[k] += 1
-    return tuple(counts)
-
-
-def finish(strategy: str, motion: MotionAnalysis, windows: tuple[Window, ...],
-           indices: Iterable[int], notes: list[str],
-           spans: tuple[tuple[float, float], ...] = ()) -> SampleResult:
-    unique = tuple(sorted(set(i for i in indices if 0 <= i < motion.frame_count)))
-    return SampleResult(strategy, motion.fps, motion.frame_count, unique, windows,
-                        per_window_counts(unique, windows), tuple(notes), spans)
-
-
-def uniform_sample(motion: MotionAnalysis, windows: tuple[Window, ...], frames: int,
-                   max_frames: int) -> SampleResult:
-    """Evenly over the whole video: the centre frame of each of N equal segments."""
-    count = min(frames, max_frames, motion.frame_count)
-    notes = [f"{count} frames at the centres of {count} equal segments"]
-    if count < frames:
-        notes.append(f"asked for {frames}, capped at {count} (budget or frames that exist)")
-    return finish("uniform", motion, windows, spread_in_range(0, motion.frame_count, count), notes)
-
-
-def dynamic_fps_sample(motion: MotionAnalysis, windows: tuple[Window, ...], min_fps: float,
-                       max_fps: float, max_frames: int) -> SampleResult:
-    """Each window gets a rate from min_fps to max_fps rising with its motion (relative to
-    the busiest window); if the total exceeds the budget every window is scaled down."""
-    peak = max((w.motion for w in windows), default=0.0)
-    rates = [min_fps + (max_fps - min_fps) * (w.motion / peak if peak > 0 else 0.0)
-             for w in windows]
-    wanted = [rate * (w.end_s - w.start_s) for rate, w in zip(rates, windows)]
-    capacity = [w.stop - w.first for w in windows]
-    budget = min(max_frames, round(sum(wanted)))
-    counts = allocate_counts(wanted, max(1, budget), capacity)
-    indices = [i for w, n in zip(windows, counts) for i in spread_in_range(w.first, w.stop, n)]
-    notes = ["zero motion everywhere: uniform at min fps" if peak <= 0 else
-             f"rate per window = {min_fps:g} + ({max_fps:g} - {min_fps:g}) x motion / peak motion",
-             f"wanted {sum(wanted):.1f} frames, budget {max_frames}, gave {sum(counts)}"]
-    return finish("dynamic", motion, windows, indices, notes)
-
-
-def detect_action_spans(motion: MotionAnalysis, cuts: tuple[Cut, ...]) -> tuple[tuple[int, int], ...]:
-    """Frame spans [first, stop) of sustained motion. Thresholds are robust z-scores: the
-    median motion plus EVENT_SIGMAS times 1.4826 x the median absolute deviation (a sigma
-    that outliers cannot inflate), so busy footage needs a real burst and calm footage a
-    small one. Hysteresis (enter high, leave at half the height), cut frames ignored, spans
-    shorter than EVENT_MIN_S dropped."""
-    cut_frames = {c.frame for c in cuts}
-    scores = [0.0 if i in cut_frames else s for i, s in enumerate(motion.scores)]
-    ordered = sorted(scores)
-    median = ordered[len(ordered) // 2] if ordered else 0.0
-    deviations = sorted(abs(s - median) for s in scores)
-    sigma = 1.4826 * deviations[len(deviations) // 2] if deviations else 0.0
-    high = max(EVENT_MIN_MOTION, median + EVENT_SIGMAS * sigma)
-    low = median + (high - median) * EVENT_LOW_FRACTION
-    min_frames = max(2, math.ceil(EVENT_MIN_S * motion.fps))
-    spans, start = [], None
-    for i, s in enumerate(scores + [0.0]):
-        if start is None and s >= high:
-            start = i
-        elif start is not None and s < low:
-            if i - start >= min_frames:
-                spans.append((start, i))
-            start = None
-    return tuple(spans)
-
-
-def event_driven_sample(motion: MotionAnalysis, windows: tuple[Window, ...], cuts: tuple[Cut, ...],
-                        burst_fps: float, base_fps: float, max_frames: int) -> SampleResult:
-    """Dense inside detected action spans (padded by EVENT_PAD_S), sparse elsewhere.
-    Over budget, every span keeps at least one frame before the background gets any."""
-    fps, count = motion.fps, motion.frame_count
-    pad = round(EVENT_PAD_S * fps)
-    spans = []
-    for first, stop in detect_action_spans(motion, cuts):
-        first, stop = max(0, first - pad), min(count, stop + pad)
-        if spans and first <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], stop)
-        else:
-            spans.append((first, stop))
-    gaps, cursor = [], 0
-    for first, stop in spans + [(count, count)]:
-        if first > cursor:
-            gaps.append((cursor, first))
-        cursor = stop
-    span_wanted = [max(1.0, (stop - first) / fps * burst_fps) for first, stop in spans]
-    gap_wanted = [(stop - first) / fps * base_fps for first, stop in gaps]
-    budget = min(max_frames, max(1, round(sum(span_wanted) + sum(gap_wanted))))
-    span_counts = allocate_counts(span_wanted, budget, [b - a for a, b in spans], minimum=1)
-    gap_counts = allocate_counts(gap_wanted, budget - sum(span_counts), [b - a for a, b in gaps])
-    indices = [i for (a, b), n in zip(spans + gaps, span_counts + gap_counts)
-               for i in spread_in_range(a, b, n)]
-    notes = [f"{len(spans)} action spans found; {burst_fps:g} fps inside, {base_fps:g} fps outside",
-             f"{sum(span_counts)} frames in spans, {sum(gap_counts)} elsewhere (budget {max_frames})"]
-    return finish("event", motion, windows, indices, notes,
-                  tuple((a / fps, b / fps) for a, b in spans))
-
-
-def keyframe_sample(motion: MotionAnalysis, windows: tuple[Window, ...], cuts: tuple[Cut, ...],
-                    context: int, context_gap_s: float, max_frames: int) -> SampleResult:
-    """The first frame and a frame at each shot cut (the keyframes), plus `context`
-    neighbours either side spaced context_gap_s apart. Over budget: the strongest keyframes
-    first, then context frames nearest their keyframe first."""
-    gap = max(1, round(context_gap_s * motion.fps))
-    anchors = [(float("inf"), 0)] + [(c.score, c.frame) for c in cuts]
-    ranked = [frame for _, frame in sorted(anchors, key=lambda a: (-a[0], a[1]))]
-    wanted = list(ranked)
-    for distance in range(1, context + 1):
-        for frame in ranked:
-            wanted += [frame - distance * gap, frame + distance * gap]
-    chosen: list[int] = []
-    seen: set[int] = set()
-    for i in wanted:
-        if 0 <= i < motion.frame_count and i not in seen and len(chosen) < max_frames:
-            seen.add(i)
-            chosen.append(i)
-    notes = [f"{len(cuts)} cuts + first frame as keyframes, {context} context frames either side "
-             f"every {gap / motion.fps:g} s", f"{len(chosen)} frames (budget {max_frames})"]
-    return finish("keyframe", motion, windows, chosen, notes,
-                  tuple((c.time_s, c.time_s) for c in cuts))
-
-
-def events_hit(indices: Iterable[int], fps: float, events: tuple[Event, ...]) -> list[bool]:
-    """For each event, whether some sampled frame's timestamp lies in [start, end)."""
-    times = [i / fps for i in indices]
-    return [any(e.start <= t < e.end for t in times) for e in events]
-
-
-# ----------------------------------------------------------------------------------------------
-# Token budgets
-# What a video costs in tokens under each design, counted the way its released code counts:
-# one Design record per model (with its source) and one budget function per design.
+# §3 Tokens
+# What a video costs under each design, counted the way its released code counts: one
+# Design record per model with its source, and one budget function per design.
 # ----------------------------------------------------------------------------------------------
 
 # The Qwen family's vision arithmetic, from qwen-vl-utils src/qwen_vl_utils/vision_process.py.
@@ -1579,7 +716,6 @@ QWEN_MERGE = 2                           # 2x2 spatial merge: 4 patches -> 1 tok
 FRAME_FACTOR = 2                         # frames per temporal patch
 QWEN2_PATCH, QWEN3_PATCH = 14, 16
 QWEN_FPS = 2.0                           # frames per second taken by default
-FPS_MIN_FRAMES, FPS_MAX_FRAMES = 4, 768
 MAX_RATIO = 200                          # longest side / shortest side
 IMAGE_MIN_TOKENS, IMAGE_MAX_TOKENS = 4, 16384      # per image, in merged tokens
 VIDEO_MIN_TOKENS, VIDEO_MAX_TOKENS = 128, 768      # per frame, in merged tokens
@@ -1622,9 +758,23 @@ VIDEO_LLAMA_AUDIO_QUERIES = 8
 VIDEO_LLAMA_MAX_FRAME_POS = 32
 NAIVE_PATCH, NAIVE_SIZE = 16, 224        # the lesson's naive baseline: ViT-B/16 at 224
 
+#
+# The simulated reader. There is no VLM here. The reader sees perfectly: it knows whether a
+# sampled frame shows the event (from the ground truth). All of its error comes from the two
+# things the lesson is about: which frames were sampled, and what time the design's input lets
+# it state. It writes its answer as text in its design's format; the text goes through
+# parse_grounding and score_item like any model's. Every rule it follows is in READER_RULES,
+# which compare prints under its table.
+
+NOMINAL_WIDTH, NOMINAL_HEIGHT, NOMINAL_FPS = 640, 360, 30.0   # capture size for token counts
+
+DEFAULT_PRICING_DESIGN = "qwen3-vl"   # sample/plot price frames as Qwen3-VL: it keeps their times
+
 
 @dataclass(frozen=True)
 class VideoFacts:
+    """What the token arithmetic needs of a video: its frame count, frame rate (fps) and frame
+    size in pixels; duration_s follows from them."""
     total_frames: int
     fps: float
     width: int
@@ -1637,6 +787,9 @@ class VideoFacts:
 
 @dataclass(frozen=True)
 class TokenBudget:
+    """One design's token cost for one video: frames taken, visual, text and audio tokens, the
+    video's seconds and the context; details hold the intermediate numbers. Properties give
+    the total, tokens per frame and per second, and the share of the context."""
     design: str
     frames: int
     visual_tokens: int               # vision placeholders (<|video_pad|>, query tokens, ...)
@@ -1668,19 +821,18 @@ def f32(value: float) -> float:
     return struct.unpack("<f", struct.pack("<f", value))[0]
 
 
-def ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
-
-
 def round_by_factor(number: float, factor: int) -> int:
+    """`number` rounded to the nearest multiple of `factor` (ties to even, as qwen-vl-utils)."""
     return round(number / factor) * factor       # Python round: half to even, as the reference
 
 
 def ceil_by_factor(number: float, factor: int) -> int:
+    """The smallest multiple of `factor` that is at least `number`."""
     return math.ceil(number / factor) * factor
 
 
 def floor_by_factor(number: float, factor: int) -> int:
+    """The largest multiple of `factor` that is at most `number`."""
     return math.floor(number / factor) * factor
 
 
@@ -1767,8 +919,10 @@ class QwenOptions:
 def frame_pixel_bounds(nframes: int, factor: int, options: QwenOptions) -> tuple[float, float]:
     """(min_pixels, max_pixels) for each frame of a video of nframes frames: the whole-video
     budget shared out, never above 768 tokens a frame, never below 1.05 x the minimum."""
-    min_pixels = VIDEO_MIN_TOKENS * factor ** 2 if options.min_pixels is None else options.min_pixels
-    total = VIDEO_TOTAL_TOKENS * factor ** 2 if options.total_pixels is None else options.total_pixels
+    min_pixels = (VIDEO_MIN_TOKENS * factor ** 2 if options.min_pixels is None
+                  else options.min_pixels)
+    total = (VIDEO_TOTAL_TOKENS * factor ** 2 if options.total_pixels is None
+             else options.total_pixels)
     max_pixels = max(min(VIDEO_MAX_TOKENS * factor ** 2, total / nframes * FRAME_FACTOR),
                      int(min_pixels * 1.05))
     if options.max_pixels is not None:
@@ -1793,7 +947,8 @@ def qwen_video_plan(video: VideoFacts, options: QwenOptions = QwenOptions(),
         height, width = smart_resize(video.height, video.width, factor, *bounds)
     if not height or not width:
         raise UserError(f"the reference resizes this {video.width}x{video.height} video to "
-                        f"{width}x{height}: its pixel cap floors a side to 0, which gives no tokens")
+                        f"{width}x{height}: its pixel cap floors a side to 0, which gives no "
+                        "tokens")
     grid = (nframes // FRAME_FACTOR, height // patch, width // patch)
     return {"nframes": nframes, "frame_indices": linspace_indices(video.total_frames, nframes),
             "sample_fps": sample_fps, "min_pixels": bounds[0], "max_pixels": bounds[1],
@@ -1831,6 +986,9 @@ def audio_tokens(seconds: float) -> int:
 
 @dataclass(frozen=True)
 class DesignOptions:
+    """The options a token budget takes: frames for the fixed-frame designs, the naive
+    baseline's image size, patch and pooling, whether audio counts, the context in tokens,
+    and the Qwen preprocessing options."""
     frames: int | None = None          # fixed-frame designs: frames taken (default per design)
     image_size: int = NAIVE_SIZE       # naive: encoder input side
     patch: int = NAIVE_PATCH           # naive: patch side
@@ -1841,20 +999,27 @@ class DesignOptions:
 
 
 def patch_grid_side(image_size: int, patch: int) -> int:
+    """Patches per side of an `image_size`-pixel square cut into `patch`-pixel patches; a size
+    that is not a multiple of the patch is a UserError."""
     if image_size % patch:
         raise UserError(f"--image-size {image_size} is not a multiple of --patch {patch}")
     return image_size // patch
 
 
 def pooled_side(side: int, pool: int) -> int:
+    """The side of a `side` x `side` patch grid after `pool` x `pool` pooling; a pool that does
+    not divide the side is a UserError listing the divisors."""
     if pool > side or side % pool:
         raise UserError(f"--pool {pool} does not divide the {side}x{side} patch grid "
-                        f"(divisors: {', '.join(str(k) for k in range(1, side + 1) if side % k == 0)})")
+                        "(divisors: "
+                        f"{', '.join(str(k) for k in range(1, side + 1) if side % k == 0)})")
     return side // pool
 
 
-def budget(design: str, video: VideoFacts, options: DesignOptions, frames: int, visual: int,
-           details: dict, text: int = 0, audio: int = 0) -> TokenBudget:
+def budget_of(design: str, video: VideoFacts, options: DesignOptions, frames: int,
+              visual: int, details: dict, text: int = 0, audio: int = 0) -> TokenBudget:
+    """A TokenBudget of `design` for `video`, with the video's duration and the options'
+    context filled in."""
     return TokenBudget(design, frames, visual, text, audio, video.duration_s, options.context,
                        details)
 
@@ -1864,12 +1029,14 @@ def naive_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
     frames = min(options.frames or video.total_frames, video.total_frames)
     side = patch_grid_side(options.image_size, options.patch)
     pooled = pooled_side(side, options.pool)
-    return budget("naive", video, options, frames, frames * pooled * pooled,
+    return budget_of("naive", video, options, frames, frames * pooled * pooled,
                   {"patch_grid": [side, side], "pool": options.pool,
                    "pooled_grid": [pooled, pooled], "tokens_per_frame": pooled * pooled})
 
 
 def fixed_frame_count(name: str, options: DesignOptions, released: int, video: VideoFacts) -> int:
+    """Frames a fixed-frame design takes: --frames, else its `released` count, at most the
+    video's frames. --pool is a UserError (the design has no pooling in its release)."""
     if options.pool != 1:
         raise UserError(f"--pool is for --design naive; {name} has no pooling in its release")
     return min(options.frames or released, video.total_frames)
@@ -1884,7 +1051,7 @@ def video_llama_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget
     indices = video_llama_indices(video.total_frames, frames)
     times = ", ".join(str(round(i / video.fps, 1)) for i in indices)
     audio = VIDEO_LLAMA_AUDIO_QUERIES if options.audio else 0
-    return budget("video-llama", video, options, frames, VIDEO_LLAMA_VIDEO_QUERIES,
+    return budget_of("video-llama", video, options, frames, VIDEO_LLAMA_VIDEO_QUERIES,
                   {"frame_indices": indices, "frame_queries": VIDEO_LLAMA_FRAME_QUERIES,
                    "video_queries": VIDEO_LLAMA_VIDEO_QUERIES, "audio_queries": audio,
                    "prompt_text": f"The video contains {len(indices)} frames sampled at "
@@ -1896,7 +1063,7 @@ def video_llava_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget
     frames = fixed_frame_count("video-llava", options, VIDEO_LLAVA_FRAMES, video)
     side = VIDEO_LLAVA_SIZE // VIDEO_LLAVA_PATCH
     per_frame = side * side + VIDEO_LLAVA_CLS
-    return budget("video-llava", video, options, frames, frames * per_frame,
+    return budget_of("video-llava", video, options, frames, frames * per_frame,
                   {"frame_indices": video_llava_indices(video.total_frames, frames),
                    "patch_grid": [side, side], "cls_tokens": VIDEO_LLAVA_CLS,
                    "tokens_per_frame": per_frame})
@@ -1916,18 +1083,22 @@ def video_llava_indices(total_frames: int, count: int) -> list[int]:
 
 
 def qwen_budget(name: str, video: VideoFacts, options: DesignOptions, patch: int) -> TokenBudget:
+    """A Qwen design's TokenBudget, by qwen_video_plan with `patch`-pixel patches (the plan as
+    details); --frames or --pool is a UserError (use --nframes, --sample-fps, --max-pixels)."""
     if options.frames is not None or options.pool != 1:
         raise UserError(f"{name} takes frames by qwen-vl-utils' rules: use --nframes or "
                         "--sample-fps, and --max-pixels instead of --pool")
     plan = qwen_video_plan(video, options.qwen, patch)
-    return budget(name, video, options, plan["nframes"], plan.pop("visual_tokens"), plan)
+    return budget_of(name, video, options, plan["nframes"], plan.pop("visual_tokens"), plan)
 
 
 def qwen2_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
+    """Qwen2-VL's tokens: the qwen-vl-utils arithmetic with 14-pixel patches."""
     return qwen_budget("qwen2-vl", video, options, QWEN2_PATCH)
 
 
 def qwen25_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
+    """Qwen2.5-VL's tokens: the same qwen-vl-utils arithmetic as Qwen2-VL, 14-pixel patches."""
     return qwen_budget("qwen2.5-vl", video, options, QWEN2_PATCH)
 
 
@@ -2028,19 +1199,28 @@ def price_frames(design: str, frames: int, video: VideoFacts,
     if design in QWEN_DESIGNS:
         if video.total_frames < FRAME_FACTOR:
             raise UserError(f"{design} needs a video of at least {FRAME_FACTOR} frames")
-        even = min(frames + frames % FRAME_FACTOR, video.total_frames // FRAME_FACTOR * FRAME_FACTOR)
+        even = min(frames + frames % FRAME_FACTOR,
+                   video.total_frames // FRAME_FACTOR * FRAME_FACTOR)
         options = DesignOptions(context=context, qwen=QwenOptions(nframes=max(even, FRAME_FACTOR)))
     else:
         options = DesignOptions(frames=frames, context=context)
     return token_budget(design, video, options)
 
 
+def nominal_facts(duration_s: float) -> VideoFacts:
+    """The nominal capture of a `duration_s`-second video for token counts: 640x360 at 30 fps,
+    at least one frame."""
+    return VideoFacts(max(1, round(duration_s * NOMINAL_FPS)), NOMINAL_FPS, NOMINAL_WIDTH,
+                      NOMINAL_HEIGHT)
+
+
 # ----------------------------------------------------------------------------------------------
-# Positions
-# Where each token of a prompt sits, as each model's get_rope_index computes it: index M-RoPE
-# (Qwen2-VL), time-aligned M-RoPE (Qwen2.5-VL), blocks after text timestamps (Qwen3-VL), TMRoPE
-# with audio interleaved (Qwen2.5-Omni); and the temporal position of each sampled patch.
+# §4 Positions
+# Where each token sits, as each model's get_rope_index puts it: index and time-aligned
+# M-RoPE, Qwen3-VL's text timestamps, Qwen2.5-Omni's TMRoPE; the rope demonstration.
 # ----------------------------------------------------------------------------------------------
+
+DEFAULT_ROPE_MODEL = "qwen2.5-vl"
 
 # Qwen2.5-VL config.json: rope_scaling.mrope_section [16, 24, 24] of the 64 rotary frequency
 # pairs of a 128-dim head, rope_theta 1e6: pairs 0-15 turn with t, 16-39 with h, 40-63 with w.
@@ -2062,6 +1242,8 @@ LAYOUT_GRAMMAR = ("text:N, image:1xHxW, video:TxHxW@S (S seconds per temporal pa
 
 
 def inverse_frequency(pair: int) -> float:
+    """The rotary frequency of frequency pair `pair`, radians per position step:
+    ROPE_THETA ** (-2 * pair / HEAD_DIM)."""
     return ROPE_THETA ** (-2 * pair / HEAD_DIM)
 
 
@@ -2095,9 +1277,13 @@ class Segment(NamedTuple):
 
 
 def parse_segment(token: str, model: str) -> Segment:
+    """One --layout item (`text:N`, `image:1xHxW`, `video:TxHxW@S`, Omni's `audio:N`, `av:...+N`)
+    as a Segment for `model`. A kind the model lacks, bad numbers, odd H or W, a Qwen3-VL video
+    of T > 1 or with @S, or too many tokens is a UserError that says why."""
     kind, _, spec = token.partition(":")
     if kind not in LAYOUT_KINDS[model]:
-        raise UserError(f"--layout item {quoted(token)}: {model} takes {', '.join(LAYOUT_KINDS[model])}")
+        raise UserError(f"--layout item {quoted(token)}: {model} takes "
+                        f"{', '.join(LAYOUT_KINDS[model])}")
     try:
         if kind in ("text", "audio"):
             if not spec.isdigit():
@@ -2113,7 +1299,8 @@ def parse_segment(token: str, model: str) -> Segment:
     if t < 1 or h < QWEN_MERGE or w < QWEN_MERGE or h % QWEN_MERGE or w % QWEN_MERGE or count < 0:
         raise UserError(f"--layout item {quoted(token)}: T >= 1 and H, W even (2x2 merge)")
     if not (math.isfinite(seconds) and 0 <= seconds <= MAX_TIME_S) or (kind == "image" and t != 1):
-        raise UserError(f"--layout item {quoted(token)}: seconds per patch must be 0..{MAX_TIME_S:g}, "
+        raise UserError(f"--layout item {quoted(token)}: seconds per patch must be "
+                        f"0..{MAX_TIME_S:g}, "
                         "and an image has T = 1")
     if model == "qwen3-vl" and kind == "video" and (t != 1 or at):
         raise UserError(f"--layout item {quoted(token)}: Qwen3-VL carries time as text; give each "
@@ -2283,6 +1470,7 @@ def patch_times(times: list[float], rate_fps: float,
 
 
 def timestamp_seconds(text: str) -> float:
+    """The seconds in a Qwen3-VL timestamp text: '<12.3 seconds>' -> 12.3."""
     return float(text[1:].split(" ")[0])
 
 
@@ -2343,11 +1531,30 @@ def rope_conclusion(demo: dict | None, table_rows: int = LEARNED_TABLE_ROWS) -> 
     return " ".join(lines)
 
 
+def expanded_layout(model: str, patches: tuple[PatchTimes, ...], facts: VideoFacts,
+                    rate_fps: float) -> str:
+    """The prompt layout of a video as `model` receives it, in parse_layout's grammar: each
+    vision segment is its pads, its start and end tokens are text (Qwen3-VL: a timestamp and a
+    pair of markers around every patch, inside an outer pair; Omni: `av` owns its four)."""
+    frames = sum(len(p.frame_times) for p in patches)
+    _, h, w = price_frames(model, frames, facts).details["grid_thw"]
+    second_per_grid = FRAME_FACTOR / rate_fps
+    if model == "qwen3-vl":
+        parts, pending = [], 1                       # the outer <|vision_start|>
+        for p in patches:                            # timestamp, then the patch's own start
+            stamp = timestamp_tokens(timestamp_seconds(p.timestamp))
+            parts += [f"text:{pending + stamp + 1}", f"video:1x{h}x{w}"]
+            pending = 1                              # this patch's <|vision_end|>
+        return " ".join(parts + [f"text:{pending + 1}"])
+    if model == "qwen2.5-omni":
+        return f"av:{len(patches)}x{h}x{w}@{second_per_grid!r}+{audio_tokens(facts.duration_s)}"
+    return f"text:1 video:{len(patches)}x{h}x{w}@{second_per_grid!r} text:1"
+
+
 # ----------------------------------------------------------------------------------------------
-# Grounding
-# Reading "when does X happen?" answers (JSON, <time> tokens, bracketed pairs, free text in
-# English or Chinese) and scoring them: tolerance accuracy, IoU, R@1, mIoU, recall at k;
-# lmms-eval's readers, and its --log_samples files.
+# §5 Grounding
+# Reading "at what second?" answers as a careful person would (free text, JSON, <time>
+# tags, brackets), and scoring them: IoU, R@1, both-ends tolerance, recall@k.
 # ----------------------------------------------------------------------------------------------
 
 # Why an answer could not be read. A fixed set, so that reports can be compared across runs.
@@ -2408,7 +1615,7 @@ TIME_PATTERN = re.compile(r"""
         (?![\w:]|[.,]\d)                                   #   not followed by more digits
       | (?P<number>(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?) # 4, 4.1, .5, 5., 1e9
         (?:
-            (?:\s*|-)(?P<unit>""" + _UNITS + r""")(?![a-z])(?:\.(?!\d))?  # 4 s, 4-second, 5 sec., 1分
+            (?:\s*|-)(?P<unit>""" + _UNITS + r""")(?![a-z])(?:\.(?!\d))?  # 4 s, 4-second, 1分
           | (?![\w:]|[.,]\d)                                   # or a bare number
         )
     )
@@ -2417,7 +1624,8 @@ DECIMAL_COMMA = re.compile(r"\d,\d", re.ASCII)
 T_EQUALS = re.compile(r"\bt\s*=\s*(?=[\d.])")               # "t=80 to t=100"
 # "1m5s": the 5 s follows a letter, so TIME_PATTERN (which starts only after a non-word)
 # skips it; this reads it as the tail of the compound.
-COMPOUND_TAIL = re.compile(r"(\d+(?:\.\d+)?)\s*(s|secs?|seconds?|m|mins?|minutes?)(?![a-z])", re.ASCII)
+COMPOUND_TAIL = re.compile(r"(\d+(?:\.\d+)?)\s*(s|secs?|seconds?|m|mins?|minutes?)(?![a-z])",
+                           re.ASCII)
 RANGE_WORDS = {"-", "~", "to", "until", "till", "through", "thru", "至", "到", "and"}
 START_WORDS = re.compile(r"(?:\b(?:start\w*|begin\w*|from|onset)\b|开始|从)[^\d]{0,20}$")
 END_WORDS = re.compile(r"(?:\b(?:end\w*|finish\w*|stop\w*|until|till|offset)\b|结束)[^\d]{0,20}$")
@@ -2439,7 +1647,8 @@ EXAMPLE_CUE = re.compile(r"(?=[efas例比])(?:\b(?:for example|for instance|e\.g
 HAPPEN_CUE = re.compile(r"(?=[hot发])(?:\b(?:happen\w*|occur\w*|takes? place|took place)\b|发生)")
 TIME_TOKEN = re.compile(r"<(time|t)>([^<]{0,64})</\1>", re.IGNORECASE)
 FENCE = re.compile(r"```(?:json)?([^`]*)```", re.IGNORECASE)
-BRACKET_PAIR = re.compile(r"[\[(]\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*,\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*[\])]")
+BRACKET_PAIR = re.compile(r"[\[(]\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*,"
+                          r"\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*[\])]")
 DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
                         "\u2014": "-", "\u2015": "-", "\u2212": "-", "\ufe63": "-",
                         "\uff5e": "~", "\u301c": "~", "\u3002": "."})
@@ -2462,6 +1671,7 @@ class Prediction(NamedTuple):
         return (self.start + self.end) / 2
 
     def as_dict(self) -> dict:
+        """The prediction as JSON: a point's time or an interval's ends, and how it was written."""
         place = ({"start": self.start, "end": self.end} if self.kind == "interval"
                  else {"time": self.start})
         return {"kind": self.kind, **place, "format": self.format, "form": self.form,
@@ -2469,12 +1679,15 @@ class Prediction(NamedTuple):
 
 
 class Reading(NamedTuple):
+    """How one answer was read: its predictions in the answer's order, or the (reason, detail)
+    of its failure, with the format it came in and the FLAG_REASONS that apply."""
     predictions: tuple[Prediction, ...]
     failure: tuple[str, str] | None = None     # (reason, detail)
     format: str | None = None                  # the shape the answer came in, if any
     flags: tuple[str, ...] = ()                # FLAG_REASONS that apply
 
     def as_dict(self) -> dict:
+        """The reading as JSON: its predictions, its flags, and the failure if there is one."""
         return {"predictions": [p.as_dict() for p in self.predictions],
                 "flags": list(self.flags),
                 "failure": None if self.failure is None else
@@ -2483,10 +1696,14 @@ class Reading(NamedTuple):
 
 @dataclass(frozen=True)
 class ParsePolicy:
+    """How answers are read: swap_reversed reads an interval that ends before it starts as
+    swapped, instead of failing it as `reversed`."""
     swap_reversed: bool = False
 
 
 def failed(reason: str, detail: str, shape: str | None = None) -> Reading:
+    """A Reading with no predictions that failed for `reason` (a FAILURE_REASONS key), with its
+    detail and the shape the answer came in."""
     return Reading((), (reason, detail), shape)
 
 
@@ -2880,10 +2097,14 @@ def interval_iou(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def distance_to_interval(t: float, start: float, end: float) -> float:
+    """Seconds from time `t` to the interval [start, end]; 0 inside it."""
     return max(0.0, start - t, t - end)
 
 
 class GroundTruth(NamedTuple):
+    """The truth of one grounding question: its span in seconds, the event or query when known,
+    the video's duration when known, and all true windows when there are several
+    (QVHighlights)."""
     start: float
     end: float
     event: str | None = None
@@ -2891,10 +2112,14 @@ class GroundTruth(NamedTuple):
     windows: tuple[tuple[float, float], ...] = ()   # several true windows (QVHighlights)
 
     def all_windows(self) -> tuple[tuple[float, float], ...]:
+        """Every true window: QVHighlights' several, or the one (start, end)."""
         return self.windows or ((self.start, self.end),)
 
 
 class ItemScore(NamedTuple):
+    """How one answer scored: its format, whether it was read (else the failure), a hit per
+    tolerance, its error in seconds, the top answer's IoU, the best IoU within the first k
+    answers per RECALL_KS, its flags, and whether times were clipped into the video."""
     format: str | None
     parsed: bool
     failure: str | None
@@ -2990,6 +2215,7 @@ class Tally:
         self.flags = {}
 
     def add(self, score: ItemScore) -> None:
+        """Count one scored answer."""
         self.n += 1
         if not score.parsed:
             self.failures[score.failure] = self.failures.get(score.failure, 0) + 1
@@ -3009,6 +2235,7 @@ class Tally:
         self.clipped += score.clipped
 
     def merge(self, other: "Tally") -> None:
+        """Add another tally's counts to this one."""
         self.n += other.n
         self.parsed += other.parsed
         self.error_sum += other.error_sum
@@ -3021,9 +2248,13 @@ class Tally:
                 mine[key] = mine.get(key, 0) + value
 
     def summary(self) -> dict:
+        """The tallied scores as shares: parse rate, accuracy per tolerance, R1 per IoU threshold,
+        mIoU, recall@k and the mean absolute error; None where nothing was scored."""
         n = self.n or 1
-        return {"n": self.n, "parsed": self.parsed, "parse_rate": self.parsed / n if self.n else None,
-                "accuracy": {f"{t:g}": self.hits[t] / n if self.n else None for t in self.tolerances},
+        return {"n": self.n, "parsed": self.parsed,
+                "parse_rate": self.parsed / n if self.n else None,
+                "accuracy": {f"{t:g}": self.hits[t] / n if self.n else None
+                             for t in self.tolerances},
                 "mean_abs_error_s": self.error_sum / self.parsed if self.parsed else None,
                 "r1": {f"{t:g}": self.r1[t] / n if self.n else None for t in IOU_THRESHOLDS},
                 "miou": self.iou_sum / n if self.n else None,
@@ -3033,930 +2264,12 @@ class Tally:
                 "flags": dict(sorted(self.flags.items())), "clipped": self.clipped}
 
 
-# lmms-eval's readers ----------------------------------------------------------------------------
-# lmms-eval's Charades-STA task (lmms_eval/tasks/charades_sta/utils.py, 0.7.2-0.7.3) reads an
-# answer like this, quirks included: "to" becomes "-" everywhere (even inside words), only the
-# first number of each keyword sentence counts (so one-line JSON and "starts at 12 and ends at
-# 16" fail), "24.3s" reads as 24, "2023-05-01" reads as 5-2023, reversed pairs are swapped,
-# an unread answer scores IoU 0, thresholds compare without tolerance, results are percentages.
-# Its timelens tasks (tasks/timelens/utils.py) read differently: clock times anywhere, then an
-# ASCII-hyphen or "to" range, then all numbers in pairs; no swap, and only span[0] of the truth.
-# Checked against the real functions on 12,000 generated answers: no difference.
-
-LMMS_PROMPT_EXAMPLE = "a specific example is : 20.8 - 30.0 seconds"
-LMMS_KEYWORDS = ("starts", "ends", "happens in", "start time", "end time", "start", "end", "happen")
-LMMS_CLOCK_RANGE = re.compile(r"\b(\d{1,2}:\d{2}(?::\d{2})?)\s*[–-]\s*(\d{1,2}:\d{2}(?::\d{2})?)\b")
-# lmms-eval's patterns, rewritten to find exactly the same matches in linear time: `(?<!\d)`
-# stops a match from starting inside a run of digits (one that starts at the run's first
-# digit always covers it), `\d+\.?\d*` becomes `\d+(?:\.\d*)?` and `\s*s?\s*` becomes
-# `\s*(?:s\s*)?` (the same strings, one way to split them). As published they backtrack: a
-# 20,000-digit answer took 27 s.
-LMMS_RANGE = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)\s*[–-]\s*(\d+(?:\.\d+)?)")
-LMMS_NUMBER = re.compile(r"\b(\d+(?:\.\d+)?)\b")
-LMMS_CLOCK = re.compile(r"\b(\d{1,2}:\d{2}(?::\d{2})?)\b")
-LMMS_FALLBACK = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)\s*(?:s\s*)?[–-]\s*(\d+(?:\.\d+)?)\s*s?")
-TIMELENS_CLOCK = re.compile(r"\b(\d{1,2}:\d{2}:\d{2}(?:\.\d+)?|\d{1,2}:\d{2}(?:\.\d+)?)\b")
-TIMELENS_RANGES = (re.compile(r"(?<!\d)(\d+(?:\.\d*)?)\s*-\s*(\d+(?:\.\d*)?)"),
-                   re.compile(r"(?<!\d)(\d+(?:\.\d*)?)\s+to\s+(\d+(?:\.\d*)?)"))
-TIMELENS_NUMBER = re.compile(r"\b\d+(?:\.\d*)?\b")
-
-
-def lmms_clock_seconds(text: str) -> float:
-    total = 0.0
-    for part in text.split(":"):
-        total = total * 60 + float(part)
-    return total
-
-
-def lmms_eval_extract(answer: str) -> tuple[float, float] | None:
-    """The interval lmms-eval's Charades-STA reader finds in an answer, or None."""
-    text = answer.lower().replace(LMMS_PROMPT_EXAMPLE, "").replace("to", "-")
-    sentences = re.split(r"[!?\n]", text)
-    candidates = [s for s in sentences if any(k in s for k in LMMS_KEYWORDS)] or sentences
-    pairs: list[tuple[float, float]] = []
-    for pattern, convert in ((LMMS_CLOCK_RANGE, lmms_clock_seconds), (LMMS_RANGE, float)):
-        for sentence in candidates:
-            found = pattern.findall(sentence)
-            if found:
-                pairs = [(convert(a), convert(b)) for a, b in found]
-                break
-        if pairs:
-            break
-    if not pairs:
-        for pattern, convert, first_only in ((LMMS_CLOCK, lmms_clock_seconds, False),
-                                             (LMMS_NUMBER, float, True)):
-            times = []
-            for sentence in candidates:
-                found = pattern.findall(sentence)
-                if found:
-                    times.extend([convert(found[0])] if first_only else map(convert, found))
-            times = times[:len(times) // 2 * 2]
-            pairs = [(times[i], times[i + 1]) for i in range(0, len(times), 2)]
-            if pairs:
-                break
-    if not pairs:
-        for sentence in candidates:
-            found = LMMS_FALLBACK.findall(sentence)
-            if found:
-                pairs = [(float(a), float(b)) for a, b in found]
-                break
-    if not pairs:
-        return None
-    start, end = pairs[0]
-    return (start, end) if end > start else (end, start)
-
-
-def timelens_extract(answer: str) -> tuple[float, float] | None:
-    """The first interval lmms-eval's timelens reader finds, as written (not swapped)."""
-    text = answer.lower()
-    clocks = TIMELENS_CLOCK.findall(text)
-    if len(clocks) >= 2:
-        values = []
-        for clock in clocks[:2]:
-            parts = clock.split(":")
-            whole = [int(p) for p in parts[:-1]]
-            values.append((whole[0] * 3600 + whole[1] * 60 if len(whole) == 2 else whole[0] * 60)
-                          + float(parts[-1]))
-        return values[0], values[1]
-    for pattern in TIMELENS_RANGES:
-        found = pattern.search(text)
-        if found:
-            return float(found.group(1)), float(found.group(2))
-    numbers = TIMELENS_NUMBER.findall(text)
-    return (float(numbers[0]), float(numbers[1])) if len(numbers) >= 2 else None
-
-
-def lmms_eval_iou(a: tuple[float, float], b: tuple[float, float]) -> float:
-    union = max(a[1], b[1]) - min(a[0], b[0])
-    return 0.0 if union <= 0 else max(min(a[1], b[1]) - max(a[0], b[0]), 0) / union
-
-
-# lmms-eval --log_samples files ------------------------------------------------------------------
-# A `<date>_samples_<task>.jsonl` file as lmms-eval writes it (../shared/reference/
-# lmms-eval-logs.md): no `doc`; the video and the truth live only in the key of the per-sample
-# metric dict, `"<video>>>><caption>>>><str(truth)>": "<answer>"`; the truth may be written with
-# float16 artefacts ([24.296875, 30.40625]) or as np.float16(...), which the harness cannot read.
-# The harness merges the dicts, so a repeated key counts once and its later answer wins; it
-# scores its own way (HarnessTask), which is recomputed here to sit beside this tool's scores.
-
-
-def charades_truth(text: str) -> tuple[float, float]:
-    """The Charades-STA harness's truth: ast.literal_eval of the key's last part."""
-    value = ast.literal_eval(text)
-    return finite_pair(value[0], value[1])
-
-
-def finite_pair(start: object, end: object) -> tuple[float, float]:
-    """Two numbers of a harness truth as floats; NaN, infinity or overflow is a ValueError
-    (counted as an unreadable truth: the harness itself would score NaN there)."""
-    pair = float(start), float(end)                 # OverflowError is an ArithmeticError
-    if not all(map(math.isfinite, pair)):
-        raise ValueError("not a finite truth")
-    return pair
-
-
-def timelens_truth(text: str) -> tuple[float, float]:
-    """The timelens harness's truth: json.loads of the key's last part, span[0] only."""
-    value = parse_json(text)
-    return finite_pair(value[0][0], value[0][1])
-
-
-@dataclass(frozen=True)
-class HarnessTask:
-    """How lmms-eval scores one task family: its reader (top-1 interval or None), its truth
-    parser (raises on what it cannot read) and what it does with such an item."""
-    name: str
-    metric_prefix: str               # of the per-sample fields and the results.json keys
-    read: Callable[[str], tuple[float, float] | None]
-    truth: Callable[[str], tuple[float, float]]
-    unreadable_truth: str            # "zero": scored 0, kept in n; "drop": left out of n
-    default_task: str                # the task name when the file name does not say
-
-
-HARNESS_TASKS = {
-    "charades": HarnessTask("charades", "charades_sta_", lmms_eval_extract, charades_truth,
-                            "zero", "temporal_grounding_charades"),
-    "timelens": HarnessTask("timelens", "timelens_", timelens_extract, timelens_truth, "drop",
-                            "timelens_charades"),
-}
-MAX_KEY_CHARS = 4096                 # a metric key longer than this is not read as a truth
-TRUTH_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", re.ASCII)
-
-
-class HarnessItem(NamedTuple):
-    key: str                         # video>>>caption>>>truth: the harness's identity
-    video: str
-    answer: str                      # the text the harness scored
-    truth_text: str
-    line: int
-
-
-def harness_task_of(item: dict) -> HarnessTask | None:
-    """The task family of an lmms-eval samples line, from its metric fields."""
-    if "doc_id" not in item or not ("filtered_resps" in item or "target" in item):
-        return None
-    for key in item:
-        if isinstance(key, str):
-            if key.startswith("charades_sta_") or key == "submission":
-                return HARNESS_TASKS["charades"]
-            if key.startswith("timelens_"):
-                return HARNESS_TASKS["timelens"]
-    return HARNESS_TASKS["charades"] if "target" in item else None
-
-
-def harness_item(item: dict, task: HarnessTask, number: int) -> HarnessItem | str:
-    """The key, answer and truth of one samples line, or why it cannot be read."""
-    for field in [k for k in item if isinstance(k, str) and
-                  (k.startswith(task.metric_prefix) or k == "submission")][:1]:
-        entry = item[field]
-        if not (isinstance(entry, dict) and len(entry) == 1):
-            return f"`{field}` is not a one-item dict"
-        key, answer = next(iter(entry.items()))
-        if not isinstance(answer, str) or len(key) > MAX_KEY_CHARS:
-            return f"`{field}` holds no answer text"
-        video, _, rest = key.partition(">>>")
-        return HarnessItem(key, video, answer, rest.rpartition(">>>")[2], number)
-    answer = item.get("filtered_resps")           # --predict_only: no key; use the target
-    answer = answer[0] if isinstance(answer, list) and answer else answer
-    target = item.get("target")
-    if not isinstance(answer, str) or not isinstance(target, str):
-        return "no metric field and no filtered_resps/target text"
-    return HarnessItem(f"line {number}>>>{target}", f"line {number}", answer.strip(), target,
-                       number)
-
-
-def float16(value: float) -> float | None:
-    try:
-        return struct.unpack("<e", struct.pack("<e", value))[0]
-    except (OverflowError, struct.error):
-        return None
-
-
-def looks_float16(values: list[float]) -> bool:
-    """True when the truth looks like 0.1 s annotations stored as float16 (24.296875)."""
-    odd = [v for v in values if round(v, 1) != v]
-    return bool(odd) and all(float16(round(v, 1)) == v for v in odd)
-
-
-def tool_truth(text: str, step: float | None) -> GroundTruth | None:
-    """This tool's reading of a harness truth: the first two numbers, in order, rounded to
-    `step` seconds when asked (--gt-round); None when there are not two sane numbers."""
-    numbers = [float(m.group()) for m in TRUTH_NUMBER.finditer(text[:MAX_KEY_CHARS])][:2]
-    if len(numbers) < 2 or not all(math.isfinite(v) for v in numbers):
-        return None
-    if step:
-        numbers = [round(round(v / step) * step, 9) for v in numbers]
-    start, end = numbers
-    return GroundTruth(start, end) if 0 <= start <= end else None
-
-
-def harness_percents(ious: list[float]) -> dict:
-    """R1 at each threshold and mIoU in percent, exactly as the harness computes them
-    (count * 100 / n with >= and no epsilon; sum * 100 / n)."""
-    n = len(ious)
-    return {"n": n,
-            "r1": {f"{t:g}": sum(1 for v in ious if v >= t) * 100 / n if n else 0
-                   for t in IOU_THRESHOLDS},
-            "miou": sum(ious) * 100 / n if n else 0}
-
-
-def as_fractions(percents: dict) -> dict:
-    return {**percents, "r1": {k: v / 100 for k, v in percents["r1"].items()},
-            "miou": percents["miou"] / 100}
-
-
-def results_file_numbers(path: str, task: HarnessTask, task_name: str) -> dict:
-    """lmms-eval's own numbers from a `<date>_results.json` (percent there, fractions here)."""
-    text = read_text_file(path)
-    try:
-        results = parse_json(text)["results"]
-    except (ValueError, KeyError, TypeError, RecursionError):
-        raise UserError(f"{path}: not an lmms-eval results file (no `results`)") from None
-    if not isinstance(results, dict):
-        raise UserError(f"{path}: `results` is not an object")
-    names = [task_name] + [k for k in results if k != task_name and isinstance(results[k], dict)
-                           and f"{task.metric_prefix}mIOU,none" in results[k]]
-    entry = next((results[k] for k in names if isinstance(results.get(k), dict)), None)
-    metric = (lambda name: entry.get(f"{task.metric_prefix}{name},none")) if entry else None
-    values = [metric(name) for name in ("IOU@3", "IOU@5", "IOU@7", "mIOU")] if entry else []
-    if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                             and math.isfinite(v) for v in values):
-        raise UserError(f"{path}: no {task.metric_prefix}IOU@3/5/7 and mIOU numbers for "
-                        f"{task_name}")
-    return {"r1": dict(zip(("0.3", "0.5", "0.7"), (v / 100 for v in values[:3]))),
-            "miou": values[3] / 100}
-
-
-def rescue_reason(reading: Reading) -> str:
-    top = reading.predictions[0]
-    return f"{top.format}:{top.form}" if top.form else top.format
-
-
-def evaluate_samples(lines: Iterable[tuple[int, str]], task: HarnessTask,
-                     durations: dict[str, float], options: "EvalOptions") -> dict:
-    """Re-score an lmms-eval samples file: the harness's numbers, recomputed its way, beside
-    this tool's on the same items; and the answers the harness could not read and this tool
-    could (rescued), by the shape they were written in."""
-    bad = BadLines()
-    items: dict[str, HarnessItem] = {}
-    lines_read = 0
-    for number, item in json_lines(lines, bad):
-        got = harness_item(item, task, number)
-        if isinstance(got, str):
-            bad.add(number, got)
-            continue
-        lines_read += 1
-        items[got.key] = got               # the harness's merge: later answer, first place
-    tolerances = (options.tolerance,)
-    tally, ious, rescued = Tally(tolerances), [], Counter()
-    truth_values, harness_read = [], 0
-    for item in items.values():
-        try:
-            truth = task.truth(item.truth_text)
-        except (ValueError, SyntaxError, TypeError, IndexError, KeyError, MemoryError,
-                RecursionError, ArithmeticError):
-            truth = None
-        found = task.read(item.answer)
-        harness_read += found is not None
-        if truth is not None:
-            ious.append(0.0 if found is None else lmms_eval_iou(truth, found))
-        elif task.unreadable_truth == "zero":
-            ious.append(0.0)
-        mine = tool_truth(item.truth_text, options.gt_round)
-        if mine is None:
-            bad.add(item.line, f"truth {item.truth_text[:40]!r} has no start <= end")
-            continue
-        truth_values += [mine.start, mine.end]
-        duration = durations.get(item.video) or durations.get(item.video.rsplit(".", 1)[0])
-        reading = parse_grounding(item.answer, duration, options.policy)
-        tally.add(score_item(reading, mine, tolerances, options.point_as_interval, duration))
-        if found is None and reading.failure is None:
-            rescued[rescue_reason(reading)] += 1
-    if options.compat:
-        return {"compat": options.compat, "input": "lmms-eval samples", "task": task.name,
-                **harness_percents(ious),
-                "parsed": harness_read,
-                "parse_rate": 100 * harness_read / len(items) if items else 0, **bad.report()}
-    summary = tally.summary()
-    float16_truth = looks_float16(truth_values) if not options.gt_round else False
-    return {**tool_document(summary, options), "input": "lmms-eval samples", "task": task.name,
-            "lines": lines_read, "duplicates": lines_read - len(items),
-            "lmms_eval": {"source": "recomputed", **as_fractions(harness_percents(ious)),
-                          "read": harness_read},
-            "rescued": {"count": sum(rescued.values()), "by_reason": dict(sorted(rescued.items()))},
-            "truth": {"float16": float16_truth, "rounded_to_s": options.gt_round},
-            **bad.report()}
-
-
-# Reading evaluation files ----------------------------------------------------------------------
-# Predictions: JSONL, one object per line. Our own lines carry the truth: {"id", "output",
-# "gt": [s, e] or {"start", "end", "event"}, "duration"?}. Or give --gt in one of three public
-# formats; ids are matched as documented in GT_FORMATS. An lmms-eval samples file is
-# recognised from its fields and re-scored as it is (evaluate_samples).
-
-GT_FORMATS = {
-    "charades": "Charades-STA text, `vid start end##sentence`; prediction id = vid#n, n the "
-                "0-based order of that video's queries in the file",
-    "activitynet": "ActivityNet Captions JSON {vid: {duration, timestamps, sentences}}; "
-                   "prediction id = vid#n, n the index of the sentence",
-    "qvhighlights": "QVHighlights JSONL {qid, duration, relevant_windows}; prediction id = qid, "
-                    "answers as text `output` or ranked `pred_relevant_windows` [[s, e, score]]",
-}
-MAX_BAD_LINES_SHOWN = 50
-MAX_GT_BYTES = 512 * 2**20             # a truth, durations or events file is read whole
-MAX_LINE_CHARS = 4 * 2**20             # one JSONL line; longer ones are reported and skipped
-MAX_JSON_INT_DIGITS = 300              # longer JSON integers are read as (infinite) floats
-LINE_TOO_LONG = "\x00(line too long)\x00"   # what read_lines gives for such a line (by identity)
-
-
-def read_lines(path: str) -> Iterator[tuple[int, str]]:
-    """(line number, text) of a text file or stdin, streamed: byte-order marks are dropped,
-    undecodable bytes are replaced, and a line longer than MAX_LINE_CHARS comes back as
-    LINE_TOO_LONG (the rest of it skipped), so one line never holds more than that."""
-    stream = open_text(path)
-    try:
-        number = 0
-        while True:
-            line = stream.readline(MAX_LINE_CHARS + 1)
-            if not line:
-                return
-            number += 1
-            if len(line) > MAX_LINE_CHARS:
-                while line and not line.endswith("\n"):
-                    line = stream.readline(MAX_LINE_CHARS)
-                yield number, LINE_TOO_LONG
-            else:
-                # A mark at the start of a line, too: files joined with `cat` carry theirs.
-                yield number, line[1:] if line.startswith("\ufeff") else line
-    finally:
-        release_text(stream, path)
-
-
-def release_text(stream, path: str) -> None:
-    """Close a file; for stdin, let go of the wrapper without closing stdin itself."""
-    if path != "-":
-        stream.close()
-    elif stream is not sys.stdin:
-        stream.detach()
-
-
-def open_text(path: str):
-    """A UTF-8 text stream of a file, or of stdin for `-`, read the same way."""
-    check_readable_file(path)
-    if path == "-":
-        raw = getattr(sys.stdin, "buffer", None)
-        if raw is None:
-            return sys.stdin                   # already text (a test's StringIO)
-        return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace")
-    try:
-        return open(path, encoding="utf-8-sig", errors="replace")
-    except OSError as error:
-        raise UserError(f"{path}: cannot read: {error.strerror or error}") from None
-
-
-def check_readable_file(path: str) -> None:
-    """A file or pipe to read: not a folder, not a device (/dev/zero never ends), and there."""
-    if path == "-":
-        if sys.stdin is None:
-            raise UserError("stdin is closed; there is nothing to read")
-        return
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        broken = os.path.islink(path)
-        raise UserError(f"{path}: " + ("a symlink to nothing" if broken else "no such file")) \
-            from None
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise UserError(f"{path}: a symlink loop") from None
-        raise UserError(f"{path}: cannot read: {error.strerror or error}") from None
-    if stat.S_ISDIR(mode):
-        raise UserError(f"{path}: is a folder, not a file")
-    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
-        raise UserError(f"{path}: is a device, not a file")
-
-
-def read_text_file(path: str, limit: int = MAX_GT_BYTES) -> str:
-    """A whole text file the user named (at most `limit` characters), read like read_lines."""
-    handle = open_text(path)
-    try:
-        text = handle.read(limit + 1)
-    finally:
-        release_text(handle, path)
-    if len(text) > limit:
-        raise UserError(f"{path}: over {limit:,} characters; this file is read whole")
-    return text
-
-
-def json_int(text: str) -> int | float:
-    """A JSON integer; past MAX_JSON_INT_DIGITS digits, a float (infinity past 308 digits),
-    which then fails where numbers are checked: no time, id or count is that long, and int()
-    of thousands of digits is slow and capped (Python's int_max_str_digits)."""
-    return int(text) if len(text) <= MAX_JSON_INT_DIGITS else float(text)
-
-
-def parse_json(text: str) -> object:
-    """json.loads with long integers as floats; nesting too deep is a ValueError too."""
-    try:
-        return json.loads(text, parse_int=json_int)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-
-
-def finite_number(value: object) -> float | None:
-    """A JSON number as a finite float, or None (not a number, a boolean, NaN, infinity)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def load_ground_truth(path: str) -> tuple[str, dict[str, GroundTruth]]:
-    """(format name, id -> truth) of a Charades-STA, ActivityNet Captions or QVHighlights file.
-    Every number is checked as it enters; a repeated id and a duration the truth does not fit
-    in are refused, since either would score answers against the wrong truth."""
-    text = read_text_file(path)
-    if text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text, parse_int=json_int, object_pairs_hook=unique_keys)
-        except RecursionError:
-            raise UserError(f"{path}: nested too deeply to read") from None
-        except ValueError as error:
-            if str(error).startswith(DUPLICATE_KEY):
-                raise UserError(f"{path}: {error}") from None
-            data = None                        # not one JSON object: QVHighlights lines
-        if isinstance(data, dict) and "qid" not in data:     # one object: ActivityNet
-            return "activitynet", activitynet_truths(data, path)
-        return "qvhighlights", qvhighlights_truths(text, path)   # JSON lines, maybe just one
-    return "charades", charades_truths(text, path)
-
-
-DUPLICATE_KEY = "the key "
-
-
-def unique_keys(pairs: list[tuple[str, object]]) -> dict:
-    """A JSON object, refusing a key written twice (json.loads would keep the last silently)."""
-    found = dict(pairs)
-    if len(found) < len(pairs):
-        seen = set()
-        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
-        raise ValueError(f"{DUPLICATE_KEY}{twice[:60]!r} appears twice in one object")
-    return found
-
-
-def checked_duration(value: object, where: str, truth_end: float | None = None) -> float | None:
-    """A video's duration from a truth file: absent is None; otherwise a finite number above 0
-    that the truth fits inside, or the file is refused."""
-    if value is None:
-        return None
-    duration = finite_number(value)
-    if duration is None or duration <= 0:
-        raise UserError(f"{where}: duration must be a number of seconds above 0, got "
-                        f"{str(value)[:40]}")
-    if truth_end is not None and truth_end > duration:
-        raise UserError(f"{where}: the truth ends at {truth_end:g} s, after the video's "
-                        f"{duration:g} s duration; one of them is wrong")
-    return duration
-
-
-def activitynet_truths(data: dict, path: str) -> dict[str, GroundTruth]:
-    if not data or not all(isinstance(v, dict) and "timestamps" in v for v in data.values()):
-        raise UserError(f"{path}: an ActivityNet Captions file maps each video to "
-                        "{duration, timestamps, sentences}")
-    truths: dict[str, GroundTruth] = {}
-    for vid, entry in data.items():
-        spans = entry["timestamps"]
-        if not isinstance(spans, list):
-            raise UserError(f"{path}: video {vid[:60]!r}: timestamps must be a list")
-        sentences = entry.get("sentences") if isinstance(entry.get("sentences"), list) else []
-        checked = [truth_from_value(span, f"{path}: {vid[:60]}#{n}") for n, span in enumerate(spans)]
-        duration = checked_duration(entry.get("duration"), f"{path}: video {vid[:60]!r}",
-                                    max((t.end for t in checked), default=None))
-        for n, truth in enumerate(checked):
-            sentence = sentences[n] if n < len(sentences) and isinstance(sentences[n], str) else None
-            truths[f"{vid}#{n}"] = GroundTruth(truth.start, truth.end, sentence, duration)
-    return truths
-
-
-def qvhighlights_truths(text: str, path: str) -> dict[str, GroundTruth]:
-    truths: dict[str, GroundTruth] = {}
-    first_line: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            item = parse_json(line)
-        except ValueError as error:
-            raise UserError(f"{where}: not a QVHighlights line (not JSON: {error})") from None
-        if not isinstance(item, dict) or "qid" not in item or \
-                not isinstance(item.get("relevant_windows"), list) or not item["relevant_windows"]:
-            raise UserError(f"{where}: not a QVHighlights line ({{qid, duration, "
-                            "relevant_windows}})")
-        windows = tuple((t.start, t.end) for t in (truth_from_value(w, where)
-                                                   for w in item["relevant_windows"]))
-        qid = str(item["qid"])
-        if qid in first_line:
-            raise UserError(f"{where}: qid {qid[:40]!r} again (first on line {first_line[qid]})")
-        first_line[qid] = number
-        duration = checked_duration(item.get("duration"), where, max(e for _, e in windows))
-        query = item.get("query") if isinstance(item.get("query"), str) else None
-        truths[qid] = GroundTruth(windows[0][0], windows[0][1], query, duration, windows)
-    if not truths:
-        raise UserError(f"{path}: no ground truth in this file")
-    return truths
-
-
-def charades_truths(text: str, path: str) -> dict[str, GroundTruth]:
-    truths: dict[str, GroundTruth] = {}
-    counts: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        head, sep, sentence = line.partition("##")
-        parts = head.split()
-        try:
-            if not sep or len(parts) != 3:
-                raise ValueError
-            vid, start, end = parts[0], float(parts[1]), float(parts[2])
-        except ValueError:
-            raise UserError(f"{path}:{number}: expected `vid start end##sentence`, "
-                            f"got {line[:60]!r}") from None
-        truth = truth_from_value([start, end], f"{path}:{number}")
-        n = counts.get(vid, 0)
-        counts[vid] = n + 1
-        truths[f"{vid}#{n}"] = GroundTruth(truth.start, truth.end, sentence.strip())
-    if not truths:
-        raise UserError(f"{path}: no ground truth in this file")
-    return truths
-
-
-def load_durations(path: str) -> dict[str, float]:
-    """{id: seconds} from a JSON object or JSONL lines {"id", "duration"}; ids once each."""
-    text = read_text_file(path)
-    try:
-        data = json.loads(text, parse_int=json_int, object_pairs_hook=unique_keys)
-        items = [(str(k), v, path) for k, v in data.items()] if isinstance(data, dict) else None
-    except RecursionError:
-        raise UserError(f"{path}: nested too deeply to read") from None
-    except ValueError as error:
-        if str(error).startswith(DUPLICATE_KEY):
-            raise UserError(f"{path}: {error}") from None
-        items = None
-    if items is None:
-        items, first_line = [], {}
-        for number, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    row = parse_json(line)
-                    key, value = str(row["id"]), row["duration"]
-                except (ValueError, KeyError, TypeError):
-                    raise UserError(f"{path}:{number}: expected {{\"id\", \"duration\"}}") from None
-                if key in first_line:
-                    raise UserError(f"{path}:{number}: id {key[:40]!r} again (first on line "
-                                    f"{first_line[key]})")
-                first_line[key] = number
-                items.append((key, value, f"{path}:{number}"))
-    durations = {}
-    for key, value, where in items:
-        duration = checked_duration(value, f"{where}: {key[:40]!r}")
-        if duration is None:
-            raise UserError(f"{where}: {key[:40]!r} has no duration")
-        durations[key] = duration
-    return durations
-
-
-class BadLines:
-    """The lines that could not be used: the first MAX_BAD_LINES_SHOWN kept, all counted."""
-
-    def __init__(self) -> None:
-        self.shown: list[dict] = []
-        self.count = 0
-
-    def add(self, number: int, reason: str) -> None:
-        self.count += 1
-        if len(self.shown) < MAX_BAD_LINES_SHOWN:
-            self.shown.append({"line": number, "reason": reason})
-
-    def report(self) -> dict:
-        return {"bad_lines": self.shown, "bad_line_count": self.count}
-
-
-def json_lines(lines: Iterable[tuple[int, str]], bad: BadLines) -> Iterator[tuple[int, dict]]:
-    """(line number, object) of each JSONL line that is a JSON object; others go to `bad`."""
-    for number, line in lines:
-        if line is LINE_TOO_LONG:
-            bad.add(number, f"longer than {MAX_LINE_CHARS:,} characters; not read")
-            continue
-        if not line.strip():
-            continue
-        try:
-            item = parse_json(line)
-        except ValueError as error:
-            bad.add(number, f"not JSON ({str(error)[:60]})")
-            continue
-        if not isinstance(item, dict):
-            bad.add(number, "not a JSON object")
-            continue
-        yield number, item
-
-
-def truth_from_value(value: object, where: str) -> GroundTruth:
-    if isinstance(value, dict):
-        start, end, event = value.get("start"), value.get("end"), value.get("event")
-    elif isinstance(value, list) and len(value) == 2:
-        (start, end), event = value, None
-    else:
-        raise UserError(f"{where}: gt must be [start, end] or {{start, end, event}}")
-    first, last = finite_number(start), finite_number(end)
-    if first is None or last is None or not 0 <= first <= last:
-        shown = f"{str(start)[:30]}, {str(end)[:30]}"
-        raise UserError(f"{where}: a truth needs finite numbers 0 <= start <= end, got {shown}")
-    return GroundTruth(first, last, event if isinstance(event, str) else None)
-
-
-@dataclass(frozen=True)
-class EvalOptions:
-    tolerance: float = DEFAULT_TOLERANCE_S
-    policy: ParsePolicy = ParsePolicy()
-    point_as_interval: float | None = None
-    compat: str | None = None
-    details: bool = False
-    gt_round: float | None = None
-
-
-def windows_reading(value: object, duration: float | None, policy: ParsePolicy) -> Reading:
-    """QVHighlights-style ranked [[start, end, score], ...] as a reading, its numbers checked
-    like any answer's (NaN fails, a reversed window fails or is swapped, out-of-video flagged)."""
-    if not isinstance(value, list):
-        return failed("missing_field", "pred_relevant_windows is not a list", "windows")
-    predictions = []
-    for window in value[:MAX_PREDICTIONS]:
-        if not (isinstance(window, list) and len(window) >= 2 and all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in window[:3])):
-            return failed("missing_field", f"window {str(window)[:60]} is not [start, end, score]",
-                          "windows")
-        start, end = (finite_number(v) for v in window[:2])
-        score = finite_number(window[2]) if len(window) > 2 else None
-        if start is None or end is None or (len(window) > 2 and score is None):
-            return failed("not_finite", f"window {str(window)[:60]} has NaN or infinity",
-                          "windows")
-        predictions.append(Prediction("interval", start, end, "windows", None, score, "ranked"))
-    if not predictions:
-        return failed("no_time_found", "no windows", "windows")
-    return check_times(tuple(predictions), duration, policy, "windows")
-
-
-def tool_document(summary: dict, options: EvalOptions) -> dict:
-    return {"n": summary["n"], "parsed": summary["parsed"], "parse_rate": summary["parse_rate"],
-            "tolerance_s": options.tolerance, "tolerance_rule": TOLERANCE_RULE,
-            "accuracy": summary["accuracy"][f"{options.tolerance:g}"],
-            "mean_abs_error_s": summary["mean_abs_error_s"], "r1": summary["r1"],
-            "miou": summary["miou"], "recall_at_k_iou_0_5": summary["recall_at_k_iou_0.5"],
-            "failures": summary["failures"], "flags": summary["flags"],
-            "clipped": summary["clipped"]}
-
-
-class AnswerLine(NamedTuple):
-    number: int
-    ident: str | None
-    reading: Reading
-    truth: GroundTruth
-    duration: float | None
-    output: str | None
-
-
-def answer_line(number: int, item: dict, truths: dict[str, GroundTruth] | None,
-                durations: dict[str, float], policy: ParsePolicy) -> AnswerLine | str | None:
-    """One of our JSONL lines read: the answer, its truth and duration; a reason when the line
-    is bad; None when it has no truth in --gt (reported apart)."""
-    ident = item.get("id", item.get("qid"))
-    ident = None if ident is None or isinstance(ident, (dict, list)) else str(ident)
-    output = item.get("output")
-    if output is None and "pred_relevant_windows" not in item:
-        return "no `output` field"
-    if output is not None and not isinstance(output, str):
-        return "`output` is not a string"
-    if truths is not None:
-        truth = truths.get(ident) if ident is not None else None
-        if truth is None:
-            return None
-    elif "gt" not in item:
-        return "no `gt` field (give --gt FILE for predictions without truth)"
-    else:
-        try:
-            truth = truth_from_value(item["gt"], f"line {number}")
-        except UserError as error:
-            return str(error).split(": ", 1)[-1]
-    duration = finite_number(item.get("duration"))
-    if duration is None or duration <= 0:
-        duration = truth.duration
-        if duration is None and durations and ident is not None:
-            duration = durations.get(ident) or durations.get(ident.split("#")[0])
-    reading = (parse_grounding(output, duration, policy) if output is not None
-               else windows_reading(item["pred_relevant_windows"], duration, policy))
-    return AnswerLine(number, ident, reading, truth, duration, output)
-
-
-def evaluate_lines(lines: Iterable[tuple[int, str]], truths: dict[str, GroundTruth] | None,
-                   durations: dict[str, float], options: EvalOptions) -> dict:
-    """Score a stream of prediction lines (an lmms-eval samples file goes to
-    evaluate_samples). Bad lines are reported and skipped; memory holds running sums (and
-    the ids seen, to report truth without predictions)."""
-    lines = iter(lines)
-    head = []
-    for number, line in lines:
-        head.append((number, line))
-        if line.strip():
-            break
-    try:
-        first = parse_json(head[-1][1]) if head else None
-    except (ValueError, RecursionError):
-        first = None
-    task = harness_task_of(first) if isinstance(first, dict) else None
-    stream = itertools.chain(head, lines)
-    if task is not None:
-        return evaluate_samples(stream, task, durations, options)
-    tolerances = (options.tolerance,)
-    by_format: dict[str, Tally] = {}
-    bad = BadLines()
-    seen: set[str] = set()
-    without_truth: list[str] = []
-    details: list[dict] = []
-    compat_ious: list[float] = []
-    compat_parsed = 0
-    for number, item in json_lines(stream, bad):
-        got = answer_line(number, item, truths, durations, options.policy)
-        if got is None:
-            if len(without_truth) < MAX_BAD_LINES_SHOWN:
-                ident = item.get("id", item.get("qid"))
-                without_truth.append(f"line {number}" if ident is None else str(ident))
-            continue
-        if isinstance(got, str):
-            bad.add(number, got)
-            continue
-        if got.ident is not None:
-            seen.add(got.ident)
-        if options.compat:
-            found = lmms_eval_extract(got.output or "")
-            compat_parsed += found is not None
-            compat_ious.append(0.0 if found is None else
-                               lmms_eval_iou((got.truth.start, got.truth.end), found))
-            continue
-        score = score_item(got.reading, got.truth, tolerances, options.point_as_interval,
-                           got.duration)
-        shape = got.reading.format or "none"
-        if shape not in by_format:
-            by_format[shape] = Tally(tolerances)
-        by_format[shape].add(score)
-        if options.details:
-            details.append({"line": number, "id": got.ident, **got.reading.as_dict(),
-                            "iou": score.iou, "hit": score.hit[0],
-                            "abs_error_s": score.abs_error_s})
-    missing = sorted(set(truths) - seen) if truths is not None else []
-    unmatched = {"predictions_without_truth": without_truth,
-                 "truth_without_predictions": missing[:MAX_BAD_LINES_SHOWN],
-                 "truth_without_predictions_count": len(missing)}
-    if options.compat:
-        return {"compat": options.compat, "input": "answers", "task": "charades",
-                **harness_percents(compat_ious),
-                "parsed": compat_parsed,
-                "parse_rate": 100 * compat_parsed / len(compat_ious) if compat_ious else 0,
-                **bad.report(), **unmatched}
-    overall = Tally(tolerances)
-    for tally in by_format.values():
-        overall.merge(tally)
-    doc = {**tool_document(overall.summary(), options), "input": "answers", "by_format": {},
-           **bad.report(), **unmatched}
-    for name, tally in sorted(by_format.items()):
-        part = tally.summary()
-        doc["by_format"][name] = {"n": part["n"], "parsed": part["parsed"],
-                                  "parse_rate": part["parse_rate"],
-                                  "accuracy": part["accuracy"][f"{options.tolerance:g}"],
-                                  "miou": part["miou"], "r1": part["r1"]}
-    if options.details:
-        doc["details"] = details
-    return doc
-
-
-# JSON Schema for grounding answers (exercise 3) -----------------------------------------------
-
-GROUNDING_SCHEMA = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://example.invalid/video-vlm-lab/grounding-answer.schema.json",
-    "title": "Temporal grounding answer",
-    "description": "A list of events with start and end in seconds (start <= end, checked by "
-                   "the validator as x-start-le-end), or an error a model may state instead.",
-    "oneOf": [
-        {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/event"}},
-        {"$ref": "#/$defs/error"},
-    ],
-    "$defs": {
-        "event": {
-            "type": "object",
-            "required": ["event", "start", "end", "confidence"],
-            "additionalProperties": False,
-            "x-start-le-end": True,
-            "properties": {
-                "event": {"type": "string", "minLength": 1},
-                "start": {"type": "number", "minimum": 0},
-                "end": {"type": "number", "minimum": 0},
-                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-            },
-        },
-        "error": {
-            "type": "object",
-            "required": ["error"],
-            "additionalProperties": False,
-            "properties": {"error": {"enum": ["not_found", "ambiguous", "out_of_video"]}},
-        },
-    },
-}
-JSON_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool,
-              "null": type(None)}
-
-
-def schema_type_ok(value: object, kind: str) -> bool:
-    if kind in ("number", "integer"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return False
-        return kind == "number" or float(value).is_integer()
-    return isinstance(value, JSON_TYPES[kind])
-
-
-def validate(value: object, schema: dict, root: dict, path: str = "$") -> list[tuple[str, str]]:
-    """Violations (JSON path, message) of `value` against the subset of JSON Schema that
-    GROUNDING_SCHEMA uses: $ref, oneOf, type, enum, required, properties,
-    additionalProperties, items, minItems, minimum, maximum, minLength, x-start-le-end."""
-    if "$ref" in schema:
-        target: object = root
-        for part in schema["$ref"].lstrip("#/").split("/"):
-            target = target[part]                               # type: ignore[index]
-        return validate(value, target, root, path)              # type: ignore[arg-type]
-    if "oneOf" in schema:
-        results = [validate(value, option, root, path) for option in schema["oneOf"]]
-        passing = sum(1 for r in results if not r)
-        if passing == 1:
-            return []
-        if passing > 1:
-            return [(path, "matches more than one allowed shape")]
-        # Report against the shape of the same type: its problems are the useful ones.
-        same_type = [r for r in results if not (r[0][0] == path and r[0][1].startswith("expected "))]
-        return min(same_type or results, key=len)
-    problems: list[tuple[str, str]] = []
-    if "type" in schema and not schema_type_ok(value, schema["type"]):
-        return [(path, f"expected {schema['type']}, got {type(value).__name__}")]
-    if "enum" in schema and value not in schema["enum"]:
-        problems.append((path, f"must be one of {schema['enum']}, got {value!r}"))
-    if isinstance(value, dict):
-        for key in schema.get("required", []):
-            if key not in value:
-                problems.append((path, f"missing required field {key!r}"))
-        properties = schema.get("properties", {})
-        for key, item in value.items():
-            if key in properties:
-                problems += validate(item, properties[key], root, f"{path}.{key}")
-            elif schema.get("additionalProperties") is False:
-                problems.append((f"{path}.{key}", "field not allowed"))
-        if schema.get("x-start-le-end") and all(
-                schema_type_ok(value.get(k), "number") for k in ("start", "end")) \
-                and value["start"] > value["end"]:
-            problems.append((path, f"start {value['start']} is after end {value['end']}"))
-    if isinstance(value, list):
-        if len(value) < schema.get("minItems", 0):
-            problems.append((path, f"needs at least {schema['minItems']} item(s)"))
-        if "items" in schema:
-            for k, item in enumerate(value):
-                problems += validate(item, schema["items"], root, f"{path}[{k}]")
-    if schema_type_ok(value, "number"):
-        if "minimum" in schema and value < schema["minimum"]:
-            problems.append((path, f"{value} is below the minimum {schema['minimum']}"))
-        if "maximum" in schema and value > schema["maximum"]:
-            problems.append((path, f"{value} is above the maximum {schema['maximum']}"))
-        if not math.isfinite(value):
-            problems.append((path, "not a finite number"))
-    if isinstance(value, str) and len(value) < schema.get("minLength", 0):
-        problems.append((path, "string is too short"))
-    return problems
-
-
 # ----------------------------------------------------------------------------------------------
-# Compare
-# The released designs, and ablations that change one thing each, run end to end on videos with
-# known events: what each costs in tokens and how well it can say when. Reader simulated.
+# §6 Compare
+# The released designs and one-change ablations end to end on videos with known events:
+# a simulated reader with stated assumptions answers; the findings come from the rows.
 # ----------------------------------------------------------------------------------------------
-#
-# The simulated reader. There is no VLM here. The reader sees perfectly: it knows whether a
-# sampled frame shows the event (from the ground truth). All of its error comes from the two
-# things the lesson is about: which frames were sampled, and what time the design's input lets
-# it state. It writes its answer as text in its design's format; the text goes through
-# parse_grounding and score_item like any model's. Every rule it follows is in READER_RULES,
-# which compare prints under its table.
 
-NOMINAL_WIDTH, NOMINAL_HEIGHT, NOMINAL_FPS = 640, 360, 30.0   # capture size for token counts
 COMPARE_TOLERANCES = (0.5, 2.0)
 USEFUL_ACCURACY = 0.5        # a design is "cheapest per correct answer" only if right this often
 QWEN2_TRAINING_FPS = 2.0     # arXiv 2409.12191: videos were sampled at two frames per second
@@ -4018,13 +2331,10 @@ COMPARE_DESIGNS: dict[str, CompareDesign] = {d.name: d for d in (
 
 @dataclass(frozen=True)
 class SuiteVideo:
+    """One video of the compare suite: its synthetic scene, and the nominal capture (640x360 at
+    30 fps) whose tokens are counted."""
     scene: Scene
     nominal: VideoFacts          # the capture the token arithmetic prices
-
-
-def nominal_facts(duration_s: float) -> VideoFacts:
-    return VideoFacts(max(1, round(duration_s * NOMINAL_FPS)), NOMINAL_FPS, NOMINAL_WIDTH,
-                      NOMINAL_HEIGHT)
 
 
 def varied_scene(rng: random.Random, index: int, durations: tuple[float, ...]) -> Scene:
@@ -4146,6 +2456,9 @@ def reader_answer(row: CompareDesign, event: Event, units: list[Unit],
 
 @dataclass
 class DesignTotals:
+    """A compare row's running totals over the suite: videos, frames, visual and all tokens,
+    seconds of video, events no sampled frame showed, score tallies (all events and per
+    event kind), and the most a unit's stated time was off its frames' mean."""
     videos: int = 0
     frames: int = 0
     visual_tokens: int = 0
@@ -4206,6 +2519,9 @@ def run_compare(videos: list[tuple[str, MotionAnalysis, tuple[Event, ...], Video
 
 
 def compare_rows(rows: list[CompareDesign], totals: dict[str, DesignTotals]) -> list[dict]:
+    """One summary dict per compare row: what the row is (design, sampler, temporal encoding,
+    source), per-video frames and tokens, parse rate, accuracy (also per event kind), R1,
+    mIoU, missed events, worst time error, and tokens per answer right within 0.5 s."""
     out = []
     for row in rows:
         t, design = totals[row.name], DESIGNS[row.design]
@@ -4230,107 +2546,123 @@ def compare_rows(rows: list[CompareDesign], totals: dict[str, DesignTotals]) -> 
     return out
 
 
-def percent_text(value: float) -> str:
-    return f"{100 * value:.0f}%"
-
-
 def compare_findings(rows: list[dict]) -> list[str]:
-    """Plain sentences, each computed from the rows it speaks about."""
+    """Plain sentences, each computed from the rows it speaks about: every FINDINGS function
+    whose rows are in the run, in order."""
     by_name = {r["name"]: r for r in rows}
-    acc = {name: r["accuracy"]["0.5"] for name, r in by_name.items()}
-    findings = []
-    if {"qwen2.5-vl", "qwen2.5-vl-motion"} <= set(by_name):
-        findings.append(
-            f"Qwen2.5-VL as released (uniform 2 fps, time-aligned M-RoPE) is right within 0.5 s "
-            f"on {percent_text(acc['qwen2.5-vl'])} of events; fed motion-adaptive frames it drops "
-            f"to {percent_text(acc['qwen2.5-vl-motion'])}: it takes one seconds-per-patch for "
-            "the whole video, so uneven frames get evenly spaced times.")
-    if {"qwen3-vl", "qwen3-vl-motion"} <= set(by_name):
-        a, b = by_name["qwen3-vl"], by_name["qwen3-vl-motion"]
-        findings.append(
-            f"Qwen3-VL writes each patch's time as text, so the same motion-adaptive frames keep "
-            f"their times: {percent_text(acc['qwen3-vl-motion'])} at {b['tokens']:,.0f} tokens "
-            f"a video, against {percent_text(acc['qwen3-vl'])} at {a['tokens']:,.0f} for its "
-            "uniform 2 fps.")
-    if "per-patch-time" in by_name:
-        findings.append(
-            f"The lesson's per-patch absolute time (hypothetical, no released model) would score "
-            f"{percent_text(acc['per-patch-time'])}; Qwen3-VL's text timestamps are the released "
-            "way to give uneven frames their true times.")
-    if {"qwen2.5-vl", "qwen3-vl"} <= set(by_name):
-        findings.append(
-            f"The same uniform frames: Qwen3-VL {percent_text(acc['qwen3-vl'])}, Qwen2.5-VL "
-            f"{percent_text(acc['qwen2.5-vl'])}. Qwen2.5-VL's ids assume a frame every "
+    return [text for finding, needs in FINDINGS
+            if needs <= set(by_name) and (text := finding(by_name, rows))]
+
+
+def accuracy_05(row: dict) -> float:
+    """A row's accuracy with both ends within 0.5 s."""
+    return row["accuracy"]["0.5"]
+
+
+def pct(value: float) -> str:
+    """A share as a whole percentage, as findings write it."""
+    return format_percent(value, 0)
+
+
+def finding_one_rate(by: dict, rows: list[dict]) -> str:
+    """What motion-adaptive frames do to Qwen2.5-VL, which takes one rate per video."""
+    return (f"Qwen2.5-VL as released (uniform 2 fps, time-aligned M-RoPE) is right within 0.5 s "
+            f"on {pct(accuracy_05(by['qwen2.5-vl']))} of events; fed motion-adaptive frames it "
+            f"drops to {pct(accuracy_05(by['qwen2.5-vl-motion']))}: it takes one "
+            "seconds-per-patch for the whole video, so uneven frames get evenly spaced times.")
+
+
+def finding_text_timestamps(by: dict, rows: list[dict]) -> str:
+    """What the same frames do with Qwen3-VL, which writes each patch's time as text."""
+    a, b = by["qwen3-vl"], by["qwen3-vl-motion"]
+    return (f"Qwen3-VL writes each patch's time as text, so the same motion-adaptive frames keep "
+            f"their times: {pct(accuracy_05(b))} at {b['tokens']:,.0f} tokens a video, against "
+            f"{pct(accuracy_05(a))} at {a['tokens']:,.0f} for its uniform 2 fps.")
+
+
+def finding_per_patch_time(by: dict, rows: list[dict]) -> str:
+    """What the lesson's hypothetical per-patch time would score."""
+    return (f"The lesson's per-patch absolute time (hypothetical, no released model) would score "
+            f"{pct(accuracy_05(by['per-patch-time']))}; Qwen3-VL's text timestamps are the "
+            "released way to give uneven frames their true times.")
+
+
+def finding_linspace_drift(by: dict, rows: list[dict]) -> str:
+    """Why the same uniform frames score differently: Qwen2.5-VL's stated times drift."""
+    return (f"The same uniform frames: Qwen3-VL {pct(accuracy_05(by['qwen3-vl']))}, Qwen2.5-VL "
+            f"{pct(accuracy_05(by['qwen2.5-vl']))}. Qwen2.5-VL's ids assume a frame every "
             "1 / sample_fps seconds, but qwen-vl-utils spreads its frames over the whole video "
             "(linspace to the last frame), so its stated times drift, by up to "
-            f"{by_name['qwen2.5-vl']['max_time_error_s']:.2f} s here; Qwen3-VL's text comes from "
+            f"{by['qwen2.5-vl']['max_time_error_s']:.2f} s here; Qwen3-VL's text comes from "
             f"each frame's own index (off by at most "
-            f"{by_name['qwen3-vl']['max_time_error_s']:.2f} s, its 0.1 s rounding).")
-    if {"qwen2-vl", "qwen2.5-vl"} <= set(by_name):
-        findings.append(
-            f"With uniform 2 fps frames, index positions (Qwen2-VL, "
-            f"{percent_text(acc['qwen2-vl'])}) and time-aligned ones (Qwen2.5-VL, "
-            f"{percent_text(acc['qwen2.5-vl'])}) say the same: one patch is one second. They part "
-            "when the rate is not 2 fps (videos over 384 s, or another fps).")
-    useful = [r for r in rows if r["accuracy"]["0.5"] >= USEFUL_ACCURACY
+            f"{by['qwen3-vl']['max_time_error_s']:.2f} s, its 0.1 s rounding).")
+
+
+def finding_index_equals_time(by: dict, rows: list[dict]) -> str:
+    """Why index and time-aligned positions agree at 2 fps, and when they part."""
+    return (f"With uniform 2 fps frames, index positions (Qwen2-VL, "
+            f"{pct(accuracy_05(by['qwen2-vl']))}) and time-aligned ones (Qwen2.5-VL, "
+            f"{pct(accuracy_05(by['qwen2.5-vl']))}) say the same: one patch is one second. "
+            "They part when the rate is not 2 fps (videos over 384 s, or another fps).")
+
+
+def finding_cheapest(by: dict, rows: list[dict]) -> str | None:
+    """The released design that pays least per correct answer, among the useful ones."""
+    useful = [r for r in rows if accuracy_05(r) >= USEFUL_ACCURACY
               and r["tokens_per_correct"] is not None and not r["hypothetical"]]
-    if useful:
-        cheapest = min(useful, key=lambda r: r["tokens_per_correct"])
-        findings.append(f"Cheapest per correct answer among released designs right at least "
-                        f"{percent_text(USEFUL_ACCURACY)} of the time: {cheapest['model']}, "
-                        f"{cheapest['tokens_per_correct']:,.0f} tokens per event found.")
-    if {"video-llama", "video-llava"} <= set(by_name):
-        llama, llava = by_name["video-llama"], by_name["video-llava"]
-        findings.append(
-            f"Eight frames miss {llama['events_missed']} of {llama['events']} events; "
+    if not useful:
+        return None
+    cheapest = min(useful, key=lambda r: r["tokens_per_correct"])
+    return (f"Cheapest per correct answer among released designs right at least "
+            f"{pct(USEFUL_ACCURACY)} of the time: {cheapest['model']}, "
+            f"{cheapest['tokens_per_correct']:,.0f} tokens per event found.")
+
+
+def finding_eight_frames(by: dict, rows: list[dict]) -> str:
+    """What eight frames cost Video-LLaMA and Video-LLaVA in missed events."""
+    llama, llava = by["video-llama"], by["video-llava"]
+    best = max(accuracy_05(llama), accuracy_05(llava))
+    return (f"Eight frames miss {llama['events_missed']} of {llama['events']} events; "
             f"Video-LLaMA spends {llama['tokens']:,.0f} tokens on them and Video-LLaVA "
             f"{llava['tokens']:,.0f}, and "
-            + ("neither is right within 0.5 s on any event." if not max(acc['video-llama'],
-                                                                        acc['video-llava'])
-               else f"neither is right within 0.5 s more than "
-                    f"{percent_text(max(acc['video-llama'], acc['video-llava']))} of the time."))
-    kinds = [(name, r["accuracy_by_kind"]) for name, r in by_name.items()]
-    still = [k for k in ("appear", "fade") if any(k in by_kind for _, by_kind in kinds)]
-    if still and {"qwen3-vl", "qwen3-vl-motion"} <= set(by_name):
-        def mean_still(name: str) -> float:
-            values = [by_name[name]["accuracy_by_kind"][k] for k in still
-                      if k in by_name[name]["accuracy_by_kind"]]
-            return sum(values) / len(values)
-        motion = [by_name[n]["accuracy_by_kind"].get("motion") for n in ("qwen3-vl-motion", "qwen3-vl")]
-        findings.append(
-            f"On events that are not motion bursts ({', '.join(still)}), Qwen3-VL is right "
-            f"{percent_text(mean_still('qwen3-vl-motion'))} of the time with motion-adaptive "
-            f"frames and {percent_text(mean_still('qwen3-vl'))} with uniform ones"
-            + (f"; on motion bursts, {percent_text(motion[0])} and {percent_text(motion[1])}."
+            + ("neither is right within 0.5 s on any event." if not best else
+               f"neither is right within 0.5 s more than {pct(best)} of the time."))
+
+
+def finding_still_events(by: dict, rows: list[dict]) -> str | None:
+    """How Qwen3-VL does on events that are not motion bursts (appear, fade)."""
+    still = [k for k in ("appear", "fade") if any(k in r["accuracy_by_kind"] for r in rows)]
+    if not still:
+        return None
+
+    def mean_still(name: str) -> float:
+        values = [by[name]["accuracy_by_kind"][k] for k in still
+                  if k in by[name]["accuracy_by_kind"]]
+        return sum(values) / len(values)
+    motion = [by[n]["accuracy_by_kind"].get("motion") for n in ("qwen3-vl-motion", "qwen3-vl")]
+    return (f"On events that are not motion bursts ({', '.join(still)}), Qwen3-VL is right "
+            f"{pct(mean_still('qwen3-vl-motion'))} of the time with motion-adaptive frames and "
+            f"{pct(mean_still('qwen3-vl'))} with uniform ones"
+            + (f"; on motion bursts, {pct(motion[0])} and {pct(motion[1])}."
                if None not in motion else "."))
-    return findings
 
 
-def load_events_file(path: str) -> tuple[Event, ...]:
-    """A user's ground truth: a JSON list of {"event", "start", "end"}."""
-    text = read_text_file(path)
-    try:
-        data = parse_json(text)
-    except (ValueError, RecursionError) as error:
-        raise UserError(f"{path}: not valid JSON ({error})") from None
-    if not isinstance(data, list) or not data:
-        raise UserError(f"{path}: expected a non-empty JSON list of {{event, start, end}}")
-    events = []
-    for k, item in enumerate(data):
-        where = f"{path}: item {k}"
-        if not isinstance(item, dict) or not isinstance(item.get("event"), str):
-            raise UserError(f"{where}: needs a string `event`")
-        truth = truth_from_value({"start": item.get("start"), "end": item.get("end")}, where)
-        if truth.end <= truth.start:
-            raise UserError(f"{where}: end must be after start")
-        events.append(Event(item["event"], truth.start, truth.end))
-    return tuple(events)
+# The findings compare prints, in order, each with the rows it needs: it speaks only when they
+# are in the run (and may still have nothing to say: no useful design, no still events).
+FINDINGS = ((finding_one_rate, {"qwen2.5-vl", "qwen2.5-vl-motion"}),
+            (finding_text_timestamps, {"qwen3-vl", "qwen3-vl-motion"}),
+            (finding_per_patch_time, {"per-patch-time"}),
+            (finding_linspace_drift, {"qwen2.5-vl", "qwen3-vl"}),
+            (finding_index_equals_time, {"qwen2-vl", "qwen2.5-vl"}),
+            (finding_cheapest, set()),
+            (finding_eight_frames, {"video-llama", "video-llava"}),
+            (finding_still_events, {"qwen3-vl", "qwen3-vl-motion"}))
 
 
 # ----------------------------------------------------------------------------------------------
-# Plan, skill and exercises
-# The frame planner as tables of rules (plan and the generated skill file read the same
-# tables), and the lesson's five exercises worked with live numbers.
+# §7 Plan
+# The frame planner as tables of rules with named thresholds (plan and the skill file read
+# the same tables), and the lesson's five exercises worked with live numbers.
 # ----------------------------------------------------------------------------------------------
 
 TASKS = ("monitoring", "action-recognition", "temporal-grounding", "summarization", "agent-replay")
@@ -4348,8 +2680,7 @@ MOTION_FLOOR = 0.001
 # or the floor lifts the frame back up.
 PIXEL_RUNGS = (None, 256, 128, 64, 32)
 MIN_RUNG = {"agent-replay": 256}                  # screen text needs detail: go no lower
-SKILL_FILE = "skill-video-vlm-frame-planner.md"
-SKILL_VERSION = "2.0.0"
+
 TIME_TASKS = ("monitoring", "action-recognition", "temporal-grounding", "agent-replay")
 
 # What the planner assumes about a task's footage when no video is measured.
@@ -4359,7 +2690,8 @@ TASK_CONTENT = {"monitoring": "bursty", "action-recognition": "action-heavy",
 SAMPLER_FOR_CONTENT = {
     "steady": ("uniform", "steady content: even coverage loses nothing"),
     "mixed": ("dynamic", "mixed motion: spend frames where things move (1-4 fps)"),
-    "action-heavy": ("event", "action-heavy: dense bursts around actions; uniform would alias them"),
+    "action-heavy": ("event",
+                     "action-heavy: dense bursts around actions; uniform would alias them"),
     "bursty": ("event", "rare short events in calm footage: sample densely only around them"),
     "cinematic": ("keyframe", "cinematic: a keyframe per shot plus context frames"),
 }
@@ -4414,6 +2746,7 @@ SMALL_OPEN_B = 7.0                                # "an open model of 7B or less
 
 
 def videomme_rows() -> list[dict]:
+    """The shipped VideoMME table, one dict per model keyed by VIDEOMME_COLUMNS."""
     return [dict(zip(VIDEOMME_COLUMNS, row)) for row in VIDEOMME_TABLE]
 
 
@@ -4426,8 +2759,62 @@ def small_open_gap() -> tuple[dict, dict, float]:
     return small, best, best["videomme"] - small["videomme"]
 
 
+def model_family(name: str) -> str:
+    """'Qwen2.5-VL-72B' -> 'Qwen2.5-VL': the name without its size."""
+    head, _, tail = name.rpartition("-")
+    return head if head and tail[:-1].replace(".", "").isdigit() and tail[-1:] in "bB" else name
+
+
+def scale_slope(rows: list[dict]) -> float | None:
+    """Least-squares points per doubling of parameters, or None with fewer than two sizes."""
+    if len({r["params_b"] for r in rows}) < 2:
+        return None
+    xs = [math.log2(r["params_b"]) for r in rows]
+    ys = [r["videomme"] for r in rows]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+
+def videomme_gap(rows: list[dict]) -> dict:
+    """The gap between the best proprietary and the best open model (without and with
+    subtitles), and what controlled pairs in the rows allow to say about its causes."""
+    open_rows = [r for r in rows if r["access"] == "open"]
+    closed = [r for r in rows if r["access"] == "proprietary"]
+    result: dict = {"best_open": None, "best_proprietary": None, "gap": None, "gap_subs": None,
+                    "scale_points_per_doubling": None, "scale_family": None,
+                    "encoding_points": None, "encoding_pairs": [], "notes": []}
+    if not open_rows or not closed:
+        result["notes"].append("the gap needs at least one open and one proprietary row")
+        return result
+    best_open = max(open_rows, key=lambda r: r["videomme"])
+    best_closed = max(closed, key=lambda r: r["videomme"])
+    result.update(best_open=best_open["model"], best_proprietary=best_closed["model"],
+                  gap=best_closed["videomme"] - best_open["videomme"])
+    if best_open.get("videomme_subs") is not None and best_closed.get("videomme_subs") is not None:
+        result["gap_subs"] = best_closed["videomme_subs"] - best_open["videomme_subs"]
+    family = model_family(best_open["model"])
+    same = [r for r in open_rows if model_family(r["model"]) == family and r["params_b"]]
+    result["scale_family"] = family
+    result["scale_points_per_doubling"] = scale_slope(same)
+    if result["scale_points_per_doubling"] is None:
+        result["notes"].append(f"scale: needs {family} rows at two or more sizes")
+    pairs = [(a, b) for a in open_rows for b in open_rows
+             if a["temporal_encoding"] == "time-aligned" and b["temporal_encoding"] == "index"
+             and a["params_b"] and a["params_b"] == b["params_b"]]
+    result["encoding_pairs"] = [{"time_aligned": a["model"], "index": b["model"],
+                                 "points": a["videomme"] - b["videomme"]} for a, b in pairs]
+    if pairs:
+        result["encoding_points"] = sum(p["points"] for p in result["encoding_pairs"]) / len(pairs)
+    else:
+        result["notes"].append("encoding: needs a time-aligned and an index row of the same size")
+    return result
+
+
 @dataclass(frozen=True)
 class PlanRequest:
+    """What the planner is asked: the task, the video's length in seconds, the context in
+    tokens, the model size in billions, the target (standard or frontier), the frame-rate cap
+    (fps) and the model (auto lets the planner choose)."""
     task: str
     duration_s: float
     context: int = DEFAULT_CONTEXT_TOKENS
@@ -4439,6 +2826,9 @@ class PlanRequest:
 
 @dataclass(frozen=True)
 class Rule:
+    """One row of the planner's rule table: its key, its kind (refuse, reject or warn), when it
+    applies and why in words, what to do instead, and the test applied to a request and a
+    proposed plan."""
     key: str
     kind: str            # refuse: no plan; reject: never proposed; warn: a plan with a warning
     when: str
@@ -4499,6 +2889,8 @@ RULES: tuple[Rule, ...] = (
          "fewer pixels per frame, fewer frames, or a longer context",
          lambda r, p: p.get("context_fraction", 0) > CONTEXT_WARN_FRACTION),
 )
+
+
 def classify_content(motion: MotionAnalysis, windows: tuple[Window, ...],
                      cuts: tuple[Cut, ...]) -> tuple[str, dict]:
     """The content class a measured video falls in, and the measurements that decided it."""
@@ -4527,8 +2919,6 @@ def classify_content(motion: MotionAnalysis, windows: tuple[Window, ...],
         why = f"motion within {p90 / base:.1f}x the median, {cuts_per_min:.1f} cuts per minute"
     measured["decided_by"] = why
     return content, measured
-
-
 
 
 def choose_model(request: PlanRequest, sampler: str) -> tuple[str, str]:
@@ -4560,7 +2950,8 @@ def pixel_plan(design: str, frames: int, facts: VideoFacts, request: PlanRequest
     below the task's MIN_RUNG), with the min_pixels/max_pixels to set; the smallest tried when
     none fits. Fixed-frame designs have no pixel budget to choose."""
     if design not in QWEN_DESIGNS:
-        return token_budget(design, facts, DesignOptions(frames=frames, context=request.context)), None
+        options = DesignOptions(frames=frames, context=request.context)
+        return token_budget(design, facts, options), None
     factor = (QWEN3_PATCH if design == "qwen3-vl" else QWEN2_PATCH) * QWEN_MERGE
     floor = MIN_RUNG.get(request.task, 0)
     result = None
@@ -4666,6 +3057,8 @@ def plan_video(request: PlanRequest, content: str | None = None, measured: dict 
 
 
 def plan_text(plan: dict) -> str:
+    """A plan as text: the content class and any measurement, then the seven numbered steps, how
+    to feed the model, the source and the warnings; for a refusal, REFUSED and the reasons."""
     lines = [f"Plan for {plan['task']}: {plan['content']} content"]
     if plan["measurement"]:
         m = plan["measurement"]
@@ -4699,6 +3092,9 @@ def plan_text(plan: dict) -> str:
     return "\n".join(lines)
 
 
+SKILL_FILE = "skill-video-vlm-frame-planner.md"
+SKILL_VERSION = "2.0.0"
+
 SKILL_EXAMPLES = (("monitoring", 300.0), ("action-recognition", 20.0),
                   ("temporal-grounding", 120.0), ("summarization", 480.0), ("agent-replay", 240.0))
 LESSON_CORRECTIONS = (
@@ -4718,16 +3114,26 @@ LESSON_CORRECTIONS = (
 
 def render_skill() -> str:
     """The skill file, from the same tables plan reads. Nothing in it changes between runs."""
-    lines = ["---", "name: video-vlm-frame-planner",
-             "description: Pick the frame sampler, model, per-frame pixels, output format and "
-             "benchmarks for a video task, estimate its token cost with the model's own "
-             "arithmetic, and refuse plans that cannot work.",
-             f"version: {SKILL_VERSION}", "phase: 12", "lesson: 17",
-             "tags: [video, vlm, frame-sampling, visual-tokens, temporal-grounding, m-rope]",
-             "---", "", "# Video VLM frame planner", "",
-             "Generated by `python code/main.py skill` from the rule tables in `code/main.py`; "
-             "`python code/main.py plan` applies the same tables. Do not edit by hand.", "",
-             "## What the planner produces", "",
+    return "\n".join(skill_front_matter() + skill_what_it_produces() + skill_rules()
+                     + skill_examples() + skill_corrections_and_references())
+
+
+def skill_front_matter() -> list[str]:
+    """The skill file's YAML front matter, title and provenance."""
+    return ["---", "name: video-vlm-frame-planner",
+            "description: Pick the frame sampler, model, per-frame pixels, output format and "
+            "benchmarks for a video task, estimate its token cost with the model's own "
+            "arithmetic, and refuse plans that cannot work.",
+            f"version: {SKILL_VERSION}", "phase: 12", "lesson: 17",
+            "tags: [video, vlm, frame-sampling, visual-tokens, temporal-grounding, m-rope]",
+            "---", "", "# Video VLM frame planner", "",
+            "Generated by `python code/main.py skill` from the rule tables in `code/main.py`; "
+            "`python code/main.py plan` applies the same tables. Do not edit by hand.", ""]
+
+
+def skill_what_it_produces() -> list[str]:
+    """The seven things a plan decides, each from the table it is read from."""
+    lines = ["## What the planner produces", "",
              "1. **Sampler**, from the footage (measured with `--video`/`--synth`, else assumed "
              "from the task):", ""]
     lines += [f"   - {content}: `{sampler}`, {why}" for content, (sampler, why) in
@@ -4738,28 +3144,40 @@ def render_skill() -> str:
               "refused with the rule below.",
               "3. **Pixels per frame** for a Qwen model: qwen-vl-utils' own budget first, then "
               + ", ".join(f"{r}" for r in PIXEL_RUNGS if r) + " tokens per 2-frame patch "
-              "(max_pixels = tokens x 28^2, or x 32^2 for Qwen3-VL; min_pixels comes down with it below "
+              "(max_pixels = tokens x 28^2, or x 32^2 for Qwen3-VL; min_pixels comes down with it "
+              "below "
               f"{VIDEO_MIN_TOKENS}), the largest that keeps video within "
               f"{CONTEXT_WARN_FRACTION:.0%} of the context.",
               "4. **Temporal encoding**, as each model's code has it:", ""]
     lines += [f"   - {d.model}: {d.temporal_encoding}" for d in DESIGNS.values()
               if not d.hypothetical]
-    lines += ["", "5. **Output format**: " + "; ".join(f"{t}: {f}" for t, f in OUTPUT_FORMAT.items())
+    formats = "; ".join(f"{t}: {f}" for t, f in OUTPUT_FORMAT.items())
+    lines += ["", f"5. **Output format**: {formats}"
               + f". With Video-LLaVA, whose input carries no time: {NO_TIME_FORMAT}.",
               "6. **Benchmarks**: " + "; ".join(f"{n} (arXiv {a}): {s}"
                                                for n, (a, s) in BENCHMARKS.items()) + ".",
               "7. **Token estimate** from the model's own token arithmetic, with its share of the "
-              "context, and what to pass its preprocessing.", "",
-              "## Hard rejects and refusals", "",
-              "| rule | kind | when | why | instead |", "|---|---|---|---|---|"]
+              "context, and what to pass its preprocessing.", ""]
+    return lines
+
+
+def skill_rules() -> list[str]:
+    """The RULES table: hard rejects and refusals, when, why and what instead."""
+    lines = ["## Hard rejects and refusals", "",
+             "| rule | kind | when | why | instead |", "|---|---|---|---|---|"]
     lines += [f"| `{r.key}` | {r.kind} | {r.when} | {r.reason} | {r.instead} |" for r in RULES]
     lines += ["", "Refusals end with exit status 0 and a plan that says REFUSED; hard rejects are "
-              "never proposed, and asking for one with `--model` is refused.", "",
-              "## Worked examples", "",
-              "Computed by `plan` with its defaults (7B model, 32,768-token context, 4 fps cap, "
-              f"a {NOMINAL_WIDTH}x{NOMINAL_HEIGHT} video):", "",
-              "| task | duration | sampler | model | frames | pixels | tokens | of context |",
-              "|---|---|---|---|---|---|---|---|"]
+              "never proposed, and asking for one with `--model` is refused.", ""]
+    return lines
+
+
+def skill_examples() -> list[str]:
+    """Worked examples, each computed by plan_video, and one refusal."""
+    lines = ["## Worked examples", "",
+             "Computed by `plan` with its defaults (7B model, 32,768-token context, 4 fps cap, "
+             f"a {NOMINAL_WIDTH}x{NOMINAL_HEIGHT} video):", "",
+             "| task | duration | sampler | model | frames | pixels | tokens | of context |",
+             "|---|---|---|---|---|---|---|---|"]
     for task, duration in SKILL_EXAMPLES:
         p = plan_video(PlanRequest(task, duration))
         px = p["frame_pixels"]
@@ -4770,12 +3188,2215 @@ def render_skill() -> str:
                      f"{100 * p['context_fraction']:.1f}% |")
     refused = plan_video(PlanRequest("summarization", 1200.0, context=16384))
     lines += ["", f"A 20-minute summary with a 16k context is refused: {refused['reasons'][0]}.",
-              "", "## Where the lesson and the released code differ", ""]
+              ""]
+    return lines
+
+
+def skill_corrections_and_references() -> list[str]:
+    """Where the lesson and the released code differ, then each released design's source."""
+    lines = ["## Where the lesson and the released code differ", ""]
     lines += [f"- {c}" for c in LESSON_CORRECTIONS]
     lines += ["", "## References", ""]
     lines += [f"- {d.model}: {d.source}" for d in DESIGNS.values() if not d.hypothetical]
-    lines += [""]
+    return lines + [""]
+
+
+EXERCISE_PRICING = "qwen3-vl"         # the released design that takes uneven frames with times
+
+
+def exercise_sampling() -> dict:
+    """Exercise 1 on cooking-3min: uniform 1 fps, uniform with dynamic's frame count, and dynamic
+    1-4 fps, priced as Qwen3-VL: events hit, frames on events per 1,000 tokens, and which to
+    pick to see what happens and to say when."""
+    scene = get_preset("cooking-3min")
+    motion = scene_motion(scene)
+    windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
+    facts = VideoFacts(motion.frame_count, motion.fps, NOMINAL_WIDTH, NOMINAL_HEIGHT)
+    dynamic = dynamic_fps_sample(motion, windows, DEFAULT_MIN_FPS, DEFAULT_MAX_FPS, FPS_MAX_FRAMES)
+    options = [("uniform 1 fps", uniform_sample(motion, windows, round(motion.duration_s),
+                                                FPS_MAX_FRAMES)),
+               ("uniform, same frames as dynamic",
+                uniform_sample(motion, windows, len(dynamic.indices), FPS_MAX_FRAMES)),
+               ("dynamic 1-4 fps", dynamic)]
+    rows = []
+    for name, result in options:
+        hits = sum(events_hit(result.indices, motion.fps, scene.events))
+        on_events = sum(1 for t in result.times if any(e.start <= t < e.end for e in scene.events))
+        tokens = price_frames(EXERCISE_PRICING, len(result.indices), facts).total_tokens
+        rows.append({"sampler": name, "frames": len(result.indices), "tokens": tokens,
+                     "events_hit": hits, "events": len(scene.events),
+                     "frames_on_events": on_events,
+                     "frames_on_events_per_1k_tokens": 1000 * on_events / tokens})
+    cheapest = min((r for r in rows if r["events_hit"] == max(x["events_hit"] for x in rows)),
+                   key=lambda r: r["tokens"])
+    densest = max(rows, key=lambda r: r["frames_on_events_per_1k_tokens"])
+    why = (f"To see every action, {cheapest['sampler']} is cheapest: {cheapest['events_hit']} of "
+           f"{cheapest['events']} events with {cheapest['tokens']:,} tokens. To say when they "
+           f"happen, {densest['sampler']} puts {densest['frames_on_events_per_1k_tokens']:.2f} "
+           f"frames on the actions per 1,000 tokens, against "
+           f"{min(r['frames_on_events_per_1k_tokens'] for r in rows):.2f} for the sparsest; "
+           f"pick {densest['sampler']} for a cooking demo you will ask 'when' about, "
+           f"{cheapest['sampler']} if you only need 'what'. Uneven frames keep their times only "
+           "with Qwen3-VL's text timestamps: fed to Qwen2.5-VL, which takes one rate per video, "
+           "they would be placed evenly (see compare).")
+    return {"video": scene.name, "priced_as": {"design": EXERCISE_PRICING, "width": facts.width,
+                                                "height": facts.height},
+            "options": rows, "pick_for_what": cheapest["sampler"],
+            "pick_for_when": densest["sampler"], "justification": why}
+
+
+def exercise_sampling_text(doc: dict) -> str:
+    """Exercise 1's report: the three options in a table, then the justification."""
+    priced = doc["priced_as"]
+    return "\n".join([
+        prose(f"Exercise 1: a 3-minute cooking demo ({doc['video']}); "
+              + pricing_note(priced["design"], priced["width"], priced["height"])),
+        format_table(["sampler", "frames", "tokens", "events hit", "frames on events",
+                      "per 1k tokens"],
+                     [[r["sampler"], r["frames"], f"{r['tokens']:,}",
+                       f"{r['events_hit']}/{r['events']}", r["frames_on_events"],
+                       f"{r['frames_on_events_per_1k_tokens']:.2f}"] for r in doc["options"]]),
+        prose(doc["justification"])])
+
+
+def exercise_rope() -> dict:
+    """Exercise 2 on cooking-3min: Qwen2.5-VL's own uniform frames, then motion-adaptive ones
+    and the time each design states for them, and Qwen2.5-Omni's interleaving of the first
+    10 s with audio."""
+    scene = get_preset("cooking-3min")
+    motion = scene_motion(scene)
+    windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
+    facts = VideoFacts(motion.frame_count, motion.fps, NOMINAL_WIDTH, NOMINAL_HEIGHT)
+    release = qwen_video_plan(facts)
+    uniform = patch_times([i / facts.fps for i in release["frame_indices"]], release["sample_fps"])
+    times = list(dynamic_fps_sample(motion, windows, DEFAULT_MIN_FPS, DEFAULT_MAX_FPS,
+                                    FPS_MAX_FRAMES).times)
+    patches = patch_times(times, len(times) / motion.duration_s)
+    demo, uniform_demo = rope_demonstration(patches), rope_demonstration(uniform)
+    _, h, w = release["grid_thw"]
+    clip = Segment("av", audio_tokens(10.0), (10, h, w), release["second_per_grid_t"])
+    return {"video": scene.name, "patches": len(patches), "demonstration": demo,
+            "uniform_demonstration": uniform_demo, "conclusion": rope_conclusion(demo),
+            "omni_first_10_s": {"layout": f"av:10x{h}x{w}@{clip.second_per_grid!r}+{clip.count}",
+                                "pattern": av_pattern(clip)},
+            "learned_table_rows": LEARNED_TABLE_ROWS,
+            "frames_past_table": max(0, len(times) - LEARNED_TABLE_ROWS),
+            "uniform_frames": release["nframes"], "adaptive_frames": len(times)}
+
+
+def exercise_rope_text(doc: dict) -> str:
+    """Exercise 2's report: the uniform frames' error, the conclusion, Omni's interleaving."""
+    return "\n".join([
+        "Exercise 2: what time-aligned RoPE adds over a temporal embedding table",
+        prose(f"{doc['video']}: Qwen2.5-VL's own uniform frames ({doc['uniform_frames']}) keep its "
+              f"time-aligned ids within "
+              f"{doc['uniform_demonstration']['aligned_max_error_s']:.2f} s of the truth; "
+              f"{doc['adaptive_frames']} motion-adaptive frames ({doc['patches']} patches) "
+              "follow."),
+        prose(doc["conclusion"]),
+        prose(f"Qwen2.5-Omni interleaves the first 10 s with 10 s of audio as: "
+              f"{doc['omni_first_10_s']['pattern']} (V: video tokens, A: audio tokens, one "
+              "chunk per 2 seconds)."),
+        prose(f"(See `{invocation()} rope --synth cooking-3min --strategy dynamic` for every "
+              "position.)")])
+
+
+SCHEMA_EXAMPLES = (
+    ('[{"event": "jump", "start": 4.2, "end": 4.5, "confidence": 0.9}]', "a well-formed answer"),
+    ('{"error": "not_found"}', "the model says the event is not there"),
+    ('[{"event": "jump", "start": 4.5, "end": 4.2, "confidence": 0.9}]', "start after end"),
+    ('[{"event": "jump", "start": "4.2s", "end": 4.5}]', "a string time, no confidence"),
+    ('{"event": "jump", "start": 4.2, "end": 4.5, "confidence": 0.9}', "an object, not a list"),
+)
+
+
+def exercise_schema() -> dict:
+    """Exercise 3: each of SCHEMA_EXAMPLES checked against the grounding schema, valid or its
+    violations."""
+    results = []
+    for text, what in SCHEMA_EXAMPLES:
+        problems = validate(parse_json(text), GROUNDING_SCHEMA, GROUNDING_SCHEMA)
+        results.append({"answer": text, "what": what, "valid": not problems,
+                        "violations": [{"path": p, "message": m} for p, m in problems]})
+    return {"schema_id": GROUNDING_SCHEMA["$id"], "examples": results}
+
+
+def exercise_schema_text(doc: dict) -> str:
+    """Exercise 3's report: each example, valid or INVALID with its violations."""
+    lines = [f"Exercise 3: a JSON Schema for grounding answers (`{invocation()} schema`)"]
+    for r in doc["examples"]:
+        lines.append(f"{'valid  ' if r['valid'] else 'INVALID'} {r['what']}: {r['answer']}")
+        lines += [f"        {v['path']}: {v['message']}" for v in r["violations"]]
     return "\n".join(lines)
+
+
+def exercise_alignment() -> dict:
+    """Exercise 4: Video-LLaVA's alignment before projection in words, with its image and video
+    token counts and Video-LLaMA's, counted for a 60 s video."""
+    facts = nominal_facts(60.0)
+    llava = token_budget("video-llava", facts)
+    llama = token_budget("video-llama", facts)
+    image_tokens = (VIDEO_LLAVA_SIZE // VIDEO_LLAVA_PATCH) ** 2
+    numbers = {"video_llava_image_tokens": image_tokens,
+               "video_llava_tokens_per_frame": llava.tokens_per_frame,
+               "video_llava_video_tokens": llava.visual_tokens,
+               "video_llama_frame_queries": VIDEO_LLAMA_FRAME_QUERIES,
+               "video_llama_video_tokens": llama.visual_tokens}
+    explanation = (
+        "Video-LLaVA (arXiv 2311.10122) encodes images and videos with LanguageBind encoders, "
+        "which were trained contrastively against text, so both already live in one "
+        "language-aligned feature space before anything reaches the LLM. Only then does one "
+        "shared projection map them into the LLM's embedding space. 'Alignment before "
+        "projection' is that order: align the modalities first (in the encoders), project once. "
+        "Earlier designs projected image and video features with separate, unaligned "
+        "projections, so the LLM had to learn two visual dialects; with alignment first, what it "
+        "learns from images transfers to video and back. "
+        f"The two paths, counted by this tool: an image enters as {image_tokens} tokens (the CLS "
+        f"token dropped), a video as {llava.frames} frames of {llava.tokens_per_frame:g} (CLS "
+        f"kept), {llava.visual_tokens:,} tokens (transformers processing_video_llava.py). It says "
+        "nothing about seconds: order lives in the video encoder's temporal embedding and "
+        "attention (languagebind/video/modeling_video.py), and nothing marks time at the LLM "
+        f"input. Video-LLaMA goes the other way: its {llama.frames} frames become "
+        f"{llama.frames} x {VIDEO_LLAMA_FRAME_QUERIES} Q-former queries inside the model, and "
+        f"the video Q-former hands the LLM {llama.visual_tokens} tokens for the whole clip.")
+    return {"explanation": explanation, "numbers": numbers}
+
+
+def exercise_alignment_text(doc: dict) -> str:
+    """Exercise 4's report: the explanation."""
+    return "Exercise 4: Video-LLaVA's alignment before projection\n" + prose(doc["explanation"])
+
+
+def exercise_videomme(scores: str | None, example_csv: bool) -> dict:
+    """Exercise 5: the VideoMME gap between the best proprietary and best open model (the
+    shipped table, or the `scores` CSV), and what same-size encoding pairs and scale can say;
+    with `example_csv`, the shipped table as CSV instead."""
+    if example_csv:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(VIDEOMME_COLUMNS)
+        writer.writerows(["" if v is None else v for v in row] for row in VIDEOMME_TABLE)
+        return {"csv": out.getvalue().rstrip("\n")}
+    rows = read_scores(scores) if scores else videomme_rows()
+    source = scores or "the shipped table, each row from its published source"
+    return {"source": source, "rows": rows, **videomme_gap(rows)}
+
+
+def exercise_videomme_text(doc: dict) -> str:
+    """Exercise 5's report: the scores, the gap, same-size encoding pairs (confounded), the
+    scale slope, and what the table cannot say; or the CSV."""
+    if "csv" in doc:
+        return doc["csv"]
+    lines = ["Exercise 5: the VideoMME gap between the best open and the best proprietary model",
+             prose(f"Scores from {doc['source']} (--scores FILE takes a CSV with columns "
+                   f"{', '.join(VIDEOMME_COLUMNS)}; `exercise 5 --example-csv` prints the "
+                   "table):"),
+             format_table(["model", "access", "params B", "encoding", "VideoMME", "+subs"],
+                          [[r["model"], r["access"],
+                            "" if r["params_b"] is None else f"{r['params_b']:g}",
+                            r["temporal_encoding"], f"{r['videomme']:.1f}",
+                            "" if r.get("videomme_subs") is None else f"{r['videomme_subs']:.1f}"]
+                           for r in doc["rows"]])]
+    if doc["gap"] is not None:
+        subs = "" if doc["gap_subs"] is None else f" ({doc['gap_subs']:.1f} with subtitles)"
+        lines.append(prose(f"Gap: {doc['best_proprietary']} minus {doc['best_open']} = "
+                           f"{doc['gap']:.1f} points{subs}."))
+    for pair in doc["encoding_pairs"]:
+        lines.append(prose(f"Encoding, same size: {pair['index']} (index M-RoPE) -> "
+                           f"{pair['time_aligned']} (time-aligned) = {pair['points']:+.1f} points. "
+                           "Confounded: the newer model also changed its training data, recipe "
+                           "and vision encoder, so this bounds what the encoding could explain; "
+                           "it does not isolate it."))
+    if doc["scale_points_per_doubling"] is not None:
+        lines.append(prose(f"Scale: {doc['scale_family']} gains "
+                           f"{doc['scale_points_per_doubling']:.2f} points per doubling of "
+                           "parameters (same family and encoding, least squares on log2 size)."))
+    lines += [prose(f"Cannot say: {note}.") for note in doc["notes"]]
+    return "\n".join(lines)
+
+
+# Each exercise: the function that works it (its document) and the one that reports it.
+EXERCISES = {1: exercise_sampling, 2: exercise_rope, 3: exercise_schema, 4: exercise_alignment}
+EXERCISE_TEXTS = {1: exercise_sampling_text, 2: exercise_rope_text, 3: exercise_schema_text,
+                  4: exercise_alignment_text, 5: exercise_videomme_text}
+
+
+# ==============================================================================================
+# PART II: MACHINERY
+# How real inputs reach Part I: synthetic video, video files, the fast pixel arithmetic,
+# evaluation files, and everything that writes output.
+# ==============================================================================================
+
+
+# ----------------------------------------------------------------------------------------------
+# §8 Synthetic video
+# Seeded scenes with ground-truth events and cuts: a textured background that pans, sensor
+# grain, movers, fades, and the presets the suite and the examples use.
+# ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Scene:
+    """Description of a synthetic video; render_scene turns it into frames."""
+    name: str
+    duration_s: float
+    fps: float
+    width: int
+    height: int
+    events: tuple[Event, ...]
+    cut_times: tuple[float, ...]   # seconds at which a new shot starts
+    activity: float                # 0 = calm footage, 1 = busy (fast movers, panning camera)
+    seed: int = DEFAULT_SEED
+
+    @property
+    def frame_count(self) -> int:
+        return round(self.duration_s * self.fps)
+
+    @property
+    def cut_frames(self) -> tuple[int, ...]:
+        return tuple(round(t * self.fps) for t in self.cut_times)
+
+
+PRESETS: dict[str, Scene] = {
+    scene.name: scene for scene in (
+        Scene("cat-jump", 10.0, 30.0, 64, 36, (Event("jump", 4.2, 4.5),), (), 0.0),
+        Scene("cooking-3min", 180.0, 10.0, 64, 36,
+              (Event("chop", 21.0, 22.5), Event("stir", 47.0, 48.0), Event("pour", 75.5, 76.5),
+               Event("flip", 110.0, 110.8), Event("plate", 160.0, 162.0)),
+              (60.0, 120.0, 150.0), 0.1),
+        Scene("security-5min", 300.0, 10.0, 64, 36,
+              (Event("enter", 37.0, 38.2), Event("door", 121.4, 121.9),
+               Event("drop", 188.0, 188.6), Event("leave", 262.5, 263.7)),
+              (), 0.0),
+        Scene("sports-60s", 60.0, 30.0, 64, 36,
+              (Event("shot", 12.0, 12.8), Event("dunk", 27.3, 28.0), Event("steal", 41.0, 41.6),
+               Event("foul", 52.2, 52.7)),
+              (8.0, 20.0, 33.3, 45.0), 1.0),
+        Scene("desk-2min", 120.0, 10.0, 64, 36,
+              (Event("cup", 24.0, 26.0, "appear"), Event("lamp", 58.0, 60.0, "fade"),
+               Event("reach", 95.0, 96.0)), (), 0.0),
+    )
+}
+
+SHOT_BASE_LUMA = (70, 160, 105, 195, 50, 135)   # each shot its own exposure, so cuts show
+SENSOR_NOISE = 1        # +-1 luma grain: a static camera is never perfectly still
+NOISE_COPIES = 3        # rows of each frame come from one of this many grainy copies
+PAN_PX_PER_S = 30.0     # camera pan speed of the busiest footage (activity 1)
+
+FADE_LUMA = 60          # a "fade" event lifts the top of the picture by this much, slowly
+FADE_ROWS_DIVISOR = 3   # ... the top third of the rows, and the light stays on afterwards
+
+
+@functools.lru_cache(maxsize=FADE_LUMA + 1)
+def lift_table(lift: int) -> bytes:
+    """A bytes.translate table that brightens luma by `lift`, saturating at white."""
+    return bytes(min(LUMA_MAX, v + lift) for v in range(256))
+
+
+def get_preset(name: str) -> Scene:
+    """The preset scene called `name`; an unknown name is a UserError listing the known ones."""
+    if name not in PRESETS:
+        raise UserError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
+def triangle(x: float, period: float) -> float:
+    """0 -> period -> 0 ping-pong, so a drifting position never jumps."""
+    if period <= 0:
+        return 0.0
+    x = x % (2 * period)
+    return x if x <= period else 2 * period - x
+
+
+def clamp_byte(value: float) -> int:
+    """`value` as a luma byte: truncated to an int and held within 0..255."""
+    return 0 if value < 0 else LUMA_MAX if value > LUMA_MAX else int(value)
+
+
+def shot_textures(rng: random.Random, width: int, height: int, base: int) -> list[list[bytes]]:
+    """NOISE_COPIES copies of one texture, rows twice the frame width (a smooth diagonal
+    pattern the camera can pan over), each copy with its own +-SENSOR_NOISE grain;
+    render_scene builds each frame from rows of random copies: sensor noise at slice speed."""
+    wide = 2 * width
+    phases = [rng.uniform(0, 2 * math.pi) for _ in range(3)]
+    freqs = [rng.uniform(1.0, 3.0), rng.uniform(3.0, 7.0), rng.uniform(7.0, 11.0)]
+    profile = [sum(18 / (k + 1) * math.sin(freqs[k] * 2 * math.pi * x / wide + phases[k])
+                   for k in range(3)) for x in range(wide + height)]
+    clean = [[base + 12 * math.sin(2 * math.pi * y / max(height, 1) + phases[0]) + profile[x + y]
+              for x in range(wide)] for y in range(height)]
+    return [[bytes(clamp_byte(v + rng.randint(-SENSOR_NOISE, SENSOR_NOISE)) for v in row)
+             for row in clean] for _ in range(NOISE_COPIES)]
+
+
+def sprite(rng: random.Random, size: int, luma: int) -> list[bytes]:
+    """A checkered square, so that a moving sprite changes many pixels."""
+    return [bytes(clamp_byte(luma + (30 if (x // 2 + y // 2) % 2 else -30) + rng.randint(-8, 8))
+                  for x in range(size)) for y in range(size)]
+
+
+def paste(frame: bytearray, width: int, height: int, rows: list[bytes], x: int, y: int) -> None:
+    """Copy a sprite's rows into a flat width x height luma frame in place, its top-left corner
+    at (x, y), clipped at the frame's edges."""
+    size = len(rows[0])
+    left, right = max(0, x), min(width, x + size)
+    if left >= right:
+        return
+    for r, row in enumerate(rows):
+        fy = y + r
+        if 0 <= fy < height:
+            frame[fy * width + left: fy * width + right] = row[left - x: right - x]
+
+
+def event_offset(label: str, phase: float, amplitude: float) -> tuple[float, float]:
+    """Where the actor is pushed during an event, as (dx, dy) at phase 0..1 of the event."""
+    wobble = math.sin(phase * math.pi * 6)
+    if label in ("jump", "shot", "dunk", "enter", "leave"):
+        return (amplitude * 0.3 * wobble, -amplitude * math.sin(phase * math.pi))
+    if label in ("sit", "drop", "plate", "pour"):
+        return (0.0, amplitude * math.sin(phase * math.pi))
+    return (amplitude * wobble, amplitude * 0.3 * math.sin(phase * math.pi * 4))
+
+
+def render_scene(scene: Scene) -> Iterator[bytes]:
+    """Yield each frame as width*height bytes of 8-bit luma; deterministic in scene.seed."""
+    w, h, fps = scene.width, scene.height, scene.fps
+    cut_frames = sorted(set(scene.cut_frames))
+    size = max(4, h // 3)
+    amplitude = h / 3
+    shot_index = -1
+    props = []                       # the still objects of "appear" events, placed once
+    for event in scene.events:
+        if event.kind != "motion":
+            rng = random.Random(f"{scene.seed}:{event.label}:{event.start}")
+            props.append((event, sprite(rng, size, rng.choice((20, 235))),
+                          int(rng.uniform(0, w - size)), int(rng.uniform(0, h - size))))
+    for i in range(scene.frame_count):
+        if shot_index < 0 or (shot_index < len(cut_frames) and i == cut_frames[shot_index]):
+            shot_index += 1
+            rng = random.Random(scene.seed * 1000 + shot_index)
+            base = SHOT_BASE_LUMA[(shot_index + scene.seed) % len(SHOT_BASE_LUMA)]
+            textures = shot_textures(rng, w, h, base)
+            actor = sprite(rng, size, (base + 128) % 256)
+            actor_home = (rng.uniform(0, w - size), rng.uniform(h / 3, h - size))
+            mover_count = 1 + round(3 * scene.activity)
+            movers = [(sprite(rng, max(3, size // 2), (base + 90) % 256),
+                       rng.uniform(0, w), rng.uniform(0, h),
+                       rng.choice((-1, 1)) * (1 + 40 * scene.activity),
+                       rng.choice((-1, 1)) * (0.5 + 25 * scene.activity))
+              for _ in range(mover_count)]
+        t = i / fps
+        offset = int(triangle(t * PAN_PX_PER_S * scene.activity, w))
+        grain = random.Random(scene.seed * 7919 + i)
+        frame = bytearray(b"".join([textures[grain.randrange(NOISE_COPIES)][y][offset: offset + w]
+                                    for y in range(h)]))
+        for rows, x0, y0, vx, vy in movers:
+            paste(frame, w, h, rows, int(triangle(x0 + vx * t, w - len(rows))),
+                  int(triangle(y0 + vy * t, h - len(rows))))
+        dx = dy = 0.0
+        for event in scene.events:
+            if event.kind == "motion" and event.start <= t < event.end:
+                dx, dy = event_offset(event.label, (t - event.start) / (event.end - event.start),
+                                      amplitude)
+        paste(frame, w, h, actor, int(actor_home[0] + dx), int(actor_home[1] + dy))
+        for event, prop, x, y in props:
+            if event.kind == "appear" and event.start <= t < event.end:
+                paste(frame, w, h, prop, x, y)
+            elif event.kind == "fade" and t >= event.start:
+                table = lift_table(round(FADE_LUMA * min(1.0, (t - event.start)
+                                                        / (event.end - event.start))))
+                top = h // FADE_ROWS_DIVISOR
+                frame[:top * w] = frame[:top * w].translate(table)
+        yield bytes(frame)
+
+
+def scene_truth(scene: Scene) -> dict:
+    """The ground truth of a scene as the `synth --json` document."""
+    return {
+        "video": scene.name, "fps": float(scene.fps), "width": scene.width,
+        "height": scene.height, "frames": scene.frame_count, "duration_s": float(scene.duration_s),
+        "events": [asdict(e) for e in scene.events],
+        "cuts": [{"frame": f, "time_s": f / scene.fps} for f in scene.cut_frames],
+        "activity": scene.activity,
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def scene_motion(scene: Scene, stride: int | None = None,
+                 cut_floor: float = CUT_MIN_SCORE) -> MotionAnalysis:
+    """Render a synthetic scene and analyse it in one stream. Remembered: the result is
+    immutable and the same scene always renders the same frames, so a second look is free."""
+    return analyze_motion(render_scene(scene), scene.width, scene.height, scene.fps, stride,
+                          cut_floor)
+
+
+# ----------------------------------------------------------------------------------------------
+# §9 Video files
+# YUV4MPEG2 (.y4m, as `ffmpeg -f yuv4mpegpipe` writes it, from a file or a pipe) and
+# folders of PGM/PPM frames, read streaming (luma, one frame held); the Y4M writer.
+# ----------------------------------------------------------------------------------------------
+
+Y4M_MAGIC = b"YUV4MPEG2"
+Y4M_HEADER_LIMIT = 4096      # bytes a stream header may take before its newline
+FRAME_HEADER_LIMIT = 1024
+Y4M_INTERLACING = ("p", "t", "b", "m", "?")
+
+
+def chroma_420(w: int, h: int) -> int:
+    """Chroma samples of a w x h 4:2:0 frame: two planes of ceil(w / 2) x ceil(h / 2)."""
+    return 2 * ceil_div(w, 2) * ceil_div(h, 2)
+
+
+# Colour tag -> (bits per sample, bytes of the chroma/alpha planes in samples for a w x h frame).
+# Plane sizes follow the YUV4MPEG2 conventions of ffmpeg's libavformat/yuv4mpegdec.c.
+Y4M_COLOURS: dict[str, tuple[int, object]] = {
+    "420jpeg": (8, chroma_420), "420mpeg2": (8, chroma_420), "420paldv": (8, chroma_420),
+    "420": (8, chroma_420),
+    "422": (8, lambda w, h: 2 * ceil_div(w, 2) * h),
+    "444": (8, lambda w, h: 2 * w * h),
+    "444alpha": (8, lambda w, h: 3 * w * h),
+    "411": (8, lambda w, h: 2 * ceil_div(w, 4) * h),
+    "mono": (8, lambda w, h: 0),
+}
+for _depth in (9, 10, 12, 14, 16):
+    Y4M_COLOURS[f"420p{_depth}"] = (_depth, chroma_420)
+    Y4M_COLOURS[f"422p{_depth}"] = (_depth, Y4M_COLOURS["422"][1])
+    Y4M_COLOURS[f"444p{_depth}"] = (_depth, Y4M_COLOURS["444"][1])
+for _depth in (10, 12, 16):
+    Y4M_COLOURS[f"mono{_depth}"] = (_depth, lambda w, h: 0)
+
+
+@dataclass(frozen=True)
+class Y4MHeader:
+    """A YUV4MPEG2 stream header: frame size, frame rate as num:den, colour tag, interlacing and
+    aspect; its properties give the fps, the bit depth and the bytes of luma and of a frame."""
+    width: int
+    height: int
+    fps_num: int
+    fps_den: int
+    colour: str
+    interlace: str = "p"
+    aspect: str = "0:0"
+
+    @property
+    def fps(self) -> float:
+        return self.fps_num / self.fps_den
+
+    @property
+    def bits(self) -> int:
+        return Y4M_COLOURS[self.colour][0]
+
+    @property
+    def luma_bytes(self) -> int:
+        return self.width * self.height * (1 if self.bits == 8 else 2)
+
+    @property
+    def payload_bytes(self) -> int:
+        chroma = Y4M_COLOURS[self.colour][1](self.width, self.height)   # type: ignore[operator]
+        return self.luma_bytes + chroma * (1 if self.bits == 8 else 2)
+
+
+@dataclass(frozen=True)
+class VideoStream:
+    """A video being read: its geometry and a one-pass iterator of 8-bit luma frames."""
+    name: str
+    width: int
+    height: int
+    fps: float
+    frames: Iterator[bytes]
+
+
+def parse_ratio(text: str, field: str, where: str, allow_zero: bool = False) -> tuple[int, int]:
+    """A header field's `N:D` as (N, D); a malformed value, or a zero unless `allow_zero`, is a
+    UserError naming the field and `where`."""
+    top, sep, bottom = text.partition(":")
+    if not sep or not top.isdigit() or not bottom.isdigit():
+        raise UserError(f"{where}: header field {field} must be N:D, got {text!r}")
+    n, d = int(top), int(bottom)
+    if not allow_zero and (n == 0 or d == 0):
+        raise UserError(f"{where}: header field {field} has a zero in {text!r}")
+    return n, d
+
+
+def parse_y4m_header(line: bytes, where: str) -> Y4MHeader:
+    """Parse the stream header line (without its newline). Tags may come in any order."""
+    if not line.startswith(Y4M_MAGIC + b" ") and line != Y4M_MAGIC:
+        raise UserError(f"{where}: not a YUV4MPEG2 stream (starts with {line[:10]!r}); "
+                        "convert a clip with: ffmpeg -i CLIP -f yuv4mpegpipe out.y4m")
+    fields: dict[str, object] = {"colour": "420jpeg"}   # a missing C tag means 420jpeg
+    for token in line[len(Y4M_MAGIC):].decode("ascii", "replace").split():
+        tag, value = token[0], token[1:]
+        if tag in "WH":
+            if not value.isdigit() or not 0 < int(value) <= MAX_SIDE:
+                raise UserError(f"{where}: header field {tag} must be 1..{MAX_SIDE}, got {value!r}")
+            fields["width" if tag == "W" else "height"] = int(value)
+        elif tag == "F":
+            fields["fps_num"], fields["fps_den"] = parse_ratio(value, "F", where)
+        elif tag == "I":
+            if value not in Y4M_INTERLACING:
+                raise UserError(f"{where}: header field I must be one of p t b m ?, got {value!r}")
+            fields["interlace"] = value
+        elif tag == "A":
+            parse_ratio(value, "A", where, allow_zero=True)
+            fields["aspect"] = value
+        elif tag == "C":
+            if value not in Y4M_COLOURS:
+                raise UserError(f"{where}: unknown colour tag C{value}; known: "
+                                + ", ".join(Y4M_COLOURS))
+            fields["colour"] = value
+        elif tag != "X":
+            raise UserError(f"{where}: unknown header tag {token!r}")
+    for tag, key in (("W", "width"), ("H", "height"), ("F", "fps_num")):
+        if key not in fields:
+            raise UserError(f"{where}: header field {tag} is missing")
+    return Y4MHeader(**fields)   # type: ignore[arg-type]
+
+
+READ_CHUNK = 1 << 22    # read big frames in 4 MB pieces: a lying header costs no more memory
+                        # than the bytes that really arrive
+
+
+def read_exact(stream, size: int) -> bytes:
+    """Read `size` bytes, fewer only at the end of the stream (pipes return short reads)."""
+    data = stream.read(min(size, READ_CHUNK))
+    if len(data) == size or not data:
+        return data
+    parts = [data]
+    got = len(data)
+    while got < size:
+        more = stream.read(min(size - got, READ_CHUNK))
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
+
+
+def high_depth_to_8bit(samples: bytes, bits: int) -> bytes:
+    """Little-endian samples of `bits` bits -> 8-bit (v >> (bits - 8), saturating), by tables."""
+    shift = bits - 8
+    low = samples[0::2].translate(bytes(v >> shift for v in range(256)))
+    high = samples[1::2].translate(bytes(min(255, v << (8 - shift)) if v < (1 << shift) else 255
+                                         for v in range(256)))
+    combined = int.from_bytes(low, "little") | int.from_bytes(high, "little")
+    return combined.to_bytes(len(low), "little")
+
+
+def y4m_frames(stream, header: Y4MHeader, where: str, allow_truncated: bool,
+               report) -> Iterator[bytes]:
+    """Yield 8-bit luma per frame; the rest of each frame is read and dropped."""
+    rest = header.payload_bytes - header.luma_bytes
+    try:   # on a file, skip the chroma planes by seeking and check the size instead
+        size = os.fstat(stream.fileno()).st_size if stream.seekable() else None
+    except (OSError, AttributeError, ValueError):
+        size = None
+    index = 0
+    while True:
+        marker = stream.readline(FRAME_HEADER_LIMIT)
+        if not marker:
+            return
+        if not (marker.startswith(b"FRAME") and marker[5:6] in (b"\n", b" ")):
+            raise UserError(f"{where}: frame {index}: expected FRAME marker, got {marker[:12]!r}")
+        if not marker.endswith(b"\n"):
+            if allow_truncated and len(marker) < FRAME_HEADER_LIMIT:
+                report(f"{where}: stream ends inside frame {index}'s marker; kept {index} whole "
+                     "frames")
+                return
+            raise UserError(f"{where}: frame {index}: FRAME marker has no newline")
+        luma = read_exact(stream, header.luma_bytes)
+        if size is None:
+            tail = len(read_exact(stream, rest)) if rest else 0
+        else:
+            tail = min(rest, max(0, size - stream.seek(rest, 1) + rest))
+        if len(luma) < header.luma_bytes or tail < rest:
+            message = (f"{where}: frame {index} cut short ({len(luma) + tail} of "
+                       f"{header.payload_bytes} bytes); {index} whole frames read")
+            if allow_truncated:
+                report(message + ", the rest ignored")
+                return
+            raise UserError(message + " (--allow-truncated accepts this)")
+        yield luma if header.bits == 8 else high_depth_to_8bit(luma, header.bits)
+        index += 1
+
+
+def open_y4m(stream, where: str, allow_truncated: bool = False, report=None) -> VideoStream:
+    """A Y4M stream (file or pipe) as a VideoStream: its header line read and parsed, its frames
+    yielded lazily as 8-bit luma. An empty stream or a header without a newline is a
+    UserError; with `allow_truncated`, a stream cut short ends early and `report` is told."""
+    line = stream.readline(Y4M_HEADER_LIMIT)
+    if not line:
+        raise UserError(f"{where}: empty file")
+    if not line.endswith(b"\n"):
+        if not line.startswith(Y4M_MAGIC):
+            parse_y4m_header(line, where)            # says what it is not, and what to do
+        raise UserError(f"{where}: stream header has no newline" + (
+            f" in its first {Y4M_HEADER_LIMIT:,} bytes" if len(line) >= Y4M_HEADER_LIMIT else ""))
+    header = parse_y4m_header(line[:-1], where)
+    return VideoStream(where, header.width, header.height, header.fps,
+                       y4m_frames(stream, header, where, allow_truncated,
+                                  report or (lambda message: None)))
+
+
+def fps_fraction(fps: float) -> tuple[int, int]:
+    """`fps` as (numerator, denominator) with a denominator of at most 1001, for Y4M's F tag."""
+    ratio = Fraction(fps).limit_denominator(1001)
+    return ratio.numerator, ratio.denominator
+
+
+def y4m_bytes(frames: Iterable[bytes], width: int, height: int, fps: float,
+              colour: str = "mono") -> Iterator[bytes]:
+    """A YUV4MPEG2 stream, piece by piece: Cmono (ffmpeg reads it as gray), or another 8-bit
+    colour tag with flat grey chroma planes."""
+    rate_num, rate_den = fps_fraction(fps)
+    chroma = bytes([128]) * Y4M_COLOURS[colour][1](width, height)   # type: ignore[operator]
+    yield (f"YUV4MPEG2 W{width} H{height} F{rate_num}:{rate_den} Ip A1:1 C{colour}\n"
+           .encode("ascii"))
+    for frame in frames:
+        yield b"FRAME\n" + frame + chroma
+
+
+def y4m_size(width: int, height: int, frames: int) -> int:
+    """Bytes of a 4:2:0 Y4M file, header aside: per frame, FRAME and a newline, then the planes."""
+    return frames * (6 + width * height + 2 * ceil_div(width, 2) * ceil_div(height, 2))
+
+
+# PGM/PPM (Netpbm). Header: magic, width, height, maxval, separated by any whitespace, with
+# `#` comments to the end of a line; then one whitespace byte and the raster (P5/P6 binary,
+# samples big-endian when maxval > 255; P2/P3 decimal text).
+PNM_MAGICS = {b"P2": (1, False), b"P3": (3, False), b"P5": (1, True), b"P6": (3, True)}
+# BT.601 luma weights in 16-bit fixed point (sum 65536), as Pillow's RGB->L conversion.
+BT601_WEIGHTS = (19595, 38470, 7471)
+
+
+def pnm_header(data: bytes, where: str) -> tuple[bytes, int, int, int, int]:
+    """(magic, width, height, maxval, offset of the raster)."""
+    magic = data[:2]
+    if magic not in PNM_MAGICS:
+        raise UserError(f"{where}: not a PGM/PPM file (magic {magic!r})")
+    values, pos = [], 2
+    while len(values) < 3:
+        while pos < len(data) and (data[pos:pos + 1].isspace() or data[pos:pos + 1] == b"#"):
+            if data[pos:pos + 1] == b"#":
+                newline = data.find(b"\n", pos)
+                pos = len(data) if newline < 0 else newline
+            pos += 1
+        start = pos
+        while pos < len(data) and data[pos:pos + 1].isdigit():
+            pos += 1
+        field = ("width", "height", "maxval")[len(values)]
+        if start == pos:
+            raise UserError(f"{where}: header field {field} is missing or not a number")
+        if pos - start > 6:                      # no side or maxval needs more digits
+            raise UserError(f"{where}: header field {field} has {pos - start} digits")
+        values.append(int(data[start:pos]))
+    width, height, maxval = values
+    if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
+        raise UserError(f"{where}: size {width}x{height} outside 1..{MAX_SIDE}")
+    if not 0 < maxval <= 65535:
+        raise UserError(f"{where}: maxval {maxval} outside 1..65535")
+    if pos >= len(data) or not data[pos:pos + 1].isspace():
+        raise UserError(f"{where}: no whitespace after the header")
+    return magic, width, height, maxval, pos + 1
+
+
+def scale_samples(samples: list[int] | bytes, maxval: int) -> bytes:
+    """Samples 0..maxval -> 0..255 (rounded), through one lookup table."""
+    if maxval == 255 and isinstance(samples, bytes):
+        return samples
+    table = [min(255, (v * 255 + maxval // 2) // maxval) for v in range(maxval + 1)]
+    try:
+        return bytes(map(table.__getitem__, samples))
+    except IndexError:
+        raise UserError(f"a sample exceeds maxval {maxval}") from None
+
+
+def rgb_to_luma(red: bytes, green: bytes, blue: bytes) -> bytes:
+    """BT.601 luma of three 8-bit planes, all pixels at once in 32-bit big-integer lanes."""
+    count = len(red)
+    ones = int.from_bytes(b"\x01\x00\x00\x00" * count, "little")
+    total = ones * 0x8000
+    for plane, weight in zip((red, green, blue), BT601_WEIGHTS):
+        spread = bytearray(4 * count)
+        spread[0::4] = plane
+        total += int.from_bytes(spread, "little") * weight
+    return (total >> 16).to_bytes(4 * count + 1, "little")[0:4 * count:4]
+
+
+def decode_pnm(data: bytes, where: str) -> tuple[int, int, str, bytes]:
+    """(width, height, magic, 8-bit luma) of one PGM/PPM file's bytes."""
+    width, height, magic, samples = decode_pnm_samples(data, where)
+    if len(samples) == 3 * width * height:
+        samples = rgb_to_luma(samples[0::3], samples[1::3], samples[2::3])
+    return width, height, magic, samples
+
+
+def decode_pnm_samples(data: bytes, where: str) -> tuple[int, int, str, bytes]:
+    """(width, height, magic, 8-bit samples): grey, or RGB interleaved for a PPM."""
+    magic, width, height, maxval, offset = pnm_header(data, where)
+    channels, binary = PNM_MAGICS[magic]
+    count = width * height * channels
+    if binary:
+        size = 2 if maxval > 255 else 1
+        raster = data[offset: offset + count * size]
+        if len(raster) < count * size:
+            raise UserError(f"{where}: raster has {len(raster)} of {count * size} bytes")
+        samples: list[int] | bytes = raster if size == 1 else [
+            (hi << 8) | lo for hi, lo in zip(raster[0::2], raster[1::2])]
+    else:
+        tokens = data[offset:].split()
+        if len(tokens) < count or not all(t.isdigit() for t in tokens[:count]):
+            raise UserError(f"{where}: expected {count} decimal samples")
+        samples = [int(t) for t in tokens[:count]]
+    try:
+        scaled = scale_samples(samples, maxval)
+    except UserError as error:
+        raise UserError(f"{where}: {error}") from None
+    return width, height, magic.decode(), scaled
+
+
+PNM_HEADER_LIMIT = 4096    # bytes of header (magic, sizes, comments) read before the raster
+
+
+def read_pnm_file(path: str) -> tuple[int, int, str, bytes]:
+    """One frame file's luma: (width, height, magic, 8-bit luma)."""
+    return decode_pnm(read_pnm_data(path), path)
+
+
+def read_pnm_data(path: str) -> bytes:
+    """One frame file's bytes, read no further than its header says the raster reaches: a frame
+    that is a link to /dev/zero or a pipe is refused, and a huge file is not read whole."""
+    try:
+        info = os.stat(path)
+    except OSError as error:
+        raise UserError(f"{path}: cannot read: {error.strerror or error}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise UserError(f"{path}: not a regular file (a frame cannot be a device or a pipe)")
+    with open(path, "rb") as handle:
+        head = handle.read(PNM_HEADER_LIMIT)
+        try:
+            magic, width, height, maxval, offset = pnm_header(head, path)
+        except UserError:
+            if len(head) == PNM_HEADER_LIMIT:
+                raise UserError(f"{path}: no complete header in its first {PNM_HEADER_LIMIT} "
+                                "bytes") from None
+            raise
+        channels, binary = PNM_MAGICS[magic]
+        samples = width * height * channels
+        # Binary: exactly the raster. Decimal: each sample's digits and a separator, with room
+        # for the extra spaces and line ends writers add.
+        raster = samples * (2 if maxval > 255 else 1) if binary else \
+            samples * (len(str(maxval)) + 3) + PNM_HEADER_LIMIT
+        return head + handle.read(max(0, offset + raster - len(head)))
+
+
+def natural_key(name: str) -> tuple:
+    """A sort key that compares the runs of digits in a name as numbers (frame9 before frame10)."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
+
+
+def frame_number(name: str) -> int | None:
+    """The last number in a file name, its extension left out; None when it has none."""
+    found = re.findall(r"\d+", name.rsplit(".", 1)[0])
+    return int(found[-1]) if found else None
+
+
+def open_frame_folder(folder: str, fps: float | None) -> VideoStream:
+    """A folder of numbered PGM/PPM frames as a VideoStream at `fps` (required: a UserError
+    without it). Frames are read lazily; one whose size or grey/colour kind differs from the
+    first frame's is a UserError."""
+    if fps is None:
+        raise UserError(f"{folder}: a folder of frames needs --fps")
+    names = frame_file_names(folder)
+    width, height, magic, _ = read_pnm_file(os.path.join(folder, names[0]))
+    channels = PNM_MAGICS[magic.encode()][0]
+
+    def frames() -> Iterator[bytes]:
+        for name in names:
+            path = os.path.join(folder, name)
+            w, h, kind, luma = read_pnm_file(path)
+            if (w, h, PNM_MAGICS[kind.encode()][0]) != (width, height, channels):
+                raise UserError(f"{path}: {kind} {w}x{h} differs from the first frame's "
+                                f"{magic} {width}x{height} (size or gray/colour)")
+            yield luma
+    return VideoStream(folder, width, height, fps, frames())
+
+
+def frame_file_names(folder: str) -> list[str]:
+    """The folder's PGM/PPM frames in frame-number order, numbered without gaps or repeats."""
+    names = sorted((n for n in os.listdir(folder)
+                    if n.lower().endswith((".pgm", ".ppm", ".pnm"))), key=natural_key)
+    if not names:
+        raise UserError(f"{folder}: no .pgm or .ppm frames in this folder")
+    numbers = [frame_number(n) for n in names]
+    for k, (name, number) in enumerate(zip(names, numbers)):
+        if number is None:
+            raise UserError(f"{os.path.join(folder, name)}: no frame number in the name")
+        if k and number == numbers[k - 1]:
+            raise UserError(f"{os.path.join(folder, name)}: frame number {number} again (also "
+                            f"{names[k - 1]})")
+        if k and number != numbers[k - 1] + 1:
+            raise UserError(f"{os.path.join(folder, name)}: frame number {number} follows "
+                            f"{numbers[k - 1]} (a gap in the numbering)")
+    return names
+
+
+def open_video(path: str, fps: float | None = None, allow_truncated: bool = False,
+               report=None) -> VideoStream:
+    """A .y4m file or pipe, `-` for a Y4M stream on stdin, or a folder of PGM/PPM frames."""
+    if path == "-":
+        if getattr(sys.stdin, "buffer", None) is None:
+            raise UserError("stdin is closed; there is no video to read")
+        return open_y4m(sys.stdin.buffer, "<stdin>", allow_truncated, report)
+    if os.path.isdir(path):
+        return open_frame_folder(path, fps)
+    check_readable_file(path)
+    try:
+        stream = open(path, "rb")
+    except OSError as error:
+        raise UserError(f"{path}: cannot read: {error.strerror or error}") from None
+    try:
+        video = open_y4m(stream, path, allow_truncated, report)
+    except BaseException:
+        stream.close()
+        raise
+
+    def closing(frames: Iterator[bytes]) -> Iterator[bytes]:
+        with stream:
+            yield from frames
+    return VideoStream(video.name, video.width, video.height, video.fps, closing(video.frames))
+
+
+FRAME_LINE = b"FRAME\n"
+
+
+def y4m_chosen_frames(path: str, wanted: set[int]) -> Iterator[tuple[int, int, int, int, bytes]]:
+    """The luma of the wanted frames of a Y4M file. When every frame starts with a bare
+    `FRAME` line (as ffmpeg writes), frame k sits at a fixed offset: go straight there (and
+    check the marker); otherwise walk the markers, seeking over the frames not wanted."""
+    last = max(wanted)
+    with open(path, "rb") as stream:
+        header = parse_y4m_header(stream.readline(Y4M_HEADER_LIMIT).rstrip(b"\n"), path)
+        start, step = stream.tell(), len(FRAME_LINE) + header.payload_bytes
+        fixed = stream.read(len(FRAME_LINE)) == FRAME_LINE
+        for index in sorted(wanted) if fixed else ():
+            stream.seek(start + index * step)
+            data = read_exact(stream, len(FRAME_LINE) + header.luma_bytes)
+            if data[:len(FRAME_LINE)] != FRAME_LINE:
+                break                          # markers with parameters: walk them instead
+            yield index, header.width, header.height, 1, luma_8bit(data[len(FRAME_LINE):],
+                                                                      header, path, index)
+            wanted = wanted - {index}
+        if not wanted:
+            return
+        stream.seek(start)
+        for index in range(last + 1):
+            marker = stream.readline(FRAME_HEADER_LIMIT)
+            if not marker.startswith(b"FRAME"):
+                raise UserError(f"{path}: frame {index}: expected FRAME marker on the second "
+                                "reading (did the file change?)")
+            if index in wanted:
+                luma = read_exact(stream, header.luma_bytes)
+                stream.seek(header.payload_bytes - header.luma_bytes, 1)
+                yield index, header.width, header.height, 1, luma_8bit(luma, header, path, index)
+            else:
+                stream.seek(header.payload_bytes, 1)
+
+
+def luma_8bit(luma: bytes, header: Y4MHeader, path: str, index: int) -> bytes:
+    """A frame's luma from the second reading of a Y4M file, as 8-bit; a short read is a
+    UserError (the file changed)."""
+    if len(luma) < header.luma_bytes:
+        raise UserError(f"{path}: frame {index} cut short on the second reading")
+    return luma if header.bits == 8 else high_depth_to_8bit(luma, header.bits)
+
+
+# ----------------------------------------------------------------------------------------------
+# §10 Fast pixels
+# The mean |luma change| of §2 at C speed: pixels in 16-bit lanes of big integers (the
+# SWAR trick), the one-pass analysis every reader feeds, the histogram and the box filter.
+# ----------------------------------------------------------------------------------------------
+
+# The technique. The mean absolute difference of two frames needs |a - b| per pixel, which is
+# slow as a Python loop (about 190 frames/s at 640x360). Instead each frame becomes two big
+# integers whose 16-bit lanes hold one pixel each (even bytes in one, odd bytes in the other).
+# One subtraction then works on every lane at once: (A | 256 per lane) - B leaves a - b + 256
+# in each lane, never borrowing from its neighbour. Bit 8 of a lane says whether a >= b; one
+# mask and one XOR turn each lane into 256 - |a - b|; the two halves are added, and folding
+# the integer in halves six times adds the lanes up (a lane stays below 2**16); a short byte
+# sum finishes. Every step is one C loop over the whole frame. sad_simple is the plain
+# version; the tests check that both agree exactly.
+
+LANE_FOLDS = 6   # two halves of lanes <= 256 added, then 64 lanes summed: <= 32768 < 2**16
+
+
+@functools.lru_cache(maxsize=16)
+def lane_masks(lanes: int) -> tuple[int, int, tuple[int, ...]]:
+    """For `lanes` 16-bit lanes: the low-byte mask, the bit-8 mask, and the fold masks."""
+    ones = int.from_bytes(b"\x01\x00" * lanes, "little")
+    folds = tuple((1 << (16 * lanes >> k)) - 1 for k in range(1, LANE_FOLDS + 1))
+    return ones * 0xFF, ones << 8, folds
+
+
+def lane_count(byte_count: int) -> int:
+    """Lanes per half (even or odd bytes), padded so that the folds split evenly."""
+    step = 1 << LANE_FOLDS
+    return max(step, ceil_div((byte_count + 1) // 2, step) * step)
+
+
+def to_lanes(grid: bytes) -> tuple[int, int]:
+    """The even and the odd bytes of `grid`, each spread into 16-bit lanes of an integer."""
+    low_bytes = lane_masks(lane_count(len(grid)))[0]
+    value = int.from_bytes(grid, "little")
+    return value & low_bytes, (value >> 8) & low_bytes
+
+
+def sad_lanes(a: tuple[int, int], b: tuple[int, int], byte_count: int) -> int:
+    """Sum of |a - b| over all pixels, from to_lanes() of two grids of byte_count bytes.
+
+    Worked example, three pixels a = (200, 10, 50), b = (100, 30, 50). Even lanes hold
+    (200, 50) and (100, 50), the odd lane 10 and 30. (a | 256) - b gives 356, 256 and 236:
+    bit 8 is set where a >= b. Where it is set, flipping the low byte and adding 1 gives
+    256 - 100 = 156 and 256 - 0 = 256; where it is clear the low byte is already
+    256 - 20 = 236. The lanes add to 648, so the sum is 3 x 256 - 648 = 120 = 100 + 20 + 0
+    (every padding lane adds 256 to both sides of that subtraction)."""
+    lanes = lane_count(byte_count)
+    low_bytes, bit8, folds = lane_masks(lanes)
+    total = 0
+    for la, lb in zip(a, b):
+        v = (la | bit8) - lb                  # a - b + 256 per lane
+        positive = v & bit8                   # 256 where a >= b
+        ones = positive >> 8
+        total += ((v ^ (positive - ones)) & low_bytes) + ones   # 256 - |a - b| per lane
+    for mask in folds:
+        total = (total & mask) + (total >> mask.bit_length())
+    data = total.to_bytes(2 * lanes >> LANE_FOLDS, "little")
+    return 2 * 256 * lanes - (sum(data[0::2]) + 256 * sum(data[1::2]))
+
+
+def auto_stride(height: int) -> int:
+    """The grid stride that keeps about MOTION_GRID_ROWS rows of a `height`-row frame (>= 1)."""
+    return max(1, height // MOTION_GRID_ROWS)
+
+
+@functools.lru_cache(maxsize=16)
+def grid_slices(width: int, height: int, stride: int) -> tuple[slice, ...]:
+    """For each stride-th row of a flat width x height frame, the slice that takes every
+    stride-th pixel of it (cached per size and stride)."""
+    return tuple(slice(y * width, (y + 1) * width, stride) for y in range(0, height, stride))
+
+
+def grid_sample(frame: bytes, width: int, height: int, stride: int) -> bytes:
+    """Every stride-th pixel of every stride-th row (stride 1 returns the frame)."""
+    if stride == 1:
+        return bytes(frame)
+    return b"".join(map(frame.__getitem__, grid_slices(width, height, stride)))
+
+
+HISTOGRAM_TABLE = bytes(v * HISTOGRAM_BINS // 256 for v in range(256))
+HISTOGRAM_KEYS = tuple(bytes([k]) for k in range(HISTOGRAM_BINS))
+
+HISTOGRAM_SAMPLES = 512           # a histogram needs few samples; counting is the slow part
+
+
+def luma_histogram(grid: bytes) -> tuple[int, ...]:
+    """Coarse histogram of (a subsample of) the grid: translate to bins, count each bin."""
+    binned = grid[::max(1, len(grid) // HISTOGRAM_SAMPLES)].translate(HISTOGRAM_TABLE)
+    return tuple(map(binned.count, HISTOGRAM_KEYS))
+
+
+def histogram_distance(h1: tuple[int, ...], h2: tuple[int, ...]) -> float:
+    """Half the L1 distance of the normalised histograms: 0 same, 1 disjoint."""
+    total = sum(h1) or 1
+    return sum(map(abs, map(operator.sub, h1, h2))) / (2 * total)
+
+
+def analyze_motion(frames: Iterable[bytes], width: int, height: int, fps: float,
+                   stride: int | None = None, cut_floor: float = CUT_MIN_SCORE) -> MotionAnalysis:
+    """One streaming pass. The motion score uses the grid at `stride`; the cut signals use a
+    coarse grid (never finer than the auto stride) and a ring of the last 2P+2 such grids.
+    diff_long is measured only where the difference rule of detect_cuts can look (score at
+    least cut_floor); elsewhere it is None. A second ring, GRADUAL_HALF_WINDOW_S either side,
+    marks where a gradual transition is centred (gradual_at). Only per-frame numbers are kept,
+    never a frame: memory for frames is bounded by the two rings."""
+    motion_pass = MotionPass(width, height, fps, stride or auto_stride(height), cut_floor)
+    for frame in frames:
+        motion_pass.add(frame)
+    return motion_pass.result()
+
+
+class MotionPass:
+    """The state of analyze_motion's one pass: the per-frame series so far (arrays of
+    doubles, 8 bytes a frame, not 32-byte float objects), the previous frame's lanes, and
+    the two rings of recent coarse frames."""
+
+    def __init__(self, width: int, height: int, fps: float, stride: int,
+                 cut_floor: float) -> None:
+        self.width, self.height, self.fps, self.stride = width, height, fps, stride
+        self.coarse = max(stride, auto_stride(height))
+        self.cut_floor = cut_floor
+        self.span = 2 * FLASH_MAX_FRAMES + 2          # the ring of frames i-1-P .. i+P
+        self.half = max(2, round(GRADUAL_HALF_WINDOW_S * fps))
+        self.scores, self.hist_short, self.hist_long = array("d"), array("d"), array("d")
+        self.thumb_change, self.brightness = array("d"), array("d")
+        self.diff_long: list[float | None] = []
+        self.gradual, self.flat = bytearray(), bytearray()
+        self.ring: list[tuple[tuple[int, int], tuple[int, ...]]] = []
+        self.window: collections.deque = collections.deque(maxlen=2 * self.half + 1)
+        self.previous = self.previous_thumb = None
+
+    def add(self, frame: bytes) -> None:
+        """Score one frame against the previous one, and frame i - P across the ring."""
+        if len(self.scores) == MAX_VIDEO_FRAMES:
+            raise UserError(f"the video has more than {MAX_VIDEO_FRAMES:,} frames; cut it "
+                            "into parts (ffmpeg -ss/-t) or lower its rate (-vf fps=N)")
+        grid = grid_sample(frame, self.width, self.height, self.stride)
+        lanes = to_lanes(grid)
+        same = self.coarse == self.stride
+        coarse_grid = grid if same else grid_sample(frame, self.width, self.height, self.coarse)
+        coarse_lanes = lanes if same else to_lanes(coarse_grid)
+        hist = luma_histogram(coarse_grid)
+        thumb = coarse_grid[::max(1, len(coarse_grid) // THUMB_SAMPLES)][:THUMB_SAMPLES]
+        if self.previous is None:
+            changes = (0.0, 0.0, 0.0)
+        else:
+            changes = (sad_lanes(self.previous, lanes, len(grid)) / (len(grid) * LUMA_MAX),
+                       histogram_distance(self.ring[-1][1], hist),
+                       sad_simple(self.previous_thumb, thumb) / (len(thumb) * LUMA_MAX))
+        self.scores.append(changes[0])
+        self.hist_short.append(changes[1])
+        self.thumb_change.append(changes[2])
+        self.previous, self.previous_thumb = lanes, thumb
+        self.flat.append(max(hist[0] + hist[1], hist[-2] + hist[-1])
+                         >= FLAT_SHARE * (sum(hist) or 1))
+        self.brightness.append(sum(thumb) / len(thumb))
+        self.window.append((thumb, hist, changes[1], changes[2]))
+        if len(self.window) == self.window.maxlen:
+            self.gradual.append(gradual_at(self.window))
+        self.across_ring(coarse_lanes, hist, len(coarse_grid))
+
+    def across_ring(self, coarse_lanes: tuple[int, int], hist: tuple[int, ...],
+                    coarse_bytes: int) -> None:
+        """Push this frame into the ring; once it is full, frame i = current - P has both
+        sides in it, and its long-range histogram and difference are measured."""
+        self.ring.append((coarse_lanes, hist))
+        if len(self.ring) > self.span:
+            self.ring.pop(0)
+        if len(self.ring) == self.span:
+            self.hist_long.append(histogram_distance(self.ring[0][1], hist))
+            self.diff_long.append(
+                None if self.scores[-1 - FLASH_MAX_FRAMES] < self.cut_floor else
+                sad_lanes(self.ring[0][0], coarse_lanes, coarse_bytes) / (coarse_bytes * LUMA_MAX))
+
+    def result(self) -> MotionAnalysis:
+        """The analysis. Frames too near either end to look P frames across count as
+        persistent changes; gradual marks are centred in their window."""
+        count = len(self.scores)
+        head = min(count, FLASH_MAX_FRAMES + 1)
+        hist_long = (array("d", [1.0] * head) + self.hist_long + array("d", [1.0] * count))[:count]
+        diff_long = ([1.0] * head + self.diff_long + [1.0] * count)[:count]
+        gradual = (bytes(min(count, self.half)) + self.gradual + bytes(count))[:count]
+        return MotionAnalysis(self.fps, self.width, self.height, self.stride, self.scores,
+                              self.hist_short, hist_long, tuple(diff_long), bytes(gradual),
+                              self.thumb_change, bytes(self.flat), self.brightness)
+
+
+MAX_BOX_SIDE = 16                  # box_downscale's limit: a 16x16 sum of bytes fits 16 bits
+
+
+def box_downscale(plane: bytes, width: int, height: int, box: int) -> bytes:
+    """The mean of each whole box x box block, rounded half up (box a power of two up to
+    MAX_BOX_SIDE). Pixels pair into 16-bit lanes of one integer (even + odd), then shifted
+    copies add neighbouring lanes and rows; each mean ends up in a lane's high byte."""
+    out_w, out_h = width // box, height // box
+    if width % 2:                  # lanes hold pixel pairs; the odd last column is in no block
+        plane = b"".join(plane[r * width:r * width + width - 1] for r in range(height))
+        width -= 1
+    plane = plane[:out_h * box * width]
+    value = int.from_bytes(plane, "little")
+    low_bytes, half = box_masks(lane_count(len(plane)), box)
+    lanes = (value & low_bytes) + ((value >> 8) & low_bytes)   # lane j: pixels 2j + 2j+1
+    span = 2
+    while span < box:              # lane j gathers pixels 2j .. 2j + 2 span - 1
+        lanes += lanes >> (8 * span)
+        span *= 2
+    rows = 1
+    while rows < box:              # and the same columns of the rows below
+        lanes += lanes >> (8 * width * rows)
+        rows *= 2
+    shift = 2 * (box.bit_length() - 1)                        # log2(box * box)
+    lanes = (lanes + half) << (8 - shift)                      # round; the mean is the high byte
+    data = lanes.to_bytes((lanes.bit_length() + 7) // 8 + 1, "little")
+    return b"".join(data[r * box * width + 1:r * box * width + 1 + out_w * box:box]
+                    for r in range(out_h))
+
+
+@functools.lru_cache(maxsize=16)
+def box_masks(lanes: int, box: int) -> tuple[int, int]:
+    """For `lanes` 16-bit lanes: the low-byte mask, and half of box x box in every lane."""
+    ones = int.from_bytes(b"\x01\x00" * lanes, "little")
+    return ones * 0xFF, ones * (box * box // 2)
+
+
+# ----------------------------------------------------------------------------------------------
+# §11 Evaluation files
+# Text input read alike from files and stdin, the ground-truth formats (GT_FORMATS), JSONL
+# answers, lmms-eval samples files and their readers, the JSON Schema, the VideoMME CSV.
+# ----------------------------------------------------------------------------------------------
+
+# Reading evaluation files ----------------------------------------------------------------------
+# Predictions: JSONL, one object per line. Our own lines carry the truth: {"id", "output",
+# "gt": [s, e] or {"start", "end", "event"}, "duration"?}. Or give --gt in one of three public
+# formats, each an entry of GT_FORMATS that says how ids are matched. An lmms-eval samples file is
+# recognised from its fields and re-scored as it is (evaluate_samples).
+
+MAX_BAD_LINES_SHOWN = 50
+MAX_GT_BYTES = 512 * 2**20             # a truth, durations or events file is read whole
+MAX_LINE_CHARS = 4 * 2**20             # one JSONL line; longer ones are reported and skipped
+MAX_JSON_INT_DIGITS = 300              # longer JSON integers are read as (infinite) floats
+LINE_TOO_LONG = "\x00(line too long)\x00"   # what read_lines gives for such a line (by identity)
+
+
+def read_lines(path: str) -> Iterator[tuple[int, str]]:
+    """(line number, text) of a text file or stdin, streamed: byte-order marks are dropped,
+    undecodable bytes are replaced, and a line longer than MAX_LINE_CHARS comes back as
+    LINE_TOO_LONG (the rest of it skipped), so one line never holds more than that."""
+    stream = open_text(path)
+    try:
+        number = 0
+        while True:
+            line = stream.readline(MAX_LINE_CHARS + 1)
+            if not line:
+                return
+            number += 1
+            if len(line) > MAX_LINE_CHARS:
+                while line and not line.endswith("\n"):
+                    line = stream.readline(MAX_LINE_CHARS)
+                yield number, LINE_TOO_LONG
+            else:
+                # A mark at the start of a line, too: files joined with `cat` carry theirs.
+                yield number, line[1:] if line.startswith("\ufeff") else line
+    finally:
+        release_text(stream, path)
+
+
+def release_text(stream, path: str) -> None:
+    """Close a file; for stdin, let go of the wrapper without closing stdin itself."""
+    if path != "-":
+        stream.close()
+    elif stream is not sys.stdin:
+        stream.detach()
+
+
+def open_text(path: str):
+    """A UTF-8 text stream of a file, or of stdin for `-`, read the same way."""
+    check_readable_file(path)
+    if path == "-":
+        raw = getattr(sys.stdin, "buffer", None)
+        if raw is None:
+            return sys.stdin                   # already text (a test's StringIO)
+        return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace")
+    try:
+        return open(path, encoding="utf-8-sig", errors="replace")
+    except OSError as error:
+        raise UserError(f"{path}: cannot read: {error.strerror or error}") from None
+
+
+def check_readable_file(path: str) -> None:
+    """A file or pipe to read: not a folder, not a device (/dev/zero never ends), and there."""
+    if path == "-":
+        if sys.stdin is None:
+            raise UserError("stdin is closed; there is nothing to read")
+        return
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        broken = os.path.islink(path)
+        raise UserError(f"{path}: " + ("a symlink to nothing" if broken else "no such file")) \
+            from None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise UserError(f"{path}: a symlink loop") from None
+        raise UserError(f"{path}: cannot read: {error.strerror or error}") from None
+    if stat.S_ISDIR(mode):
+        raise UserError(f"{path}: is a folder, not a file")
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+        raise UserError(f"{path}: is a device, not a file")
+
+
+def read_text_file(path: str, limit: int = MAX_GT_BYTES) -> str:
+    """A whole text file the user named (at most `limit` characters), read like read_lines."""
+    handle = open_text(path)
+    try:
+        text = handle.read(limit + 1)
+    finally:
+        release_text(handle, path)
+    if len(text) > limit:
+        raise UserError(f"{path}: over {limit:,} characters; this file is read whole")
+    return text
+
+
+def json_int(text: str) -> int | float:
+    """A JSON integer; past MAX_JSON_INT_DIGITS digits, a float (infinity past 308 digits),
+    which then fails where numbers are checked: no time, id or count is that long, and int()
+    of thousands of digits is slow and capped (Python's int_max_str_digits)."""
+    return int(text) if len(text) <= MAX_JSON_INT_DIGITS else float(text)
+
+
+def parse_json(text: str) -> object:
+    """json.loads with long integers as floats; nesting too deep is a ValueError too."""
+    try:
+        return json.loads(text, parse_int=json_int)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def finite_number(value: object) -> float | None:
+    """A JSON number as a finite float, or None (not a number, a boolean, NaN, infinity)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+DUPLICATE_KEY = "the key "
+
+
+def unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object, refusing a key written twice (json.loads would keep the last silently)."""
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        seen = set()
+        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise ValueError(f"{DUPLICATE_KEY}{twice[:60]!r} appears twice in one object")
+    return found
+
+
+def checked_duration(value: object, where: str, truth_end: float | None = None) -> float | None:
+    """A video's duration from a truth file: absent is None; otherwise a finite number above 0
+    that the truth fits inside, or the file is refused."""
+    if value is None:
+        return None
+    duration = finite_number(value)
+    if duration is None or duration <= 0:
+        raise UserError(f"{where}: duration must be a number of seconds above 0, got "
+                        f"{str(value)[:40]}")
+    if truth_end is not None and truth_end > duration:
+        raise UserError(f"{where}: the truth ends at {truth_end:g} s, after the video's "
+                        f"{duration:g} s duration; one of them is wrong")
+    return duration
+
+
+def truth_from_value(value: object, where: str) -> GroundTruth:
+    """A GroundTruth from a `gt` value, [start, end] or {start, end, event}; anything else, or
+    numbers that are not finite with 0 <= start <= end, is a UserError at `where`."""
+    if isinstance(value, dict):
+        start, end, event = value.get("start"), value.get("end"), value.get("event")
+    elif isinstance(value, list) and len(value) == 2:
+        (start, end), event = value, None
+    else:
+        raise UserError(f"{where}: gt must be [start, end] or {{start, end, event}}")
+    first, last = finite_number(start), finite_number(end)
+    if first is None or last is None or not 0 <= first <= last:
+        shown = f"{str(start)[:30]}, {str(end)[:30]}"
+        raise UserError(f"{where}: a truth needs finite numbers 0 <= start <= end, got {shown}")
+    return GroundTruth(first, last, event if isinstance(event, str) else None)
+
+
+def activitynet_truths(data: dict, path: str) -> dict[str, GroundTruth]:
+    """id -> truth of an ActivityNet Captions object: `vid#n` for its n-th timestamp pair, with
+    that sentence and the video's duration (checked to hold every span). A file of another
+    shape, or a bad span, is a UserError."""
+    if not data or not all(isinstance(v, dict) and "timestamps" in v for v in data.values()):
+        raise UserError(f"{path}: an ActivityNet Captions file maps each video to "
+                        "{duration, timestamps, sentences}")
+    truths: dict[str, GroundTruth] = {}
+    for vid, entry in data.items():
+        spans = entry["timestamps"]
+        if not isinstance(spans, list):
+            raise UserError(f"{path}: video {vid[:60]!r}: timestamps must be a list")
+        sentences = entry.get("sentences") if isinstance(entry.get("sentences"), list) else []
+        checked = [truth_from_value(span, f"{path}: {vid[:60]}#{n}")
+                   for n, span in enumerate(spans)]
+        duration = checked_duration(entry.get("duration"), f"{path}: video {vid[:60]!r}",
+                                    max((t.end for t in checked), default=None))
+        for n, truth in enumerate(checked):
+            sentence = (sentences[n] if n < len(sentences) and isinstance(sentences[n], str)
+                        else None)
+            truths[f"{vid}#{n}"] = GroundTruth(truth.start, truth.end, sentence, duration)
+    return truths
+
+
+def qvhighlights_truths(text: str, path: str) -> dict[str, GroundTruth]:
+    """qid -> truth of QVHighlights JSON lines: every relevant window (the first as the span),
+    the query and the checked duration. A line that is not QVHighlights, a qid seen twice,
+    or a file without truth is a UserError."""
+    truths: dict[str, GroundTruth] = {}
+    first_line: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            item = parse_json(line)
+        except ValueError as error:
+            raise UserError(f"{where}: not a QVHighlights line (not JSON: {error})") from None
+        if not isinstance(item, dict) or "qid" not in item or \
+                not isinstance(item.get("relevant_windows"), list) or not item["relevant_windows"]:
+            raise UserError(f"{where}: not a QVHighlights line ({{qid, duration, "
+                            "relevant_windows}})")
+        windows = tuple((t.start, t.end) for t in (truth_from_value(w, where)
+                                                   for w in item["relevant_windows"]))
+        qid = str(item["qid"])
+        if qid in first_line:
+            raise UserError(f"{where}: qid {qid[:40]!r} again (first on line {first_line[qid]})")
+        first_line[qid] = number
+        duration = checked_duration(item.get("duration"), where, max(e for _, e in windows))
+        query = item.get("query") if isinstance(item.get("query"), str) else None
+        truths[qid] = GroundTruth(windows[0][0], windows[0][1], query, duration, windows)
+    if not truths:
+        raise UserError(f"{path}: no ground truth in this file")
+    return truths
+
+
+def charades_truths(text: str, path: str) -> dict[str, GroundTruth]:
+    """id -> truth of Charades-STA lines `vid start end##sentence`: `vid#n`, n counting that
+    video's lines from 0, with the sentence as the event. A malformed line, a bad span or a
+    file without truth is a UserError."""
+    truths: dict[str, GroundTruth] = {}
+    counts: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        head, sep, sentence = line.partition("##")
+        parts = head.split()
+        try:
+            if not sep or len(parts) != 3:
+                raise ValueError
+            vid, start, end = parts[0], float(parts[1]), float(parts[2])
+        except ValueError:
+            raise UserError(f"{path}:{number}: expected `vid start end##sentence`, "
+                            f"got {line[:60]!r}") from None
+        truth = truth_from_value([start, end], f"{path}:{number}")
+        n = counts.get(vid, 0)
+        counts[vid] = n + 1
+        truths[f"{vid}#{n}"] = GroundTruth(truth.start, truth.end, sentence.strip())
+    if not truths:
+        raise UserError(f"{path}: no ground truth in this file")
+    return truths
+
+
+class TruthFormat(NamedTuple):
+    """A ground-truth file format: how prediction ids are matched to it, and its reader (which
+    takes the file's text, or for ActivityNet its parsed object, and the path for messages)."""
+    description: str
+    read: Callable[[object, str], dict[str, GroundTruth]]
+
+
+# The formats --gt reads, by name: adding one is one entry here and a rule in truth_format_of.
+GT_FORMATS = {
+    "charades": TruthFormat(
+        "Charades-STA text, `vid start end##sentence`; prediction id = vid#n, n the 0-based "
+        "order of that video's queries in the file", charades_truths),
+    "activitynet": TruthFormat(
+        "ActivityNet Captions JSON {vid: {duration, timestamps, sentences}}; prediction id = "
+        "vid#n, n the index of the sentence", activitynet_truths),
+    "qvhighlights": TruthFormat(
+        "QVHighlights JSONL {qid, duration, relevant_windows}; prediction id = qid, answers as "
+        "text `output` or ranked `pred_relevant_windows` [[s, e, score]]", qvhighlights_truths),
+}
+
+
+def load_ground_truth(path: str) -> tuple[str, dict[str, GroundTruth]]:
+    """(format name, id -> truth) of a Charades-STA, ActivityNet Captions or QVHighlights file.
+    Every number is checked as it enters; a repeated id and a duration the truth does not fit
+    in are refused, since either would score answers against the wrong truth."""
+    name, content = truth_format_of(read_text_file(path), path)
+    return name, GT_FORMATS[name].read(content, path)
+
+
+def truth_format_of(text: str, path: str) -> tuple[str, object]:
+    """Which GT_FORMATS entry a truth file is, and what its reader takes: one JSON object is
+    ActivityNet (its parsed object), JSON lines are QVHighlights, anything else Charades-STA."""
+    if not text.lstrip().startswith("{"):
+        return "charades", text
+    try:
+        data = json.loads(text, parse_int=json_int, object_pairs_hook=unique_keys)
+    except RecursionError:
+        raise UserError(f"{path}: nested too deeply to read") from None
+    except ValueError as error:
+        if str(error).startswith(DUPLICATE_KEY):
+            raise UserError(f"{path}: {error}") from None
+        data = None                            # not one JSON object: QVHighlights lines
+    if isinstance(data, dict) and "qid" not in data:
+        return "activitynet", data
+    return "qvhighlights", text                # JSON lines, maybe just one
+
+
+def load_durations(path: str) -> dict[str, float]:
+    """{id: seconds} from a JSON object or JSONL lines {"id", "duration"}; ids once each."""
+    text = read_text_file(path)
+    try:
+        data = json.loads(text, parse_int=json_int, object_pairs_hook=unique_keys)
+        items = [(str(k), v, path) for k, v in data.items()] if isinstance(data, dict) else None
+    except RecursionError:
+        raise UserError(f"{path}: nested too deeply to read") from None
+    except ValueError as error:
+        if str(error).startswith(DUPLICATE_KEY):
+            raise UserError(f"{path}: {error}") from None
+        items = None
+    if items is None:
+        items, first_line = [], {}
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    row = parse_json(line)
+                    key, value = str(row["id"]), row["duration"]
+                except (ValueError, KeyError, TypeError):
+                    raise UserError(f"{path}:{number}: expected {{\"id\", \"duration\"}}") from None
+                if key in first_line:
+                    raise UserError(f"{path}:{number}: id {key[:40]!r} again (first on line "
+                                    f"{first_line[key]})")
+                first_line[key] = number
+                items.append((key, value, f"{path}:{number}"))
+    durations = {}
+    for key, value, where in items:
+        duration = checked_duration(value, f"{where}: {key[:40]!r}")
+        if duration is None:
+            raise UserError(f"{where}: {key[:40]!r} has no duration")
+        durations[key] = duration
+    return durations
+
+
+# The findings compare prints, in order; each speaks only when its rows are in the run.
+
+
+def load_events_file(path: str) -> tuple[Event, ...]:
+    """A user's ground truth: a JSON list of {"event", "start", "end"}."""
+    text = read_text_file(path)
+    try:
+        data = parse_json(text)
+    except (ValueError, RecursionError) as error:
+        raise UserError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(data, list) or not data:
+        raise UserError(f"{path}: expected a non-empty JSON list of {{event, start, end}}")
+    events = []
+    for k, item in enumerate(data):
+        where = f"{path}: item {k}"
+        if not isinstance(item, dict) or not isinstance(item.get("event"), str):
+            raise UserError(f"{where}: needs a string `event`")
+        truth = truth_from_value({"start": item.get("start"), "end": item.get("end")}, where)
+        if truth.end <= truth.start:
+            raise UserError(f"{where}: end must be after start")
+        events.append(Event(item["event"], truth.start, truth.end))
+    return tuple(events)
+
+
+class BadLines:
+    """The lines that could not be used: the first MAX_BAD_LINES_SHOWN kept, all counted."""
+
+    def __init__(self) -> None:
+        self.shown: list[dict] = []
+        self.count = 0
+
+    def add(self, number: int, reason: str) -> None:
+        """Count a line that could not be used, keeping its reason if few are kept yet."""
+        self.count += 1
+        if len(self.shown) < MAX_BAD_LINES_SHOWN:
+            self.shown.append({"line": number, "reason": reason})
+
+    def report(self) -> dict:
+        """The bad lines kept (with their numbers and reasons) and how many there were."""
+        return {"bad_lines": self.shown, "bad_line_count": self.count}
+
+
+def json_lines(lines: Iterable[tuple[int, str]], bad: BadLines) -> Iterator[tuple[int, dict]]:
+    """(line number, object) of each JSONL line that is a JSON object; others go to `bad`."""
+    for number, line in lines:
+        if line is LINE_TOO_LONG:
+            bad.add(number, f"longer than {MAX_LINE_CHARS:,} characters; not read")
+            continue
+        if not line.strip():
+            continue
+        try:
+            item = parse_json(line)
+        except ValueError as error:
+            bad.add(number, f"not JSON ({str(error)[:60]})")
+            continue
+        if not isinstance(item, dict):
+            bad.add(number, "not a JSON object")
+            continue
+        yield number, item
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """How evaluate scores: the tolerance in seconds, the parse policy, the width in seconds a
+    point answer gets for IoU (None: IoU 0), lmms-eval compatibility, whether to list every
+    answer's reading, and the step the truth of a samples file is rounded to."""
+    tolerance: float = DEFAULT_TOLERANCE_S
+    policy: ParsePolicy = ParsePolicy()
+    point_as_interval: float | None = None
+    compat: str | None = None
+    details: bool = False
+    gt_round: float | None = None
+
+
+def windows_reading(value: object, duration: float | None, policy: ParsePolicy) -> Reading:
+    """QVHighlights-style ranked [[start, end, score], ...] as a reading, its numbers checked
+    like any answer's (NaN fails, a reversed window fails or is swapped, out-of-video flagged)."""
+    if not isinstance(value, list):
+        return failed("missing_field", "pred_relevant_windows is not a list", "windows")
+    predictions = []
+    for window in value[:MAX_PREDICTIONS]:
+        if not (isinstance(window, list) and len(window) >= 2 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in window[:3])):
+            return failed("missing_field", f"window {str(window)[:60]} is not [start, end, score]",
+                          "windows")
+        start, end = (finite_number(v) for v in window[:2])
+        score = finite_number(window[2]) if len(window) > 2 else None
+        if start is None or end is None or (len(window) > 2 and score is None):
+            return failed("not_finite", f"window {str(window)[:60]} has NaN or infinity",
+                          "windows")
+        predictions.append(Prediction("interval", start, end, "windows", None, score, "ranked"))
+    if not predictions:
+        return failed("no_time_found", "no windows", "windows")
+    return check_times(tuple(predictions), duration, policy, "windows")
+
+
+def tool_document(summary: dict, options: EvalOptions) -> dict:
+    """This tool's scores as the top of the evaluate document: counts, accuracy at the chosen
+    tolerance with its rule, mean error, R1, mIoU, recall at k, failures, flags, clipped."""
+    return {"n": summary["n"], "parsed": summary["parsed"], "parse_rate": summary["parse_rate"],
+            "tolerance_s": options.tolerance, "tolerance_rule": TOLERANCE_RULE,
+            "accuracy": summary["accuracy"][f"{options.tolerance:g}"],
+            "mean_abs_error_s": summary["mean_abs_error_s"], "r1": summary["r1"],
+            "miou": summary["miou"], "recall_at_k_iou_0_5": summary["recall_at_k_iou_0.5"],
+            "failures": summary["failures"], "flags": summary["flags"],
+            "clipped": summary["clipped"]}
+
+
+class AnswerLine(NamedTuple):
+    """One usable line of a predictions file: its line number and id, the reading of its answer,
+    its truth, the video's duration if known, and the `output` text (None for ranked windows)."""
+    number: int
+    ident: str | None
+    reading: Reading
+    truth: GroundTruth
+    duration: float | None
+    output: str | None
+
+
+def answer_line(number: int, item: dict, truths: dict[str, GroundTruth] | None,
+                durations: dict[str, float], policy: ParsePolicy) -> AnswerLine | str | None:
+    """One of our JSONL lines read: the answer, its truth and duration; a reason when the line
+    is bad; None when it has no truth in --gt (reported apart)."""
+    ident = item.get("id", item.get("qid"))
+    ident = None if ident is None or isinstance(ident, (dict, list)) else str(ident)
+    output = item.get("output")
+    if output is None and "pred_relevant_windows" not in item:
+        return "no `output` field"
+    if output is not None and not isinstance(output, str):
+        return "`output` is not a string"
+    if truths is not None:
+        truth = truths.get(ident) if ident is not None else None
+        if truth is None:
+            return None
+    elif "gt" not in item:
+        return "no `gt` field (give --gt FILE for predictions without truth)"
+    else:
+        try:
+            truth = truth_from_value(item["gt"], f"line {number}")
+        except UserError as error:
+            return str(error).split(": ", 1)[-1]
+    duration = finite_number(item.get("duration"))
+    if duration is None or duration <= 0:
+        duration = truth.duration
+        if duration is None and durations and ident is not None:
+            duration = durations.get(ident) or durations.get(ident.split("#")[0])
+    reading = (parse_grounding(output, duration, policy) if output is not None
+               else windows_reading(item["pred_relevant_windows"], duration, policy))
+    return AnswerLine(number, ident, reading, truth, duration, output)
+
+
+def evaluate_lines(lines: Iterable[tuple[int, str]], truths: dict[str, GroundTruth] | None,
+                   durations: dict[str, float], options: EvalOptions) -> dict:
+    """Score a stream of prediction lines (an lmms-eval samples file goes to
+    evaluate_samples). Bad lines are reported and skipped; memory holds running sums (and
+    the ids seen, to report truth without predictions)."""
+    first, stream = first_json_object(lines)
+    task = harness_task_of(first) if isinstance(first, dict) else None
+    if task is not None:
+        return evaluate_samples(stream, task, durations, options)
+    scores = AnswerScores(options)
+    for number, item in json_lines(stream, scores.bad):
+        scores.add(number, item, answer_line(number, item, truths, durations, options.policy))
+    return scores.document(truths)
+
+
+def first_json_object(lines: Iterable[tuple[int, str]]) -> tuple[object, Iterator]:
+    """The first non-blank line as JSON (None if it is not JSON), and every line again, that
+    one included: enough to recognise an lmms-eval samples file without reading it twice."""
+    lines = iter(lines)
+    head = []
+    for number, line in lines:
+        head.append((number, line))
+        if line.strip():
+            break
+    try:
+        first = parse_json(head[-1][1]) if head else None
+    except ValueError:
+        first = None
+    return first, itertools.chain(head, lines)
+
+
+class AnswerScores:
+    """Running scores of answer lines: a Tally per answer format (under --compat, the
+    harness's IoUs instead), the bad lines, the ids seen, and with --details each reading."""
+
+    def __init__(self, options: EvalOptions) -> None:
+        self.options = options
+        self.tolerances = (options.tolerance,)
+        self.by_format: dict[str, Tally] = {}
+        self.bad = BadLines()
+        self.seen: set[str] = set()
+        self.without_truth: list[str] = []
+        self.details: list[dict] = []
+        self.compat_ious: list[float] = []
+        self.compat_parsed = 0
+
+    def add(self, number: int, item: dict, got: AnswerLine | str | None) -> None:
+        """One line's answer_line(): scored, or counted as bad or as without truth."""
+        if got is None:
+            if len(self.without_truth) < MAX_BAD_LINES_SHOWN:
+                ident = item.get("id", item.get("qid"))
+                self.without_truth.append(f"line {number}" if ident is None else str(ident))
+            return
+        if isinstance(got, str):
+            self.bad.add(number, got)
+            return
+        if got.ident is not None:
+            self.seen.add(got.ident)
+        if self.options.compat:
+            found = lmms_eval_extract(got.output or "")
+            self.compat_parsed += found is not None
+            self.compat_ious.append(0.0 if found is None else
+                                    lmms_eval_iou((got.truth.start, got.truth.end), found))
+            return
+        score = score_item(got.reading, got.truth, self.tolerances,
+                           self.options.point_as_interval, got.duration)
+        shape = got.reading.format or "none"
+        self.by_format.setdefault(shape, Tally(self.tolerances)).add(score)
+        if self.options.details:
+            self.details.append({"line": number, "id": got.ident, **got.reading.as_dict(),
+                                 "iou": score.iou, "hit": score.hit[0],
+                                 "abs_error_s": score.abs_error_s})
+
+    def document(self, truths: dict[str, GroundTruth] | None) -> dict:
+        """The evaluation document: this tool's scores overall and per answer format (or the
+        harness's, under --compat), bad lines, and ids on one side only."""
+        missing = sorted(set(truths) - self.seen) if truths is not None else []
+        unmatched = {"predictions_without_truth": self.without_truth,
+                     "truth_without_predictions": missing[:MAX_BAD_LINES_SHOWN],
+                     "truth_without_predictions_count": len(missing)}
+        if self.options.compat:
+            ious, parsed = self.compat_ious, self.compat_parsed
+            return {"compat": self.options.compat, "input": "answers", "task": "charades",
+                    **harness_percents(ious), "parsed": parsed,
+                    "parse_rate": 100 * parsed / len(ious) if ious else 0,
+                    **self.bad.report(), **unmatched}
+        overall = Tally(self.tolerances)
+        for tally in self.by_format.values():
+            overall.merge(tally)
+        doc = {**tool_document(overall.summary(), self.options), "input": "answers",
+               "by_format": {}, **self.bad.report(), **unmatched}
+        for name, tally in sorted(self.by_format.items()):
+            part = tally.summary()
+            doc["by_format"][name] = {"n": part["n"], "parsed": part["parsed"],
+                                      "parse_rate": part["parse_rate"],
+                                      "accuracy": part["accuracy"][f"{self.options.tolerance:g}"],
+                                      "miou": part["miou"], "r1": part["r1"]}
+        if self.options.details:
+            doc["details"] = self.details
+        return doc
+
+
+# lmms-eval's readers ----------------------------------------------------------------------------
+# lmms-eval's Charades-STA task (lmms_eval/tasks/charades_sta/utils.py, 0.7.2-0.7.3) reads an
+# answer like this, quirks included: "to" becomes "-" everywhere (even inside words), only the
+# first number of each keyword sentence counts (so one-line JSON and "starts at 12 and ends at
+# 16" fail), "24.3s" reads as 24, "2023-05-01" reads as 5-2023, reversed pairs are swapped,
+# an unread answer scores IoU 0, thresholds compare without tolerance, results are percentages.
+# Its timelens tasks (tasks/timelens/utils.py) read differently: clock times anywhere, then an
+# ASCII-hyphen or "to" range, then all numbers in pairs; no swap, and only span[0] of the truth.
+# Checked against the real functions on 12,000 generated answers: no difference.
+
+LMMS_PROMPT_EXAMPLE = "a specific example is : 20.8 - 30.0 seconds"
+LMMS_KEYWORDS = ("starts", "ends", "happens in", "start time", "end time", "start", "end", "happen")
+LMMS_CLOCK_RANGE = re.compile(r"\b(\d{1,2}:\d{2}(?::\d{2})?)\s*[–-]\s*(\d{1,2}:\d{2}(?::\d{2})?)\b")
+# lmms-eval's patterns, rewritten to find exactly the same matches in linear time: `(?<!\d)`
+# stops a match from starting inside a run of digits (one that starts at the run's first
+# digit always covers it), `\d+\.?\d*` becomes `\d+(?:\.\d*)?` and `\s*s?\s*` becomes
+# `\s*(?:s\s*)?` (the same strings, one way to split them). As published they backtrack: a
+# 20,000-digit answer took 27 s.
+LMMS_RANGE = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)\s*[–-]\s*(\d+(?:\.\d+)?)")
+LMMS_NUMBER = re.compile(r"\b(\d+(?:\.\d+)?)\b")
+LMMS_CLOCK = re.compile(r"\b(\d{1,2}:\d{2}(?::\d{2})?)\b")
+LMMS_FALLBACK = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)\s*(?:s\s*)?[–-]\s*(\d+(?:\.\d+)?)\s*s?")
+TIMELENS_CLOCK = re.compile(r"\b(\d{1,2}:\d{2}:\d{2}(?:\.\d+)?|\d{1,2}:\d{2}(?:\.\d+)?)\b")
+TIMELENS_RANGES = (re.compile(r"(?<!\d)(\d+(?:\.\d*)?)\s*-\s*(\d+(?:\.\d*)?)"),
+                   re.compile(r"(?<!\d)(\d+(?:\.\d*)?)\s+to\s+(\d+(?:\.\d*)?)"))
+TIMELENS_NUMBER = re.compile(r"\b\d+(?:\.\d*)?\b")
+
+
+def lmms_clock_seconds(text: str) -> float:
+    """A clock time ('1:05', '00:01:05') in seconds, as lmms-eval converts it (no check that the
+    parts after the first are below 60)."""
+    total = 0.0
+    for part in text.split(":"):
+        total = total * 60 + float(part)
+    return total
+
+
+def lmms_eval_extract(answer: str) -> tuple[float, float] | None:
+    """The interval lmms-eval's Charades-STA reader finds in an answer, or None."""
+    text = answer.lower().replace(LMMS_PROMPT_EXAMPLE, "").replace("to", "-")
+    sentences = re.split(r"[!?\n]", text)
+    candidates = [s for s in sentences if any(k in s for k in LMMS_KEYWORDS)] or sentences
+    pairs: list[tuple[float, float]] = []
+    for pattern, convert in ((LMMS_CLOCK_RANGE, lmms_clock_seconds), (LMMS_RANGE, float)):
+        for sentence in candidates:
+            found = pattern.findall(sentence)
+            if found:
+                pairs = [(convert(a), convert(b)) for a, b in found]
+                break
+        if pairs:
+            break
+    if not pairs:
+        for pattern, convert, first_only in ((LMMS_CLOCK, lmms_clock_seconds, False),
+                                             (LMMS_NUMBER, float, True)):
+            times = []
+            for sentence in candidates:
+                found = pattern.findall(sentence)
+                if found:
+                    times.extend([convert(found[0])] if first_only else map(convert, found))
+            times = times[:len(times) // 2 * 2]
+            pairs = [(times[i], times[i + 1]) for i in range(0, len(times), 2)]
+            if pairs:
+                break
+    if not pairs:
+        for sentence in candidates:
+            found = LMMS_FALLBACK.findall(sentence)
+            if found:
+                pairs = [(float(a), float(b)) for a, b in found]
+                break
+    if not pairs:
+        return None
+    start, end = pairs[0]
+    return (start, end) if end > start else (end, start)
+
+
+def timelens_extract(answer: str) -> tuple[float, float] | None:
+    """The first interval lmms-eval's timelens reader finds, as written (not swapped)."""
+    text = answer.lower()
+    clocks = TIMELENS_CLOCK.findall(text)
+    if len(clocks) >= 2:
+        values = []
+        for clock in clocks[:2]:
+            parts = clock.split(":")
+            whole = [int(p) for p in parts[:-1]]
+            values.append((whole[0] * 3600 + whole[1] * 60 if len(whole) == 2 else whole[0] * 60)
+                          + float(parts[-1]))
+        return values[0], values[1]
+    for pattern in TIMELENS_RANGES:
+        found = pattern.search(text)
+        if found:
+            return float(found.group(1)), float(found.group(2))
+    numbers = TIMELENS_NUMBER.findall(text)
+    return (float(numbers[0]), float(numbers[1])) if len(numbers) >= 2 else None
+
+
+def lmms_eval_iou(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Temporal IoU as lmms-eval computes it: 0 when the union has no length, so two equal
+    points score 0 (interval_iou gives 1)."""
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    return 0.0 if union <= 0 else max(min(a[1], b[1]) - max(a[0], b[0]), 0) / union
+
+
+# lmms-eval --log_samples files ------------------------------------------------------------------
+# A `<date>_samples_<task>.jsonl` file as lmms-eval writes it (../shared/reference/
+# lmms-eval-logs.md): no `doc`; the video and the truth live only in the key of the per-sample
+# metric dict, `"<video>>>><caption>>>><str(truth)>": "<answer>"`; the truth may be written with
+# float16 artefacts ([24.296875, 30.40625]) or as np.float16(...), which the harness cannot read.
+# The harness merges the dicts, so a repeated key counts once and its later answer wins; it
+# scores its own way (HarnessTask), which is recomputed here to sit beside this tool's scores.
+
+
+def charades_truth(text: str) -> tuple[float, float]:
+    """The Charades-STA harness's truth: ast.literal_eval of the key's last part."""
+    value = ast.literal_eval(text)
+    return finite_pair(value[0], value[1])
+
+
+def finite_pair(start: object, end: object) -> tuple[float, float]:
+    """Two numbers of a harness truth as floats; NaN, infinity or overflow is a ValueError
+    (counted as an unreadable truth: the harness itself would score NaN there)."""
+    pair = float(start), float(end)                 # OverflowError is an ArithmeticError
+    if not all(map(math.isfinite, pair)):
+        raise ValueError("not a finite truth")
+    return pair
+
+
+def timelens_truth(text: str) -> tuple[float, float]:
+    """The timelens harness's truth: json.loads of the key's last part, span[0] only."""
+    value = parse_json(text)
+    return finite_pair(value[0][0], value[0][1])
+
+
+@dataclass(frozen=True)
+class HarnessTask:
+    """How lmms-eval scores one task family: its reader (top-1 interval or None), its truth
+    parser (raises on what it cannot read) and what it does with such an item."""
+    name: str
+    metric_prefix: str               # of the per-sample fields and the results.json keys
+    read: Callable[[str], tuple[float, float] | None]
+    truth: Callable[[str], tuple[float, float]]
+    unreadable_truth: str            # "zero": scored 0, kept in n; "drop": left out of n
+    default_task: str                # the task name when the file name does not say
+
+
+HARNESS_TASKS = {
+    "charades": HarnessTask("charades", "charades_sta_", lmms_eval_extract, charades_truth,
+                            "zero", "temporal_grounding_charades"),
+    "timelens": HarnessTask("timelens", "timelens_", timelens_extract, timelens_truth, "drop",
+                            "timelens_charades"),
+}
+MAX_KEY_CHARS = 4096                 # a metric key longer than this is not read as a truth
+TRUTH_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", re.ASCII)
+
+
+class HarnessItem(NamedTuple):
+    """One answer of an lmms-eval samples file: the harness's key (video>>>caption>>>truth), the
+    video, the answer it scored, the truth as written, and the line it came from."""
+    key: str                         # video>>>caption>>>truth: the harness's identity
+    video: str
+    answer: str                      # the text the harness scored
+    truth_text: str
+    line: int
+
+
+def harness_task_of(item: dict) -> HarnessTask | None:
+    """The task family of an lmms-eval samples line, from its metric fields."""
+    if "doc_id" not in item or not ("filtered_resps" in item or "target" in item):
+        return None
+    for key in item:
+        if isinstance(key, str):
+            if key.startswith("charades_sta_") or key == "submission":
+                return HARNESS_TASKS["charades"]
+            if key.startswith("timelens_"):
+                return HARNESS_TASKS["timelens"]
+    return HARNESS_TASKS["charades"] if "target" in item else None
+
+
+def harness_item(item: dict, task: HarnessTask, number: int) -> HarnessItem | str:
+    """The key, answer and truth of one samples line, or why it cannot be read."""
+    for field in [k for k in item if isinstance(k, str) and
+                  (k.startswith(task.metric_prefix) or k == "submission")][:1]:
+        entry = item[field]
+        if not (isinstance(entry, dict) and len(entry) == 1):
+            return f"`{field}` is not a one-item dict"
+        key, answer = next(iter(entry.items()))
+        if not isinstance(answer, str) or len(key) > MAX_KEY_CHARS:
+            return f"`{field}` holds no answer text"
+        video, _, rest = key.partition(">>>")
+        return HarnessItem(key, video, answer, rest.rpartition(">>>")[2], number)
+    answer = item.get("filtered_resps")           # --predict_only: no key; use the target
+    answer = answer[0] if isinstance(answer, list) and answer else answer
+    target = item.get("target")
+    if not isinstance(answer, str) or not isinstance(target, str):
+        return "no metric field and no filtered_resps/target text"
+    return HarnessItem(f"line {number}>>>{target}", f"line {number}", answer.strip(), target,
+                       number)
+
+
+def float16(value: float) -> float | None:
+    """`value` rounded to the nearest float16 (as a Python float); None past float16's range."""
+    try:
+        return struct.unpack("<e", struct.pack("<e", value))[0]
+    except (OverflowError, struct.error):
+        return None
+
+
+def looks_float16(values: list[float]) -> bool:
+    """True when the truth looks like 0.1 s annotations stored as float16 (24.296875)."""
+    odd = [v for v in values if round(v, 1) != v]
+    return bool(odd) and all(float16(round(v, 1)) == v for v in odd)
+
+
+def tool_truth(text: str, step: float | None) -> GroundTruth | None:
+    """This tool's reading of a harness truth: the first two numbers, in order, rounded to
+    `step` seconds when asked (--gt-round); None when there are not two sane numbers."""
+    numbers = [float(m.group()) for m in TRUTH_NUMBER.finditer(text[:MAX_KEY_CHARS])][:2]
+    if len(numbers) < 2 or not all(math.isfinite(v) for v in numbers):
+        return None
+    if step:
+        numbers = [round(round(v / step) * step, 9) for v in numbers]
+    start, end = numbers
+    return GroundTruth(start, end) if 0 <= start <= end else None
+
+
+def harness_percents(ious: list[float]) -> dict:
+    """R1 at each threshold and mIoU in percent, exactly as the harness computes them
+    (count * 100 / n with >= and no epsilon; sum * 100 / n)."""
+    n = len(ious)
+    return {"n": n,
+            "r1": {f"{t:g}": sum(1 for v in ious if v >= t) * 100 / n if n else 0
+                   for t in IOU_THRESHOLDS},
+            "miou": sum(ious) * 100 / n if n else 0}
+
+
+def as_fractions(percents: dict) -> dict:
+    """harness_percents' numbers with R1 and mIoU turned from percents into fractions."""
+    return {**percents, "r1": {k: v / 100 for k, v in percents["r1"].items()},
+            "miou": percents["miou"] / 100}
+
+
+def results_file_numbers(path: str, task: HarnessTask, task_name: str) -> dict:
+    """lmms-eval's own numbers from a `<date>_results.json` (percent there, fractions here)."""
+    text = read_text_file(path)
+    try:
+        results = parse_json(text)["results"]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise UserError(f"{path}: not an lmms-eval results file (no `results`)") from None
+    if not isinstance(results, dict):
+        raise UserError(f"{path}: `results` is not an object")
+    names = [task_name] + [k for k in results if k != task_name and isinstance(results[k], dict)
+                           and f"{task.metric_prefix}mIOU,none" in results[k]]
+    entry = next((results[k] for k in names if isinstance(results.get(k), dict)), None)
+    metric = (lambda name: entry.get(f"{task.metric_prefix}{name},none")) if entry else None
+    values = [metric(name) for name in ("IOU@3", "IOU@5", "IOU@7", "mIOU")] if entry else []
+    if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                             and math.isfinite(v) for v in values):
+        raise UserError(f"{path}: no {task.metric_prefix}IOU@3/5/7 and mIOU numbers for "
+                        f"{task_name}")
+    return {"r1": dict(zip(("0.3", "0.5", "0.7"), (v / 100 for v in values[:3]))),
+            "miou": values[3] / 100}
+
+
+def rescue_reason(reading: Reading) -> str:
+    """The shape the top answer of a rescued reading came in: `format:form`, or the format alone."""
+    top = reading.predictions[0]
+    return f"{top.format}:{top.form}" if top.form else top.format
+
+
+def evaluate_samples(lines: Iterable[tuple[int, str]], task: HarnessTask,
+                     durations: dict[str, float], options: "EvalOptions") -> dict:
+    """Re-score an lmms-eval samples file: the harness's numbers, recomputed its way, beside
+    this tool's on the same items; and the answers the harness could not read and this tool
+    could (rescued), by the shape they were written in."""
+    bad = BadLines()
+    items, lines_read = merged_harness_items(lines, task, bad)
+    ious, harness_read = harness_ious(items.values(), task)
+    tally, truth_values, rescued = tool_scores(items.values(), task, durations, options, bad)
+    if options.compat:
+        return {"compat": options.compat, "input": "lmms-eval samples", "task": task.name,
+                **harness_percents(ious),
+                "parsed": harness_read,
+                "parse_rate": 100 * harness_read / len(items) if items else 0, **bad.report()}
+    float16_truth = looks_float16(truth_values) if not options.gt_round else False
+    return {**tool_document(tally.summary(), options), "input": "lmms-eval samples",
+            "task": task.name, "lines": lines_read, "duplicates": lines_read - len(items),
+            "lmms_eval": {"source": "recomputed", **as_fractions(harness_percents(ious)),
+                          "read": harness_read},
+            "rescued": {"count": sum(rescued.values()), "by_reason": dict(sorted(rescued.items()))},
+            "truth": {"float16": float16_truth, "rounded_to_s": options.gt_round},
+            **bad.report()}
+
+
+def merged_harness_items(lines: Iterable[tuple[int, str]], task: HarnessTask,
+                         bad: BadLines) -> tuple[dict[str, HarnessItem], int]:
+    """The samples file's items by metric key, merged as the harness merges them (a repeated
+    key keeps its first place and its later answer), and how many lines were read."""
+    items: dict[str, HarnessItem] = {}
+    lines_read = 0
+    for number, item in json_lines(lines, bad):
+        got = harness_item(item, task, number)
+        if isinstance(got, str):
+            bad.add(number, got)
+            continue
+        lines_read += 1
+        items[got.key] = got
+    return items, lines_read
+
+
+def harness_ious(items: Iterable[HarnessItem], task: HarnessTask) -> tuple[list[float], int]:
+    """The harness's IoU per item, its own reader and truth (an unreadable truth scores 0 or is
+    left out, as the task does), and how many answers its reader read."""
+    ious, read = [], 0
+    for item in items:
+        try:
+            truth = task.truth(item.truth_text)
+        except (ValueError, SyntaxError, TypeError, IndexError, KeyError, MemoryError,
+                RecursionError, ArithmeticError):
+            truth = None
+        found = task.read(item.answer)
+        read += found is not None
+        if truth is not None:
+            ious.append(0.0 if found is None else lmms_eval_iou(truth, found))
+        elif task.unreadable_truth == "zero":
+            ious.append(0.0)
+    return ious, read
+
+
+def tool_scores(items: Iterable[HarnessItem], task: HarnessTask, durations: dict[str, float],
+                options: "EvalOptions", bad: BadLines) -> tuple[Tally, list[float], Counter]:
+    """This tool's scores of the same items (a truth without start <= end is a bad line), the
+    truth values seen (to spot float16), and the answers the harness could not read and this
+    tool could, by reason."""
+    tally, truth_values, rescued = Tally((options.tolerance,)), [], Counter()
+    for item in items:
+        mine = tool_truth(item.truth_text, options.gt_round)
+        if mine is None:
+            bad.add(item.line, f"truth {item.truth_text[:40]!r} has no start <= end")
+            continue
+        truth_values += [mine.start, mine.end]
+        duration = durations.get(item.video) or durations.get(item.video.rsplit(".", 1)[0])
+        reading = parse_grounding(item.answer, duration, options.policy)
+        tally.add(score_item(reading, mine, (options.tolerance,), options.point_as_interval,
+                             duration))
+        if task.read(item.answer) is None and reading.failure is None:
+            rescued[rescue_reason(reading)] += 1
+    return tally, truth_values, rescued
+
+
+# JSON Schema for grounding answers (exercise 3) -----------------------------------------------
+
+GROUNDING_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://example.invalid/video-vlm-lab/grounding-answer.schema.json",
+    "title": "Temporal grounding answer",
+    "description": "A list of events with start and end in seconds (start <= end, checked by "
+                   "the validator as x-start-le-end), or an error a model may state instead.",
+    "oneOf": [
+        {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/event"}},
+        {"$ref": "#/$defs/error"},
+    ],
+    "$defs": {
+        "event": {
+            "type": "object",
+            "required": ["event", "start", "end", "confidence"],
+            "additionalProperties": False,
+            "x-start-le-end": True,
+            "properties": {
+                "event": {"type": "string", "minLength": 1},
+                "start": {"type": "number", "minimum": 0},
+                "end": {"type": "number", "minimum": 0},
+                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            },
+        },
+        "error": {
+            "type": "object",
+            "required": ["error"],
+            "additionalProperties": False,
+            "properties": {"error": {"enum": ["not_found", "ambiguous", "out_of_video"]}},
+        },
+    },
+}
+JSON_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool,
+              "null": type(None)}
+
+
+def schema_type_ok(value: object, kind: str) -> bool:
+    """Whether `value` has JSON Schema type `kind`: booleans are not numbers, and an integer may
+    be a float with no fraction."""
+    if kind in ("number", "integer"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        return kind == "number" or float(value).is_integer()
+    return isinstance(value, JSON_TYPES[kind])
+
+
+def validate(value: object, schema: dict, root: dict, path: str = "$") -> list[tuple[str, str]]:
+    """Violations (JSON path, message) of `value` against the subset of JSON Schema that
+    GROUNDING_SCHEMA uses: $ref, oneOf, type, enum, required, properties,
+    additionalProperties, items, minItems, minimum, maximum, minLength, x-start-le-end."""
+    if "$ref" in schema:
+        target: object = root
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            target = target[part]                               # type: ignore[index]
+        return validate(value, target, root, path)              # type: ignore[arg-type]
+    if "oneOf" in schema:
+        return one_of_problems(value, schema["oneOf"], root, path)
+    if "type" in schema and not schema_type_ok(value, schema["type"]):
+        return [(path, f"expected {schema['type']}, got {type(value).__name__}")]
+    problems: list[tuple[str, str]] = []
+    if "enum" in schema and value not in schema["enum"]:
+        problems.append((path, f"must be one of {schema['enum']}, got {value!r}"))
+    if isinstance(value, dict):
+        problems += object_problems(value, schema, root, path)
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0):
+            problems.append((path, f"needs at least {schema['minItems']} item(s)"))
+        if "items" in schema:
+            for k, item in enumerate(value):
+                problems += validate(item, schema["items"], root, f"{path}[{k}]")
+    if schema_type_ok(value, "number"):
+        if "minimum" in schema and value < schema["minimum"]:
+            problems.append((path, f"{value} is below the minimum {schema['minimum']}"))
+        if "maximum" in schema and value > schema["maximum"]:
+            problems.append((path, f"{value} is above the maximum {schema['maximum']}"))
+        if not math.isfinite(value):
+            problems.append((path, "not a finite number"))
+    if isinstance(value, str) and len(value) < schema.get("minLength", 0):
+        problems.append((path, "string is too short"))
+    return problems
+
+
+def one_of_problems(value: object, options: list[dict], root: dict,
+                    path: str) -> list[tuple[str, str]]:
+    """oneOf: none when exactly one shape matches; else the problems of the shape of the same
+    type (the useful ones), or a note that more than one matched."""
+    results = [validate(value, shape, root, path) for shape in options]
+    passing = sum(1 for r in results if not r)
+    if passing == 1:
+        return []
+    if passing > 1:
+        return [(path, "matches more than one allowed shape")]
+    same_type = [r for r in results if not (r[0][0] == path and r[0][1].startswith("expected "))]
+    return min(same_type or results, key=len)
+
+
+def object_problems(value: dict, schema: dict, root: dict, path: str) -> list[tuple[str, str]]:
+    """An object's problems: missing required fields, each property checked, fields not
+    allowed, and a start after its end (x-start-le-end)."""
+    problems = [(path, f"missing required field {key!r}") for key in schema.get("required", [])
+                if key not in value]
+    properties = schema.get("properties", {})
+    for key, item in value.items():
+        if key in properties:
+            problems += validate(item, properties[key], root, f"{path}.{key}")
+        elif schema.get("additionalProperties") is False:
+            problems.append((f"{path}.{key}", "field not allowed"))
+    if schema.get("x-start-le-end") and all(
+            schema_type_ok(value.get(k), "number") for k in ("start", "end")) \
+            and value["start"] > value["end"]:
+        problems.append((path, f"start {value['start']} is after end {value['end']}"))
+    return problems
+
+
+def answer_schema_problems(line: str) -> list[tuple[str, str]]:
+    """(JSON path, message) for each way one JSONL line's answer breaks the schema: the line
+    is a JSON answer, or {"output": text} with the answer inside the text."""
+    if line is LINE_TOO_LONG:
+        return [("$", f"line longer than {MAX_LINE_CHARS:,} characters; not read")]
+    try:
+        value = parse_json(line)
+        if isinstance(value, dict) and isinstance(value.get("output"), str):
+            found = next(json_candidates(value["output"]), None)
+            value = found if found is not None else parse_json(value["output"])
+    except ValueError as error:
+        return [("$", f"not JSON ({error})"[:120])]
+    return validate(value, GROUNDING_SCHEMA, GROUNDING_SCHEMA)
 
 
 MAX_SCORES_BYTES = 2**20              # a VideoMME CSV is a few dozen rows
@@ -4805,12 +5426,15 @@ def read_scores(path: str) -> list[dict]:
 
 
 def videomme_row(row: dict, where: str, columns: int) -> dict:
+    """One checked row of a VideoMME CSV, its numbers as floats: access open or proprietary,
+    videomme 0-100, videomme_subs and params_b optional (None when blank). A row wider or
+    narrower than the header, or a bad value, is a UserError at `where`."""
     if None in row:
         raise UserError(f"{where}: more fields than the {columns} columns of the header")
     if any(value is None for value in row.values()):
         raise UserError(f"{where}: fewer fields than the {columns} columns of the header "
                         "(or a quote left open)")
-    def number(column: str, low: float, high: float, optional: bool) -> float | None:
+    def field_number(column: str, low: float, high: float, optional: bool) -> float | None:
         text = row.get(column) or ""
         if optional and not text.strip():
             return None
@@ -4824,71 +5448,210 @@ def videomme_row(row: dict, where: str, columns: int) -> dict:
         return value
     if row["access"] not in ("open", "proprietary"):
         raise UserError(f"{where}: access must be open or proprietary, got {row['access'][:30]!r}")
-    return {**row, "videomme": number("videomme", 0, 100, False),
-            "videomme_subs": number("videomme_subs", 0, 100, True),
-            "params_b": number("params_b", 0.001, 1e6, True)}
-
-
-def model_family(name: str) -> str:
-    """'Qwen2.5-VL-72B' -> 'Qwen2.5-VL': the name without its size."""
-    head, _, tail = name.rpartition("-")
-    return head if head and tail[:-1].replace(".", "").isdigit() and tail[-1:] in "bB" else name
-
-
-def scale_slope(rows: list[dict]) -> float | None:
-    """Least-squares points per doubling of parameters, or None with fewer than two sizes."""
-    if len({r["params_b"] for r in rows}) < 2:
-        return None
-    xs = [math.log2(r["params_b"]) for r in rows]
-    ys = [r["videomme"] for r in rows]
-    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
-
-
-def videomme_gap(rows: list[dict]) -> dict:
-    """The gap between the best proprietary and the best open model (without and with
-    subtitles), and what controlled pairs in the rows allow to say about its causes."""
-    open_rows = [r for r in rows if r["access"] == "open"]
-    closed = [r for r in rows if r["access"] == "proprietary"]
-    result: dict = {"best_open": None, "best_proprietary": None, "gap": None, "gap_subs": None,
-                    "scale_points_per_doubling": None, "scale_family": None,
-                    "encoding_points": None, "encoding_pairs": [], "notes": []}
-    if not open_rows or not closed:
-        result["notes"].append("the gap needs at least one open and one proprietary row")
-        return result
-    best_open = max(open_rows, key=lambda r: r["videomme"])
-    best_closed = max(closed, key=lambda r: r["videomme"])
-    result.update(best_open=best_open["model"], best_proprietary=best_closed["model"],
-                  gap=best_closed["videomme"] - best_open["videomme"])
-    if best_open.get("videomme_subs") is not None and best_closed.get("videomme_subs") is not None:
-        result["gap_subs"] = best_closed["videomme_subs"] - best_open["videomme_subs"]
-    family = model_family(best_open["model"])
-    same = [r for r in open_rows if model_family(r["model"]) == family and r["params_b"]]
-    result["scale_family"] = family
-    result["scale_points_per_doubling"] = scale_slope(same)
-    if result["scale_points_per_doubling"] is None:
-        result["notes"].append(f"scale: needs {family} rows at two or more sizes")
-    pairs = [(a, b) for a in open_rows for b in open_rows
-             if a["temporal_encoding"] == "time-aligned" and b["temporal_encoding"] == "index"
-             and a["params_b"] and a["params_b"] == b["params_b"]]
-    result["encoding_pairs"] = [{"time_aligned": a["model"], "index": b["model"],
-                                 "points": a["videomme"] - b["videomme"]} for a, b in pairs]
-    if pairs:
-        result["encoding_points"] = sum(p["points"] for p in result["encoding_pairs"]) / len(pairs)
-    else:
-        result["notes"].append("encoding: needs a time-aligned and an index row of the same size")
-    return result
+    return {**row, "videomme": field_number("videomme", 0, 100, False),
+            "videomme_subs": field_number("videomme_subs", 0, 100, True),
+            "params_b": field_number("params_b", 0.001, 1e6, True)}
 
 
 # ----------------------------------------------------------------------------------------------
-# Rendering
-# Plain-text output (aligned tables, sparklines, the one-line timeline) and SVG pictures
-# (a timeline of motion, events, cuts and samples; the compare picture).
+# §12 Output
+# Writes that never harm what sits at the path; text tables and prose that fit 100
+# columns; SVG pictures; PNG contact sheets (thumbnails, a 5x7 font, zlib).
 # ----------------------------------------------------------------------------------------------
+
+# Writing files. Every file the tool writes goes through write_output, whose rules are those of
+# a careful `cp`: nothing the user had is harmed, whatever sits at the path.
+PARTIAL_TAG = ".partial-"          # temporaries are named .NAME.partial-PID-XXXX.tmp beside NAME
+
+
+def write_output(path: str, pieces: Iterable[bytes]) -> int:
+    """Write `pieces` to the file at `path` and return the bytes written (`-`, stdout, is
+    main()'s to write: see save_text and save_bytes).
+
+    A symlink is followed to the file it names. A device, FIFO or socket
+    (/dev/null, /dev/stdout, a named pipe) is opened and written directly, never replaced. A
+    regular file is written whole: into a temporary file beside it, then renamed over it, so
+    a failure half-way leaves the old file as it was; if the file has other hard links, the
+    finished content is copied into it instead, so every name sees it. A file without write
+    permission is refused (even for root: someone made it read-only on purpose)."""
+    try:
+        info = os.stat(path)                   # through symlinks: what is really there
+    except FileNotFoundError:
+        info = None
+    except OSError as error:
+        raise UserError(f"{path}: cannot write: {error.strerror or error}") from None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise UserError(f"{path}: is a folder")
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        try:
+            with open(path, "wb", buffering=0) as stream:
+                return write_stream(stream, pieces, path)
+        except OSError as error:
+            raise UserError(f"{path}: cannot write: {error.strerror or error}") from None
+    target = os.path.realpath(path)
+    if info is not None and (not info.st_mode & 0o222 or not os.access(target, os.W_OK)):
+        raise UserError(f"{path}: is read-only; not overwritten")
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        raise UserError(f"{path}: folder {os.path.dirname(os.path.abspath(path))} does not exist")
+    remove_stale_partials(folder, os.path.basename(target))
+    return replace_whole(path, target, info, pieces)
+
+
+def write_stream(stream, pieces: Iterable[bytes], name: str) -> int:
+    """Write `pieces` to an open binary stream, flush, and return the bytes written. A None
+    stream or an OSError is a UserError naming `name`; BrokenPipeError passes through."""
+    if stream is None:
+        raise UserError(f"{name} is closed; there is nowhere to write")
+    written = 0
+    try:
+        for piece in pieces:
+            stream.write(piece)
+            written += len(piece)
+        stream.flush()
+    except BrokenPipeError:
+        raise                                   # the reader left: main() exits quietly
+    except OSError as error:
+        raise UserError(f"{name}: cannot write: {error.strerror or error}") from None
+    return written
+
+
+def replace_whole(path: str, target: str, info: os.stat_result | None,
+                  pieces: Iterable[bytes]) -> int:
+    """The temporary-file-then-rename write, cleaned up on any exception or SIGTERM."""
+    folder, name = os.path.split(target)
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp",
+                                             prefix=f".{name}{PARTIAL_TAG}{os.getpid()}-")
+    except OSError as error:
+        raise UserError(f"{path}: cannot write in {folder}: {error.strerror or error}") from None
+    try:
+        with terminate_as_exception(), os.fdopen(handle, "wb") as out:
+            # mkstemp makes the file private; give it the mode the user's file has (or would get).
+            os.chmod(temporary, info.st_mode & 0o7777 if info else 0o666 & ~current_umask())
+            written = write_stream(out, pieces, path)
+            if info is not None and info.st_nlink > 1:
+                out.flush()
+                copy_into(temporary, target)
+                os.unlink(temporary)
+            else:
+                os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return written
+
+
+def copy_into(source: str, target: str) -> None:
+    """Overwrite `target` in place with `source`'s bytes, keeping its inode and hard links."""
+    with open(source, "rb") as data, open(target, "r+b") as out:
+        shutil.copyfileobj(data, out, COPY_CHUNK)
+        out.truncate()
+
+
+COPY_CHUNK = 1 << 20
+
+
+def current_umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def remove_stale_partials(folder: str, name: str) -> None:
+    """Delete temporaries an earlier run left for this same file when it was killed (SIGKILL;
+    other endings clean up): .NAME.partial-PID-*.tmp whose PID is no longer running."""
+    prefix = f".{name}{PARTIAL_TAG}"
+    try:
+        entries = [e.name for e in os.scandir(folder) if e.name.startswith(prefix)]
+    except OSError:
+        return
+    for entry in entries:
+        pid_text = entry[len(prefix):].split("-", 1)[0]
+        if pid_text.isdigit() and entry.endswith(".tmp") and not process_alive(int(pid_text)):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, entry))
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` may be running: False only when the system says there is no such
+    process (another user's process, or a value that is not a pid, counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True                 # someone else's process, or not a pid: leave it alone
+    return True
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived; raised so that `finally` and cleanup run."""
+
+
+@contextlib.contextmanager
+def terminate_as_exception():
+    """While a file is being written, SIGTERM and SIGHUP unwind like Ctrl-C, so the temporary
+    file is removed; outside the main thread (no signals there) this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    def raise_terminated(number, frame):
+        raise Terminated(number)
+    previous = {}
+    for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if number is not None:
+            previous[number] = signal.signal(number, raise_terminated)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def is_special_file(path: str) -> bool:
+    """A device, FIFO or socket: written directly, whatever its name."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+class Output(NamedTuple):
+    """A file a subcommand made: where it went and its size, and, when the path was `-`, the
+    content itself, which main() writes to stdout in place of the report."""
+    info: dict
+    stdout: str | bytes | None = None
+
+
+def save_text(path: str, text: str) -> Output:
+    """Text saved by write_output's rules, or kept for stdout when the path is `-`."""
+    data = text.encode("utf-8")
+    if path == "-":
+        return Output({"path": "-", "bytes": len(data)}, text)
+    return Output({"path": path, "bytes": write_output(path, [data])})
+
+
+def save_bytes(path: str, pieces: Iterable[bytes]) -> Output:
+    """Bytes saved by write_output's rules, or gathered for stdout when the path is `-`."""
+    if path == "-":
+        data = b"".join(pieces)
+        return Output({"path": "-", "bytes": len(data)}, data)
+    return Output({"path": path, "bytes": write_output(path, pieces)})
+
+
+def save_svg(path: str, svg: str) -> Output:
+    """An SVG picture to a .svg file, a device or FIFO, or stdout for `-`."""
+    if path != "-" and not path.lower().endswith(".svg") and not is_special_file(path):
+        raise UserError(f"{path}: the picture is SVG; give a path ending in .svg")
+    return save_text(path, svg)
+
 
 SPARK = "▁▂▃▄▅▆▇█"
 TIMELINE_COLUMNS = 72
-
 
 TABLE_WIDTH = 100                  # tables fit this many columns unless --wide
 TEXT_WIDTH = 100                   # prose wraps here when stdout is not a terminal
@@ -4909,7 +5672,8 @@ def format_table(headers: list[str], rows: list[list[object]], wide: bool = True
                   for j, c in enumerate(row)] for row in cells]
     lines = []
     for n, row in enumerate(cells):
-        parts = [c.rjust(widths[k]) if numeric[k] else c.ljust(widths[k]) for k, c in enumerate(row)]
+        parts = [c.rjust(widths[k]) if numeric[k] else c.ljust(widths[k])
+                 for k, c in enumerate(row)]
         lines.append("  ".join(parts).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
@@ -4935,10 +5699,13 @@ def prose(text: str, indent: str = "", first: str | None = None) -> str:
 
 
 def bullet(text: str) -> str:
+    """`text` as a wrapped bullet point: '- ' before the first line, two spaces before the rest."""
     return prose(text, "  ", "- ")
 
 
 def sparkline(values: list[float], peak: float | None = None) -> str:
+    """`values` as block characters, each scaled against `peak` (default the largest value); all
+    the lowest block when the peak is not above 0."""
     peak = max(values, default=0.0) if peak is None else peak
     if peak <= 0:
         return SPARK[0] * len(values)
@@ -4946,7 +5713,7 @@ def sparkline(values: list[float], peak: float | None = None) -> str:
                    for v in values)
 
 
-def timeline(scores: tuple[float, ...], fps: float, indices: tuple[int, ...] = (),
+def timeline(scores: Sequence[float], indices: Sequence[int] = (),
              columns: int = TIMELINE_COLUMNS) -> tuple[str, str]:
     """Motion sparkline over the whole video and, under it, sampled frames per column
     (blank none, 1-9, + for more)."""
@@ -4961,16 +5728,37 @@ def timeline(scores: tuple[float, ...], fps: float, indices: tuple[int, ...] = (
     return sparkline(motion), marks
 
 
-def seconds(value: float) -> str:
+def format_seconds(value: float) -> str:
+    """Seconds as a table shows them: two decimals."""
     return f"{value:.2f}"
 
 
-def timeline_lines(scores: tuple[float, ...], fps: float, results: list[SampleResult]) -> list[str]:
-    """The motion sparkline and, under it, one row of sampled-frame counts per sampler."""
-    width = max(len(label) for label in [r.strategy for r in results] + ["motion"])
-    lines = [f"{'motion'.ljust(width)}  {timeline(scores, fps)[0]}"]
-    lines += [f"{r.strategy.ljust(width)}  {timeline(scores, fps, r.indices)[1]}" for r in results]
-    return lines
+def format_percent(value: float | None, decimals: int = 1) -> str:
+    """A share as a percentage, "-" when there is none."""
+    return "-" if value is None else f"{100 * value:.{decimals}f}%"
+
+
+def timecode(seconds: float) -> str:
+    """HH:MM:SS.mmm, as PySceneDetect writes it."""
+    millis = round(seconds * 1000)
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{millis / 1000:06.3f}"
+
+
+def scenes_csv(scenes: tuple[SceneSpan, ...]) -> str:
+    """The scene list as PySceneDetect's list-scenes writes it: the cut timecodes on the first
+    row, then one row per scene, frames numbered from 1, end frame inclusive."""
+    lines = ["Timecode List:," + ",".join(timecode(s.start_s) for s in scenes[1:]),
+             "Scene Number,Start Frame,Start Timecode,Start Time (seconds),End Frame,"
+             "End Timecode,End Time (seconds),Length (frames),Length (timecode),"
+             "Length (seconds)"]
+    for s in scenes:
+        length = s.end_s - s.start_s
+        lines.append(f"{s.number},{s.first + 1},{timecode(s.start_s)},{s.start_s:.3f},{s.stop},"
+                     f"{timecode(s.end_s)},{s.end_s:.3f},{s.stop - s.first},{timecode(length)},"
+                     f"{length:.3f}")
+    return "\n".join(lines) + "\n"
 
 
 # SVG pictures. Plain text, deterministic (fixed float formatting, no timestamps), no external
@@ -4997,6 +5785,7 @@ MAX_POINTS_PER_PIXEL = 2
 
 
 def esc(text: object) -> str:
+    """`text` (any value, as str) escaped for SVG text and attributes, quotes included."""
     return html.escape(str(text), quote=True)
 
 
@@ -5012,6 +5801,7 @@ def label_margin(labels: list[str]) -> int:
 
 
 def svg_document(width: int, height: int, title: str, body: list[str]) -> str:
+    """A whole SVG document: a `width` x `height` picture on white, its `title`, then `body`."""
     return "\n".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" {SVG_FONT} font-size="13">',
@@ -5021,6 +5811,8 @@ def svg_document(width: int, height: int, title: str, body: list[str]) -> str:
 
 
 def nice_step(span: float, target_ticks: int = 10) -> float:
+    """A tick spacing for an axis `span` long: the smallest of 1, 2, 5 or 10 times a power of
+    ten that is at least span / target_ticks."""
     raw = span / max(1, target_ticks)
     power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
     for factor in (1, 2, 5, 10):
@@ -5046,17 +5838,21 @@ def time_axis(duration: float, x_of, y: float, top: float) -> list[str]:
     return parts
 
 
-def marker(shape: str, x: float, y: float, colour: str, css: str, extra: str = "") -> str:
+def svg_marker(shape: str, x: float, y: float, colour: str, css: str, extra: str = "") -> str:
+    """One SVG marker 9 px across centred on (x, y): a circle, square or triangle, any other
+    shape a diamond; `css` is its class and `extra` more attributes."""
     r = 4.5
     common = f'class="{css}" fill="{colour}" stroke="#000000" stroke-width="0.6"{extra}'
     if shape == "circle":
         return f'<circle cx="{num(x)}" cy="{num(y)}" r="{num(r)}" {common}/>'
     if shape == "square":
-        return f'<rect x="{num(x - r)}" y="{num(y - r)}" width="{num(2 * r)}" height="{num(2 * r)}" {common}/>'
+        return (f'<rect x="{num(x - r)}" y="{num(y - r)}" width="{num(2 * r)}" '
+                f'height="{num(2 * r)}" {common}/>')
     if shape == "triangle":
         points = f"{num(x)},{num(y - r)} {num(x + r)},{num(y + r)} {num(x - r)},{num(y + r)}"
     else:
-        points = f"{num(x)},{num(y - r)} {num(x + r)},{num(y)} {num(x)},{num(y + r)} {num(x - r)},{num(y)}"
+        points = (f"{num(x)},{num(y - r)} {num(x + r)},{num(y)} {num(x)},{num(y + r)} "
+                  f"{num(x - r)},{num(y)}")
     return f'<polygon points="{points}" {common}/>'
 
 
@@ -5081,6 +5877,8 @@ def motion_path(scores: tuple[float, ...], fps: float, x_of, y_of, plot_width: f
 
 
 def svg_band(x0: float, x1: float, top: float, bottom: float, css: str, fill: str) -> str:
+    """A translucent SVG rectangle from x0 to x1 (at least 1.5 px wide) between top and bottom,
+    as a true event's span is shaded."""
     return (f'<rect class="{css}" x="{num(x0)}" y="{num(top)}" width="{num(max(1.5, x1 - x0))}" '
             f'height="{num(bottom - top)}" fill="{fill}" fill-opacity="0.45" stroke="#8a7f00" '
             'stroke-width="0.8"/>')
@@ -5092,7 +5890,7 @@ def sample_row(times: tuple[float, ...], duration: float, x_of, y: float, plot_w
     average), else a density strip: a bar per bin of DENSITY_BIN_PX pixels whose height is the
     sampling rate there, with the highest rate written at its end."""
     if len(times) * DENSE_SPACING_PX <= plot_width:
-        return [marker(shape, x_of(t), y, colour, "sample", f' data-row="{k}"') for t in times]
+        return [svg_marker(shape, x_of(t), y, colour, "sample", f' data-row="{k}"') for t in times]
     bins = max(1, int(plot_width // DENSITY_BIN_PX))
     counts = [0] * bins
     for t in times:
@@ -5134,26 +5932,18 @@ def timeline_svg(name: str, motion: MotionAnalysis, windows: tuple[Window, ...],
     duration = motion.duration_s
     left = label_margin([label for label, _ in rows] + ["motion 0.000"])
     plot_width = SVG_WIDTH - left - SVG_RIGHT - SVG_PAD - 40     # room for "N/s" labels
-    legend = ["motion per frame (line)", "per-window mean (dashed)"]
-    legend += ["true events (shaded)"] if events else []
-    legend += ["hard cuts (vertical dashes)"] if cuts else []
-    legend += ["gradual transitions (hatched)"] if transitions else []
-    if any(len(times) * DENSE_SPACING_PX > plot_width for _, times in rows):
-        legend += ["strips: frames sampled per bin, with the row's peak rate at the right"]
-    legend_lines = textwrap.wrap(", ".join(legend), int((SVG_WIDTH - left - SVG_RIGHT) / SVG_CHAR_WIDTH))
+    dense = any(len(times) * DENSE_SPACING_PX > plot_width for _, times in rows)
+    legend_lines = textwrap.wrap(", ".join(timeline_legend(events, cuts, transitions, dense)),
+                                 int((SVG_WIDTH - left - SVG_RIGHT) / SVG_CHAR_WIDTH))
     motion_top, motion_height, row_height = 38 + 18 * len(legend_lines), 120, 30
     rows_top = motion_top + motion_height + 16
     axis_y = rows_top + row_height * len(rows) + 8
-    height = int(axis_y + 40)
     x_of = (lambda t: left + SVG_PAD + plot_width * t / duration)
-    peak = max(motion.scores) or 1.0
-    y_of = (lambda s: motion_top + motion_height - motion_height * s / peak)
     body = [f'<text x="{left}" y="24" font-size="16" font-weight="bold">'
             f'{esc(display_name(name))}: {duration:g} s, {motion.frame_count} frames at '
             f'{motion.fps:g} fps</text>']
-    for line_number, line in enumerate(legend_lines):
-        body.append(f'<text x="{left}" y="{44 + 18 * line_number}" fill="#444444">'
-                    f'{esc(line)}</text>')
+    body += [f'<text x="{left}" y="{44 + 18 * k}" fill="#444444">{esc(line)}</text>'
+             for k, line in enumerate(legend_lines)]
     for event in events:
         x0, x1 = x_of(event.start), x_of(event.end)
         body.append(svg_band(x0, x1, motion_top, axis_y, "event", EVENT_FILL))
@@ -5164,15 +5954,7 @@ def timeline_svg(name: str, motion: MotionAnalysis, windows: tuple[Window, ...],
         body.append(f'<rect class="transition" x="{num(x_of(t.start_s))}" y="{motion_top}" '
                     f'width="{num(max(1.5, x_of(t.end_s) - x_of(t.start_s)))}" '
                     f'height="{num(axis_y - motion_top)}" fill="url(#hatch)" fill-opacity="0.5"/>')
-    body.append(f'<text x="{left - 40}" y="{motion_top + motion_height // 2}" '
-                'text-anchor="end">motion</text>')
-    body += motion_scale(left + SVG_PAD - 2, motion_top, motion_height, peak)
-    body.append(f'<path class="motion" d="{motion_path(motion.scores, motion.fps, x_of, y_of, plot_width)}" '
-                'fill="none" stroke="#333333" stroke-width="1"/>')
-    steps = " ".join(f"L{num(x_of(w.start_s))},{num(y_of(w.motion))} L{num(x_of(w.end_s))},{num(y_of(w.motion))}"
-                     for w in windows)
-    body.append(f'<path class="window-mean" d="M{num(x_of(0))},{num(y_of(0))} {steps}" fill="none" '
-                'stroke="#0072B2" stroke-width="1.5" stroke-dasharray="5 3"/>')
+    body += motion_panel(motion, windows, left, motion_top, motion_height, x_of, plot_width)
     for cut in cuts:
         x = num(x_of(cut.time_s))
         body.append(f'<line class="cut" x1="{x}" y1="{motion_top}" x2="{x}" y2="{num(axis_y)}" '
@@ -5185,15 +5967,46 @@ def timeline_svg(name: str, motion: MotionAnalysis, windows: tuple[Window, ...],
                     f'y2="{num(y)}" stroke="#cccccc"/>')
         body += sample_row(times, duration, x_of, y, plot_width, colour, shape, k)
     body += time_axis(duration, x_of, axis_y, motion_top)
-    return svg_document(SVG_WIDTH, height, f"{display_name(name)}: motion, events, cuts and "
-                        "sampled frames", body)
+    return svg_document(SVG_WIDTH, int(axis_y + 40), f"{display_name(name)}: motion, events, "
+                        "cuts and sampled frames", body)
+
+
+def timeline_legend(events: tuple[Event, ...], cuts: tuple[Cut, ...],
+                    transitions: tuple[Transition, ...], dense: bool) -> list[str]:
+    """The timeline's legend: only what is drawn."""
+    legend = ["motion per frame (line)", "per-window mean (dashed)"]
+    legend += ["true events (shaded)"] if events else []
+    legend += ["hard cuts (vertical dashes)"] if cuts else []
+    legend += ["gradual transitions (hatched)"] if transitions else []
+    if dense:
+        legend.append("strips: frames sampled per bin, with the row's peak rate at the right")
+    return legend
+
+
+def motion_panel(motion: MotionAnalysis, windows: tuple[Window, ...], left: float, top: float,
+                 height: float, x_of, plot_width: float) -> list[str]:
+    """The motion panel: its label and scale, the per-frame curve, and the per-window mean
+    drawn as dashed steps."""
+    peak = max(motion.scores) or 1.0
+    y_of = (lambda s: top + height - height * s / peak)
+    steps = " ".join(f"L{num(x_of(w.start_s))},{num(y_of(w.motion))} "
+                     f"L{num(x_of(w.end_s))},{num(y_of(w.motion))}" for w in windows)
+    return ([f'<text x="{left - 40}" y="{top + height // 2}" text-anchor="end">motion</text>']
+            + motion_scale(left + SVG_PAD - 2, top, height, peak)
+            + [f'<path class="motion" '
+               f'd="{motion_path(motion.scores, motion.fps, x_of, y_of, plot_width)}" '
+               'fill="none" stroke="#333333" stroke-width="1"/>',
+               f'<path class="window-mean" d="M{num(x_of(0))},{num(y_of(0))} {steps}" fill="none" '
+               'stroke="#0072B2" stroke-width="1.5" stroke-dasharray="5 3"/>'])
 
 
 def display_name(name: str) -> str:
+    """A video's name as shown: 'stdin' for `<stdin>`, any other name as it is."""
     return "stdin" if name == "<stdin>" else name
 
 
-def log_axis(x0: float, width: float, low: float, high: float, y: float) -> tuple[list[str], object]:
+def log_axis(x0: float, width: float, low: float, high: float, y: float
+             ) -> tuple[list[str], object]:
     """A labelled log10 axis from `low` to `high` (powers of ten), and x_of(value)."""
     first, last = math.floor(math.log10(max(low, 1))), math.ceil(math.log10(max(high, 10)))
     x_of = (lambda v: x0 + width * (math.log10(max(v, 10 ** first)) - first) / (last - first))
@@ -5219,10 +6032,10 @@ def compare_svg(name: str, duration: float, events: tuple[Event, ...],
     top, row_height = 66, 34
     axis_y = top + row_height * len(details) + 8
     bars_top = axis_y + 70
-    bar_height, gap = 16, 8
-    height = int(bars_top + (bar_height + gap) * len(rows) + 50)
+    height = int(bars_top + (COMPARE_BAR_HEIGHT + COMPARE_BAR_GAP) * len(rows) + 50)
     x_of = (lambda t: left + SVG_PAD + plot_width * t / duration)
-    body = [f'<text x="{left}" y="24" font-size="16" font-weight="bold">{esc(display_name(name))}: '
+    body = [HATCH_PATTERN,
+            f'<text x="{left}" y="24" font-size="16" font-weight="bold">{esc(display_name(name))}: '
             'what each design samples and answers</text>',
             f'<text x="{left}" y="44" fill="#444444">marks: sampled frames; thick bar or '
             'ring: the answer, as parsed' + ("; shaded: the true event" if events else "")
@@ -5234,61 +6047,80 @@ def compare_svg(name: str, duration: float, events: tuple[Event, ...],
         body.append(f'<text class="event-label" x="{num(x1 + 3)}" y="{top + 12}">'
                     f'{esc(event.label)}</text>')
     for k, item in enumerate(details):
-        colour, shape = ROW_STYLES[k % len(ROW_STYLES)]
-        y = top + row_height * k + row_height / 2
-        body.append(f'<text x="{left - 10}" y="{num(y + 4)}" text-anchor="end">{esc(item["model"])}</text>')
-        body.append(f'<line x1="{num(x_of(0))}" y1="{num(y)}" x2="{num(x_of(duration))}" '
-                    f'y2="{num(y)}" stroke="#cccccc"/>')
-        body += [f'<line class="sample" data-row="{k}" x1="{num(x_of(t))}" y1="{num(y - 9)}" '
-                 f'x2="{num(x_of(t))}" y2="{num(y - 3)}" stroke="{colour}" stroke-width="1.2"/>'
-                 for t in item["times"]]
-        for p in item["answers"]:
-            if p["kind"] == "interval":
-                x0, x1 = x_of(min(max(p["start"], 0), duration)), x_of(min(max(p["end"], 0), duration))
-                body.append(f'<rect class="answer" x="{num(x0)}" y="{num(y + 1)}" '
-                            f'width="{num(max(2.0, x1 - x0))}" height="7" fill="{colour}" '
-                            'stroke="#000000" stroke-width="0.6"/>')
-            else:
-                body.append(f'<circle class="answer" cx="{num(x_of(min(max(p["time"], 0), duration)))}" '
-                            f'cy="{num(y + 5)}" r="5" fill="none" stroke="{colour}" stroke-width="2.5"/>')
+        body += answer_row(k, item, left, top + row_height * k + row_height / 2, x_of, duration)
     body += time_axis(duration, x_of, axis_y, top)
+    body += suite_bars(rows, left, plot_width, bars_top)
+    return svg_document(SVG_WIDTH, height, f"compare: {display_name(name)}", body)
+
+
+COMPARE_BAR_HEIGHT, COMPARE_BAR_GAP = 16, 8      # pixels, the suite's bars in compare.svg
+
+
+def answer_row(k: int, item: dict, left: float, y: float, x_of, duration: float) -> list[str]:
+    """One design's row of the compare picture: its label, its sampled frames as ticks, and its
+    top answer as a bar (an interval) or a ring (a point), held inside the video."""
+    colour = ROW_STYLES[k % len(ROW_STYLES)][0]
+    inside = (lambda t: x_of(min(max(t, 0), duration)))
+    parts = [f'<text x="{left - 10}" y="{num(y + 4)}" text-anchor="end">'
+             f'{esc(item["model"])}</text>',
+             f'<line x1="{num(x_of(0))}" y1="{num(y)}" x2="{num(x_of(duration))}" '
+             f'y2="{num(y)}" stroke="#cccccc"/>']
+    parts += [f'<line class="sample" data-row="{k}" x1="{num(x_of(t))}" y1="{num(y - 9)}" '
+              f'x2="{num(x_of(t))}" y2="{num(y - 3)}" stroke="{colour}" stroke-width="1.2"/>'
+              for t in item["times"]]
+    for p in item["answers"]:
+        if p["kind"] == "interval":
+            x0, x1 = inside(p["start"]), inside(p["end"])
+            parts.append(f'<rect class="answer" x="{num(x0)}" y="{num(y + 1)}" '
+                         f'width="{num(max(2.0, x1 - x0))}" height="7" fill="{colour}" '
+                         'stroke="#000000" stroke-width="0.6"/>')
+        else:
+            parts.append(f'<circle class="answer" cx="{num(inside(p["time"]))}" '
+                         f'cy="{num(y + 5)}" r="5" fill="none" stroke="{colour}" '
+                         'stroke-width="2.5"/>')
+    return parts
+
+
+def suite_bars(rows: list[dict], left: float, plot_width: float, bars_top: float) -> list[str]:
+    """The whole suite under the picture: accuracy within 0.5 s on a 0-100% axis, beside
+    tokens per video on a labelled log axis, a pair of bars per design."""
     half = (plot_width - 40) / 2
     accuracy_x, tokens_x = left + SVG_PAD, left + SVG_PAD + half + 40
-    body.append(f'<text x="{left}" y="{num(bars_top - 30)}" font-weight="bold">the whole '
-                'suite:</text>')
-    body.append(f'<text x="{num(accuracy_x)}" y="{num(bars_top - 10)}">right within 0.5 s '
-                '(both ends)</text>')
-    body.append(f'<text x="{num(tokens_x)}" y="{num(bars_top - 10)}">tokens per video '
-                '(log scale)</text>')
-    bottom = bars_top + (bar_height + gap) * len(rows)
+    step = COMPARE_BAR_HEIGHT + COMPARE_BAR_GAP
+    bottom = bars_top + step * len(rows)
+    parts = [f'<text x="{left}" y="{num(bars_top - 30)}" font-weight="bold">the whole '
+             'suite:</text>',
+             f'<text x="{num(accuracy_x)}" y="{num(bars_top - 10)}">right within 0.5 s '
+             '(both ends)</text>',
+             f'<text x="{num(tokens_x)}" y="{num(bars_top - 10)}">tokens per video '
+             '(log scale)</text>']
     token_parts, token_x = log_axis(tokens_x, half - 30, min(r["tokens"] for r in rows),
                                     max(r["tokens"] for r in rows), bottom)
-    body += token_parts
-    body.append(f'<line x1="{num(accuracy_x)}" y1="{num(bottom)}" x2="{num(accuracy_x + half)}" '
-                f'y2="{num(bottom)}" stroke="#333333"/>')
+    parts += token_parts
+    parts.append(f'<line x1="{num(accuracy_x)}" y1="{num(bottom)}" x2="{num(accuracy_x + half)}" '
+                 f'y2="{num(bottom)}" stroke="#333333"/>')
     for share in (0, 0.5, 1):
         x = accuracy_x + half * share
-        body.append(f'<line x1="{num(x)}" y1="{num(bottom)}" x2="{num(x)}" y2="{num(bottom + 5)}" '
-                    'stroke="#333333"/>')
-        body.append(f'<text x="{num(x)}" y="{num(bottom + 18)}" text-anchor="middle" '
-                    f'font-size="12">{100 * share:.0f}%</text>')
+        parts.append(f'<line x1="{num(x)}" y1="{num(bottom)}" x2="{num(x)}" y2="{num(bottom + 5)}" '
+                     'stroke="#333333"/>')
+        parts.append(f'<text x="{num(x)}" y="{num(bottom + 18)}" text-anchor="middle" '
+                     f'font-size="12">{100 * share:.0f}%</text>')
     for k, r in enumerate(rows):
-        colour = ROW_STYLES[k % len(ROW_STYLES)][0]
-        y = bars_top + (bar_height + gap) * k
+        colour, y = ROW_STYLES[k % len(ROW_STYLES)][0], bars_top + step * k
         accuracy = r["accuracy"]["0.5"] or 0.0
-        width = token_x(r["tokens"]) - tokens_x
-        body.append(f'<text x="{left - 10}" y="{num(y + 12)}" text-anchor="end">{esc(r["model"])}</text>')
-        body.append(f'<rect class="bar-accuracy" x="{num(accuracy_x)}" y="{num(y)}" '
-                    f'width="{num(max(1.0, half * accuracy))}" height="{bar_height}" fill="{colour}"/>')
-        body.append(f'<text x="{num(accuracy_x + max(1.0, half * accuracy) + 4)}" y="{num(y + 12)}" '
-                    f'font-size="12">{100 * accuracy:.0f}%</text>')
-        body.append(f'<rect class="bar-tokens" x="{num(tokens_x)}" y="{num(y)}" '
-                    f'width="{num(max(1.0, width))}" height="{bar_height}" fill="url(#hatch)" '
-                    f'stroke="{colour}"/>')
-        body.append(f'<text x="{num(tokens_x + max(1.0, width) + 4)}" y="{num(y + 12)}" '
-                    f'font-size="12">{r["tokens"]:,.0f}</text>')
-    body.insert(0, HATCH_PATTERN)
-    return svg_document(SVG_WIDTH, height, f"compare: {display_name(name)}", body)
+        bar, width = max(1.0, half * accuracy), max(1.0, token_x(r["tokens"]) - tokens_x)
+        parts += [f'<text x="{left - 10}" y="{num(y + 12)}" text-anchor="end">'
+                  f'{esc(r["model"])}</text>',
+                  f'<rect class="bar-accuracy" x="{num(accuracy_x)}" y="{num(y)}" '
+                  f'width="{num(bar)}" height="{COMPARE_BAR_HEIGHT}" fill="{colour}"/>',
+                  f'<text x="{num(accuracy_x + bar + 4)}" y="{num(y + 12)}" '
+                  f'font-size="12">{100 * accuracy:.0f}%</text>',
+                  f'<rect class="bar-tokens" x="{num(tokens_x)}" y="{num(y)}" '
+                  f'width="{num(width)}" height="{COMPARE_BAR_HEIGHT}" fill="url(#hatch)" '
+                  f'stroke="{colour}"/>',
+                  f'<text x="{num(tokens_x + width + 4)}" y="{num(y + 12)}" '
+                  f'font-size="12">{r["tokens"]:,.0f}</text>']
+    return parts
 
 
 # Contact sheets: the frames each sampler picks, as a PNG a person can look at. Thumbnails are
@@ -5297,12 +6129,12 @@ def compare_svg(name: str, duration: float, events: tuple[Event, ...],
 
 SHEET_BOX = (160, 90)              # a thumbnail fits in this many pixels, aspect kept
 SHEET_COLUMNS = 8                  # thumbnails per line of a row
-SHEET_MAX_THUMBS = 48              # per sampler row (6 lines of 8); past this, an evenly spaced subset
+SHEET_MAX_THUMBS = 48              # per sampler row (6 lines of 8); past this, a spaced subset
 # A thumbnail pixel is the mean of a 2x2 block of every stride-th pixel (stride 2 for 640x360).
 # A full box over all 4x4 pixels looks the same at 160x90 and costs 3.4 times as much (0.75
 # against 0.22 ms a 640x360 frame here), and the sheet must add under 20% to `sample`.
 SHEET_BLOCK = 2
-MAX_BOX_SIDE = 16                  # box_downscale's limit: a 16x16 sum of bytes fits 16 bits
+
 SHEET_MARGIN = 12
 SHEET_GAP = 8
 FONT_SCALE = 2                     # screen pixels per font pixel
@@ -5312,32 +6144,58 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 # 5x7 glyphs, one string per glyph: seven rows of five, '#' on. Upper case is drawn as lower.
 FONT_ROWS = {
-    "0": ".###. #...# #..## #.#.# ##..# #...# .###.", "1": "..#.. .##.. ..#.. ..#.. ..#.. ..#.. .###.",
-    "2": ".###. #...# ....# ...#. ..#.. .#... #####", "3": "####. ....# ....# .###. ....# ....# ####.",
-    "4": "...#. ..##. .#.#. #..#. ##### ...#. ...#.", "5": "##### #.... ####. ....# ....# #...# .###.",
-    "6": "..##. .#... #.... ####. #...# #...# .###.", "7": "##### ....# ...#. ..#.. .#... .#... .#...",
-    "8": ".###. #...# #...# .###. #...# #...# .###.", "9": ".###. #...# #...# .#### ....# ...#. .##..",
-    "a": "..... ..... .###. ....# .#### #...# .####", "b": "#.... #.... #.##. ##..# #...# #...# ####.",
-    "c": "..... ..... .###. #.... #.... #...# .###.", "d": "....# ....# .##.# #..## #...# #...# .####",
-    "e": "..... ..... .###. #...# ##### #.... .###.", "f": "..##. .#..# .#... ###.. .#... .#... .#...",
-    "g": "..... .#### #...# #...# .#### ....# .###.", "h": "#.... #.... #.##. ##..# #...# #...# #...#",
-    "i": "..#.. ..... .##.. ..#.. ..#.. ..#.. .###.", "j": "...#. ..... ..##. ...#. ...#. #..#. .##..",
-    "k": "#.... #.... #..#. #.#.. ##... #.#.. #..#.", "l": ".##.. ..#.. ..#.. ..#.. ..#.. ..#.. .###.",
-    "m": "..... ..... ##.#. #.#.# #.#.# #...# #...#", "n": "..... ..... #.##. ##..# #...# #...# #...#",
-    "o": "..... ..... .###. #...# #...# #...# .###.", "p": "..... ..... ####. #...# ####. #.... #....",
-    "q": "..... ..... .##.# #..## .#### ....# ....#", "r": "..... ..... #.##. ##..# #.... #.... #....",
-    "s": "..... ..... .###. #.... .###. ....# ####.", "t": ".#... .#... ###.. .#... .#... .#..# ..##.",
-    "u": "..... ..... #...# #...# #...# #..## .##.#", "v": "..... ..... #...# #...# #...# .#.#. ..#..",
-    "w": "..... ..... #...# #...# #.#.# #.#.# .#.#.", "x": "..... ..... #...# .#.#. ..#.. .#.#. #...#",
-    "y": "..... ..... #...# #...# .#### ....# .###.", "z": "..... ..... ##### ...#. ..#.. .#... #####",
-    ".": "..... ..... ..... ..... ..... .##.. .##..", ",": "..... ..... ..... ..... .##.. ..#.. .#...",
-    ":": "..... .##.. .##.. ..... .##.. .##.. .....", "-": "..... ..... ..... ##### ..... ..... .....",
-    "(": "...#. ..#.. .#... .#... .#... ..#.. ...#.", ")": ".#... ..#.. ...#. ...#. ...#. ..#.. .#...",
-    "/": "....# ...#. ...#. ..#.. .#... .#... #....", "+": "..... ..#.. ..#.. ##### ..#.. ..#.. .....",
-    "_": "..... ..... ..... ..... ..... ..... #####", "=": "..... ..... ##### ..... ##### ..... .....",
-    "?": ".###. #...# ....# ...#. ..#.. ..... ..#..", " ": "..... ..... ..... ..... ..... ..... .....",
-    ";": "..... .##.. .##.. ..... .##.. ..#.. .#...", "'": "..#.. ..#.. .#... ..... ..... ..... .....",
-    "%": "##..# ##.#. ...#. ..#.. .#... .#.## #..##", "#": ".#.#. .#.#. ##### .#.#. ##### .#.#. .#.#.",
+    "0": ".###. #...# #..## #.#.# ##..# #...# .###.",
+    "1": "..#.. .##.. ..#.. ..#.. ..#.. ..#.. .###.",
+    "2": ".###. #...# ....# ...#. ..#.. .#... #####",
+    "3": "####. ....# ....# .###. ....# ....# ####.",
+    "4": "...#. ..##. .#.#. #..#. ##### ...#. ...#.",
+    "5": "##### #.... ####. ....# ....# #...# .###.",
+    "6": "..##. .#... #.... ####. #...# #...# .###.",
+    "7": "##### ....# ...#. ..#.. .#... .#... .#...",
+    "8": ".###. #...# #...# .###. #...# #...# .###.",
+    "9": ".###. #...# #...# .#### ....# ...#. .##..",
+    "a": "..... ..... .###. ....# .#### #...# .####",
+    "b": "#.... #.... #.##. ##..# #...# #...# ####.",
+    "c": "..... ..... .###. #.... #.... #...# .###.",
+    "d": "....# ....# .##.# #..## #...# #...# .####",
+    "e": "..... ..... .###. #...# ##### #.... .###.",
+    "f": "..##. .#..# .#... ###.. .#... .#... .#...",
+    "g": "..... .#### #...# #...# .#### ....# .###.",
+    "h": "#.... #.... #.##. ##..# #...# #...# #...#",
+    "i": "..#.. ..... .##.. ..#.. ..#.. ..#.. .###.",
+    "j": "...#. ..... ..##. ...#. ...#. #..#. .##..",
+    "k": "#.... #.... #..#. #.#.. ##... #.#.. #..#.",
+    "l": ".##.. ..#.. ..#.. ..#.. ..#.. ..#.. .###.",
+    "m": "..... ..... ##.#. #.#.# #.#.# #...# #...#",
+    "n": "..... ..... #.##. ##..# #...# #...# #...#",
+    "o": "..... ..... .###. #...# #...# #...# .###.",
+    "p": "..... ..... ####. #...# ####. #.... #....",
+    "q": "..... ..... .##.# #..## .#### ....# ....#",
+    "r": "..... ..... #.##. ##..# #.... #.... #....",
+    "s": "..... ..... .###. #.... .###. ....# ####.",
+    "t": ".#... .#... ###.. .#... .#... .#..# ..##.",
+    "u": "..... ..... #...# #...# #...# #..## .##.#",
+    "v": "..... ..... #...# #...# #...# .#.#. ..#..",
+    "w": "..... ..... #...# #...# #.#.# #.#.# .#.#.",
+    "x": "..... ..... #...# .#.#. ..#.. .#.#. #...#",
+    "y": "..... ..... #...# #...# .#### ....# .###.",
+    "z": "..... ..... ##### ...#. ..#.. .#... #####",
+    ".": "..... ..... ..... ..... ..... .##.. .##..",
+    ",": "..... ..... ..... ..... .##.. ..#.. .#...",
+    ":": "..... .##.. .##.. ..... .##.. .##.. .....",
+    "-": "..... ..... ..... ##### ..... ..... .....",
+    "(": "...#. ..#.. .#... .#... .#... ..#.. ...#.",
+    ")": ".#... ..#.. ...#. ...#. ...#. ..#.. .#...",
+    "/": "....# ...#. ...#. ..#.. .#... .#... #....",
+    "+": "..... ..#.. ..#.. ##### ..#.. ..#.. .....",
+    "_": "..... ..... ..... ..... ..... ..... #####",
+    "=": "..... ..... ##### ..... ##### ..... .....",
+    "?": ".###. #...# ....# ...#. ..#.. ..... ..#..",
+    " ": "..... ..... ..... ..... ..... ..... .....",
+    ";": "..... .##.. .##.. ..... .##.. ..#.. .#...",
+    "'": "..#.. ..#.. .#... ..... ..... ..... .....",
+    "%": "##..# ##.#. ...#. ..#.. .#... .#.## #..##",
+    "#": ".#.#. .#.#. ##### .#.#. ##### .#.#. .#.#.",
 }
 GLYPH_WIDTH, GLYPH_HEIGHT = 5, 7
 CHAR_WIDTH = (GLYPH_WIDTH + 1) * FONT_SCALE          # a glyph and one column of space
@@ -5367,6 +6225,7 @@ class Canvas:
         self.scanlines = bytearray((b"\x00" + b"\xff" * (width * channels)) * height)
 
     def offset(self, x: int, y: int) -> int:
+        """Where pixel (x, y) starts in the scanlines."""
         return y * self.stride + 1 + x * self.channels
 
     def paste(self, x: int, y: int, width: int, height: int, pixels: bytes) -> None:
@@ -5378,6 +6237,7 @@ class Canvas:
             self.scanlines[start:start + row] = view[r * row:(r + 1) * row]
 
     def fill(self, x: int, y: int, width: int, height: int, level: int) -> None:
+        """A rectangle of one grey level."""
         run = bytes([level]) * (width * self.channels)
         for r in range(y, y + height):
             start = self.offset(x, r)
@@ -5396,7 +6256,8 @@ class Canvas:
             return
         glyphs = [glyph_rows(char, self.channels) for char in chars]
         self.paste(x, y, len(chars) * CHAR_WIDTH, GLYPH_HEIGHT * FONT_SCALE,
-                   b"".join(b"".join(g[r] for g in glyphs) for r in range(GLYPH_HEIGHT * FONT_SCALE)))
+                   b"".join(b"".join(g[r] for g in glyphs)
+                            for r in range(GLYPH_HEIGHT * FONT_SCALE)))
 
 
 def thumbnail_plan(width: int, height: int) -> tuple[int, int, int]:
@@ -5423,40 +6284,6 @@ def thumbnail(plane: bytes, width: int, height: int) -> tuple[int, int, bytes]:
     if enlarge > 1:
         return width * enlarge, height * enlarge, enlarge_nearest(plane, width, height, enlarge)
     return width, height, bytes(plane)
-
-
-def box_downscale(plane: bytes, width: int, height: int, box: int) -> bytes:
-    """The mean of each whole box x box block, rounded half up (box a power of two up to
-    MAX_BOX_SIDE). Pixels pair into 16-bit lanes of one integer (even + odd), then shifted
-    copies add neighbouring lanes and rows; each mean ends up in a lane's high byte."""
-    out_w, out_h = width // box, height // box
-    if width % 2:                  # lanes hold pixel pairs; the odd last column is in no block
-        plane = b"".join(plane[r * width:r * width + width - 1] for r in range(height))
-        width -= 1
-    plane = plane[:out_h * box * width]
-    value = int.from_bytes(plane, "little")
-    low_bytes, half = box_masks(lane_count(len(plane)), box)
-    lanes = (value & low_bytes) + ((value >> 8) & low_bytes)   # lane j: pixels 2j + 2j+1
-    span = 2
-    while span < box:              # lane j gathers pixels 2j .. 2j + 2 span - 1
-        lanes += lanes >> (8 * span)
-        span *= 2
-    rows = 1
-    while rows < box:              # and the same columns of the rows below
-        lanes += lanes >> (8 * width * rows)
-        rows *= 2
-    shift = 2 * (box.bit_length() - 1)                        # log2(box * box)
-    lanes = (lanes + half) << (8 - shift)                      # round; the mean is the high byte
-    data = lanes.to_bytes((lanes.bit_length() + 7) // 8 + 1, "little")
-    return b"".join(data[r * box * width + 1:r * box * width + 1 + out_w * box:box]
-                    for r in range(out_h))
-
-
-@functools.lru_cache(maxsize=16)
-def box_masks(lanes: int, box: int) -> tuple[int, int]:
-    """For `lanes` 16-bit lanes: the low-byte mask, and half of box x box in every lane."""
-    ones = int.from_bytes(b"\x01\x00" * lanes, "little")
-    return ones * 0xFF, ones * (box * box // 2)
 
 
 def enlarge_nearest(plane: bytes, width: int, height: int, factor: int) -> bytes:
@@ -5491,6 +6318,8 @@ class SheetRow(NamedTuple):
 
 
 def sheet_rows(results: list[SampleResult]) -> list[SheetRow]:
+    """One SheetRow per sampler result: its frames, at most SHEET_MAX_THUMBS of them shown (an
+    evenly spaced subset), under a title saying how many."""
     rows = []
     for r in results:
         shown = evenly_spaced(r.indices, SHEET_MAX_THUMBS)
@@ -5501,12 +6330,16 @@ def sheet_rows(results: list[SampleResult]) -> list[SheetRow]:
 
 
 def evenly_spaced(items: tuple[int, ...], limit: int) -> tuple[int, ...]:
+    """`items` if there are at most `limit` of them; else `limit` evenly spaced ones, the first
+    and the last included."""
     if len(items) <= limit:
         return items
     return tuple(items[round(k * (len(items) - 1) / (limit - 1))] for k in range(limit))
 
 
 def thumbnail_label(index: int, fps: float, in_event: bool, on_cut: bool) -> str:
+    """A thumbnail's caption: its time in seconds to 0.1, then ' e' when inside a true event and
+    ' c' when on a cut."""
     return f"{index / fps:.1f} s" + (" e" if in_event else "") + (" c" if on_cut else "")
 
 
@@ -5565,12 +6398,18 @@ def png_chunks(canvas: Canvas) -> Iterator[bytes]:
     yield chunk(b"IEND", b"")
 
 
-# ----------------------------------------------------------------------------------------------
-# CLI
-# build_parser() declares every subcommand; each cmd_* turns parsed options into a document
-# (for --json) and a text rendering. main() is the one place user errors become exit 2.
-# ----------------------------------------------------------------------------------------------
+# ==============================================================================================
+# PART III: THE COMMAND LINE
+# One block per subcommand (options, handler, text), then the program: COMMANDS,
+# build_parser() and main().
+# ==============================================================================================
 
+
+# ----------------------------------------------------------------------------------------------
+# §13 Subcommands
+# Shared plumbing first (one meaning per flag: OPTION_HELP; progress; loading a video),
+# then one block per subcommand in COMMANDS order: its options, its handler, its text.
+# ----------------------------------------------------------------------------------------------
 
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is the same one line as every other user error, and a
@@ -5581,10 +6420,11 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # type: ignore[override]
+        """A usage error, raised as the UserError main() prints in one line."""
         raise UserError(message)
 
 
-def number(kind: type, low: float, high: float):
+def bounded(kind: type, low: float, high: float):
     """An argparse type: an int or float within [low, high]; NaN and inf refused."""
     def parse(text: str):
         try:
@@ -5613,7 +6453,7 @@ OPTION_HELP = {
     "--video": "your video: a .y4m file, - for a Y4M stream on stdin, or a folder of numbered "
                "PGM/PPM frames (with --fps)",
     "--fps": "the video's own frame rate, frames per second: needed for a folder of frames; "
-             f"with --duration it turns seconds into frames (default {DEFAULT_VIDEO_FPS:g})",
+             f"with --duration it turns seconds into frames (default {NOMINAL_FPS:g})",
     "--allow-truncated": "accept a Y4M stream cut short after its last whole frame, with a "
                          "warning",
     "--seed": "seed of everything made at random: synthetic videos, the compare suite, bench "
@@ -5661,6 +6501,7 @@ RENAMED_FLAGS = {"--svg": "--out", "--preset": "--synth"}
 
 
 def option(p: argparse.ArgumentParser, flag: str, **kwargs) -> None:
+    """Add `flag` to `p` with its one help text from OPTION_HELP; the rest goes to add_argument."""
     p.add_argument(flag, help=OPTION_HELP[flag], **kwargs)
 
 
@@ -5670,51 +6511,82 @@ def renamed(p: argparse.ArgumentParser, old: str, dest: str) -> None:
 
 
 class RenamedFlag(argparse.Action):
+    """The argparse action of an old flag spelling: stores the value where the new flag does,
+    and warns on stderr with the new name."""
     def __call__(self, parser, namespace, values, option_string=None):
+        """Store the value under the new name and say on stderr that the spelling changed."""
         warn(f"{option_string} is now {RENAMED_FLAGS[option_string]}; the old spelling goes "
              "in the next release")
         setattr(namespace, self.dest, values)
 
 
 def add_source_options(p: argparse.ArgumentParser, motion: bool = True) -> None:
+    """Add the options that choose the video (--synth or --video, one of them), --fps,
+    --allow-truncated and --seed; with `motion`, also --window, --stride and the cut
+    detector's --cut-threshold and --cut-ratio."""
     source = p.add_mutually_exclusive_group()
     option(source, "--synth", metavar="PRESET")
     option(source, "--video", metavar="PATH")
-    option(p, "--fps", type=number(float, 0.001, 1000), default=None)
+    option(p, "--fps", type=bounded(float, 0.001, 1000), default=None)
     option(p, "--allow-truncated", action="store_true")
-    option(p, "--seed", type=number(int, 0, 2**31), default=DEFAULT_SEED)
+    option(p, "--seed", type=bounded(int, 0, 2**31), default=DEFAULT_SEED)
     if motion:
-        option(p, "--window", type=number(float, 0.05, 3600), default=DEFAULT_WINDOW_S)
-        option(p, "--stride", type=number(int, 1, 1024), default=None)
-        option(p, "--cut-threshold", type=number(float, 0.0, 1.0), default=CUT_MIN_SCORE)
-        option(p, "--cut-ratio", type=number(float, 1.0, 1000.0), default=CUT_MEDIAN_RATIO)
+        option(p, "--window", type=bounded(float, 0.05, 3600), default=DEFAULT_WINDOW_S)
+        option(p, "--stride", type=bounded(int, 1, 1024), default=None)
+        option(p, "--cut-threshold", type=bounded(float, 0.0, 1.0), default=CUT_MIN_SCORE)
+        option(p, "--cut-ratio", type=bounded(float, 1.0, 1000.0), default=CUT_MEDIAN_RATIO)
 
 
 def add_sampler_options(p: argparse.ArgumentParser) -> None:
-    rate = number(float, 0.01, 240)
-    option(p, "--uniform-frames", type=number(int, 1, MAX_FRAME_COUNT),
+    """Add the samplers' options, each range-checked: --uniform-frames, the --max-frames budget,
+    the frame rates (--min-fps, --max-fps, --burst-fps, --base-fps) and the keyframe settings."""
+    rate = bounded(float, 0.01, 240)
+    option(p, "--uniform-frames", type=bounded(int, 1, MAX_FRAME_COUNT),
            default=DEFAULT_UNIFORM_FRAMES)
-    option(p, "--max-frames", type=number(int, 1, MAX_FRAME_COUNT), default=FPS_MAX_FRAMES)
+    option(p, "--max-frames", type=bounded(int, 1, MAX_FRAME_COUNT), default=FPS_MAX_FRAMES)
     option(p, "--min-fps", type=rate, default=DEFAULT_MIN_FPS)
     option(p, "--max-fps", type=rate, default=DEFAULT_MAX_FPS)
     option(p, "--burst-fps", type=rate, default=DEFAULT_BURST_FPS)
-    option(p, "--base-fps", type=number(float, 0.0, 240), default=DEFAULT_BASE_FPS)
-    option(p, "--keyframe-context", type=number(int, 0, 100), default=DEFAULT_KEYFRAME_CONTEXT)
-    option(p, "--keyframe-gap", type=number(float, 0.001, 60), default=DEFAULT_CONTEXT_GAP_S)
+    option(p, "--base-fps", type=bounded(float, 0.0, 240), default=DEFAULT_BASE_FPS)
+    option(p, "--keyframe-context", type=bounded(int, 0, 100), default=DEFAULT_KEYFRAME_CONTEXT)
+    option(p, "--keyframe-gap", type=bounded(float, 0.001, 60), default=DEFAULT_CONTEXT_GAP_S)
 
 
 def add_size_options(p: argparse.ArgumentParser) -> None:
-    option(p, "--width", type=number(int, 1, MAX_SIDE), default=None)
-    option(p, "--height", type=number(int, 1, MAX_SIDE), default=None)
+    """Add --width and --height, the frame size in pixels for the token arithmetic."""
+    option(p, "--width", type=bounded(int, 1, MAX_SIDE), default=None)
+    option(p, "--height", type=bounded(int, 1, MAX_SIDE), default=None)
 
 
 def add_pricing_options(p: argparse.ArgumentParser) -> None:
+    """Add --design, the design that prices sampled frames (default qwen3-vl), and the size
+    options."""
     option(p, "--design", choices=tuple(DESIGNS), default=DEFAULT_PRICING_DESIGN)
     add_size_options(p)
 
 
+def add_policy_options(p: argparse.ArgumentParser) -> None:
+    """Add --swap-reversed, the parse policy for an interval that ends before it starts."""
+    p.add_argument("--swap-reversed", action="store_true",
+                   help="read an interval that ends before it starts as swapped (default: "
+                        "the failure `reversed`)")
+
+
+def parse_policy(args: argparse.Namespace) -> ParsePolicy:
+    """The ParsePolicy the options ask for."""
+    return ParsePolicy(args.swap_reversed)
+
+
 def warn(message: str) -> None:
+    """One `warning:` line on stderr (nothing when stderr is closed)."""
     say(f"warning: {message}")
+
+
+def say(message: str) -> None:
+    """One line on stderr, if there is a stderr (`2>&-` closes it)."""
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError, ValueError):
+            print(f"{PROG}: {message}", file=sys.stderr)
 
 
 PROGRESS_EVERY_S = 0.25     # redraw the progress line at most four times a second
@@ -5759,8 +6631,20 @@ def with_progress(items: Iterable, label: str, total: int | None = None,
         show_progress("", stream)
 
 
+class Result(NamedTuple):
+    """What a subcommand hands to main(): the document (what --json prints), the text rendered
+    from it, the exit status, and, when a file was asked for as `-`, its content, which main()
+    writes to stdout instead of the text."""
+    doc: dict
+    text: str = ""
+    status: int = 0
+    stdout: str | bytes | None = None
+
+
 @dataclass(frozen=True)
 class LoadedVideo:
+    """A video read and analysed: its name, motion, motion windows, hard cuts, true events (known
+    for a synthetic preset only) and gradual transitions."""
     name: str
     motion: MotionAnalysis
     windows: tuple[Window, ...]
@@ -5770,6 +6654,8 @@ class LoadedVideo:
 
 
 def scene_from_args(args: argparse.Namespace) -> Scene:
+    """The preset the options name (cat-jump when none), with --seed as its seed when that is not
+    the default."""
     scene = get_preset(args.synth or "cat-jump")
     if args.seed != DEFAULT_SEED:
         scene = Scene(scene.name, scene.duration_s, scene.fps, scene.width, scene.height,
@@ -5787,6 +6673,9 @@ def open_source(args: argparse.Namespace) -> tuple[VideoStream, tuple[Event, ...
 
 
 def load_video(args: argparse.Namespace) -> LoadedVideo:
+    """The video the options name, read in one pass and analysed: motion, windows of --window
+    seconds, gradual transitions and hard cuts. No frames, or a window shorter than one
+    frame, is a UserError."""
     video, events = open_source(args)
     frames = with_progress(video.frames, f"reading {display_name(video.name)}, frame")
     motion = analyze_motion(frames, video.width, video.height, video.fps, args.stride,
@@ -5800,6 +6689,77 @@ def load_video(args: argparse.Namespace) -> LoadedVideo:
     cuts = detect_cuts(motion, args.cut_threshold, args.cut_ratio, transitions)
     return LoadedVideo(video.name, motion, motion_windows(motion.scores, motion.fps, args.window),
                        cuts, events, transitions)
+
+
+def video_facts(args: argparse.Namespace) -> VideoFacts:
+    """The video the tokens/rope options describe: numbers, a preset, or a real video."""
+    if args.video or args.synth:
+        if args.duration is not None or args.total_frames is not None:
+            raise UserError("give --duration/--total-frames or --video/--synth, not both")
+        if args.synth:                   # a preset's small frames stand for the nominal capture
+            scene = scene_from_args(args)
+            return VideoFacts(scene.frame_count, scene.fps, args.width or NOMINAL_WIDTH,
+                              args.height or NOMINAL_HEIGHT)
+        video, _ = open_source(args)
+        count = sum(1 for _ in video.frames)
+        if count == 0:
+            raise UserError(f"{video.name}: no frames")
+        return VideoFacts(count, video.fps, args.width or video.width, args.height or video.height)
+    fps = args.fps or NOMINAL_FPS
+    if args.total_frames is not None:
+        if args.duration is not None:
+            raise UserError("give --duration or --total-frames, not both")
+        total = args.total_frames
+    elif args.duration is not None:
+        total = round(args.duration * fps)
+        if total < 1:
+            raise UserError(f"--duration {args.duration:g} at --fps {fps:g} is less than one frame")
+    else:
+        raise UserError("say which video: --duration S (or --total-frames N), or --video/--synth")
+    if total > MAX_FRAME_COUNT * 10:
+        raise UserError(f"{total} frames is more than this tool handles ({MAX_FRAME_COUNT * 10})")
+    return VideoFacts(total, fps, args.width or NOMINAL_WIDTH, args.height or NOMINAL_HEIGHT)
+
+
+def priced_facts(video: LoadedVideo, args: argparse.Namespace) -> VideoFacts:
+    """The video as the token arithmetic sees it: its frames and rate, and its frame size (a
+    synthetic preset's small frames stand for the nominal 640x360 capture), or --width/--height."""
+    m = video.motion
+    synthetic = not getattr(args, "video", None)
+    width = args.width or (NOMINAL_WIDTH if synthetic else m.width)
+    height = args.height or (NOMINAL_HEIGHT if synthetic else m.height)
+    return VideoFacts(m.frame_count, m.fps, width, height)
+
+
+def design_options(args: argparse.Namespace) -> DesignOptions:
+    """The tokens options as DesignOptions, the qwen-vl-utils ones as QwenOptions (None where
+    unset: the reference's defaults)."""
+    qwen = QwenOptions(args.sample_fps, args.nframes, args.min_frames, args.max_frames,
+                       args.min_pixels, args.max_pixels, args.total_pixels,
+                       args.resized_height, args.resized_width)
+    return DesignOptions(args.frames, args.image_size, args.patch, args.pool, args.audio,
+                         args.context_tokens, qwen)
+
+
+def options_for(design: str, options: DesignOptions) -> DesignOptions:
+    """With --design all, each option reaches only the designs it belongs to."""
+    if design == "naive":
+        return options
+    if design in QWEN_DESIGNS:
+        return replace(options, frames=None, image_size=NAIVE_SIZE, patch=NAIVE_PATCH, pool=1)
+    return replace(options, image_size=NAIVE_SIZE, patch=NAIVE_PATCH, pool=1, qwen=QwenOptions())
+
+
+def sampler_settings(args: argparse.Namespace) -> SamplerSettings:
+    """The samplers' options, as the command line gave them."""
+    return SamplerSettings(args.uniform_frames, args.max_frames, args.min_fps, args.max_fps,
+                           args.burst_fps, args.base_fps, args.keyframe_context,
+                           args.keyframe_gap)
+
+
+def run_sampler(strategy: str, video: LoadedVideo, settings: SamplerSettings) -> SampleResult:
+    """The `strategy` sampler (SAMPLERS) run on a loaded video."""
+    return SAMPLERS[strategy](video.motion, video.windows, video.cuts, settings)
 
 
 def sheet_pixels(args: argparse.Namespace, wanted: set[int]
@@ -5828,51 +6788,10 @@ def sheet_pixels(args: argparse.Namespace, wanted: set[int]
                 break
 
 
-def y4m_chosen_frames(path: str, wanted: set[int]) -> Iterator[tuple[int, int, int, int, bytes]]:
-    """The luma of the wanted frames of a Y4M file. When every frame starts with a bare
-    `FRAME` line (as ffmpeg writes), frame k sits at a fixed offset: go straight there (and
-    check the marker); otherwise walk the markers, seeking over the frames not wanted."""
-    last = max(wanted)
-    with open(path, "rb") as stream:
-        header = parse_y4m_header(stream.readline(Y4M_HEADER_LIMIT).rstrip(b"\n"), path)
-        start, step = stream.tell(), len(FRAME_LINE) + header.payload_bytes
-        fixed = stream.read(len(FRAME_LINE)) == FRAME_LINE
-        for index in sorted(wanted) if fixed else ():
-            stream.seek(start + index * step)
-            data = read_exact(stream, len(FRAME_LINE) + header.luma_bytes)
-            if data[:len(FRAME_LINE)] != FRAME_LINE:
-                break                          # markers with parameters: walk them instead
-            yield index, header.width, header.height, 1, luma_8bit(data[len(FRAME_LINE):],
-                                                                      header, path, index)
-            wanted = wanted - {index}
-        if not wanted:
-            return
-        stream.seek(start)
-        for index in range(last + 1):
-            marker = stream.readline(FRAME_HEADER_LIMIT)
-            if not marker.startswith(b"FRAME"):
-                raise UserError(f"{path}: frame {index}: expected FRAME marker on the second "
-                                "reading (did the file change?)")
-            if index in wanted:
-                luma = read_exact(stream, header.luma_bytes)
-                stream.seek(header.payload_bytes - header.luma_bytes, 1)
-                yield index, header.width, header.height, 1, luma_8bit(luma, header, path, index)
-            else:
-                stream.seek(header.payload_bytes, 1)
-
-
-FRAME_LINE = b"FRAME\n"
-
-
-def luma_8bit(luma: bytes, header: Y4MHeader, path: str, index: int) -> bytes:
-    if len(luma) < header.luma_bytes:
-        raise UserError(f"{path}: frame {index} cut short on the second reading")
-    return luma if header.bits == 8 else high_depth_to_8bit(luma, header.bits)
-
-
 def write_sheet(args: argparse.Namespace, video: LoadedVideo, results: list[SampleResult]
-                ) -> dict:
-    """The contact sheet of these samplers' frames, written to args.sheet; what went where."""
+                ) -> Output:
+    """The contact sheet of these samplers' frames, saved to args.sheet; its info says what
+    went where."""
     if args.sheet == "-" and args.json:
         raise UserError("--sheet - writes the PNG to stdout; it cannot go with --json")
     if not args.sheet.lower().endswith(".png") and not is_special_file(args.sheet) \
@@ -5889,703 +6808,40 @@ def write_sheet(args: argparse.Namespace, video: LoadedVideo, results: list[Samp
              f"{m.fps:g} fps")
     canvas, cells = contact_sheet(title, rows, thumbs, channels, m.fps, video.events,
                                   frozenset(c.frame for c in video.cuts))
-    size = write_output(args.sheet, png_chunks(canvas))
-    return {"path": args.sheet, "bytes": size, "width": canvas.width, "height": canvas.height,
-            "channels": channels, "cells": cells}
-
-
-def options_synth(p: argparse.ArgumentParser) -> None:
-    option(p, "--synth", metavar="PRESET", default="cat-jump")
-    renamed(p, "--preset", "synth")
-    option(p, "--out", metavar="FILE.y4m")
-
-
-def cmd_synth(args: argparse.Namespace) -> tuple[object, str]:
-    scene = get_preset(args.synth)
-    doc = scene_truth(scene)
-    if args.out == "-" and args.json:
-        raise UserError("--out - writes the video to stdout; it cannot go with --json")
-    if args.out:
-        size = write_output(args.out, y4m_bytes(render_scene(scene), scene.width, scene.height,
-                                                scene.fps))
-        doc["written"] = {"path": args.out, "bytes": size}
-    if args.out == "-":
-        return doc, ""                           # the video alone went to stdout
-    rows = [[e.label, seconds(e.start), seconds(e.end)] for e in scene.events]
-    text = [f"{scene.name}: {scene.duration_s:g} s at {scene.fps:g} fps, {scene.width}x{scene.height},"
-            f" {scene.frame_count} frames, activity {scene.activity:g}",
-            format_table(["event", "start_s", "end_s"], rows),
-            "cuts at frames: " + (", ".join(f"{c['frame']} ({c['time_s']:.2f} s)" for c in doc["cuts"])
-                                  or "none")]
-    if args.out:
-        text.append(f"wrote {args.out} ({doc['written']['bytes']:,} bytes, YUV4MPEG2 Cmono)")
-    return doc, "\n".join(text)
-
-
-def options_motion(p: argparse.ArgumentParser) -> None:
-    add_source_options(p)
-    p.add_argument("--scenes", metavar="FILE.csv",
-                   help="also write the scene list as PySceneDetect does (- for stdout)")
-    option(p, "--wide", action="store_true")
-
-
-def cmd_motion(args: argparse.Namespace) -> tuple[object, str]:
-    video = load_video(args)
-    m = video.motion
-    scenes = scene_list(m.frame_count, m.fps, video.cuts, video.transitions)
-    doc = {"video": video.name, "fps": float(m.fps), "frames": m.frame_count, "stride": m.stride,
-           "scores": [round(s, 6) for s in m.scores],
-           "windows": [{"start_s": w.start_s, "end_s": w.end_s, "motion": round(w.motion, 6)}
-                       for w in video.windows],
-           "cuts": [{**asdict(c), "timecode": timecode(c.time_s)} for c in video.cuts],
-           "transitions": [{"kind": t.kind, "first_frame": t.first, "end_frame": t.stop,
-                            "start_s": t.start_s, "end_s": t.end_s,
-                            "start_timecode": timecode(t.start_s),
-                            "end_timecode": timecode(t.end_s)} for t in video.transitions],
-           "scenes": [asdict(s) for s in scenes]}
-    if args.scenes:
-        doc["scenes_file"] = write_text_output(args.scenes, scenes_csv(scenes))
-    peak = max((w.motion for w in video.windows), default=0.0)
-    shown = video.windows if len(video.windows) <= 40 else None
-    lines = [prose(f"{video.name}: {m.frame_count} frames at {m.fps:g} fps, grid stride "
-                   f"{m.stride}, {len(video.windows)} windows of {args.window:g} s")]
-    if shown:
-        lines.append(format_table(["start", "end", "motion", ""],
-                                  [[timecode(w.start_s), timecode(w.end_s), f"{w.motion:.4f}",
-                                    sparkline([w.motion], peak)] for w in shown]))
-    spark, _ = timeline(m.scores, m.fps)
-    lines += [f"motion  {spark}", f"peak window motion {peak:.4f} (mean |luma change| per frame, "
-                                  "0 to 1)",
-              prose("hard cuts: " + (", ".join(f"{timecode(c.time_s)} (frame {c.frame}, "
-                                                f"{c.score:.2f})" for c in video.cuts) or "none")
-                    + (" (after each: how much the picture changed, 0 to 1)"
-                       if video.cuts else "")),
-              prose("gradual transitions: " + (", ".join(
-                  f"{t.kind} {timecode(t.start_s)}-{timecode(t.end_s)} (frames {t.first}-"
-                  f"{t.stop - 1})" for t in video.transitions) or "none")),
-              prose(f"{len(scenes)} scenes" + ("" if not args.scenes or args.scenes == "-" else
-                                                f"; wrote {args.scenes}"))]
-    if args.scenes == "-":
-        return doc, ""
-    return doc, "\n".join(lines)
-
-
-def run_sampler(strategy: str, video: LoadedVideo, args: argparse.Namespace) -> SampleResult:
-    m, w, cap = video.motion, video.windows, args.max_fps
-    if strategy == "uniform":
-        frames = min(args.uniform_frames, max(1, math.floor(m.duration_s * cap + 1e-9)))
-        return uniform_sample(m, w, frames, args.max_frames)
-    if strategy == "dynamic":
-        if args.min_fps > cap:
-            raise UserError(f"--min-fps {args.min_fps:g} is above the cap --max-fps {cap:g}")
-        return dynamic_fps_sample(m, w, args.min_fps, cap, args.max_frames)
-    if strategy == "event":
-        return event_driven_sample(m, w, video.cuts, min(args.burst_fps, cap),
-                                   min(args.base_fps, cap), args.max_frames)
-    return keyframe_sample(m, w, video.cuts, args.keyframe_context, args.keyframe_gap,
-                           args.max_frames)
-
-
-COMMAND_RUNS = 5                   # a whole command is timed this many times; the fastest is kept
-
-
-def options_bench(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seconds", type=number(float, 1, 600), default=60.0,
-                   help="length of the 640x360 30 fps bench clip, seconds (default %(default)s)")
-    p.add_argument("--naive-frames", type=number(int, 2, 100000), default=90,
-                   help="frames for the naive reference, which is slow (default %(default)s)")
-    p.add_argument("--answers", type=number(int, 1, 10_000_000), default=100_000,
-                   help="JSONL answers to score (default %(default)s)")
-    p.add_argument("--runs", type=number(int, 1, 100), default=COMMAND_RUNS,
-                   help="times each whole command (--help, sample with and without --sheet) "
-                        "is run; the fastest counts (default %(default)s)")
-    option(p, "--seed", type=number(int, 0, 2**31), default=DEFAULT_SEED)
-
-
-BENCH_SIZE = (640, 360, 30.0)      # the bench clip: width, height, fps (yuv420p, like a phone)
-
-
-def bench_scene(seconds: float) -> Scene:
-    """The bench clip: a panning texture with movers, one event and one cut."""
-    width, height, fps = BENCH_SIZE
-    return Scene("bench", seconds, fps, width, height,
-                 (Event("jump", seconds * 0.3, seconds * 0.3 + 0.5),), (round(seconds / 2),), 0.6)
-
-
-def y4m_size(width: int, height: int, frames: int) -> int:
-    """Bytes of a 4:2:0 Y4M file, header aside: per frame, FRAME and a newline, then the planes."""
-    return frames * (6 + width * height + 2 * ceil_div(width, 2) * ceil_div(height, 2))
-
-
-def timed(function) -> tuple[object, float]:
-    start = time.perf_counter()
-    result = function()
-    return result, time.perf_counter() - start
-
-
-def help_seconds(command: list[str], runs: int) -> float | None:
-    """The fastest of `runs` runs of `command --help`, wall-clock seconds (None if it fails)."""
-    timed_run = command_seconds(command + ["--help"], runs=runs)
-    return timed_run[0] if timed_run else None
-
-
-BENCH_ANSWER_SHAPES = (
-    "The event happens from {a:.1f} to {b:.1f} seconds.",
-    '{{"event": "jump", "start": {a:.2f}, "end": {b:.2f}, "confidence": 0.8}}',
-    "<time>{a:.1f}</time> <time>{b:.1f}</time>",
-    "It starts at {a:.1f}s and ends at {b:.1f}s.",
-    "around the {a:.0f}-second mark",
-    "I cannot tell from these frames.",
-)
-
-
-def bench_answers(count: int, seed: int) -> Iterator[str]:
-    """JSONL answers in the three shapes models write, with inline ground truth."""
-    rng = random.Random(seed)
-    for k in range(count):
-        start = rng.uniform(0, 100)
-        end = start + rng.uniform(0.2, 5)
-        output = rng.choice(BENCH_ANSWER_SHAPES).format(a=start, b=end)
-        yield json.dumps({"id": str(k), "output": output, "gt": [round(start + 0.1, 2),
-                                                                  round(end, 2)], "duration": 120})
-
-
-def cmd_bench(args: argparse.Namespace) -> tuple[object, str]:
-    rows = []
-
-    def measure(name: str, unit: str, run) -> None:
-        show_progress(f"bench: {name}")
-        count, elapsed = timed(run)
-        rows.append({"name": name, "count": count, "unit": unit, "seconds": round(elapsed, 4),
-                     "per_s": round(count / elapsed, 1)})
-
-    scene = bench_scene(args.seconds)
-    with tempfile.TemporaryDirectory(prefix="video-vlm-bench-") as folder:
-        path = os.path.join(folder, "bench.y4m")
-        planned = y4m_size(scene.width, scene.height, scene.frame_count)
-        print(f"{PROG}: bench: writing a {scene.width}x{scene.height} clip of "
-              f"{scene.frame_count:,} frames ({planned / 1e6:.0f} MB) to {path}; it is deleted "
-              "at the end", file=sys.stderr)
-        # Answers first, before the big clip's writes can compete for the machine.
-        answers = os.path.join(folder, "answers.jsonl")
-        write_output(answers, (line.encode() + b"\n" for line in bench_answers(args.answers, args.seed)))
-        measure(f"evaluate {args.answers:,} JSONL answers", "answers",
-                lambda: evaluate_lines(read_lines(answers), None, {}, EvalOptions())["n"])
-        show_progress("bench: writing the clip")
-        pieces = y4m_bytes(render_scene(scene), scene.width, scene.height, scene.fps, "420jpeg")
-        size, made = timed(lambda: write_output(path, pieces))
-
-        def score(stride: int | None):
-            video = open_video(path)
-            return lambda: analyze_motion(video.frames, video.width, video.height, video.fps,
-                                          stride).frame_count
-
-        def naive() -> int:
-            previous, count = None, 0
-            for frame in itertools.islice(open_video(path).frames, args.naive_frames):
-                if previous is not None:
-                    sad_simple(previous, frame)
-                previous, count = frame, count + 1
-            return count
-
-        measure("raw read (luma, chroma skipped)", "frames",
-                lambda: sum(1 for _ in open_video(path).frames))
-        measure("motion, full resolution (stride 1)", "frames", score(1))
-        measure(f"motion, default grid (stride {auto_stride(scene.height)})", "frames", score(None))
-        measure("naive sum(map(abs, map(sub))) full res", "frames", naive)
-        show_progress("bench: timing sample with and without --sheet")
-        sheet = sheet_timing(path, os.path.join(folder, "sheet.png"), args.runs)
-    rows.append(rows.pop(0))                      # the answers row goes last in the table
-    raw = rows[0]["per_s"]
-    for row in rows[:4]:
-        row["ratio_to_raw"] = round(row["per_s"] / raw, 3)
-    show_progress("bench: timing --help")
-    helps = help_timings(args.runs)
-    show_progress("")
-    doc = {"video": {"path": path, "width": scene.width, "height": scene.height,
-                     "fps": float(scene.fps), "frames": scene.frame_count,
-                     "megabytes": round(size / 1e6, 1), "write_seconds": round(made, 2)},
-           "results": rows, "sheet": sheet, "help": helps}
-    text = [prose(f"bench clip: {scene.width}x{scene.height} yuv420p, {scene.fps:g} fps, "
-                  f"{scene.frame_count} frames ({size / 1e6:.0f} MB), written in {made:.1f} s"),
-            format_table(["what", "count", "seconds", "per second", "vs raw read"],
-                         [[r["name"], r["count"], r["seconds"], r["per_s"],
-                           r.get("ratio_to_raw", "")] for r in rows]),
-            prose(f"sample on the clip, the whole command, fastest of {args.runs}: "
-                  f"{1000 * sheet['sample_s']:.0f} ms; with --sheet (a PNG of "
-                  f"{sheet['thumbnails']} thumbnails): {1000 * sheet['with_sheet_s']:.0f} ms, "
-                  f"{sheet['overhead']:.0%} more"),
-            format_table([f"--help, fastest of {args.runs}", "ms"],
-                         [[h["command"], "failed" if h["seconds"] is None
-                           else round(1000 * h["seconds"])] for h in helps]),
-            prose("The script is compiled from source on every run; the installed command "
-                  "loads bytecode." + ("" if len(helps) > 1 else
-                                       f" {INSTALLED_NAME} is not on PATH: pip install . to "
-                                       "time it too.")),
-            "Figures, not promises: they depend on this machine and its load."]
-    return doc, "\n".join(text)
-
-
-def sheet_timing(clip: str, sheet: str, runs: int) -> dict:
-    """`sample` on the clip as a user runs it (a whole process), with and without --sheet:
-    the two alternate, so that the machine's moods fall on both alike; fastest of each."""
-    base = [sys.executable, os.path.abspath(__file__), "sample", "--video", clip, "--json"]
-    plain = drawn = None
-    output = b"{}"
-    for _ in range(runs):
-        once = command_seconds(base, runs=1)
-        twice = command_seconds(base + ["--sheet", sheet], keep_output=True, runs=1)
-        if once is None or twice is None:
-            raise UserError("bench: sample failed on the bench clip")
-        plain = once[0] if plain is None else min(plain, once[0])
-        drawn = twice[0] if drawn is None else min(drawn, twice[0])
-        output = twice[1]
-    thumbnails = len(json.loads(output).get("sheet", {}).get("cells", []))
-    return {"sample_s": plain, "with_sheet_s": drawn, "thumbnails": thumbnails,
-            "overhead": drawn / plain - 1}
-
-
-def command_seconds(command: list[str], keep_output: bool = False, runs: int = COMMAND_RUNS
-                    ) -> tuple[float, bytes] | None:
-    """The fastest of `runs` runs of a command (None if it fails), and its last output."""
-    best, output = None, b""
-    for _ in range(runs):
-        start = time.perf_counter()
-        try:
-            finished = subprocess.run(command, stdin=subprocess.DEVNULL, timeout=600,
-                                      stdout=subprocess.PIPE if keep_output else subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        if finished.returncode != 0:
-            return None
-        elapsed = time.perf_counter() - start
-        best, output = (elapsed if best is None else min(best, elapsed)), finished.stdout or b""
-    return best, output
-
-
-def help_timings(runs: int) -> list[dict]:
-    """`--help` of this script (compiled from source each run) and, if on PATH, the installed
-    command (byte-compiled at install)."""
-    script = os.path.abspath(__file__)
-    timings = [{"command": f"python {os.path.relpath(script)} --help",
-                "seconds": help_seconds([sys.executable, script], runs)}]
-    installed = shutil.which(INSTALLED_NAME)
-    if installed:
-        timings.append({"command": f"{INSTALLED_NAME} --help",
-                        "seconds": help_seconds([installed], runs)})
-    return timings
-
-
-def options_tokens(p: argparse.ArgumentParser) -> None:
-    add_source_options(p, motion=False)
-    option(p, "--duration", type=number(float, 0.001, 10 * 24 * 3600), default=None)
-    p.add_argument("--total-frames", type=number(int, 1, MAX_FRAME_COUNT * 10), default=None,
-                   help="the video's length in frames, instead of --duration")
-    add_size_options(p)
-    option(p, "--design", choices=tuple(DESIGNS) + ("all",), default="all")
-    option(p, "--context-tokens", type=number(int, 1, 100_000_000),
-           default=DEFAULT_CONTEXT_TOKENS)
-    p.add_argument("--frames", type=number(int, 1, MAX_FRAME_COUNT), default=None,
-                   help="frames a fixed-frame design takes: naive (default every frame), "
-                        f"video-llama (default {VIDEO_LLAMA_FRAMES}), video-llava (default "
-                        f"{VIDEO_LLAVA_FRAMES})")
-    p.add_argument("--audio", action="store_true",
-                   help="count the audio branch: Video-LLaMA's 8 audio-query tokens, "
-                        "Qwen2.5-Omni's 25 audio tokens a second (default: video only)")
-    option(p, "--wide", action="store_true")
-    n = p.add_argument_group("naive (the lesson's baseline)")
-    n.add_argument("--image-size", type=number(int, 1, 8192), default=NAIVE_SIZE,
-                   help="encoder input side, pixels (default %(default)s)")
-    n.add_argument("--patch", type=number(int, 1, 1024), default=NAIVE_PATCH,
-                   help="patch side, pixels (default %(default)s)")
-    n.add_argument("--pool", type=number(int, 1, 1024), default=1,
-                   help="k x k pooling of the patch grid (default 1, none)")
-    q = p.add_argument_group("Qwen designs (qwen-vl-utils options; unset = its defaults)")
-    q.add_argument("--sample-fps", type=number(float, 0.001, 1000), default=None,
-                   help="the sampler's rate: frames per second qwen-vl-utils takes (its `fps`, "
-                        f"default {QWEN_FPS:g})")
-    q.add_argument("--nframes", type=number(int, 1, MAX_FRAME_COUNT), default=None,
-                   help="take exactly this many frames instead (rounded to even)")
-    q.add_argument("--min-frames", type=number(int, 1, MAX_FRAME_COUNT), default=None,
-                   help=f"the fewest frames taken (default {FPS_MIN_FRAMES})")
-    option(q, "--max-frames", type=number(int, 1, MAX_FRAME_COUNT), default=None)
-    q.add_argument("--min-pixels", type=number(float, 1, 1e10), default=None,
-                   help="the fewest pixels a frame keeps (default 128 tokens' worth: 128 x 28^2, "
-                        "or x 32^2 for Qwen3-VL)")
-    q.add_argument("--max-pixels", type=number(float, 1, 1e10), default=None,
-                   help="the most pixels a frame keeps (default 768 tokens' worth, shared out "
-                        "of --total-pixels)")
-    q.add_argument("--total-pixels", type=number(float, 1, 1e12), default=None,
-                   help="the whole video's pixel budget (default 128000 x 0.9 tokens' worth)")
-    q.add_argument("--resized-height", type=number(int, 1, MAX_SIDE), default=None,
-                   help="resize every frame to this height, pixels (with --resized-width)")
-    q.add_argument("--resized-width", type=number(int, 1, MAX_SIDE), default=None,
-                   help="resize every frame to this width, pixels (with --resized-height)")
-
-
-def video_facts(args: argparse.Namespace) -> VideoFacts:
-    """The video the tokens/rope options describe: numbers, a preset, or a real video."""
-    if args.video or args.synth:
-        if args.duration is not None or args.total_frames is not None:
-            raise UserError("give --duration/--total-frames or --video/--synth, not both")
-        if args.synth:                   # a preset's small frames stand for the nominal capture
-            scene = scene_from_args(args)
-            return VideoFacts(scene.frame_count, scene.fps, args.width or NOMINAL_WIDTH,
-                              args.height or NOMINAL_HEIGHT)
-        video, _ = open_source(args)
-        count = sum(1 for _ in video.frames)
-        if count == 0:
-            raise UserError(f"{video.name}: no frames")
-        return VideoFacts(count, video.fps, args.width or video.width, args.height or video.height)
-    fps = args.fps or DEFAULT_VIDEO_FPS
-    if args.total_frames is not None:
-        if args.duration is not None:
-            raise UserError("give --duration or --total-frames, not both")
-        total = args.total_frames
-    elif args.duration is not None:
-        total = round(args.duration * fps)
-        if total < 1:
-            raise UserError(f"--duration {args.duration:g} at --fps {fps:g} is less than one frame")
-    else:
-        raise UserError("say which video: --duration S (or --total-frames N), or --video/--synth")
-    if total > MAX_FRAME_COUNT * 10:
-        raise UserError(f"{total} frames is more than this tool handles ({MAX_FRAME_COUNT * 10})")
-    return VideoFacts(total, fps, args.width or NOMINAL_WIDTH, args.height or NOMINAL_HEIGHT)
-
-
-def options_sample(p: argparse.ArgumentParser) -> None:
-    add_source_options(p)
-    option(p, "--strategy", choices=STRATEGIES + ("all",), default="all")
-    add_sampler_options(p)
-    add_pricing_options(p)
-    option(p, "--sheet", metavar="FILE.png")
-    option(p, "--wide", action="store_true")
-
-
-def priced_facts(video: LoadedVideo, args: argparse.Namespace) -> VideoFacts:
-    """The video as the token arithmetic sees it: its frames and rate, and its frame size (a
-    synthetic preset's small frames stand for the nominal 640x360 capture), or --width/--height."""
-    m = video.motion
-    synthetic = not getattr(args, "video", None)
-    width = args.width or (NOMINAL_WIDTH if synthetic else m.width)
-    height = args.height or (NOMINAL_HEIGHT if synthetic else m.height)
-    return VideoFacts(m.frame_count, m.fps, width, height)
-
-
-def sample_document(result: SampleResult, video: LoadedVideo, price: TokenBudget) -> dict:
-    hits = events_hit(result.indices, result.fps, video.events)
-    duration = result.frame_count / result.fps
-    return {"strategy": result.strategy, "frames": len(result.indices),
-            "frame_indices": list(result.indices), "frame_times_s": list(result.times),
-            "frames_per_window": list(result.frames_per_window),
-            "window_motion": [round(w.motion, 6) for w in result.windows],
-            "tokens_per_frame": price.tokens_per_frame, "visual_tokens": price.visual_tokens,
-            "tokens": price.total_tokens, "tokens_per_second": price.total_tokens / duration,
-            "events_hit": sum(hits), "events_total": len(hits),
-            "spans": [{"start_s": a, "end_s": b} for a, b in result.spans],
-            "events": [{"label": e.label, "kind": e.kind, "start": e.start, "end": e.end, "hit": h}
-                       for e, h in zip(video.events, hits)],
-            "notes": list(result.notes)}
-
-
-def pricing_note(design: str, facts: VideoFacts) -> str:
-    d = DESIGNS[design]
-    how = (f"a video of that many frames at {facts.width}x{facts.height}" if design in QWEN_DESIGNS
-           else d.tokens)
-    return f"tokens: {d.model} ({design}), {how}; --design and --width/--height change this"
-
-
-def cmd_sample(args: argparse.Namespace) -> tuple[object, str]:
-    video = load_video(args)
-    strategies = STRATEGIES if args.strategy == "all" else (args.strategy,)
-    results = [run_sampler(s, video, args) for s in strategies]
-    facts = priced_facts(video, args)
-    prices = [price_frames(args.design, max(1, len(r.indices)), facts) for r in results]
-    docs = [sample_document(r, video, p) for r, p in zip(results, prices)]
-    m = video.motion
-    lines = [prose(f"{video.name}: {m.duration_s:g} s, {m.frame_count} frames at {m.fps:g} fps; "
-                   f"events: " + (", ".join(f"{e.label} {e.start:g}-{e.end:g} s"
-                                            for e in video.events) or "none known")),
-             prose(pricing_note(args.design, facts))]
-    lines.append(format_table(
-        ["strategy", "frames", "tokens", "tok/s", "hit", "how"],
-        [[d["strategy"], d["frames"], d["tokens"], round(d["tokens_per_second"], 1),
-          f"{d['events_hit']}/{d['events_total']}", d["notes"][0]] for d in docs], args.wide))
-    lines.append(prose("tok/s: tokens per second of video; hit: true events with a sampled frame "
-                       "inside them"))
-    lines.append("")
-    lines += timeline_lines(m.scores, m.fps, results)
-    lines.append(prose("motion: the busiest frame in each column; under it, frames each sampler "
-                       "took in that column (1-9, + for more)"))
-    if len(results) == 1:
-        r, d = results[0], docs[0]
-        lines.append("")
-        lines += [prose(note) for note in d["notes"]]
-        if r.spans and r.strategy == "event":
-            lines.append(prose("action spans (s): " + ", ".join(f"{a:.1f}-{b:.1f}"
-                                                                for a, b in r.spans[:20])))
-        shown = list(zip(r.windows, r.frames_per_window))
-        title = "frames per window"
-        if len(shown) > 40:                      # long videos: the windows that got the most
-            shown = sorted(sorted(shown, key=lambda wn: (-wn[1], wn[0].start_s))[:12],
-                           key=lambda wn: wn[0].start_s)
-            title = f"the 12 windows with the most frames (of {len(r.windows)})"
-        lines.append(title + ":")
-        lines.append(format_table(["window_s", "motion", "frames"],
-                                  [[f"{w.start_s:g}-{w.end_s:g}", f"{w.motion:.4f}", n]
-                                   for w, n in shown]))
-        lines.append(prose("frames at s: " + " ".join(f"{t:.2f}" for t in r.times[:60])
-                           + (" ..." if len(r.times) > 60 else "")))
-    doc = {"video": video.name, "duration_s": m.duration_s, "fps": m.fps,
-           "priced_as": {"design": args.design, "width": facts.width, "height": facts.height},
-           "results": docs}
-    if args.sheet:
-        doc["sheet"] = write_sheet(args, video, results)
-        if args.sheet == "-":
-            return doc, ""                       # the PNG alone went to stdout
-        lines.append(sheet_line(doc["sheet"]))
-    return doc, "\n".join(lines)
+    saved = save_bytes(args.sheet, png_chunks(canvas))
+    info = {**saved.info, "width": canvas.width, "height": canvas.height, "channels": channels,
+            "cells": cells}
+    return Output(info, saved.stdout)
 
 
 def sheet_line(sheet: dict) -> str:
+    """The line reporting a written contact sheet: path, bytes, size, grey or RGB, thumbnails."""
     return prose(f"wrote {sheet['path']} ({sheet['bytes']:,} bytes, {sheet['width']}x"
                  f"{sheet['height']} {'RGB' if sheet['channels'] == 3 else 'grey'} PNG, "
                  f"{len(sheet['cells'])} thumbnails)")
 
 
-def design_options(args: argparse.Namespace) -> DesignOptions:
-    qwen = QwenOptions(args.sample_fps, args.nframes, args.min_frames, args.max_frames,
-                       args.min_pixels, args.max_pixels, args.total_pixels,
-                       args.resized_height, args.resized_width)
-    return DesignOptions(args.frames, args.image_size, args.patch, args.pool, args.audio,
-                         args.context_tokens, qwen)
-
-
-def budget_document(budget: TokenBudget) -> dict:
-    design = DESIGNS[budget.design]
-    return {"design": budget.design, "model": design.model, "hypothetical": design.hypothetical,
-            "source": design.source, "frames_rule": design.frames, "how": design.tokens,
-            "temporal_encoding": design.temporal_encoding,
-            "frames": budget.frames, "tokens_per_frame": budget.tokens_per_frame,
-            "visual_tokens": budget.visual_tokens, "text_tokens": budget.text_tokens,
-            "audio_tokens": budget.audio_tokens, "tokens": budget.total_tokens,
-            "tokens_per_second": budget.tokens_per_second,
-            "context_fraction": budget.context_fraction, "details": budget.details}
-
-
-def budget_detail_line(b: TokenBudget) -> str | None:
-    """One line of a design's intermediate numbers, or None."""
-    d = b.details
-    if b.design in QWEN_DESIGNS:
-        shown = d["frame_indices"][:6]
-        line = (f"{b.design}: {d['nframes']} frames (indices {shown}"
-                f"{' ...' if len(d['frame_indices']) > 6 else ''}) at {d['sample_fps']:.4g} fps, "
-                f"resized {d['resized_height']}x{d['resized_width']}, grid (t, h, w) = "
-                f"{tuple(d['grid_thw'])}, {d['second_per_grid_t']:.4g} s per patch")
-        if b.design == "qwen3-vl":
-            stamps = d["timestamps"]
-            line += (f"; timestamps {' '.join(stamps[:3])}{' ... ' + stamps[-1] if len(stamps) > 3 else ''}"
-                     f" ({d['timestamp_tokens']:,} tokens)")
-        if b.design == "qwen2.5-omni" and d["audio_tokens"]:
-            line += f"; {d['audio_tokens']:,} audio tokens"
-        return line
-    if b.design == "video-llama":
-        return f"video-llama: its demo writes into the prompt: \"{d['prompt_text']}\""
-    return None
-
-
-def options_for(design: str, options: DesignOptions) -> DesignOptions:
-    """With --design all, each option reaches only the designs it belongs to."""
-    if design == "naive":
-        return options
-    if design in QWEN_DESIGNS:
-        return replace(options, frames=None, image_size=NAIVE_SIZE, patch=NAIVE_PATCH, pool=1)
-    return replace(options, image_size=NAIVE_SIZE, patch=NAIVE_PATCH, pool=1, qwen=QwenOptions())
-
-
-def cmd_tokens(args: argparse.Namespace) -> tuple[object, str]:
-    video = video_facts(args)
-    options = design_options(args)
-    names = list(DESIGNS) if args.design == "all" else [args.design]
-    budgets = [token_budget(name, video, options_for(name, options) if args.design == "all"
-                            else options) for name in names]
-    docs = [budget_document(b) for b in budgets]
-    lines = [prose(f"video: {video.duration_s:g} s, {video.total_frames} frames at "
-                   f"{video.fps:g} fps, {video.width}x{video.height}; context "
-                   f"{options.context:,} tokens")]
-    rows = []
-    for b in budgets:
-        verdict = ("does not fit" if b.context_fraction > 1 else
-                   "over 40%" if b.context_fraction > CONTEXT_WARN_FRACTION else "ok")
-        rows.append([b.design + (" (hyp.)" if DESIGNS[b.design].hypothetical else ""), b.frames,
-                     f"{b.tokens_per_frame:g}", f"{b.visual_tokens:,}", f"{b.text_tokens:,}",
-                     f"{b.audio_tokens:,}", f"{b.total_tokens:,}", f"{b.tokens_per_second:.1f}",
-                     f"{100 * b.context_fraction:.1f}%", verdict])
-    lines.append(format_table(["design", "frames", "tok/frame", "visual", "text", "audio",
-                               "total", "tok/s", "context", "verdict"], rows, args.wide))
-    lines.append(prose("visual: vision placeholders; text: timestamps and per-patch markers "
-                       "written into the video; audio: audio tokens (--audio); tok/s: tokens per "
-                       "second of video; context: share of the context; hyp.: no released model"))
-    for b in budgets:
-        if b.context_fraction > 1:
-            lines.append(prose(f"{b.design}: {b.total_tokens:,} tokens do not fit in a "
-                               f"{options.context:,}-token context; sample fewer frames or "
-                               "fewer pixels"))
-        elif b.context_fraction > CONTEXT_WARN_FRACTION:
-            lines.append(prose(f"warning: {b.design} spends {100 * b.context_fraction:.0f}% of "
-                               "the context on video (the lesson's limit is 40%)"))
-        detail = budget_detail_line(b)
-        if detail:
-            lines.append(prose(detail, "  ", ""))
-    doc = {"video": {"duration_s": video.duration_s, "total_frames": video.total_frames,
-                     "fps": video.fps, "width": video.width, "height": video.height},
-           "context_tokens": options.context, "designs": docs}
-    return doc, "\n".join(lines)
-
-
-def options_rope(p: argparse.ArgumentParser) -> None:
-    option(p, "--model", choices=ROPE_MODELS, default=DEFAULT_ROPE_MODEL)
-    p.add_argument("--encoding", choices=("absolute", "index"), default=None,
-                   help="older spelling: index = --model qwen2-vl, absolute = --model qwen2.5-vl")
-    p.add_argument("--layout", help=f"a prompt layout ({LAYOUT_GRAMMAR}), e.g. "
-                                    "'text:3 video:3x4x4@2.0 text:2'")
-    p.add_argument("--timestamps", help="sampled seconds, comma-separated, e.g. 0,0.5,1,4,4.25")
-    add_source_options(p)
-    option(p, "--strategy", choices=("release",) + STRATEGIES, default="release")
-    add_sampler_options(p)
-    add_size_options(p)
-    p.add_argument("--table-rows", type=number(int, 1, 100000), default=LEARNED_TABLE_ROWS,
-                   help="rows of a learned frame table (default %(default)s, Video-LLaVA's encoder)")
-    option(p, "--wide", action="store_true")
-
-
-def expanded_layout(model: str, patches: tuple[PatchTimes, ...], facts: VideoFacts,
-                    rate_fps: float) -> str:
-    """The prompt layout of a video as `model` receives it, in parse_layout's grammar: each
-    vision segment is its pads, its start and end tokens are text (Qwen3-VL: a timestamp and a
-    pair of markers around every patch, inside an outer pair; Omni: `av` owns its four)."""
-    frames = sum(len(p.frame_times) for p in patches)
-    _, h, w = price_frames(model, frames, facts).details["grid_thw"]
-    second_per_grid = FRAME_FACTOR / rate_fps
-    if model == "qwen3-vl":
-        parts, pending = [], 1                       # the outer <|vision_start|>
-        for p in patches:                            # timestamp, then the patch's own start
-            stamp = timestamp_tokens(timestamp_seconds(p.timestamp))
-            parts += [f"text:{pending + stamp + 1}", f"video:1x{h}x{w}"]
-            pending = 1                              # this patch's <|vision_end|>
-        return " ".join(parts + [f"text:{pending + 1}"])
-    if model == "qwen2.5-omni":
-        return f"av:{len(patches)}x{h}x{w}@{second_per_grid!r}+{audio_tokens(facts.duration_s)}"
-    return f"text:1 video:{len(patches)}x{h}x{w}@{second_per_grid!r} text:1"
-
-
-def rope_model(args: argparse.Namespace) -> str:
-    """--model, or the older --encoding spelling (index: Qwen2-VL, absolute: Qwen2.5-VL)."""
-    if args.encoding is None:
-        return args.model
-    alias = {"index": "qwen2-vl", "absolute": "qwen2.5-vl"}[args.encoding]
-    if args.model not in (alias, DEFAULT_ROPE_MODEL):
-        raise UserError(f"--encoding {args.encoding} means --model {alias}, not {args.model}")
-    return alias
-
-
-def layout_document(model: str, layout: str, segments: list[Segment]) -> tuple[dict, list[str]]:
-    ids, delta = position_ids(segments, model)
-    length = len(ids[0])
-    doc = {"model": model, "layout": layout, "sequence_length": length,
-           "position_ids": list(ids), "mrope_position_delta": delta}    # arrays: see json_default
-    lines = [f"layout {layout if len(layout) <= 70 else layout[:67] + '...'} under {model}: "
-             f"{length:,} tokens"]
-    for name, axis in zip("thw", ids):
-        lines.append(ids_line(f"{name}:", axis, text_width()))
-    lines.append(f"mrope_position_delta = max position + 1 - length = {delta}")
-    return doc, lines
-
-
-def ids_line(label: str, values: array, width: int) -> str:
-    """As many of the values as fit in `width` columns, then '...' if some are left out."""
-    line = label
-    for k, value in enumerate(values):
-        piece = f" {value}"
-        if len(line) + len(piece) > width - (4 if k + 1 < len(values) else 0):
-            return line + " ..."
-        line += piece
-    return line
-
-
-def rope_source(args: argparse.Namespace, model: str
-                ) -> tuple[str, list[float], float, VideoFacts]:
-    """Sampled seconds to place: given timestamps, or frames of a video (the model's own
-    uniform frames by default, or a sampler's), with the rate a caller would pass."""
-    if args.timestamps is not None:
-        try:
-            times = [float(t) for t in args.timestamps.split(",")]
-        except ValueError:
-            raise UserError(f"--timestamps: expected comma-separated seconds, got "
-                            f"{args.timestamps!r}") from None
-        if not times or any(not (math.isfinite(t) and 0 <= t <= MAX_TIME_S) for t in times) \
-                or times != sorted(times):
-            raise UserError(f"--timestamps: seconds must be 0..{MAX_TIME_S:g} and in order")
-        duration = max(times[-1], 1e-3)
-        rate = len(times) / duration
-        facts = VideoFacts(max(FRAME_FACTOR, len(times)), rate, NOMINAL_WIDTH, NOMINAL_HEIGHT)
-        return "given timestamps", times, rate, facts
-    video = load_video(args)
-    facts = priced_facts(video, args)
-    if args.strategy == "release":
-        patch = QWEN3_PATCH if model == "qwen3-vl" else QWEN2_PATCH
-        plan = qwen_video_plan(facts, QwenOptions(), patch)
-        times = [i / facts.fps for i in plan["frame_indices"]]
-        return (f"{video.name}, {model}'s own frames ({len(times)})", times, plan["sample_fps"],
-                facts)
-    result = run_sampler(args.strategy, video, args)
-    times = list(result.times)
-    return (f"{video.name}, {args.strategy} sampler, {len(times)} frames", times,
-            len(times) / video.motion.duration_s, facts)
-
-
-def cmd_rope(args: argparse.Namespace) -> tuple[object, str]:
-    model = rope_model(args)
-    if args.layout is not None:
-        doc, lines = layout_document(model, args.layout, parse_layout(args.layout, model))
-        return doc, "\n".join(lines)
-    source, times, rate, facts = rope_source(args, model)
-    patches = patch_times(times, rate, args.table_rows)
-    demo = rope_demonstration(patches)
-    conclusion = rope_conclusion(demo, args.table_rows)
-    layout = expanded_layout(model, patches, facts, rate)
-    layout_doc, layout_lines = layout_document(model, layout, parse_layout(layout, model))
-    doc = {"model": model, "source": source, "rate_fps": rate, "table_rows": args.table_rows,
-           "patches": [p._asdict() for p in patches], "mrope_section": list(MROPE_SECTION),
-           "head_dim": HEAD_DIM, "rope_theta": ROPE_THETA, "demonstration": demo,
-           "conclusion": conclusion, **{k: v for k, v in layout_doc.items() if k != "model"}}
-    rows = [[p.patch, " ".join(f"{t:.2f}" for t in p.frame_times), p.index_t, p.aligned_t,
-             f"{p.aligned_s:.1f}", p.timestamp, p.omni_t,
-             ",".join("-" if r is None else str(r) for r in p.table_rows)] for p in patches[:40]]
-    lines = [prose(f"{source}; 2 frames per temporal patch; one rate for Qwen2.5-VL and Omni: "
-                   f"{rate:.4g} fps"),
-             format_table(["patch", "frames (s)", "Q2 t", "Q2.5 t", "= s", "Qwen3-VL text",
-                           "Omni t", f"row of {args.table_rows}"], rows, args.wide)]
-    if len(patches) > 40:
-        lines.append(f"... {len(patches) - 40} more patches")
-    lines.append(prose("Q2: Qwen2-VL temporal id (patch number); Q2.5: Qwen2.5-VL temporal id "
-                       "and the second it stands for; Omni: Qwen2.5-Omni TMRoPE id (25 a "
-                       "second); row: Video-LLaVA's temporal-embedding row of each frame ('-': "
-                       "past the table)"))
-    lines += [""] + layout_lines + ["", prose(conclusion)]
-    return doc, "\n".join(lines)
+def default_skill_path() -> str:
+    """In a checkout, outputs/ beside code/ (wherever the command is run from); installed,
+    where there is no code/ folder, outputs/ in the current folder."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    if os.path.basename(here) == "code":
+        return os.path.join(os.path.dirname(here), "outputs", SKILL_FILE)
+    return os.path.join(os.getcwd(), "outputs", SKILL_FILE)
 
 
 def options_compare(p: argparse.ArgumentParser) -> None:
+    """The options of `compare`: --suite and --seed, --design rows (repeatable), or --video with
+    --events, --fps and --allow-truncated, --out FILE.svg (old spelling --svg) with --draw,
+    and --wide."""
     p.add_argument("--suite", choices=("small", "full"), default="small",
                    help="small (default, about a second) or full (more and longer videos)")
-    option(p, "--seed", type=number(int, 0, 2**31), default=DEFAULT_SEED)
+    option(p, "--seed", type=bounded(int, 0, 2**31), default=DEFAULT_SEED)
     option(p, "--design", action="append", metavar="NAME")
     option(p, "--video", metavar="PATH")
     p.add_argument("--events", metavar="FILE",
                    help="with --video: your events, a JSON list of {event, start, end} in seconds")
-    option(p, "--fps", type=number(float, 0.001, 1000), default=None)
+    option(p, "--fps", type=bounded(float, 0.001, 1000), default=None)
     option(p, "--allow-truncated", action="store_true")
     option(p, "--out", metavar="FILE.svg")
     renamed(p, "--svg", "out")
@@ -6621,7 +6877,10 @@ def compare_videos(args: argparse.Namespace
 
 
 def compare_picture(args: argparse.Namespace, videos: list, rows: list[CompareDesign],
-                    table: list[dict]) -> dict:
+                    table: list[dict]) -> Output:
+    """Draw one video of the run (--draw, default the first) with each row's sampled frames and
+    top answer beside the suite's accuracy and tokens, and save it to --out. A --draw name not
+    in the run is a UserError."""
     chosen = [v for v in videos if v[0] == args.draw] if args.draw else videos[:1]
     if not chosen:
         raise UserError(f"--draw {args.draw!r} is not in the run; videos: "
@@ -6637,16 +6896,22 @@ def compare_picture(args: argparse.Namespace, videos: list, rows: list[CompareDe
 
 
 def compare_table(rows: list[dict], wide: bool) -> str:
+    """The compare rows as a text table: frames, tokens, tokens a second, answers read, accuracy
+    within 0.5 s and 2 s, R1@0.5, mIoU and missed events."""
     return format_table(
         ["design", "frames", "tokens", "tok/s", "read", "acc±0.5s", "acc±2s", "R1@0.5",
          "mIoU", "missed"],
         [[r["model"], round(r["frames"], 1), f"{r['tokens']:,.0f}",
-          round(r["tokens_per_second"], 1), percent(r["parse_rate"]),
-          percent(r["accuracy"]["0.5"]), percent(r["accuracy"]["2"]), percent(r["r1"]["0.5"]),
-          percent(r["miou"]), f"{r['events_missed']}/{r['events']}"] for r in rows], wide)
+          round(r["tokens_per_second"], 1), format_percent(r["parse_rate"]),
+          format_percent(r["accuracy"]["0.5"]), format_percent(r["accuracy"]["2"]),
+          format_percent(r["r1"]["0.5"]),
+          format_percent(r["miou"]), f"{r['events_missed']}/{r['events']}"] for r in rows], wide)
 
 
-def cmd_compare(args: argparse.Namespace) -> tuple[object, str]:
+def cmd_compare(args: argparse.Namespace) -> Result:
+    """`compare`: the chosen rows run end to end on the suite (or your video and events):
+    tokens, answers read, accuracy, R1, mIoU, missed events, findings and the reader's rules;
+    --out also writes an SVG (- sends it alone to stdout)."""
     if args.out == "-" and args.json:
         raise UserError("--out - writes the SVG to stdout; it cannot go with --json")
     if args.draw and not args.out:
@@ -6657,56 +6922,575 @@ def cmd_compare(args: argparse.Namespace) -> tuple[object, str]:
         raise UserError(f"unknown design {unknown[0]!r}; known: {', '.join(COMPARE_DESIGNS)}")
     rows = [COMPARE_DESIGNS[n] for n in dict.fromkeys(names)]
     suite_name, videos = compare_videos(args)
-    table = compare_rows(rows, run_compare(videos, rows))
-    findings = compare_findings(table)
-    picture = compare_picture(args, videos, rows, table) if args.out else None
-    seconds = sum(v[1].duration_s for v in videos)
-    events = sum(len(v[2]) for v in videos)
-    doc = {"suite": suite_name, "seed": args.seed, "videos": len(videos), "events": events,
-           "video_seconds": seconds, "designs": table, "findings": findings,
-           "reader_rules": list(READER_RULES), "note": SIMULATED_READER_NOTE}
-    if picture:
-        doc["svg"] = picture
-    if picture and picture["path"] == "-":
-        return doc, ""                           # the SVG alone went to stdout
+    table = compare_rows(rows, run_compare(with_progress(videos, "comparing designs, video",
+                                                         len(videos)), rows))
     priced = videos[0][3]
-    kinds = Counter(e.kind for v in videos for e in v[2])
-    lines = [prose(f"{len(videos)} videos ({seconds / 60:.1f} min, {events} events: "
-                   + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-                   + f"; one question each; suite {suite_name}, seed {args.seed}); tokens priced "
-                   f"at a {priced.width}x{priced.height} {priced.fps:g} fps capture"),
-             compare_table(table, args.wide),
+    doc = {"suite": suite_name, "seed": args.seed, "videos": len(videos),
+           "events": sum(len(v[2]) for v in videos),
+           "video_seconds": sum(v[1].duration_s for v in videos), "designs": table,
+           "findings": compare_findings(table), "reader_rules": list(READER_RULES),
+           "note": SIMULATED_READER_NOTE,
+           "events_by_kind": dict(sorted(Counter(e.kind for v in videos for e in v[2]).items())),
+           "priced_as": {"width": priced.width, "height": priced.height, "fps": priced.fps}}
+    picture = compare_picture(args, videos, rows, table) if args.out else None
+    if picture:
+        doc["svg"] = picture.info
+    return Result(doc, compare_text(doc, args.wide), stdout=picture.stdout if picture else None)
+
+
+def compare_text(doc: dict, wide: bool) -> str:
+    """`compare`'s report: the suite, the table and its legend, each row's design, the
+    findings, and the simulated reader's rules."""
+    priced, minutes = doc["priced_as"], doc["video_seconds"] / 60
+    lines = [prose(f"{doc['videos']} videos ({minutes:.1f} min, {doc['events']} events: "
+                   + ", ".join(f"{n} {k}" for k, n in doc["events_by_kind"].items())
+                   + f"; one question each; suite {doc['suite']}, seed {doc['seed']}); tokens "
+                   f"priced at a {priced['width']}x{priced['height']} {priced['fps']:g} fps "
+                   "capture"),
+             compare_table(doc["designs"], wide),
              prose("tokens: visual plus timestamp text per video; read: answers parsed; "
                    "acc±t: both ends within t s; R1@0.5: IoU at least 0.5; missed: events no "
                    "sampled frame showed"), "", "Each row:"]
-    for r in table:
+    for r in doc["designs"]:
         lines.append(bullet(f"{r['model']}: {r['sampler']}; {r['temporal_encoding']}"
                             + (f"; {r['change']}" if r["change"] else "")))
-    lines += ["", "Findings:"] + [bullet(f) for f in findings]
-    lines += ["", prose(SIMULATED_READER_NOTE), "The reader's rules:"]
-    lines += [prose(rule, "   ", f"{k}. ") for k, rule in enumerate(READER_RULES, 1)]
-    if picture:
-        lines.append(f"wrote {picture['path']} ({picture['bytes']:,} bytes)")
-    return doc, "\n".join(lines)
+    lines += ["", "Findings:"] + [bullet(f) for f in doc["findings"]]
+    lines += ["", prose(doc["note"]), "The reader's rules:"]
+    lines += [prose(rule, "   ", f"{k}. ") for k, rule in enumerate(doc["reader_rules"], 1)]
+    if "svg" in doc:
+        lines.append(f"wrote {doc['svg']['path']} ({doc['svg']['bytes']:,} bytes)")
+    return "\n".join(lines)
 
 
-def add_policy_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--swap-reversed", action="store_true",
-                   help="read an interval that ends before it starts as swapped (default: "
-                        "the failure `reversed`)")
+def options_synth(p: argparse.ArgumentParser) -> None:
+    """The options of `synth`: the preset (default cat-jump; old spelling --preset) and --out
+    for the video as a .y4m file."""
+    option(p, "--synth", metavar="PRESET", default="cat-jump")
+    renamed(p, "--preset", "synth")
+    option(p, "--out", metavar="FILE.y4m")
 
 
-def parse_policy(args: argparse.Namespace) -> ParsePolicy:
-    return ParsePolicy(args.swap_reversed)
+def cmd_synth(args: argparse.Namespace) -> Result:
+    """`synth`: a preset's ground truth (events, cuts); --out also writes the video as Y4M
+    (Cmono), and --out - sends the video alone to stdout."""
+    scene = get_preset(args.synth)
+    if args.out == "-" and args.json:
+        raise UserError("--out - writes the video to stdout; it cannot go with --json")
+    doc = scene_truth(scene)
+    video = None
+    if args.out:
+        video = save_bytes(args.out, y4m_bytes(render_scene(scene), scene.width, scene.height,
+                                               scene.fps))
+        doc["written"] = video.info
+    return Result(doc, synth_text(doc), stdout=video.stdout if video else None)
+
+
+def synth_text(doc: dict) -> str:
+    """`synth`'s report: the preset, its events, its cuts, and the file written."""
+    lines = [f"{doc['video']}: {doc['duration_s']:g} s at {doc['fps']:g} fps, {doc['width']}x"
+             f"{doc['height']}, {doc['frames']} frames, activity {doc['activity']:g}",
+             format_table(["event", "start_s", "end_s"],
+                          [[e["label"], format_seconds(e["start"]), format_seconds(e["end"])]
+                           for e in doc["events"]]),
+             "cuts at frames: " + (", ".join(f"{c['frame']} ({c['time_s']:.2f} s)"
+                                            for c in doc["cuts"]) or "none")]
+    if "written" in doc:
+        lines.append(f"wrote {doc['written']['path']} ({doc['written']['bytes']:,} bytes, "
+                     "YUV4MPEG2 Cmono)")
+    return "\n".join(lines)
+
+
+def options_motion(p: argparse.ArgumentParser) -> None:
+    """The options of `motion`: the video and motion options, --scenes for the scene list as a
+    CSV, and --wide."""
+    add_source_options(p)
+    p.add_argument("--scenes", metavar="FILE.csv",
+                   help="also write the scene list as PySceneDetect does (- for stdout)")
+    option(p, "--wide", action="store_true")
+
+
+def cmd_motion(args: argparse.Namespace) -> Result:
+    """`motion`: per-frame motion, windows, hard cuts, gradual transitions and the scene list;
+    --scenes also writes PySceneDetect's CSV (- sends it alone to stdout)."""
+    video = load_video(args)
+    m = video.motion
+    scenes = scene_list(m.frame_count, m.fps, video.cuts, video.transitions)
+    doc = {"video": video.name, "fps": float(m.fps), "frames": m.frame_count, "stride": m.stride,
+           "scores": [round(s, 6) for s in m.scores],
+           "windows": [{"start_s": w.start_s, "end_s": w.end_s, "motion": round(w.motion, 6)}
+                       for w in video.windows],
+           "cuts": [{**asdict(c), "timecode": timecode(c.time_s)} for c in video.cuts],
+           "transitions": [{"kind": t.kind, "first_frame": t.first, "end_frame": t.stop,
+                            "start_s": t.start_s, "end_s": t.end_s,
+                            "start_timecode": timecode(t.start_s),
+                            "end_timecode": timecode(t.end_s)} for t in video.transitions],
+           "scenes": [asdict(s) for s in scenes], "window_s": args.window}
+    scene_file = None
+    if args.scenes:
+        scene_file = save_text(args.scenes, scenes_csv(scenes))
+        doc["scenes_file"] = scene_file.info
+    return Result(doc, motion_text(doc), stdout=scene_file.stdout if scene_file else None)
+
+
+def motion_text(doc: dict) -> str:
+    """`motion`'s report: windows (a table when 40 or fewer), the sparkline, cuts with their
+    timecodes and strength, gradual transitions, and the scene count."""
+    windows = doc["windows"]
+    peak = max((w["motion"] for w in windows), default=0.0)
+    lines = [prose(f"{doc['video']}: {doc['frames']} frames at {doc['fps']:g} fps, grid stride "
+                   f"{doc['stride']}, {len(windows)} windows of {doc['window_s']:g} s")]
+    if len(windows) <= 40:
+        lines.append(format_table(["start", "end", "motion", ""],
+                                  [[timecode(w["start_s"]), timecode(w["end_s"]),
+                                    f"{w['motion']:.4f}", sparkline([w["motion"]], peak)]
+                                   for w in windows]))
+    cuts, transitions = doc["cuts"], doc["transitions"]
+    lines += [f"motion  {timeline(doc['scores'])[0]}",
+              f"peak window motion {peak:.4f} (mean |luma change| per frame, 0 to 1)",
+              prose("hard cuts: " + (", ".join(f"{c['timecode']} (frame {c['frame']}, "
+                                                f"{c['score']:.2f})" for c in cuts) or "none")
+                    + (" (after each: how much the picture changed, 0 to 1)" if cuts else "")),
+              prose("gradual transitions: " + (", ".join(
+                  f"{t['kind']} {t['start_timecode']}-{t['end_timecode']} (frames "
+                  f"{t['first_frame']}-{t['end_frame'] - 1})" for t in transitions) or "none")),
+              prose(f"{len(doc['scenes'])} scenes" + (
+                  f"; wrote {doc['scenes_file']['path']}"
+                  if doc.get("scenes_file", {}).get("path", "-") != "-" else ""))]
+    return "\n".join(lines)
+
+
+def options_sample(p: argparse.ArgumentParser) -> None:
+    """The options of `sample`: the video and motion options, --strategy (default all), the
+    samplers' settings, the pricing design and size, --sheet and --wide."""
+    add_source_options(p)
+    option(p, "--strategy", choices=STRATEGIES + ("all",), default="all")
+    add_sampler_options(p)
+    add_pricing_options(p)
+    option(p, "--sheet", metavar="FILE.png")
+    option(p, "--wide", action="store_true")
+
+
+def sample_document(result: SampleResult, video: LoadedVideo, price: TokenBudget) -> dict:
+    """One sampler's result as a document: its frames and their seconds, frames and motion per
+    window, its price in tokens (`price`), which true events it hit, its spans and notes."""
+    hits = events_hit(result.indices, result.fps, video.events)
+    duration = result.frame_count / result.fps
+    return {"strategy": result.strategy, "frames": len(result.indices),
+            "frame_indices": list(result.indices), "frame_times_s": list(result.times),
+            "frames_per_window": list(result.frames_per_window),
+            "window_motion": [round(w.motion, 6) for w in result.windows],
+            "window_spans_s": [[w.start_s, w.end_s] for w in result.windows],
+            "tokens_per_frame": price.tokens_per_frame, "visual_tokens": price.visual_tokens,
+            "tokens": price.total_tokens, "tokens_per_second": price.total_tokens / duration,
+            "events_hit": sum(hits), "events_total": len(hits),
+            "spans": [{"start_s": a, "end_s": b} for a, b in result.spans],
+            "events": [{"label": e.label, "kind": e.kind, "start": e.start, "end": e.end, "hit": h}
+                       for e, h in zip(video.events, hits)],
+            "notes": list(result.notes)}
+
+
+def pricing_note(design: str, width: int, height: int) -> str:
+    """The line that says how frames were priced: the design, and for a Qwen design the frame
+    size (for another, its token rule), and that --design and --width/--height change it."""
+    d = DESIGNS[design]
+    how = f"a video of that many frames at {width}x{height}" if design in QWEN_DESIGNS else d.tokens
+    return f"tokens: {d.model} ({design}), {how}; --design and --width/--height change this"
+
+
+def cmd_sample(args: argparse.Namespace) -> Result:
+    """`sample`: where each sampler (or --strategy's one) puts its frames, priced by --design,
+    with the true events hit; --sheet also draws the frames (- sends the PNG alone to stdout)."""
+    video = load_video(args)
+    strategies = STRATEGIES if args.strategy == "all" else (args.strategy,)
+    results = [run_sampler(s, video, sampler_settings(args)) for s in strategies]
+    facts = priced_facts(video, args)
+    prices = [price_frames(args.design, max(1, len(r.indices)), facts) for r in results]
+    m = video.motion
+    doc = {"video": video.name, "duration_s": m.duration_s, "fps": m.fps,
+           "priced_as": {"design": args.design, "width": facts.width, "height": facts.height},
+           "results": [sample_document(r, video, p) for r, p in zip(results, prices)],
+           "timeline": sampling_timeline(m.scores, results)}
+    sheet = None
+    if args.sheet:
+        sheet = write_sheet(args, video, results)
+        doc["sheet"] = sheet.info
+    return Result(doc, sample_text(doc, args.wide), stdout=sheet.stdout if sheet else None)
+
+
+def sampling_timeline(scores: Sequence[float], results: list[SampleResult]) -> dict:
+    """The text timeline's strings: motion per column, and each sampler's frames per column."""
+    return {"motion": timeline(scores)[0],
+            "frames": {r.strategy: timeline(scores, r.indices)[1] for r in results}}
+
+
+def timeline_lines(line: dict) -> list[str]:
+    """The timeline as labelled lines: the motion sparkline, then one row per sampler."""
+    width = max(len(label) for label in [*line["frames"], "motion"])
+    return ([f"{'motion'.ljust(width)}  {line['motion']}"]
+            + [f"{name.ljust(width)}  {marks}" for name, marks in line["frames"].items()])
+
+
+def sample_text(doc: dict, wide: bool) -> str:
+    """`sample`'s report: the video and its events, the pricing, a row per sampler, the
+    timeline; for one sampler, its notes, spans, busiest windows and frame times."""
+    events = doc["results"][0]["events"]
+    priced = doc["priced_as"]
+    lines = [prose(f"{doc['video']}: {doc['duration_s']:g} s, "
+                   f"{round(doc['duration_s'] * doc['fps'])} frames at {doc['fps']:g} fps; "
+                   f"events: " + (", ".join(f"{e['label']} {e['start']:g}-{e['end']:g} s"
+                                            for e in events) or "none known")),
+             prose(pricing_note(priced["design"], priced["width"], priced["height"])),
+             format_table(["strategy", "frames", "tokens", "tok/s", "hit", "how"],
+                          [[d["strategy"], d["frames"], d["tokens"],
+                            round(d["tokens_per_second"], 1),
+                            f"{d['events_hit']}/{d['events_total']}", d["notes"][0]]
+                           for d in doc["results"]], wide),
+             prose("tok/s: tokens per second of video; hit: true events with a sampled frame "
+                   "inside them"), ""]
+    lines += timeline_lines(doc["timeline"])
+    lines.append(prose("motion: the busiest frame in each column; under it, frames each sampler "
+                       "took in that column (1-9, + for more)"))
+    if len(doc["results"]) == 1:
+        lines += [""] + one_sampler_lines(doc["results"][0])
+    if "sheet" in doc:
+        lines.append(sheet_line(doc["sheet"]))
+    return "\n".join(lines)
+
+
+def one_sampler_lines(d: dict) -> list[str]:
+    """One sampler in detail: its notes, action spans, windows (the 12 busiest of a long
+    video) and the seconds of its frames."""
+    lines = [prose(note) for note in d["notes"]]
+    if d["spans"] and d["strategy"] == "event":
+        lines.append(prose("action spans (s): " + ", ".join(
+            f"{s['start_s']:.1f}-{s['end_s']:.1f}" for s in d["spans"][:20])))
+    shown = list(zip(d["window_spans_s"], d["window_motion"], d["frames_per_window"]))
+    title = "frames per window"
+    if len(shown) > 40:                          # long videos: the windows that got the most
+        shown = sorted(sorted(shown, key=lambda w: (-w[2], w[0][0]))[:12], key=lambda w: w[0][0])
+        title = f"the 12 windows with the most frames (of {len(d['frames_per_window'])})"
+    lines.append(title + ":")
+    lines.append(format_table(["window_s", "motion", "frames"],
+                              [[f"{start:g}-{end:g}", f"{motion:.4f}", n]
+                               for (start, end), motion, n in shown]))
+    times = d["frame_times_s"]
+    lines.append(prose("frames at s: " + " ".join(f"{t:.2f}" for t in times[:60])
+                       + (" ..." if len(times) > 60 else "")))
+    return lines
+
+
+def options_plot(p: argparse.ArgumentParser) -> None:
+    """The options of `plot`: the video and motion options, one or more --strategy (default
+    all), the samplers' settings, the pricing design and size, and --out FILE.svg (required)."""
+    add_source_options(p)
+    option(p, "--strategy", nargs="+", choices=STRATEGIES + ("all",), default=["all"])
+    add_sampler_options(p)
+    add_pricing_options(p)
+    option(p, "--out", metavar="FILE.svg", required=True)
+
+
+def cmd_plot(args: argparse.Namespace) -> Result:
+    """`plot`: an SVG timeline of motion, true events, cuts, gradual transitions and each
+    sampler's frames, written to --out (- sends it alone to stdout); frames and tokens per
+    sampler, priced by --design."""
+    if args.out == "-" and args.json:
+        raise UserError("--out - writes the SVG to stdout; it cannot go with --json")
+    video = load_video(args)
+    strategies = list(STRATEGIES) if "all" in args.strategy else list(dict.fromkeys(args.strategy))
+    results = [run_sampler(s, video, sampler_settings(args)) for s in strategies]
+    facts = priced_facts(video, args)
+    prices = [price_frames(args.design, max(1, len(r.indices)), facts) for r in results]
+    rows = [(f"{r.strategy}: {len(r.indices)} frames, {p.total_tokens:,} tok", r.times)
+            for r, p in zip(results, prices)]
+    picture = save_svg(args.out, timeline_svg(video.name, video.motion, video.windows,
+                                              video.cuts, video.events, rows, video.transitions))
+    doc = {**picture.info, "rows": [{"strategy": r.strategy, "frames": len(r.indices),
+                                     "tokens": p.total_tokens} for r, p in zip(results, prices)],
+           "priced_as": {"design": args.design, "width": facts.width, "height": facts.height},
+           "events": len(video.events), "cuts": len(video.cuts),
+           "timeline": sampling_timeline(video.motion.scores, results)}
+    text = "\n".join(timeline_lines(doc["timeline"])
+                     + [f"wrote {doc['path']} ({doc['bytes']:,} bytes)"])
+    return Result(doc, text, stdout=picture.stdout)
+
+
+def options_tokens(p: argparse.ArgumentParser) -> None:
+    """The options of `tokens`: the video (--video/--synth, or --duration/--total-frames), frame
+    size, --design (default all), context, --frames and --audio, the naive baseline's
+    --image-size, --patch and --pool, and qwen-vl-utils' own options for the Qwen designs."""
+    add_source_options(p, motion=False)
+    option(p, "--duration", type=bounded(float, 0.001, 10 * 24 * 3600), default=None)
+    p.add_argument("--total-frames", type=bounded(int, 1, MAX_FRAME_COUNT * 10), default=None,
+                   help="the video's length in frames, instead of --duration")
+    add_size_options(p)
+    option(p, "--design", choices=tuple(DESIGNS) + ("all",), default="all")
+    option(p, "--context-tokens", type=bounded(int, 1, 100_000_000),
+           default=DEFAULT_CONTEXT_TOKENS)
+    p.add_argument("--frames", type=bounded(int, 1, MAX_FRAME_COUNT), default=None,
+                   help="frames a fixed-frame design takes: naive (default every frame), "
+                        f"video-llama (default {VIDEO_LLAMA_FRAMES}), video-llava (default "
+                        f"{VIDEO_LLAVA_FRAMES})")
+    p.add_argument("--audio", action="store_true",
+                   help="count the audio branch: Video-LLaMA's 8 audio-query tokens, "
+                        "Qwen2.5-Omni's 25 audio tokens a second (default: video only)")
+    option(p, "--wide", action="store_true")
+    n = p.add_argument_group("naive (the lesson's baseline)")
+    n.add_argument("--image-size", type=bounded(int, 1, 8192), default=NAIVE_SIZE,
+                   help="encoder input side, pixels (default %(default)s)")
+    n.add_argument("--patch", type=bounded(int, 1, 1024), default=NAIVE_PATCH,
+                   help="patch side, pixels (default %(default)s)")
+    n.add_argument("--pool", type=bounded(int, 1, 1024), default=1,
+                   help="k x k pooling of the patch grid (default 1, none)")
+    q = p.add_argument_group("Qwen designs (qwen-vl-utils options; unset = its defaults)")
+    q.add_argument("--sample-fps", type=bounded(float, 0.001, 1000), default=None,
+                   help="the sampler's rate: frames per second qwen-vl-utils takes (its `fps`, "
+                        f"default {QWEN_FPS:g})")
+    q.add_argument("--nframes", type=bounded(int, 1, MAX_FRAME_COUNT), default=None,
+                   help="take exactly this many frames instead (rounded to even)")
+    q.add_argument("--min-frames", type=bounded(int, 1, MAX_FRAME_COUNT), default=None,
+                   help=f"the fewest frames taken (default {FPS_MIN_FRAMES})")
+    option(q, "--max-frames", type=bounded(int, 1, MAX_FRAME_COUNT), default=None)
+    q.add_argument("--min-pixels", type=bounded(float, 1, 1e10), default=None,
+                   help="the fewest pixels a frame keeps (default 128 tokens' worth: 128 x 28^2, "
+                        "or x 32^2 for Qwen3-VL)")
+    q.add_argument("--max-pixels", type=bounded(float, 1, 1e10), default=None,
+                   help="the most pixels a frame keeps (default 768 tokens' worth, shared out "
+                        "of --total-pixels)")
+    q.add_argument("--total-pixels", type=bounded(float, 1, 1e12), default=None,
+                   help="the whole video's pixel budget (default 128000 x 0.9 tokens' worth)")
+    q.add_argument("--resized-height", type=bounded(int, 1, MAX_SIDE), default=None,
+                   help="resize every frame to this height, pixels (with --resized-width)")
+    q.add_argument("--resized-width", type=bounded(int, 1, MAX_SIDE), default=None,
+                   help="resize every frame to this width, pixels (with --resized-height)")
+
+
+def budget_document(budget: TokenBudget) -> dict:
+    """One design's TokenBudget as a document: the design's entry in DESIGNS (model, source,
+    rules), its tokens by kind, per frame and per second, its share of the context, details."""
+    design = DESIGNS[budget.design]
+    return {"design": budget.design, "model": design.model, "hypothetical": design.hypothetical,
+            "source": design.source, "frames_rule": design.frames, "how": design.tokens,
+            "temporal_encoding": design.temporal_encoding,
+            "frames": budget.frames, "tokens_per_frame": budget.tokens_per_frame,
+            "visual_tokens": budget.visual_tokens, "text_tokens": budget.text_tokens,
+            "audio_tokens": budget.audio_tokens, "tokens": budget.total_tokens,
+            "tokens_per_second": budget.tokens_per_second,
+            "context_fraction": budget.context_fraction, "details": budget.details}
+
+
+def budget_detail_line(design: str, d: dict) -> str | None:
+    """One line of a design's intermediate numbers (its budget's details), or None."""
+    if design in QWEN_DESIGNS:
+        shown = d["frame_indices"][:6]
+        line = (f"{design}: {d['nframes']} frames (indices {shown}"
+                f"{' ...' if len(d['frame_indices']) > 6 else ''}) at {d['sample_fps']:.4g} fps, "
+                f"resized {d['resized_height']}x{d['resized_width']}, grid (t, h, w) = "
+                f"{tuple(d['grid_thw'])}, {d['second_per_grid_t']:.4g} s per patch")
+        if design == "qwen3-vl":
+            stamps = d["timestamps"]
+            more = " ... " + stamps[-1] if len(stamps) > 3 else ""
+            line += f"; timestamps {' '.join(stamps[:3])}{more} ({d['timestamp_tokens']:,} tokens)"
+        if design == "qwen2.5-omni" and d["audio_tokens"]:
+            line += f"; {d['audio_tokens']:,} audio tokens"
+        return line
+    if design == "video-llama":
+        return f"video-llama: its demo writes into the prompt: \"{d['prompt_text']}\""
+    return None
+
+
+def cmd_tokens(args: argparse.Namespace) -> Result:
+    """`tokens`: each design's token budget for the video (or --design's one), with a verdict
+    against the context, warnings and each design's intermediate numbers. With all designs,
+    each option reaches only the designs it belongs to."""
+    video = video_facts(args)
+    options = design_options(args)
+    names = list(DESIGNS) if args.design == "all" else [args.design]
+    budgets = [token_budget(name, video, options_for(name, options) if args.design == "all"
+                            else options) for name in names]
+    doc = {"video": {"duration_s": video.duration_s, "total_frames": video.total_frames,
+                     "fps": video.fps, "width": video.width, "height": video.height},
+           "context_tokens": options.context, "designs": [budget_document(b) for b in budgets]}
+    return Result(doc, tokens_text(doc, args.wide))
+
+
+def tokens_text(doc: dict, wide: bool) -> str:
+    """`tokens`' report: the video, a row per design with its verdict, a legend, then the
+    designs that do not fit or spend over 40% of the context, and each one's numbers."""
+    v, context = doc["video"], doc["context_tokens"]
+    lines = [prose(f"video: {v['duration_s']:g} s, {v['total_frames']} frames at {v['fps']:g} "
+                   f"fps, {v['width']}x{v['height']}; context {context:,} tokens")]
+    rows = []
+    for b in doc["designs"]:
+        share = b["context_fraction"]
+        verdict = ("does not fit" if share > 1 else
+                   "over 40%" if share > CONTEXT_WARN_FRACTION else "ok")
+        rows.append([b["design"] + (" (hyp.)" if b["hypothetical"] else ""), b["frames"],
+                     f"{b['tokens_per_frame']:g}", f"{b['visual_tokens']:,}",
+                     f"{b['text_tokens']:,}", f"{b['audio_tokens']:,}", f"{b['tokens']:,}",
+                     f"{b['tokens_per_second']:.1f}", f"{100 * share:.1f}%", verdict])
+    lines.append(format_table(["design", "frames", "tok/frame", "visual", "text", "audio",
+                               "total", "tok/s", "context", "verdict"], rows, wide))
+    lines.append(prose("visual: vision placeholders; text: timestamps and per-patch markers "
+                       "written into the video; audio: audio tokens (--audio); tok/s: tokens per "
+                       "second of video; context: share of the context; hyp.: no released model"))
+    for b in doc["designs"]:
+        if b["context_fraction"] > 1:
+            lines.append(prose(f"{b['design']}: {b['tokens']:,} tokens do not fit in a "
+                               f"{context:,}-token context; sample fewer frames or fewer pixels"))
+        elif b["context_fraction"] > CONTEXT_WARN_FRACTION:
+            lines.append(prose(f"warning: {b['design']} spends {100 * b['context_fraction']:.0f}% "
+                               "of the context on video (the lesson's limit is 40%)"))
+        detail = budget_detail_line(b["design"], b["details"])
+        if detail:
+            lines.append(prose(detail, "  ", ""))
+    return "\n".join(lines)
+
+
+def options_rope(p: argparse.ArgumentParser) -> None:
+    """The options of `rope`: --model (or the older --encoding), a --layout or --timestamps to
+    place, else the video, --strategy (default release), sampler and size options, and
+    --table-rows and --wide."""
+    option(p, "--model", choices=ROPE_MODELS, default=DEFAULT_ROPE_MODEL)
+    p.add_argument("--encoding", choices=("absolute", "index"), default=None,
+                   help="older spelling: index = --model qwen2-vl, absolute = --model qwen2.5-vl")
+    p.add_argument("--layout", help=f"a prompt layout ({LAYOUT_GRAMMAR}), e.g. "
+                                    "'text:3 video:3x4x4@2.0 text:2'")
+    p.add_argument("--timestamps", help="sampled seconds, comma-separated, e.g. 0,0.5,1,4,4.25")
+    add_source_options(p)
+    option(p, "--strategy", choices=("release",) + STRATEGIES, default="release")
+    add_sampler_options(p)
+    add_size_options(p)
+    p.add_argument("--table-rows", type=bounded(int, 1, 100000), default=LEARNED_TABLE_ROWS,
+                   help="rows of a learned frame table (default %(default)s, Video-LLaVA's "
+                        "encoder)")
+    option(p, "--wide", action="store_true")
+
+
+def rope_model(args: argparse.Namespace) -> str:
+    """--model, or the older --encoding spelling (index: Qwen2-VL, absolute: Qwen2.5-VL)."""
+    if args.encoding is None:
+        return args.model
+    alias = {"index": "qwen2-vl", "absolute": "qwen2.5-vl"}[args.encoding]
+    if args.model not in (alias, DEFAULT_ROPE_MODEL):
+        raise UserError(f"--encoding {args.encoding} means --model {alias}, not {args.model}")
+    return alias
+
+
+def rope_source(args: argparse.Namespace, model: str
+                ) -> tuple[str, list[float], float, VideoFacts]:
+    """Sampled seconds to place: given timestamps, or frames of a video (the model's own
+    uniform frames by default, or a sampler's), with the rate a caller would pass."""
+    if args.timestamps is not None:
+        try:
+            times = [float(t) for t in args.timestamps.split(",")]
+        except ValueError:
+            raise UserError(f"--timestamps: expected comma-separated seconds, got "
+                            f"{args.timestamps!r}") from None
+        if not times or any(not (math.isfinite(t) and 0 <= t <= MAX_TIME_S) for t in times) \
+                or times != sorted(times):
+            raise UserError(f"--timestamps: seconds must be 0..{MAX_TIME_S:g} and in order")
+        duration = max(times[-1], 1e-3)
+        rate = len(times) / duration
+        facts = VideoFacts(max(FRAME_FACTOR, len(times)), rate, NOMINAL_WIDTH, NOMINAL_HEIGHT)
+        return "given timestamps", times, rate, facts
+    video = load_video(args)
+    facts = priced_facts(video, args)
+    if args.strategy == "release":
+        patch = QWEN3_PATCH if model == "qwen3-vl" else QWEN2_PATCH
+        plan = qwen_video_plan(facts, QwenOptions(), patch)
+        times = [i / facts.fps for i in plan["frame_indices"]]
+        return (f"{video.name}, {model}'s own frames ({len(times)})", times, plan["sample_fps"],
+                facts)
+    result = run_sampler(args.strategy, video, sampler_settings(args))
+    times = list(result.times)
+    return (f"{video.name}, {args.strategy} sampler, {len(times)} frames", times,
+            len(times) / video.motion.duration_s, facts)
+
+
+def layout_document(model: str, layout: str, segments: list[Segment]) -> dict:
+    """The position ids of a prompt layout under `model`: t, h and w ids (arrays, which
+    become lists only for --json) and mrope_position_delta."""
+    ids, delta = position_ids(segments, model)
+    return {"model": model, "layout": layout, "sequence_length": len(ids[0]),
+            "position_ids": list(ids), "mrope_position_delta": delta}
+
+
+def layout_lines(doc: dict) -> list[str]:
+    """A layout's ids as text: as many of each axis as fit, then the delta."""
+    layout = doc["layout"]
+    lines = [f"layout {layout if len(layout) <= 70 else layout[:67] + '...'} under "
+             f"{doc['model']}: {doc['sequence_length']:,} tokens"]
+    lines += [ids_line(f"{name}:", axis, text_width())
+              for name, axis in zip("thw", doc["position_ids"])]
+    lines.append(f"mrope_position_delta = max position + 1 - length = "
+                 f"{doc['mrope_position_delta']}")
+    return lines
+
+
+def ids_line(label: str, values: array, width: int) -> str:
+    """As many of the values as fit in `width` columns, then '...' if some are left out."""
+    line = label
+    for k, value in enumerate(values):
+        piece = f" {value}"
+        if len(line) + len(piece) > width - (4 if k + 1 < len(values) else 0):
+            return line + " ..."
+        line += piece
+    return line
+
+
+def cmd_rope(args: argparse.Namespace) -> Result:
+    """`rope`: with --layout, that prompt's position ids; else the temporal patches of sampled
+    frames and the time each design states for them, the video's layout and its ids, and
+    exercise 2's conclusion."""
+    model = rope_model(args)
+    if args.layout is not None:
+        doc = layout_document(model, args.layout, parse_layout(args.layout, model))
+        return Result(doc, "\n".join(layout_lines(doc)))
+    source, times, rate, facts = rope_source(args, model)
+    patches = patch_times(times, rate, args.table_rows)
+    demo = rope_demonstration(patches)
+    layout = expanded_layout(model, patches, facts, rate)
+    layout_doc = layout_document(model, layout, parse_layout(layout, model))
+    doc = {"model": model, "source": source, "rate_fps": rate, "table_rows": args.table_rows,
+           "patches": [p._asdict() for p in patches], "mrope_section": list(MROPE_SECTION),
+           "head_dim": HEAD_DIM, "rope_theta": ROPE_THETA, "demonstration": demo,
+           "conclusion": rope_conclusion(demo, args.table_rows),
+           **{k: v for k, v in layout_doc.items() if k != "model"}}
+    return Result(doc, rope_text(doc, args.wide))
+
+
+def rope_text(doc: dict, wide: bool) -> str:
+    """`rope`'s report for a video: a row per temporal patch with each design's time, a
+    legend, the layout's ids and the conclusion."""
+    patches = doc["patches"]
+    rows = [[p["patch"], " ".join(f"{t:.2f}" for t in p["frame_times"]), p["index_t"],
+             p["aligned_t"], f"{p['aligned_s']:.1f}", p["timestamp"], p["omni_t"],
+             ",".join("-" if r is None else str(r) for r in p["table_rows"])]
+            for p in patches[:40]]
+    lines = [prose(f"{doc['source']}; 2 frames per temporal patch; one rate for Qwen2.5-VL and "
+                   f"Omni: {doc['rate_fps']:.4g} fps"),
+             format_table(["patch", "frames (s)", "Q2 t", "Q2.5 t", "= s", "Qwen3-VL text",
+                           "Omni t", f"row of {doc['table_rows']}"], rows, wide)]
+    if len(patches) > 40:
+        lines.append(f"... {len(patches) - 40} more patches")
+    lines.append(prose("Q2: Qwen2-VL temporal id (patch number); Q2.5: Qwen2.5-VL temporal id "
+                       "and the second it stands for; Omni: Qwen2.5-Omni TMRoPE id (25 a "
+                       "second); row: Video-LLaVA's temporal-embedding row of each frame ('-': "
+                       "past the table)"))
+    lines += [""] + layout_lines(doc) + ["", prose(doc["conclusion"])]
+    return "\n".join(lines)
 
 
 def options_parse(p: argparse.ArgumentParser) -> None:
+    """The options of `parse`: the answer (- reads stdin), --duration and --swap-reversed."""
     p.add_argument("text", help="the model's answer, or - to read it from stdin")
-    option(p, "--duration", type=number(float, 0.001, MAX_TIME_S), default=None)
+    option(p, "--duration", type=bounded(float, 0.001, MAX_TIME_S), default=None)
     add_policy_options(p)
 
 
-def cmd_parse(args: argparse.Namespace) -> tuple[object, str]:
+def cmd_parse(args: argparse.Namespace) -> Result:
+    """`parse`: how one answer (or stdin's, for -) is read: its predictions ranked, with flags;
+    or the failure and its reason."""
     if args.text == "-":
         stream = open_text("-")
         try:
@@ -6715,22 +7499,30 @@ def cmd_parse(args: argparse.Namespace) -> tuple[object, str]:
             release_text(stream, "-")
     else:
         text = args.text
-    reading = parse_grounding(text, args.duration, parse_policy(args))
-    doc = reading.as_dict()
-    if reading.failure:
-        reason, detail = reading.failure
-        return doc, f"not read: {reason}, {FAILURE_REASONS[reason]} ({detail})"
-    rows = [[k + 1, p.kind, f"{p.start:g}", f"{p.end:g}" if p.kind == "interval" else "",
-             p.format, p.form, p.event or "", "" if p.confidence is None else f"{p.confidence:g}"]
-            for k, p in enumerate(reading.predictions)]
+    doc = parse_grounding(text, args.duration, parse_policy(args)).as_dict()
+    return Result(doc, parse_text(doc))
+
+
+def parse_text(doc: dict) -> str:
+    """`parse`'s report: the failure and why, or a row per prediction and each flag."""
+    if doc["failure"]:
+        reason, detail = doc["failure"]["reason"], doc["failure"]["detail"]
+        return f"not read: {reason}, {FAILURE_REASONS[reason]} ({detail})"
+    rows = [[k + 1, p["kind"], f"{p.get('start', p.get('time')):g}",
+             f"{p['end']:g}" if p["kind"] == "interval" else "", p["format"], p["form"],
+             p["event"] or "", "" if p["confidence"] is None else f"{p['confidence']:g}"]
+            for k, p in enumerate(doc["predictions"])]
     lines = [format_table(["rank", "kind", "start/time s", "end s", "format", "form", "event",
                            "confidence"], rows)]
     lines += [f"flag: {flag}, {FLAG_REASONS[flag]}; scoring clips it into the video"
-              for flag in reading.flags]
-    return doc, "\n".join(lines)
+              for flag in doc["flags"]]
+    return "\n".join(lines)
 
 
 def options_evaluate(p: argparse.ArgumentParser) -> None:
+    """The options of `evaluate`: the predictions file (- for stdin), --gt and --duration-file,
+    --tolerance, --point-as-interval, --compat lmms-eval, --lmms-results and --gt-round (for
+    an lmms-eval samples file), --details and --swap-reversed."""
     p.add_argument("predictions", help="JSONL: {id, output, gt?, duration?} per line, or an "
                                        "lmms-eval <date>_samples_<task>.jsonl as it is (- for "
                                        "stdin)")
@@ -6738,9 +7530,9 @@ def options_evaluate(p: argparse.ArgumentParser) -> None:
                                                "Captions .json or QVHighlights .jsonl")
     p.add_argument("--duration-file", metavar="FILE",
                    help="video lengths: JSON {id: seconds} or JSONL {id, duration}")
-    p.add_argument("--tolerance", type=number(float, 0.0, 3600.0), default=DEFAULT_TOLERANCE_S,
+    p.add_argument("--tolerance", type=bounded(float, 0.0, 3600.0), default=DEFAULT_TOLERANCE_S,
                    help="seconds for tolerance accuracy (default %(default)s)")
-    p.add_argument("--point-as-interval", type=number(float, 0.001, 3600.0), default=None,
+    p.add_argument("--point-as-interval", type=bounded(float, 0.001, 3600.0), default=None,
                    metavar="W", help="score a point answer as a W-second interval for IoU "
                                      "(default: a point scores IoU 0)")
     p.add_argument("--compat", choices=("lmms-eval",), default=None,
@@ -6750,7 +7542,7 @@ def options_evaluate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lmms-results", metavar="FILE",
                    help="with an lmms-eval samples file: its <date>_results.json, to show the "
                         "harness's own numbers beside this tool's")
-    p.add_argument("--gt-round", type=number(float, 0.001, 60), default=None, metavar="S",
+    p.add_argument("--gt-round", type=bounded(float, 0.001, 60), default=None, metavar="S",
                    help="with an lmms-eval samples file: round the truth to S seconds for this "
                         "tool's scores (0.1 undoes float16 storage; default: as written)")
     p.add_argument("--details", action="store_true", help="include every answer's reading")
@@ -6764,12 +7556,12 @@ def samples_task_name(path: str, task: str) -> str:
     return found.group(1) if found else HARNESS_TASKS[task].default_task
 
 
-def cmd_evaluate(args: argparse.Namespace) -> tuple[object, str]:
+def cmd_evaluate(args: argparse.Namespace) -> Result:
+    """`evaluate`: scores of a file of grounding answers against --gt or their inline truth, or
+    an lmms-eval samples file re-scored beside the harness's own numbers. No usable line, or
+    options that do not fit the input, is a UserError."""
     check_readable_file(args.predictions)
-    truths = None
-    gt_format = None
-    if args.gt:
-        gt_format, truths = load_ground_truth(args.gt)
+    gt_format, truths = load_ground_truth(args.gt) if args.gt else (None, None)
     durations = load_durations(args.duration_file) if args.duration_file else {}
     options = EvalOptions(args.tolerance, parse_policy(args), args.point_as_interval,
                           args.compat, args.details, args.gt_round)
@@ -6791,16 +7583,13 @@ def cmd_evaluate(args: argparse.Namespace) -> tuple[object, str]:
         doc["lmms_eval"] = {**doc["lmms_eval"], **reported, "source": "results file",
                             "results_file": args.lmms_results, "recomputed": recomputed}
     doc["gt_format"] = "lmms-eval key" if is_samples else gt_format or "inline"
-    return doc, evaluation_text(doc)
-
-
-def percent(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
+    return Result(doc, evaluation_text(doc))
 
 
 def score_row(name: str, doc: dict) -> list[str]:
-    return [name, percent(doc["r1"]["0.3"]), percent(doc["r1"]["0.5"]),
-            percent(doc["r1"]["0.7"]), percent(doc["miou"])]
+    """A table row: `name`, then R1 at IoU 0.3, 0.5 and 0.7 and mIoU of `doc`, as percentages."""
+    return [name, format_percent(doc["r1"]["0.3"]), format_percent(doc["r1"]["0.5"]),
+            format_percent(doc["r1"]["0.7"]), format_percent(doc["miou"])]
 
 
 def samples_text(doc: dict) -> list[str]:
@@ -6835,7 +7624,17 @@ def samples_text(doc: dict) -> list[str]:
     return lines
 
 
+def score_cells(name: str, part: dict) -> list:
+    """One row of the evaluation table: answers, read, accuracy, R1 at each IoU, mIoU."""
+    return [name, part["n"], part["parsed"], format_percent(part["accuracy"]),
+            format_percent(part["r1"]["0.3"]), format_percent(part["r1"]["0.5"]),
+            format_percent(part["r1"]["0.7"]), format_percent(part["miou"])]
+
+
 def evaluation_text(doc: dict) -> str:
+    """The text of an evaluate document: lmms-eval's percentages in compat mode; else the
+    samples comparison (if any), scores overall and per format, error, recall at k, failures
+    and flags; then the bad lines and the ids without truth or without predictions."""
     if doc.get("compat"):
         lines = [prose(f"lmms-eval compatible scoring ({doc['task']} reader; {doc['n']} answers, "
                        f"ground truth: {doc['gt_format']}), percentages as lmms-eval reports "
@@ -6848,27 +7647,24 @@ def evaluation_text(doc: dict) -> str:
         error = doc["mean_abs_error_s"]
         lines = samples_text(doc) if doc.get("input") == "lmms-eval samples" else []
         lines += [prose(f"{doc['n']} answers (ground truth: {doc['gt_format']}), {doc['parsed']} "
-                        f"read ({percent(doc['parse_rate'])}); tolerance {doc['tolerance_s']:g} s"),
+                        f"read ({format_percent(doc['parse_rate'])}); tolerance "
+                        f"{doc['tolerance_s']:g} s"),
                   format_table(["", "answers", "read", f"acc@{doc['tolerance_s']:g}s", "R1@0.3",
                                 "R1@0.5", "R1@0.7", "mIoU"],
-                               [["all", doc["n"], doc["parsed"], percent(doc["accuracy"]),
-                                 percent(doc["r1"]["0.3"]), percent(doc["r1"]["0.5"]),
-                                 percent(doc["r1"]["0.7"]), percent(doc["miou"])]] +
-                               [[name, part["n"], part["parsed"], percent(part["accuracy"]),
-                                 percent(part["r1"]["0.3"]), percent(part["r1"]["0.5"]),
-                                 percent(part["r1"]["0.7"]), percent(part["miou"])]
+                               [score_cells("all", doc)] +
+                               [score_cells(name, part)
                                 for name, part in doc.get("by_format", {}).items()]),
                   prose(f"acc@{doc['tolerance_s']:g}s: {TOLERANCE_RULE}; R1@t: IoU at least t."),
                   prose(f"mean |time error| of read answers: "
                         f"{'-' if error is None else f'{error:.3f} s'}; recall@k (IoU 0.5): " +
-                        ", ".join(f"k={k}: {percent(v)}"
+                        ", ".join(f"k={k}: {format_percent(v)}"
                                   for k, v in doc["recall_at_k_iou_0_5"].items()))]
         if doc["failures"]:
             lines.append(prose("not read: " + ", ".join(
                 f"{reason} {count}" for reason, count in doc["failures"].items())))
         if doc["flags"]:
             lines.append(prose("read as written, then clipped into the video for scoring: "
-                               + ", ".join(f"{flag} {count}" for flag, count in doc["flags"].items())
+                               + ", ".join(f"{flag} {n}" for flag, n in doc["flags"].items())
                                + f" ({doc['clipped']} answers clipped)"))
     if doc["bad_line_count"]:
         lines.append(prose(f"{doc['bad_line_count']} bad lines skipped, e.g. " + "; ".join(
@@ -6883,14 +7679,18 @@ def evaluation_text(doc: dict) -> str:
 
 
 def options_schema(p: argparse.ArgumentParser) -> None:
+    """The options of `schema`: --validate FILE checks answers instead of printing the schema."""
     p.add_argument("--validate", metavar="FILE",
                    help="check answers (JSONL: a JSON answer, or {output: text}) per line; "
                         "exit status 1 if any answer does not match")
 
 
-def cmd_schema(args: argparse.Namespace) -> tuple:
+def cmd_schema(args: argparse.Namespace) -> Result:
+    """`schema`: the JSON Schema for grounding answers; with --validate, how many answers of a
+    JSONL file match it and the first violations, with exit status 1 if any does not."""
     if not args.validate:
-        return {"schema": GROUNDING_SCHEMA}, json.dumps(GROUNDING_SCHEMA, indent=2)
+        doc = {"schema": GROUNDING_SCHEMA}
+        return Result(doc, json.dumps(doc["schema"], indent=2))
     valid = invalid = 0
     shown: list[dict] = []                      # the first MAX_BAD_LINES_SHOWN violations
     for number, line in read_lines(args.validate):
@@ -6904,311 +7704,136 @@ def cmd_schema(args: argparse.Namespace) -> tuple:
         raise UserError(f"{args.validate}: no lines to validate")
     doc = {"valid": valid, "invalid": invalid, "violations": shown,
            "violations_shown": len(shown)}
-    lines = [f"{valid} of {valid + invalid} answers match the grounding schema"]
-    lines += [f"line {v['line']}: {v['path']}: {v['message']}" for v in shown]
-    if invalid and len(shown) == MAX_BAD_LINES_SHOWN:
+    return Result(doc, validation_text(doc), 0 if not invalid else 1)
+
+
+def validation_text(doc: dict) -> str:
+    """`schema --validate`'s report: how many match, then each violation shown."""
+    lines = [f"{doc['valid']} of {doc['valid'] + doc['invalid']} answers match the grounding "
+             "schema"]
+    lines += [f"line {v['line']}: {v['path']}: {v['message']}" for v in doc["violations"]]
+    if doc["invalid"] and doc["violations_shown"] == MAX_BAD_LINES_SHOWN:
         lines.append(f"(the first {MAX_BAD_LINES_SHOWN} violations are shown)")
-    return doc, "\n".join(lines), 0 if not invalid else 1
-
-
-def answer_schema_problems(line: str) -> list[tuple[str, str]]:
-    """(JSON path, message) for each way one JSONL line's answer breaks the schema: the line
-    is a JSON answer, or {"output": text} with the answer inside the text."""
-    if line is LINE_TOO_LONG:
-        return [("$", f"line longer than {MAX_LINE_CHARS:,} characters; not read")]
-    try:
-        value = parse_json(line)
-        if isinstance(value, dict) and isinstance(value.get("output"), str):
-            found = next(json_candidates(value["output"]), None)
-            value = found if found is not None else parse_json(value["output"])
-    except ValueError as error:
-        return [("$", f"not JSON ({error})"[:120])]
-    return validate(value, GROUNDING_SCHEMA, GROUNDING_SCHEMA)
-
-
-def default_skill_path() -> str:
-    """In a checkout, outputs/ beside code/ (wherever the command is run from); installed,
-    where there is no code/ folder, outputs/ in the current folder."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    if os.path.basename(here) == "code":
-        return os.path.join(os.path.dirname(here), "outputs", SKILL_FILE)
-    return os.path.join(os.getcwd(), "outputs", SKILL_FILE)
+    return "\n".join(lines)
 
 
 def options_plan(p: argparse.ArgumentParser) -> None:
+    """The options of `plan`: --task (required), --duration or a video to measure, context
+    tokens, --model-size, --target, --max-fps, --model, --sheet and the frame size."""
     p.add_argument("--task", choices=TASKS, required=True, help="what the video is for")
-    option(p, "--duration", type=number(float, 0.1, 10 * 24 * 3600), default=None)
-    option(p, "--context-tokens", type=number(int, 1, 100_000_000),
+    option(p, "--duration", type=bounded(float, 0.1, 10 * 24 * 3600), default=None)
+    option(p, "--context-tokens", type=bounded(int, 1, 100_000_000),
            default=DEFAULT_CONTEXT_TOKENS)
-    p.add_argument("--model-size", type=number(float, 0.1, 10000), default=DEFAULT_MODEL_SIZE_B,
+    p.add_argument("--model-size", type=bounded(float, 0.1, 10000), default=DEFAULT_MODEL_SIZE_B,
                    help="model parameters, billions (default %(default)s)")
     p.add_argument("--target", choices=("standard", "frontier"), default="standard",
                    help="the accuracy wanted (default %(default)s)")
-    option(p, "--max-fps", type=number(float, 0.01, 240), default=DEFAULT_MAX_FPS)
+    option(p, "--max-fps", type=bounded(float, 0.01, 240), default=DEFAULT_MAX_FPS)
     option(p, "--model", choices=PLAN_MODELS, default="auto")
     add_source_options(p)
     option(p, "--sheet", metavar="FILE.png")
     add_size_options(p)
 
 
-def cmd_plan(args: argparse.Namespace) -> tuple[object, str]:
-    request_args = dict(context=args.context_tokens, model_size_b=args.model_size, target=args.target,
-                        max_fps=args.max_fps, model=args.model)
-    if args.video or args.synth:
-        if args.duration is not None:
-            raise UserError("give --duration or --video/--synth, not both")
-        video = load_video(args)
-        content, measured = classify_content(video.motion, video.windows, video.cuts)
-        request = PlanRequest(args.task, video.motion.duration_s, **request_args)
-        sampler = SAMPLER_FOR_CONTENT[content][0]
-        frames = None
-        if sampler != "uniform":                 # the samplers' own rates, under the cap
-            capped = argparse.Namespace(**{
-                **vars(args), "max_frames": FPS_MAX_FRAMES,
-                "min_fps": min(DEFAULT_MIN_FPS, args.max_fps), "burst_fps": DEFAULT_BURST_FPS,
-                "base_fps": DEFAULT_BASE_FPS, "uniform_frames": DEFAULT_UNIFORM_FRAMES,
-                "keyframe_context": DEFAULT_KEYFRAME_CONTEXT,
-                "keyframe_gap": DEFAULT_CONTEXT_GAP_S})
-            planned = run_sampler(sampler, video, capped)
-            frames = len(planned.indices)
-        plan = plan_video(request, content, measured, frames, priced_facts(video, args))
-        if args.sheet:
-            if plan["refused"]:
-                raise UserError("the plan is a refusal: there are no planned frames to show")
-            if sampler == "uniform":
-                planned = uniform_sample(video.motion, video.windows, plan["frames"],
-                                         FPS_MAX_FRAMES)
-            plan["sheet"] = write_sheet(args, video, [planned])
-    else:
+def planned_sampler_options(args: argparse.Namespace) -> SamplerSettings:
+    """The settings a plan samples with: each sampler's own defaults, under --max-fps."""
+    return SamplerSettings(min_fps=min(DEFAULT_MIN_FPS, args.max_fps), max_fps=args.max_fps)
+
+
+def cmd_plan(args: argparse.Namespace) -> Result:
+    """`plan`: a frame plan for a task from the rule table (for --video/--synth, measured from
+    the video), or REFUSED with what to do instead; --sheet also draws the planned frames."""
+    request_args = dict(context=args.context_tokens, model_size_b=args.model_size,
+                        target=args.target, max_fps=args.max_fps, model=args.model)
+    if not (args.video or args.synth):
         if args.duration is None:
             raise UserError("give --duration S, or --video/--synth to measure a video")
         if args.sheet:
             raise UserError("--sheet shows a video's planned frames; give --video or --synth")
         plan = plan_video(PlanRequest(args.task, args.duration, **request_args))
-    if args.sheet == "-":
-        return plan, ""                          # the PNG alone went to stdout
-    text = plan_text(plan)
-    return plan, text + ("\n" + sheet_line(plan["sheet"]) if "sheet" in plan else "")
+        return Result(plan, plan_text(plan))
+    if args.duration is not None:
+        raise UserError("give --duration or --video/--synth, not both")
+    video = load_video(args)
+    content, measured = classify_content(video.motion, video.windows, video.cuts)
+    sampler = SAMPLER_FOR_CONTENT[content][0]
+    planned = None
+    if sampler != "uniform":                     # the samplers' own rates, under the cap
+        planned = run_sampler(sampler, video, planned_sampler_options(args))
+    plan = plan_video(PlanRequest(args.task, video.motion.duration_s, **request_args), content,
+                      measured, len(planned.indices) if planned else None,
+                      priced_facts(video, args))
+    sheet = None
+    if args.sheet:
+        if plan["refused"]:
+            raise UserError("the plan is a refusal: there are no planned frames to show")
+        if planned is None:
+            planned = uniform_sample(video.motion, video.windows, plan["frames"], FPS_MAX_FRAMES)
+        sheet = write_sheet(args, video, [planned])
+        plan["sheet"] = sheet.info
+    text = plan_text(plan) + ("\n" + sheet_line(plan["sheet"]) if "sheet" in plan else "")
+    return Result(plan, text, stdout=sheet.stdout if sheet else None)
 
 
 def options_skill(p: argparse.ArgumentParser) -> None:
+    """The options of `skill`: --check, to compare the file with what skill writes, and --out."""
     p.add_argument("--check", action="store_true",
                    help="exit 1 and say what differs if the file is not what skill writes")
     option(p, "--out", metavar="PATH")
 
 
-def cmd_skill(args: argparse.Namespace) -> tuple[object, str, int]:
+def cmd_skill(args: argparse.Namespace) -> Result:
+    """`skill`: write the planner's skill file (by default into outputs/), or with --check say
+    whether it is current (exit status 1 and the first difference if not)."""
     text = render_skill()
     path = args.out or default_skill_path()
     if args.out == "-" and (args.json or args.check):
         raise UserError("--out - writes the skill file to stdout; it cannot go with --json or "
                         "--check")
-    if args.out == "-":
-        write_text_output("-", text)
-        return {"path": "-"}, "", 0
     if args.check:
-        expected = text.encode("utf-8")
-        try:
-            with open(path, "rb") as handle:
-                # One byte more than the right file is enough to know; /dev/zero cannot hold us.
-                current = handle.read(len(expected) + 1).decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ({"path": path, "up_to_date": False, "difference": "missing"},
-                    f"{path} is missing; run: {invocation()} skill", 1)
-        except OSError as error:
-            raise UserError(f"{path}: cannot read: {error.strerror or error}") from None
-        if current == text:
-            return {"path": path, "up_to_date": True, "difference": None}, f"{path} is up to date", 0
-        old, new = current.splitlines(), text.splitlines()
-        line = next((k for k, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
-        detail = (f"line {line + 1}: file has {old[line]!r}" if line < len(old) else
-                  f"line {line + 1}: file ends early") + (
-            f", generator gives {new[line]!r}" if line < len(new) else ", generator ends there")
-        return ({"path": path, "up_to_date": False, "difference": detail},
-                f"{path} is stale ({detail}); run: {invocation()} skill", 1)
+        doc = skill_check(path, text)
+        return Result(doc, skill_text(doc), 0 if doc["up_to_date"] else 1)
     if not args.out:
         os.makedirs(os.path.dirname(path), exist_ok=True)    # installed: ./outputs may be new
-    size = write_output(path, [text.encode("utf-8")])
-    return {"path": path, "bytes": size}, f"wrote {path} ({size:,} bytes)", 0
+    written = save_text(path, text)
+    return Result(written.info, skill_text(written.info), stdout=written.stdout)
 
 
-EXERCISE_PRICING = "qwen3-vl"         # the released design that takes uneven frames with times
+def skill_check(path: str, text: str) -> dict:
+    """Whether the file at `path` is exactly `text`: up to date, missing, or the first line
+    that differs. One byte more than the right file is read, so /dev/zero cannot hold us."""
+    expected = text.encode("utf-8")
+    try:
+        with open(path, "rb") as handle:
+            current = handle.read(len(expected) + 1).decode("utf-8", "replace")
+    except FileNotFoundError:
+        return {"path": path, "up_to_date": False, "difference": "missing"}
+    except OSError as error:
+        raise UserError(f"{path}: cannot read: {error.strerror or error}") from None
+    if current == text:
+        return {"path": path, "up_to_date": True, "difference": None}
+    old, new = current.splitlines(), text.splitlines()
+    line = next((k for k, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+    detail = (f"line {line + 1}: file has {old[line]!r}" if line < len(old) else
+              f"line {line + 1}: file ends early") + (
+        f", generator gives {new[line]!r}" if line < len(new) else ", generator ends there")
+    return {"path": path, "up_to_date": False, "difference": detail}
 
 
-def exercise_sampling() -> tuple[dict, str]:
-    scene = get_preset("cooking-3min")
-    motion = scene_motion(scene)
-    windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
-    facts = VideoFacts(motion.frame_count, motion.fps, NOMINAL_WIDTH, NOMINAL_HEIGHT)
-    dynamic = dynamic_fps_sample(motion, windows, DEFAULT_MIN_FPS, DEFAULT_MAX_FPS, FPS_MAX_FRAMES)
-    options = [("uniform 1 fps", uniform_sample(motion, windows, round(motion.duration_s),
-                                                FPS_MAX_FRAMES)),
-               ("uniform, same frames as dynamic",
-                uniform_sample(motion, windows, len(dynamic.indices), FPS_MAX_FRAMES)),
-               ("dynamic 1-4 fps", dynamic)]
-    rows = []
-    for name, result in options:
-        hits = sum(events_hit(result.indices, motion.fps, scene.events))
-        on_events = sum(1 for t in result.times if any(e.start <= t < e.end for e in scene.events))
-        tokens = price_frames(EXERCISE_PRICING, len(result.indices), facts).total_tokens
-        rows.append({"sampler": name, "frames": len(result.indices), "tokens": tokens,
-                     "events_hit": hits, "events": len(scene.events),
-                     "frames_on_events": on_events,
-                     "frames_on_events_per_1k_tokens": 1000 * on_events / tokens})
-    cheapest = min((r for r in rows if r["events_hit"] == max(x["events_hit"] for x in rows)),
-                   key=lambda r: r["tokens"])
-    densest = max(rows, key=lambda r: r["frames_on_events_per_1k_tokens"])
-    why = (f"To see every action, {cheapest['sampler']} is cheapest: {cheapest['events_hit']} of "
-           f"{cheapest['events']} events with {cheapest['tokens']:,} tokens. To say when they "
-           f"happen, {densest['sampler']} puts {densest['frames_on_events_per_1k_tokens']:.2f} "
-           f"frames on the actions per 1,000 tokens, against "
-           f"{min(r['frames_on_events_per_1k_tokens'] for r in rows):.2f} for the sparsest; "
-           f"pick {densest['sampler']} for a cooking demo you will ask 'when' about, "
-           f"{cheapest['sampler']} if you only need 'what'. Uneven frames keep their times only "
-           "with Qwen3-VL's text timestamps: fed to Qwen2.5-VL, which takes one rate per video, "
-           "they would be placed evenly (see compare).")
-    doc = {"video": scene.name, "priced_as": {"design": EXERCISE_PRICING, "width": facts.width,
-                                               "height": facts.height},
-           "options": rows, "pick_for_what": cheapest["sampler"],
-           "pick_for_when": densest["sampler"], "justification": why}
-    text = "\n".join([prose(f"Exercise 1: a 3-minute cooking demo ({scene.name}); "
-                            + pricing_note(EXERCISE_PRICING, facts)),
-                      format_table(["sampler", "frames", "tokens", "events hit", "frames on events",
-                                    "per 1k tokens"],
-                                   [[r["sampler"], r["frames"], f"{r['tokens']:,}",
-                                     f"{r['events_hit']}/{r['events']}", r["frames_on_events"],
-                                     f"{r['frames_on_events_per_1k_tokens']:.2f}"] for r in rows]),
-                      prose(why)])
-    return doc, text
-
-
-def exercise_rope() -> tuple[dict, str]:
-    scene = get_preset("cooking-3min")
-    motion = scene_motion(scene)
-    windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
-    facts = VideoFacts(motion.frame_count, motion.fps, NOMINAL_WIDTH, NOMINAL_HEIGHT)
-    release = qwen_video_plan(facts)
-    uniform = patch_times([i / facts.fps for i in release["frame_indices"]], release["sample_fps"])
-    times = list(dynamic_fps_sample(motion, windows, DEFAULT_MIN_FPS, DEFAULT_MAX_FPS,
-                                    FPS_MAX_FRAMES).times)
-    patches = patch_times(times, len(times) / motion.duration_s)
-    demo, uniform_demo = rope_demonstration(patches), rope_demonstration(uniform)
-    conclusion = rope_conclusion(demo)
-    _, h, w = release["grid_thw"]
-    clip = Segment("av", audio_tokens(10.0), (10, h, w), release["second_per_grid_t"])
-    pattern = av_pattern(clip)
-    doc = {"video": scene.name, "patches": len(patches), "demonstration": demo,
-           "uniform_demonstration": uniform_demo, "conclusion": conclusion,
-           "omni_first_10_s": {"layout": f"av:10x{h}x{w}@{clip.second_per_grid!r}+{clip.count}",
-                               "pattern": pattern},
-           "learned_table_rows": LEARNED_TABLE_ROWS,
-           "frames_past_table": max(0, len(times) - LEARNED_TABLE_ROWS)}
-    text = "\n".join([
-        "Exercise 2: what time-aligned RoPE adds over a temporal embedding table",
-        prose(f"{scene.name}: Qwen2.5-VL's own uniform frames ({release['nframes']}) keep its "
-              f"time-aligned ids within {uniform_demo['aligned_max_error_s']:.2f} s of the "
-              f"truth; {len(times)} motion-adaptive frames ({len(patches)} patches) follow."),
-        prose(conclusion),
-        prose(f"Qwen2.5-Omni interleaves the first 10 s with 10 s of audio as: {pattern} "
-              "(V: video tokens, A: audio tokens, one chunk per 2 seconds)."),
-        prose(f"(See `{invocation()} rope --synth cooking-3min --strategy dynamic` for every "
-              "position.)")])
-    return doc, text
-
-
-SCHEMA_EXAMPLES = (
-    ('[{"event": "jump", "start": 4.2, "end": 4.5, "confidence": 0.9}]', "a well-formed answer"),
-    ('{"error": "not_found"}', "the model says the event is not there"),
-    ('[{"event": "jump", "start": 4.5, "end": 4.2, "confidence": 0.9}]', "start after end"),
-    ('[{"event": "jump", "start": "4.2s", "end": 4.5}]', "a string time, no confidence"),
-    ('{"event": "jump", "start": 4.2, "end": 4.5, "confidence": 0.9}', "an object, not a list"),
-)
-
-
-def exercise_schema() -> tuple[dict, str]:
-    results = []
-    for text, what in SCHEMA_EXAMPLES:
-        problems = validate(parse_json(text), GROUNDING_SCHEMA, GROUNDING_SCHEMA)
-        results.append({"answer": text, "what": what, "valid": not problems,
-                        "violations": [{"path": p, "message": m} for p, m in problems]})
-    lines = [f"Exercise 3: a JSON Schema for grounding answers (`{invocation()} schema`)"]
-    for r in results:
-        lines.append(f"{'valid  ' if r['valid'] else 'INVALID'} {r['what']}: {r['answer']}")
-        lines += [f"        {v['path']}: {v['message']}" for v in r["violations"]]
-    return {"schema_id": GROUNDING_SCHEMA["$id"], "examples": results}, "\n".join(lines)
-
-
-def exercise_alignment() -> tuple[dict, str]:
-    facts = nominal_facts(60.0)
-    llava = token_budget("video-llava", facts)
-    llama = token_budget("video-llama", facts)
-    image_tokens = (VIDEO_LLAVA_SIZE // VIDEO_LLAVA_PATCH) ** 2
-    numbers = {"video_llava_image_tokens": image_tokens,
-               "video_llava_tokens_per_frame": llava.tokens_per_frame,
-               "video_llava_video_tokens": llava.visual_tokens,
-               "video_llama_frame_queries": VIDEO_LLAMA_FRAME_QUERIES,
-               "video_llama_video_tokens": llama.visual_tokens}
-    explanation = (
-        "Video-LLaVA (arXiv 2311.10122) encodes images and videos with LanguageBind encoders, "
-        "which were trained contrastively against text, so both already live in one "
-        "language-aligned feature space before anything reaches the LLM. Only then does one "
-        "shared projection map them into the LLM's embedding space. 'Alignment before "
-        "projection' is that order: align the modalities first (in the encoders), project once. "
-        "Earlier designs projected image and video features with separate, unaligned "
-        "projections, so the LLM had to learn two visual dialects; with alignment first, what it "
-        "learns from images transfers to video and back. "
-        f"The two paths, counted by this tool: an image enters as {image_tokens} tokens (the CLS "
-        f"token dropped), a video as {llava.frames} frames of {llava.tokens_per_frame:g} (CLS "
-        f"kept), {llava.visual_tokens:,} tokens (transformers processing_video_llava.py). It says "
-        "nothing about seconds: order lives in the video encoder's temporal embedding and "
-        "attention (languagebind/video/modeling_video.py), and nothing marks time at the LLM "
-        f"input. Video-LLaMA goes the other way: its {llama.frames} frames become "
-        f"{llama.frames} x {VIDEO_LLAMA_FRAME_QUERIES} Q-former queries inside the model, and "
-        f"the video Q-former hands the LLM {llama.visual_tokens} tokens for the whole clip.")
-    return ({"explanation": explanation, "numbers": numbers},
-            "Exercise 4: Video-LLaVA's alignment before projection\n" + prose(explanation))
-
-
-def exercise_videomme(scores: str | None, example_csv: bool) -> tuple[dict, str]:
-    if example_csv:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(VIDEOMME_COLUMNS)
-        writer.writerows(["" if v is None else v for v in row] for row in VIDEOMME_TABLE)
-        return {"csv": out.getvalue().rstrip("\n")}, out.getvalue().rstrip("\n")
-    rows = read_scores(scores) if scores else videomme_rows()
-    source = scores or "the shipped table, each row from its published source"
-    gap = videomme_gap(rows)
-    lines = ["Exercise 5: the VideoMME gap between the best open and the best proprietary model",
-             prose(f"Scores from {source} (--scores FILE takes a CSV with columns "
-                   f"{', '.join(VIDEOMME_COLUMNS)}; `exercise 5 --example-csv` prints the "
-                   "table):"),
-             format_table(["model", "access", "params B", "encoding", "VideoMME", "+subs"],
-                          [[r["model"], r["access"],
-                            "" if r["params_b"] is None else f"{r['params_b']:g}",
-                            r["temporal_encoding"], f"{r['videomme']:.1f}",
-                            "" if r.get("videomme_subs") is None else f"{r['videomme_subs']:.1f}"]
-                           for r in rows])]
-    if gap["gap"] is not None:
-        subs = "" if gap["gap_subs"] is None else f" ({gap['gap_subs']:.1f} with subtitles)"
-        lines.append(prose(f"Gap: {gap['best_proprietary']} minus {gap['best_open']} = "
-                           f"{gap['gap']:.1f} points{subs}."))
-    for pair in gap["encoding_pairs"]:
-        lines.append(prose(f"Encoding, same size: {pair['index']} (index M-RoPE) -> "
-                           f"{pair['time_aligned']} (time-aligned) = {pair['points']:+.1f} points. "
-                           "Confounded: the newer model also changed its training data, recipe "
-                           "and vision encoder, so this bounds what the encoding could explain; "
-                           "it does not isolate it."))
-    if gap["scale_points_per_doubling"] is not None:
-        lines.append(prose(f"Scale: {gap['scale_family']} gains "
-                           f"{gap['scale_points_per_doubling']:.2f} points per doubling of "
-                           "parameters (same family and encoding, least squares on log2 size)."))
-    lines += [prose(f"Cannot say: {note}.") for note in gap["notes"]]
-    return {"source": source, "rows": rows, **gap}, "\n".join(lines)
+def skill_text(doc: dict) -> str:
+    """`skill`'s report: the file written, or whether it is current and how to make it so."""
+    if "up_to_date" not in doc:
+        return f"wrote {doc['path']} ({doc['bytes']:,} bytes)"
+    if doc["up_to_date"]:
+        return f"{doc['path']} is up to date"
+    if doc["difference"] == "missing":
+        return f"{doc['path']} is missing; run: {invocation()} skill"
+    return f"{doc['path']} is stale ({doc['difference']}); run: {invocation()} skill"
 
 
 def options_exercise(p: argparse.ArgumentParser) -> None:
-    p.add_argument("number", type=number(int, 1, 5), help="1 sampling, 2 RoPE, 3 schema, "
+    """The options of `exercise`: its number (1-5), and exercise 5's --scores and --example-csv."""
+    p.add_argument("number", type=bounded(int, 1, 5), help="1 sampling, 2 RoPE, 3 schema, "
                    "4 alignment before projection, 5 VideoMME gap")
     p.add_argument("--scores", metavar="FILE",
                    help="exercise 5: your CSV of VideoMME scores (default: the shipped table)")
@@ -7216,75 +7841,228 @@ def options_exercise(p: argparse.ArgumentParser) -> None:
                    help="exercise 5: print the shipped table as a CSV to start from")
 
 
-def cmd_exercise(args: argparse.Namespace) -> tuple[object, str]:
+def cmd_exercise(args: argparse.Namespace) -> Result:
+    """`exercise`: the numbered exercise worked with live numbers; --scores and --example-csv
+    with any exercise but 5 are a UserError."""
     if args.number != 5 and (args.scores or args.example_csv):
         raise UserError("--scores and --example-csv go with exercise 5")
-    if args.number == 1:
-        return exercise_sampling()
-    if args.number == 2:
-        return exercise_rope()
-    if args.number == 3:
-        return exercise_schema()
-    if args.number == 4:
-        return exercise_alignment()
-    return exercise_videomme(args.scores, args.example_csv)
+    if args.number == 5:
+        doc = exercise_videomme(args.scores, args.example_csv)
+    else:
+        doc = EXERCISES[args.number]()
+    return Result(doc, EXERCISE_TEXTS[args.number](doc))
 
 
-def options_plot(p: argparse.ArgumentParser) -> None:
-    add_source_options(p)
-    option(p, "--strategy", nargs="+", choices=STRATEGIES + ("all",), default=["all"])
-    add_sampler_options(p)
-    add_pricing_options(p)
-    option(p, "--out", metavar="FILE.svg", required=True)
+COMMAND_RUNS = 5                   # a whole command is timed this many times; the fastest is kept
 
 
-def write_text_output(path: str, text: str) -> dict:
-    """Write text to a file by write_output's rules, or to stdout for `-`."""
-    if path == "-":
-        emit(text.rstrip("\n"))
-        return {"path": "-", "bytes": len(text.encode("utf-8"))}
-    return {"path": path, "bytes": write_output(path, [text.encode("utf-8")])}
+def options_bench(p: argparse.ArgumentParser) -> None:
+    """The options of `bench`: the clip's length in seconds, frames for the slow naive
+    reference, answers to score, runs of each whole-command timing, and --seed."""
+    p.add_argument("--seconds", type=bounded(float, 1, 600), default=60.0,
+                   help="length of the 640x360 30 fps bench clip, seconds (default %(default)s)")
+    p.add_argument("--naive-frames", type=bounded(int, 2, 100000), default=90,
+                   help="frames for the naive reference, which is slow (default %(default)s)")
+    p.add_argument("--answers", type=bounded(int, 1, 10_000_000), default=100_000,
+                   help="JSONL answers to score (default %(default)s)")
+    p.add_argument("--runs", type=bounded(int, 1, 100), default=COMMAND_RUNS,
+                   help="times each whole command (--help, sample with and without --sheet) "
+                        "is run; the fastest counts (default %(default)s)")
+    option(p, "--seed", type=bounded(int, 0, 2**31), default=DEFAULT_SEED)
 
 
-def save_svg(path: str, svg: str) -> dict:
-    """An SVG picture to a .svg file, a device or FIFO, or stdout for `-`."""
-    if path != "-" and not path.lower().endswith(".svg") and not is_special_file(path):
-        raise UserError(f"{path}: the picture is SVG; give a path ending in .svg")
-    return write_text_output(path, svg)
+BENCH_SIZE = (NOMINAL_WIDTH, NOMINAL_HEIGHT, NOMINAL_FPS)   # the bench clip, yuv420p like a phone
 
 
-def is_special_file(path: str) -> bool:
-    """A device, FIFO or socket: written directly, whatever its name."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False
-    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+def bench_scene(seconds: float) -> Scene:
+    """The bench clip: a panning texture with movers, one event and one cut."""
+    width, height, fps = BENCH_SIZE
+    return Scene("bench", seconds, fps, width, height,
+                 (Event("jump", seconds * 0.3, seconds * 0.3 + 0.5),), (round(seconds / 2),), 0.6)
 
 
-def cmd_plot(args: argparse.Namespace) -> tuple[object, str]:
-    if args.out == "-" and args.json:
-        raise UserError("--out - writes the SVG to stdout; it cannot go with --json")
-    video = load_video(args)
-    strategies = list(STRATEGIES) if "all" in args.strategy else list(dict.fromkeys(args.strategy))
-    results = [run_sampler(s, video, args) for s in strategies]
-    facts = priced_facts(video, args)
-    prices = [price_frames(args.design, max(1, len(r.indices)), facts) for r in results]
-    rows = [(f"{r.strategy}: {len(r.indices)} frames, {p.total_tokens:,} tok", r.times)
-            for r, p in zip(results, prices)]
-    svg = timeline_svg(video.name, video.motion, video.windows, video.cuts, video.events, rows,
-                       video.transitions)
-    picture = save_svg(args.out, svg)
-    doc = {**picture, "rows": [{"strategy": r.strategy, "frames": len(r.indices),
-                                "tokens": p.total_tokens} for r, p in zip(results, prices)],
-           "priced_as": {"design": args.design, "width": facts.width, "height": facts.height},
-           "events": len(video.events), "cuts": len(video.cuts)}
-    if args.out == "-":
-        return doc, ""
-    lines = timeline_lines(video.motion.scores, video.motion.fps, results)
-    lines.append(f"wrote {picture['path']} ({picture['bytes']:,} bytes)")
-    return doc, "\n".join(lines)
+def timed(function) -> tuple[object, float]:
+    """Call `function` once: its result and the wall-clock seconds it took."""
+    start = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - start
 
+
+def command_seconds(command: list[str], keep_output: bool = False, runs: int = COMMAND_RUNS
+                    ) -> tuple[float, bytes] | None:
+    """The fastest of `runs` runs of a command (None if it fails), and its last output."""
+    best, output = None, b""
+    for _ in range(runs):
+        start = time.perf_counter()
+        try:
+            finished = subprocess.run(command, stdin=subprocess.DEVNULL, timeout=600,
+                                      stdout=subprocess.PIPE if keep_output else subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if finished.returncode != 0:
+            return None
+        elapsed = time.perf_counter() - start
+        best, output = (elapsed if best is None else min(best, elapsed)), finished.stdout or b""
+    return best, output
+
+
+def help_seconds(command: list[str], runs: int) -> float | None:
+    """The fastest of `runs` runs of `command --help`, wall-clock seconds (None if it fails)."""
+    timed_run = command_seconds(command + ["--help"], runs=runs)
+    return timed_run[0] if timed_run else None
+
+
+def help_timings(runs: int) -> list[dict]:
+    """`--help` of this script (compiled from source each run) and, if on PATH, the installed
+    command (byte-compiled at install)."""
+    script = os.path.abspath(__file__)
+    timings = [{"command": f"python {os.path.relpath(script)} --help",
+                "seconds": help_seconds([sys.executable, script], runs)}]
+    installed = shutil.which(INSTALLED_NAME)
+    if installed:
+        timings.append({"command": f"{INSTALLED_NAME} --help",
+                        "seconds": help_seconds([installed], runs)})
+    return timings
+
+
+def sheet_timing(clip: str, sheet: str, runs: int) -> dict:
+    """`sample` on the clip as a user runs it (a whole process), with and without --sheet:
+    the two alternate, so that the machine's moods fall on both alike; fastest of each."""
+    base = [sys.executable, os.path.abspath(__file__), "sample", "--video", clip, "--json"]
+    plain = drawn = None
+    output = b"{}"
+    for _ in range(runs):
+        once = command_seconds(base, runs=1)
+        twice = command_seconds(base + ["--sheet", sheet], keep_output=True, runs=1)
+        if once is None or twice is None:
+            raise UserError("bench: sample failed on the bench clip")
+        plain = once[0] if plain is None else min(plain, once[0])
+        drawn = twice[0] if drawn is None else min(drawn, twice[0])
+        output = twice[1]
+    thumbnails = len(json.loads(output).get("sheet", {}).get("cells", []))
+    return {"sample_s": plain, "with_sheet_s": drawn, "thumbnails": thumbnails,
+            "overhead": drawn / plain - 1}
+
+
+BENCH_ANSWER_SHAPES = (
+    "The event happens from {a:.1f} to {b:.1f} seconds.",
+    '{{"event": "jump", "start": {a:.2f}, "end": {b:.2f}, "confidence": 0.8}}',
+    "<time>{a:.1f}</time> <time>{b:.1f}</time>",
+    "It starts at {a:.1f}s and ends at {b:.1f}s.",
+    "around the {a:.0f}-second mark",
+    "I cannot tell from these frames.",
+)
+
+
+def bench_answers(count: int, seed: int) -> Iterator[str]:
+    """JSONL answers in the three shapes models write, with inline ground truth."""
+    rng = random.Random(seed)
+    for k in range(count):
+        start = rng.uniform(0, 100)
+        end = start + rng.uniform(0.2, 5)
+        output = rng.choice(BENCH_ANSWER_SHAPES).format(a=start, b=end)
+        yield json.dumps({"id": str(k), "output": output, "gt": [round(start + 0.1, 2),
+                                                                  round(end, 2)], "duration": 120})
+
+
+def cmd_bench(args: argparse.Namespace) -> Result:
+    """`bench`: writes JSONL answers and a 640x360 30 fps clip to a temporary folder (removed),
+    then times scoring the answers, reading, motion scoring (stride 1, default, naive),
+    `sample` with and without --sheet, and --help."""
+    scene = bench_scene(args.seconds)
+    with tempfile.TemporaryDirectory(prefix="video-vlm-bench-") as folder:
+        path = os.path.join(folder, "bench.y4m")
+        planned = y4m_size(scene.width, scene.height, scene.frame_count)
+        say(f"bench: writing a {scene.width}x{scene.height} clip of {scene.frame_count:,} frames "
+            f"({planned / 1e6:.0f} MB) to {path}; it is deleted at the end")
+        rows, size, made = bench_measurements(args, scene, folder, path)
+        show_progress("bench: timing sample with and without --sheet")
+        sheet = sheet_timing(path, os.path.join(folder, "sheet.png"), args.runs)
+    show_progress("bench: timing --help")
+    helps = help_timings(args.runs)
+    show_progress("")
+    doc = {"video": {"path": path, "width": scene.width, "height": scene.height,
+                     "fps": float(scene.fps), "frames": scene.frame_count,
+                     "megabytes": round(size / 1e6, 1), "write_seconds": round(made, 2)},
+           "results": rows, "sheet": sheet, "help": helps, "runs": args.runs}
+    return Result(doc, bench_text(doc))
+
+
+def bench_measurements(args: argparse.Namespace, scene: Scene, folder: str, path: str
+                       ) -> tuple[list[dict], int, float]:
+    """Time scoring answers, then write the clip and time reading and motion on it: the rows
+    (with each speed against the raw read), the clip's bytes, and the seconds writing took."""
+    rows = []
+
+    def measure(name: str, unit: str, run) -> None:
+        show_progress(f"bench: {name}")
+        count, elapsed = timed(run)
+        rows.append({"name": name, "count": count, "unit": unit, "seconds": round(elapsed, 4),
+                     "per_s": round(count / elapsed, 1)})
+
+    # Answers first, before the big clip's writes can compete for the machine.
+    answers = os.path.join(folder, "answers.jsonl")
+    write_output(answers, (line.encode() + b"\n" for line in bench_answers(args.answers,
+                                                                          args.seed)))
+    measure(f"evaluate {args.answers:,} JSONL answers", "answers",
+            lambda: evaluate_lines(read_lines(answers), None, {}, EvalOptions())["n"])
+    show_progress("bench: writing the clip")
+    pieces = y4m_bytes(render_scene(scene), scene.width, scene.height, scene.fps, "420jpeg")
+    size, made = timed(lambda: write_output(path, pieces))
+
+    def score(stride: int | None):
+        video = open_video(path)
+        return lambda: analyze_motion(video.frames, video.width, video.height, video.fps,
+                                      stride).frame_count
+
+    def naive() -> int:
+        previous, count = None, 0
+        for frame in itertools.islice(open_video(path).frames, args.naive_frames):
+            if previous is not None:
+                sad_simple(previous, frame)
+            previous, count = frame, count + 1
+        return count
+
+    measure("raw read (luma, chroma skipped)", "frames",
+            lambda: sum(1 for _ in open_video(path).frames))
+    measure("motion, full resolution (stride 1)", "frames", score(1))
+    measure(f"motion, default grid (stride {auto_stride(scene.height)})", "frames", score(None))
+    measure("naive sum(map(abs, map(sub))) full res", "frames", naive)
+    rows.append(rows.pop(0))                      # the answers row goes last in the table
+    for row in rows[:4]:
+        row["ratio_to_raw"] = round(row["per_s"] / rows[0]["per_s"], 3)
+    return rows, size, made
+
+
+def bench_text(doc: dict) -> str:
+    """`bench`'s report: the clip, the speeds, what --sheet adds to `sample`, --help times."""
+    clip, sheet, helps, runs = doc["video"], doc["sheet"], doc["help"], doc["runs"]
+    return "\n".join([
+        prose(f"bench clip: {clip['width']}x{clip['height']} yuv420p, {clip['fps']:g} fps, "
+              f"{clip['frames']} frames ({clip['megabytes']:.0f} MB), written in "
+              f"{clip['write_seconds']:.1f} s"),
+        format_table(["what", "count", "seconds", "per second", "vs raw read"],
+                     [[r["name"], r["count"], r["seconds"], r["per_s"],
+                       r.get("ratio_to_raw", "")] for r in doc["results"]]),
+        prose(f"sample on the clip, the whole command, fastest of {runs}: "
+              f"{1000 * sheet['sample_s']:.0f} ms; with --sheet (a PNG of "
+              f"{sheet['thumbnails']} thumbnails): {1000 * sheet['with_sheet_s']:.0f} ms, "
+              f"{sheet['overhead']:.0%} more"),
+        format_table([f"--help, fastest of {runs}", "ms"],
+                     [[h["command"], "failed" if h["seconds"] is None
+                       else round(1000 * h["seconds"])] for h in helps]),
+        prose("The script is compiled from source on every run; the installed command loads "
+              "bytecode." + ("" if len(helps) > 1 else f" {INSTALLED_NAME} is not on PATH: pip "
+                                                       "install . to time it too.")),
+        "Figures, not promises: they depend on this machine and its load."])
+
+
+# ----------------------------------------------------------------------------------------------
+# §14 The program
+# The COMMANDS table, the parser built from it, and main(): the one place that writes to
+# stdout and turns errors into one line and an exit status.
+# ----------------------------------------------------------------------------------------------
 
 # The subcommands: name, one-line help, description, options, handler.
 COMMANDS = (
@@ -7320,7 +8098,7 @@ COMMANDS = (
      "(English or Chinese).", options_parse, cmd_parse),
     ("evaluate", "score temporal-grounding answers, or re-score an lmms-eval run",
      "Score a JSONL file of model answers, or re-score an lmms-eval samples file as it is. "
-     + " ".join(f"--gt {name}: {text}." for name, text in GT_FORMATS.items())
+     + " ".join(f"--gt {name}: {form.description}." for name, form in GT_FORMATS.items())
      + f" Tolerance accuracy: {TOLERANCE_RULE}. Times before 0 or past the duration are read "
      "as written, flagged and clipped into the video.", options_evaluate, cmd_evaluate),
     ("schema", "the JSON Schema for grounding answers, and a validator",
@@ -7396,11 +8174,15 @@ COMMAND_LIMITS = {"compare": ("video", "events"), "motion": ("video",), "sample"
 
 
 def limits_epilog(name: str) -> str | None:
+    """The `Limits:` paragraph that ends subcommand `name`'s --help, from LIMIT_NOTES; None for a
+    subcommand without limited input."""
     notes = [LIMIT_NOTES[k].rstrip(".") for k in COMMAND_LIMITS.get(name, ())]
     return "Limits: " + "; ".join(notes) + "." if notes else None
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser: --version, and a subcommand per COMMANDS entry with --json, its
+    options, its limits epilog and its handler."""
     common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     option(common, "--json", action="store_true")
     parser = Parser(prog=PROG, description=__doc__.split("\n\n")[0],
@@ -7444,6 +8226,14 @@ def emit(text: str) -> None:
         raise UserError(f"cannot write to stdout: {error.strerror or error}") from None
 
 
+def write_stdout(content: str | bytes) -> None:
+    """A file asked for as `-`: text through emit(), bytes to the binary stdout."""
+    if isinstance(content, str):
+        emit(content.rstrip("\n"))
+    else:
+        write_stream(getattr(sys.stdout, "buffer", None), [content], "stdout")
+
+
 def silence_stdout() -> None:
     """Point stdout at /dev/null so the interpreter's final flush does not complain too."""
     try:
@@ -7453,51 +8243,11 @@ def silence_stdout() -> None:
         pass
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run one subcommand. User errors: one line on stderr, status 2. Ctrl-C: one line,
-    status 130. A reader that closes the pipe early (`| head`): quiet, status 1. With no
-    arguments: a short overview."""
-    if signal.getsignal(signal.SIGINT) is interrupted_at_start:
-        signal.signal(signal.SIGINT, signal.default_int_handler)   # from here, clean up on ^C
-    argv = sys.argv[1:] if argv is None else argv
-    try:
-        if not argv:
-            emit(overview())
-            return 0
-        args = build_parser().parse_args(argv)
-        doc, text, *rest = args.func(args)
-        if args.json:
-            doc = {"schema_version": SCHEMA_VERSION, **doc}
-            emit(json.dumps(doc, allow_nan=False, default=json_default))
-        elif text:
-            emit(text)
-    except BrokenPipeError:
-        silence_stdout()
-        return 1
-    except KeyboardInterrupt:
-        say("interrupted")
-        return 130
-    except Terminated:
-        say("terminated")
-        return 143
-    except (ValueError, OSError, ArithmeticError, RecursionError, MemoryError) as error:
-        say(f"error: {error_message(error)}")
-        return 2
-    return rest[0] if rest else 0
-
-
 def json_default(value: object) -> list:
     """Arrays (position ids) become JSON lists only when JSON is asked for."""
     if isinstance(value, array):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-def say(message: str) -> None:
-    """One line on stderr, if there is a stderr (`2>&-` closes it)."""
-    if sys.stderr is not None:
-        with contextlib.suppress(OSError, ValueError):
-            print(f"{PROG}: {message}", file=sys.stderr)
 
 
 def error_message(error: BaseException) -> str:
@@ -7514,6 +8264,41 @@ def error_message(error: BaseException) -> str:
     if isinstance(error, ArithmeticError):
         return f"a number too large to compute with ({error})"
     return " ".join(str(error).split()) or type(error).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; the one place that writes to stdout. User errors: one line on stderr,
+    status 2. Ctrl-C: one line, status 130; SIGTERM while writing: 143. A reader that closes
+    the pipe early (`| head`): quiet, status 1. With no arguments: a short overview."""
+    if signal.getsignal(signal.SIGINT) is interrupted_at_start:
+        signal.signal(signal.SIGINT, signal.default_int_handler)   # from here, clean up on ^C
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if not argv:
+            emit(overview())
+            return 0
+        args = build_parser().parse_args(argv)
+        result = args.func(args)
+        if result.stdout is not None:
+            write_stdout(result.stdout)
+        elif args.json:
+            doc = {"schema_version": SCHEMA_VERSION, **result.doc}
+            emit(json.dumps(doc, allow_nan=False, default=json_default))
+        elif result.text:
+            emit(result.text)
+    except BrokenPipeError:
+        silence_stdout()
+        return 1
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
+    except Terminated:
+        say("terminated")
+        return 143
+    except (ValueError, OSError, ArithmeticError, RecursionError, MemoryError) as error:
+        say(f"error: {error_message(error)}")
+        return 2
+    return result.status
 
 
 if __name__ == "__main__":

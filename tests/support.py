@@ -6,6 +6,8 @@ import io
 import json
 import pathlib
 import sys
+import tempfile
+import unittest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 MAIN_PATH = ROOT / "code" / "main.py"
@@ -45,3 +47,12 @@ def motion_from_scores(scores, fps=10.0):
     n = len(scores)
     zeros = tuple(0.0 for _ in range(n))
     return main.MotionAnalysis(fps, 64, 36, 1, tuple(scores), zeros, zeros, zeros)
+
+
+class ScratchTest(unittest.TestCase):
+    """A test case with a fresh folder, self.dir, removed after each test."""
+
+    def setUp(self):
+        scratch = tempfile.TemporaryDirectory()
+        self.addCleanup(scratch.cleanup)
+        self.dir = scratch.name

@@ -35,8 +35,13 @@ class LinearTimeTests(unittest.TestCase):
     def assert_linear(self, name, make, function, n):
         small, large = make(n), make(4 * n)
         best_time(function, small, 1)                    # warm caches and compiled patterns
-        ratio = best_time(function, large) / max(best_time(function, small), FLOOR_S)
-        self.assertLess(ratio, RATIO_LIMIT, f"{name}: 4n took {ratio:.1f} times as long as n")
+        ratios = []
+        for _ in range(3):          # a busy machine can slow one measurement; growth is steady
+            ratios.append(best_time(function, large) / max(best_time(function, small), FLOOR_S))
+            if ratios[-1] < RATIO_LIMIT:
+                break
+        self.assertLess(min(ratios), RATIO_LIMIT,
+                        f"{name}: 4n took {min(ratios):.1f} times as long as n")
 
     def test_answer_parser(self):
         # n and 4n stay under MAX_ANSWER_CHARS, so the parser really reads them

@@ -7,22 +7,16 @@ import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
 
-from support import MAIN_PATH, ROOT, main, run
+from support import MAIN_PATH, ROOT, ScratchTest, main, run
 
 DEADLINE_S = 60          # a generous bound for waiting on another process, never a sleep
 
 
-class OutputTests(unittest.TestCase):
-    def setUp(self):
-        scratch = tempfile.TemporaryDirectory()
-        self.addCleanup(scratch.cleanup)
-        self.dir = scratch.name
-
+class OutputTests(ScratchTest):
     def path(self, name):
         return os.path.join(self.dir, name)
 
@@ -91,8 +85,8 @@ class OutputTests(unittest.TestCase):
         for argv, start in ((("synth", "--out", "-"), b"YUV4MPEG2 "),
                             (("skill", "--out", "-"), b"---"),
                             (("plot", "--out", "-"), b"<svg"),
-                            (("compare", "--out", "-"), b"<svg"),
-                            (("compare", "--svg", "-"), b"<svg"),
+                            (("compare", "--design", "qwen3-vl", "--out", "-"), b"<svg"),
+                            (("compare", "--design", "qwen3-vl", "--svg", "-"), b"<svg"),
                             (("motion", "--scenes", "-"), b"Timecode List"),
                             (("sample", "--sheet", "-"), b"\x89PNG\r\n\x1a\n")):
             with self.subTest(argv=argv):

@@ -64,19 +64,18 @@ class PlanRuleTests(unittest.TestCase):
         self.assertEqual((plan["sampler"], plan["design"]), ("event", "qwen3-vl"))
 
     def test_asking_for_a_model_follows_what_it_supports(self):
-        llama = run_json("plan", "--task", "temporal-grounding", "--duration", "60",
-                         "--model", "video-llama")
+        def plan_with(model, *source, task="temporal-grounding"):
+            return run_json("plan", "--task", task, *(source or ("--duration", "60")),
+                            "--model", model)
+        llama = plan_with("video-llama")
         self.assertTrue(llama["refused"])
         self.assertIn("Video-LLaMA for a new project", llama["reasons"][0])
-        qwen25 = run_json("plan", "--task", "temporal-grounding", "--duration", "60",
-                          "--model", "qwen2.5-vl")
+        qwen25 = plan_with("qwen2.5-vl")
         self.assertEqual((qwen25["refused"], qwen25["sampler"]), (False, "uniform"))
-        action = run_json("plan", "--task", "action-recognition", "--synth", "sports-60s",
-                          "--model", "qwen2.5-vl")
+        action = plan_with("qwen2.5-vl", "--synth", "sports-60s", task="action-recognition")
         self.assertTrue(action["refused"])
         self.assertIn("uniform sampling for action-heavy video", action["reasons"][0])
-        llava = run_json("plan", "--task", "temporal-grounding", "--duration", "60",
-                         "--model", "video-llava")
+        llava = plan_with("video-llava")
         self.assertEqual(llava["output_format"], main.NO_TIME_FORMAT)
         self.assertEqual(llava["frames"], 8)
 

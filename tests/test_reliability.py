@@ -13,7 +13,7 @@ import tempfile
 import tracemalloc
 import unittest
 
-from support import MAIN_PATH, ROOT, main, run, run_json
+from support import MAIN_PATH, ROOT, ScratchTest, main, run, run_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPECIALS = [b" W99999", b" H0", b" F0:0", b" C420p10", b"FRAME ", b"\n", b" Cmono16", b"#",
@@ -428,13 +428,8 @@ if __name__ == "__main__":
     unittest.main()
 
 
-class HostileFileTests(unittest.TestCase):
+class HostileFileTests(ScratchTest):
     """Issue 15's files: frames that are not frames, links that go nowhere, endless devices."""
-
-    def setUp(self):
-        scratch = tempfile.TemporaryDirectory()
-        self.addCleanup(scratch.cleanup)
-        self.dir = scratch.name
 
     def frames(self, name, count=3):
         folder = os.path.join(self.dir, name)

@@ -5,12 +5,11 @@ every run, and the committed sheet current."""
 import json
 import os
 import struct
-import tempfile
 import tracemalloc
 import unittest
 import zlib
 
-from support import ROOT, main, run
+from support import ROOT, ScratchTest, main, run
 
 COMMITTED = ROOT / "outputs" / "cooking-3min-sheet.png"
 COMMITTED_COMMAND = ("sample", "--synth", "cooking-3min", "--sheet")
@@ -103,12 +102,7 @@ def write_ppm_folder(folder, width, height, count):
     return frames
 
 
-class SheetTests(unittest.TestCase):
-    def setUp(self):
-        scratch = tempfile.TemporaryDirectory()
-        self.addCleanup(scratch.cleanup)
-        self.dir = scratch.name
-
+class SheetTests(ScratchTest):
     def sheet(self, *argv):
         path = os.path.join(self.dir, "sheet.png")
         status, out, err = run(*argv, "--sheet", path, "--json")
@@ -209,7 +203,8 @@ class SheetTests(unittest.TestCase):
             args = main.build_parser().parse_args(["sample", "--video", clip, "--sheet",
                                                    os.path.join(self.dir, "m.png")])
             video = main.load_video(args)
-            results = [main.run_sampler(s, video, args) for s in main.STRATEGIES]
+            results = [main.run_sampler(s, video, main.sampler_settings(args))
+                       for s in main.STRATEGIES]
             tracemalloc.start()
             main.write_sheet(args, video, results)
             peaks.append(tracemalloc.get_traced_memory()[1])

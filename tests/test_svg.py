@@ -3,7 +3,7 @@ import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 
-from support import ROOT, main, run, run_json
+from support import ROOT, ScratchTest, main, run, run_json
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -16,12 +16,7 @@ def with_class(root, name):
     return [e for e in root.iter() if e.get("class") == name]
 
 
-class TimelinePictureTests(unittest.TestCase):
-    def setUp(self):
-        scratch = tempfile.TemporaryDirectory()
-        self.addCleanup(scratch.cleanup)
-        self.tmp = scratch.name
-
+class TimelinePictureTests(ScratchTest):
     def plot(self, *argv):
         status, out, err = run("plot", *argv, "--out", "-")
         self.assertEqual(status, 0, err)
@@ -74,9 +69,9 @@ class TimelinePictureTests(unittest.TestCase):
         text = "".join(parse(self.plot("--synth", "cat-jump")).itertext())
         self.assertIn("true events", text)
         self.assertNotIn("strips", text)
-        status, _, err = run("synth", "--synth", "cat-jump", "--out", os.path.join(self.tmp, "c.y4m"))
+        status, _, err = run("synth", "--synth", "cat-jump", "--out", os.path.join(self.dir, "c.y4m"))
         self.assertEqual(status, 0, err)
-        text = "".join(parse(self.plot("--video", os.path.join(self.tmp, "c.y4m"))).itertext())
+        text = "".join(parse(self.plot("--video", os.path.join(self.dir, "c.y4m"))).itertext())
         self.assertNotIn("true events", text)       # a real file has no ground truth
 
     def test_only_the_chosen_strategies(self):

@@ -33,7 +33,7 @@ class SyntheticVideoTests(unittest.TestCase):
 
     def test_synth_json_document(self):
         doc = run_json("synth", "--synth", "sports-60s")
-        self.assertEqual(set(doc), {"schema_version", "video", "fps", "width", "height", "frames", "duration_s",
+        self.assertEqual(set(doc), {"schema_version", "video", "fps", "width", "height", "frames", "duration_s", "activity",
                                     "events", "cuts"})
         self.assertEqual(doc["cuts"][2], {"frame": 999, "time_s": 33.3})
         self.assertIsInstance(doc["duration_s"], float)

@@ -106,7 +106,7 @@ class Y4MReaderTests(unittest.TestCase):
         with self.assertRaisesRegex(main.UserError, r"frame 2 cut short .*2 whole frames read"):
             read_all(cut)
         warnings = []
-        _, frames = read_all(cut, allow_truncated=True, warn=warnings.append)
+        _, frames = read_all(cut, allow_truncated=True, report=warnings.append)
         self.assertEqual(len(frames), 2)
         self.assertEqual(len(warnings), 1)
         path = self.path("cut.y4m")
