@@ -4443,9 +4443,12 @@ def json_int(text: str) -> int | float:
 def parse_json(text: str) -> object:
     """json.loads with long integers as floats; nesting too deep is a ValueError too."""
     try:
-        return json.loads(text, parse_int=json_int)
+        return JSON_READER.decode(text)
     except RecursionError:
         raise ValueError("nested too deeply") from None
+
+
+JSON_READER = json.JSONDecoder(parse_int=json_int)     # one decoder, not one per line
 
 
 def finite_number(value: object) -> float | None:
@@ -4886,7 +4889,9 @@ class AnswerScores:
         score = score_item(got.reading, got.truth, self.tolerances,
                            self.options.point_as_interval, got.duration)
         shape = got.reading.format or "none"
-        self.by_format.setdefault(shape, Tally(self.tolerances)).add(score)
+        if shape not in self.by_format:
+            self.by_format[shape] = Tally(self.tolerances)
+        self.by_format[shape].add(score)
         if self.options.details:
             self.details.append({"line": number, "id": got.ident, **got.reading.as_dict(),
                                  "iou": score.iou, "hit": score.hit[0],
