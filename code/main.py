@@ -5201,8 +5201,9 @@ def evaluate_samples(lines: Iterable[tuple[int, str]], task: HarnessTask,
     could (rescued), by the shape they were written in."""
     bad = BadLines()
     items, lines_read = merged_harness_items(lines, task, bad)
-    ious, harness_read = harness_ious(items.values(), task)
-    tally, truth_values, rescued = tool_scores(items.values(), task, durations, options, bad)
+    ious, unread = harness_ious(items.values(), task)
+    harness_read = len(items) - len(unread)
+    tally, truth_values, rescued = tool_scores(items.values(), unread, durations, options, bad)
     if options.compat:
         return {"compat": options.compat, "input": "lmms-eval samples", "task": task.name,
                 **harness_percents(ious),
@@ -5234,10 +5235,11 @@ def merged_harness_items(lines: Iterable[tuple[int, str]], task: HarnessTask,
     return items, lines_read
 
 
-def harness_ious(items: Iterable[HarnessItem], task: HarnessTask) -> tuple[list[float], int]:
+def harness_ious(items: Iterable[HarnessItem], task: HarnessTask
+                 ) -> tuple[list[float], set[str]]:
     """The harness's IoU per item, its own reader and truth (an unreadable truth scores 0 or is
-    left out, as the task does), and how many answers its reader read."""
-    ious, read = [], 0
+    left out, as the task does), and the keys of the answers its reader could not read."""
+    ious, unread = [], set()
     for item in items:
         try:
             truth = task.truth(item.truth_text)
@@ -5245,15 +5247,16 @@ def harness_ious(items: Iterable[HarnessItem], task: HarnessTask) -> tuple[list[
                 RecursionError, ArithmeticError):
             truth = None
         found = task.read(item.answer)
-        read += found is not None
+        if found is None:
+            unread.add(item.key)
         if truth is not None:
             ious.append(0.0 if found is None else lmms_eval_iou(truth, found))
         elif task.unreadable_truth == "zero":
             ious.append(0.0)
-    return ious, read
+    return ious, unread
 
 
-def tool_scores(items: Iterable[HarnessItem], task: HarnessTask, durations: dict[str, float],
+def tool_scores(items: Iterable[HarnessItem], unread: set[str], durations: dict[str, float],
                 options: "EvalOptions", bad: BadLines) -> tuple[Tally, list[float], Counter]:
     """This tool's scores of the same items (a truth without start <= end is a bad line), the
     truth values seen (to spot float16), and the answers the harness could not read and this
@@ -5269,7 +5272,7 @@ def tool_scores(items: Iterable[HarnessItem], task: HarnessTask, durations: dict
         reading = parse_grounding(item.answer, duration, options.policy)
         tally.add(score_item(reading, mine, (options.tolerance,), options.point_as_interval,
                              duration))
-        if task.read(item.answer) is None and reading.failure is None:
+        if item.key in unread and reading.failure is None:
             rescued[rescue_reason(reading)] += 1
     return tally, truth_values, rescued
 
@@ -5718,19 +5721,26 @@ def sparkline(values: list[float], peak: float | None = None) -> str:
                    for v in values)
 
 
-def timeline(scores: Sequence[float], indices: Sequence[int] = (),
-             columns: int = TIMELINE_COLUMNS) -> tuple[str, str]:
-    """Motion sparkline over the whole video and, under it, sampled frames per column
-    (blank none, 1-9, + for more)."""
-    count = len(scores)
-    columns = max(1, min(columns, count))
+def timeline_columns(frame_count: int, columns: int = TIMELINE_COLUMNS) -> int:
+    """How many columns a text timeline of `frame_count` frames has: at most one per frame."""
+    return max(1, min(columns, frame_count))
+
+
+def motion_sparkline(scores: Sequence[float]) -> str:
+    """Motion over the whole video, the busiest frame of each timeline column."""
+    count, columns = len(scores), timeline_columns(len(scores))
     bounds = [round(c * count / columns) for c in range(columns + 1)]
-    motion = [max(scores[bounds[c]: bounds[c + 1]], default=0.0) for c in range(columns)]
+    return sparkline([max(scores[bounds[c]: bounds[c + 1]], default=0.0)
+                      for c in range(columns)])
+
+
+def frame_marks(frame_count: int, indices: Sequence[int]) -> str:
+    """Sampled frames per timeline column, under the sparkline: blank none, 1-9, + for more."""
+    columns = timeline_columns(frame_count)
     ticks = [0] * columns
     for i in indices:
-        ticks[min(columns - 1, i * columns // max(count, 1))] += 1
-    marks = "".join(" " if n == 0 else str(n) if n < 10 else "+" for n in ticks)
-    return sparkline(motion), marks
+        ticks[min(columns - 1, i * columns // max(frame_count, 1))] += 1
+    return "".join(" " if n == 0 else str(n) if n < 10 else "+" for n in ticks)
 
 
 def format_seconds(value: float) -> str:
@@ -7050,7 +7060,7 @@ def motion_text(doc: dict) -> str:
                                     f"{w['motion']:.4f}", sparkline([w["motion"]], peak)]
                                    for w in windows]))
     cuts, transitions = doc["cuts"], doc["transitions"]
-    lines += [f"motion  {timeline(doc['scores'])[0]}",
+    lines += [f"motion  {motion_sparkline(doc['scores'])}",
               f"peak window motion {peak:.4f} (mean |luma change| per frame, 0 to 1)",
               prose("hard cuts: " + (", ".join(f"{c['timecode']} (frame {c['frame']}, "
                                                 f"{c['score']:.2f})" for c in cuts) or "none")
@@ -7124,8 +7134,8 @@ def cmd_sample(args: argparse.Namespace) -> Result:
 
 def sampling_timeline(scores: Sequence[float], results: list[SampleResult]) -> dict:
     """The text timeline's strings: motion per column, and each sampler's frames per column."""
-    return {"motion": timeline(scores)[0],
-            "frames": {r.strategy: timeline(scores, r.indices)[1] for r in results}}
+    return {"motion": motion_sparkline(scores),
+            "frames": {r.strategy: frame_marks(len(scores), r.indices) for r in results}}
 
 
 def timeline_lines(line: dict) -> list[str]:
