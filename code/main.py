@@ -133,6 +133,25 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
+def ascii_number(text: str) -> bool:
+    """The one meaning of "a number" in names: ASCII digits only (str.isdigit takes "²")."""
+    return text.isascii() and text.isdigit()
+
+
+def sum_in_order(values: Iterable[float]) -> float:
+    """Floats added left to right, as sum() did before Python 3.12 (3.12 compensates, so the
+    last digit of a sum would depend on the Python that runs the tool)."""
+    total = 0
+    for value in values:
+        total += value
+    return total
+
+
+def mean(values: Sequence[float]) -> float:
+    """The arithmetic mean, added in order (sum_in_order)."""
+    return sum_in_order(values) / len(values)
+
+
 # ==============================================================================================
 # PART I: THE LESSON
 # Pure functions over plain values, in the order the lesson teaches. Each section opens with
@@ -187,14 +206,14 @@ def allocate_counts(weights: list[float], total: int, capacities: list[int],
     capacities; each item first gets up to `minimum` (heaviest items first)."""
     counts = [0] * len(weights)
     total = min(total, sum(capacities))
-    order = sorted(range(len(weights)), key=lambda k: (-weights[k], k))
-    for k in order:
-        give = min(minimum, capacities[k], total - sum(counts))
-        counts[k] = max(0, give)
-    while sum(counts) < total:
+    given = 0                      # sum(counts), kept as we go: the loops stay linear
+    for k in sorted(range(len(weights)), key=lambda k: (-weights[k], k)):
+        counts[k] = max(0, min(minimum, capacities[k], total - given))
+        given += counts[k]
+    while given < total:
         open_items = [k for k in range(len(weights)) if counts[k] < capacities[k]]
-        remaining = total - sum(counts)
-        weight_sum = sum(weights[k] for k in open_items)
+        remaining = total - given
+        weight_sum = sum_in_order(weights[k] for k in open_items)
         if weight_sum <= 0:
             shares = {k: remaining / len(open_items) for k in open_items}
         else:
@@ -204,12 +223,14 @@ def allocate_counts(weights: list[float], total: int, capacities: list[int],
             whole = min(int(shares[k]), capacities[k] - counts[k])
             if whole > 0:
                 counts[k] += whole
+                given += whole
                 progressed = True
         if not progressed:   # hand out the remainders one by one, largest first
             for k in sorted(open_items, key=lambda k: (-(shares[k] - int(shares[k])), k)):
-                if sum(counts) >= total:
+                if given >= total:
                     break
                 counts[k] += 1
+                given += 1
     return counts
 
 
@@ -261,12 +282,12 @@ def dynamic_fps_sample(motion: MotionAnalysis, windows: tuple[Window, ...], min_
              for w in windows]
     wanted = [rate * (w.end_s - w.start_s) for rate, w in zip(rates, windows)]
     capacity = [w.stop - w.first for w in windows]
-    budget = min(max_frames, round(sum(wanted)))
+    budget = min(max_frames, round(sum_in_order(wanted)))
     counts = allocate_counts(wanted, max(1, budget), capacity)
     indices = [i for w, n in zip(windows, counts) for i in spread_in_range(w.first, w.stop, n)]
     notes = ["zero motion everywhere: uniform at min fps" if peak <= 0 else
              f"rate per window = {min_fps:g} + ({max_fps:g} - {min_fps:g}) x motion / peak motion",
-             f"wanted {sum(wanted):.1f} frames, budget {max_frames}, gave {sum(counts)}"]
+             f"wanted {sum_in_order(wanted):.1f} frames, budget {max_frames}, gave {sum(counts)}"]
     return finish("dynamic", motion, windows, indices, notes)
 
 
@@ -317,7 +338,8 @@ def event_driven_sample(motion: MotionAnalysis, windows: tuple[Window, ...], cut
         cursor = stop
     span_wanted = [max(1.0, (stop - first) / fps * burst_fps) for first, stop in spans]
     gap_wanted = [(stop - first) / fps * base_fps for first, stop in gaps]
-    budget = min(max_frames, max(1, round(sum(span_wanted) + sum(gap_wanted))))
+    wanted = sum_in_order(span_wanted) + sum_in_order(gap_wanted)
+    budget = min(max_frames, max(1, round(wanted)))
     span_counts = allocate_counts(span_wanted, budget, [b - a for a, b in spans], minimum=1)
     gap_counts = allocate_counts(gap_wanted, budget - sum(span_counts), [b - a for a, b in gaps])
     indices = [i for (a, b), n in zip(spans + gaps, span_counts + gap_counts)
@@ -529,18 +551,16 @@ def motion_windows(scores: tuple[float, ...], fps: float, window_s: float) -> tu
     """Mean motion over consecutive windows of window_s seconds (the last may be shorter). A
     window that no frame starts in (a window shorter than the gap between frames) is skipped:
     its time belongs to its neighbours, so the windows still tile the video."""
-    count = len(scores)
-    windows = []
-    k = 0
-    while True:
-        first = min(count, math.ceil(k * window_s * fps - 1e-9))
-        stop = min(count, math.ceil((k + 1) * window_s * fps - 1e-9))
-        if first >= count:
-            break
-        if stop > first:
-            chunk = scores[first:stop]
-            windows.append(Window(first / fps, stop / fps, first, stop, sum(chunk) / len(chunk)))
-        k = max(k + 1, math.floor(stop / (window_s * fps)))   # jump over frameless windows
+    per = window_s * fps                      # frames per window (boundaries need not be whole)
+    windows, first = [], 0
+    while first < len(scores):
+        # Step 1: the window frame `first` starts in (1e-9: float error never moves a frame).
+        k = math.floor(first / per + 1e-9)
+        # Step 2: it ends where window k + 1 begins, and holds at least this frame; the loop
+        # steps from frame to frame, so empty windows cost nothing.
+        stop = min(len(scores), max(first + 1, math.ceil((k + 1) * per - 1e-9)))
+        windows.append(Window(first / fps, stop / fps, first, stop, mean(scores[first:stop])))
+        first = stop
     return tuple(windows)
 
 
@@ -565,7 +585,7 @@ def gradual_at(window: collections.deque) -> bool:
     steps = list(itertools.islice(window, 1, None))
     if max(step[2] for step in steps) >= GRADUAL_MAX_SHARE * across:
         return False
-    travelled = sum(step[3] for step in steps)
+    travelled = sum_in_order(step[3] for step in steps)
     moved = sad_simple(first[0], last[0]) / (len(first[0]) * LUMA_MAX)
     return travelled > 0 and moved / travelled >= GRADUAL_DIRECTED
 
@@ -1286,7 +1306,7 @@ def parse_segment(token: str, model: str) -> Segment:
                         f"{', '.join(LAYOUT_KINDS[model])}")
     try:
         if kind in ("text", "audio"):
-            if not spec.isdigit():
+            if not ascii_number(spec):
                 raise ValueError
             return Segment(kind, count=int(spec))
         spec, _, audio = spec.partition("+") if kind == "av" else (spec, "", "")
@@ -1463,7 +1483,7 @@ def patch_times(times: list[float], rate_fps: float,
         rows = tuple(i if i < table_rows else None
                      for i in range(FRAME_FACTOR * k, FRAME_FACTOR * k + len(pair)))
         patches.append(PatchTimes(k, pair, k, aligned, aligned / TOKENS_PER_SECOND,
-                                  timestamp_text(sum(pair) / len(pair)),
+                                  timestamp_text(mean(pair)),
                                   time_position(k, second_per_grid, OMNI_POSITIONS_PER_SECOND),
                                   rows))
     return tuple(patches)
@@ -1489,7 +1509,7 @@ def rope_demonstration(patches: tuple[PatchTimes, ...]) -> dict | None:
                 "timestamps": [p.timestamp, q.timestamp], "omni_delta": q.omni_t - p.omni_t,
                 "aligned_angle_rad": rope_angle(q.aligned_t - p.aligned_t, 0)}
     aligned_errors = [(abs(p.aligned_s - p.true_s), p.patch) for p in patches]
-    text_errors = [abs(timestamp_seconds(p.timestamp) - sum(p.frame_times) / len(p.frame_times))
+    text_errors = [abs(timestamp_seconds(p.timestamp) - mean(p.frame_times))
                    for p in patches]
     worst, worst_patch = max(aligned_errors)
     return {"closest": pair(a, short_gap), "farthest": pair(b, long_gap),
@@ -2416,7 +2436,7 @@ def perceived_units(row: CompareDesign, times: list[float], duration: float,
     if row.time_read == "timestamps":
         return patch_units(times, lambda p: timestamp_seconds(p.timestamp), rate_fps)
     # per_patch_time: each patch's own mean time on the 2-ids-a-second grid (hypothetical)
-    return patch_units(times, lambda p: int(f32(sum(p.frame_times) / len(p.frame_times)
+    return patch_units(times, lambda p: int(f32(mean(p.frame_times)
                                                 * TOKENS_PER_SECOND)) / TOKENS_PER_SECOND, rate_fps)
 
 
@@ -2504,7 +2524,7 @@ def run_compare(videos: list[tuple[str, MotionAnalysis, tuple[Event, ...], Video
             total = totals[row.name]
             times, price, readings, units = read_video_with(row, motion, windows, events, nominal)
             total.unit_error = max([total.unit_error] + [
-                abs(u.stated_s - sum(u.frame_times) / len(u.frame_times)) for u in units])
+                abs(u.stated_s - mean(u.frame_times)) for u in units])
             total.videos += 1
             total.frames += len(times)
             total.visual_tokens += price.visual_tokens
@@ -2638,7 +2658,7 @@ def finding_still_events(by: dict, rows: list[dict]) -> str | None:
     def mean_still(name: str) -> float:
         values = [by[name]["accuracy_by_kind"][k] for k in still
                   if k in by[name]["accuracy_by_kind"]]
-        return sum(values) / len(values)
+        return mean(values)
     motion = [by[n]["accuracy_by_kind"].get("motion") for n in ("qwen3-vl-motion", "qwen3-vl")]
     return (f"On events that are not motion bursts ({', '.join(still)}), Qwen3-VL is right "
             f"{pct(mean_still('qwen3-vl-motion'))} of the time with motion-adaptive frames and "
@@ -2771,8 +2791,9 @@ def scale_slope(rows: list[dict]) -> float | None:
         return None
     xs = [math.log2(r["params_b"]) for r in rows]
     ys = [r["videomme"] for r in rows]
-    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    mx, my = mean(xs), mean(ys)
+    return (sum_in_order((x - mx) * (y - my) for x, y in zip(xs, ys))
+            / sum_in_order((x - mx) ** 2 for x in xs))
 
 
 def videomme_gap(rows: list[dict]) -> dict:
@@ -2804,7 +2825,7 @@ def videomme_gap(rows: list[dict]) -> dict:
     result["encoding_pairs"] = [{"time_aligned": a["model"], "index": b["model"],
                                  "points": a["videomme"] - b["videomme"]} for a, b in pairs]
     if pairs:
-        result["encoding_points"] = sum(p["points"] for p in result["encoding_pairs"]) / len(pairs)
+        result["encoding_points"] = mean([p["points"] for p in result["encoding_pairs"]])
     else:
         result["notes"].append("encoding: needs a time-aligned and an index row of the same size")
     return result
@@ -3519,7 +3540,7 @@ def shot_textures(rng: random.Random, width: int, height: int, base: int) -> lis
     wide = 2 * width
     phases = [rng.uniform(0, 2 * math.pi) for _ in range(3)]
     freqs = [rng.uniform(1.0, 3.0), rng.uniform(3.0, 7.0), rng.uniform(7.0, 11.0)]
-    profile = [sum(18 / (k + 1) * math.sin(freqs[k] * 2 * math.pi * x / wide + phases[k])
+    profile = [sum_in_order(18 / (k + 1) * math.sin(freqs[k] * 2 * math.pi * x / wide + phases[k])
                    for k in range(3)) for x in range(wide + height)]
     clean = [[base + 12 * math.sin(2 * math.pi * y / max(height, 1) + phases[0]) + profile[x + y]
               for x in range(wide)] for y in range(height)]
@@ -3989,12 +4010,13 @@ def read_pnm_data(path: str) -> bytes:
 
 def natural_key(name: str) -> tuple:
     """A sort key that compares the runs of digits in a name as numbers (frame9 before frame10)."""
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
+    return tuple(int(part) if ascii_number(part) else part
+                 for part in re.split(r"([0-9]+)", name))
 
 
 def frame_number(name: str) -> int | None:
     """The last number in a file name, its extension left out; None when it has none."""
-    found = re.findall(r"\d+", name.rsplit(".", 1)[0])
+    found = re.findall(r"[0-9]+", name.rsplit(".", 1)[0])
     return int(found[-1]) if found else None
 
 
@@ -4371,6 +4393,8 @@ def read_lines(path: str) -> Iterator[tuple[int, str]]:
                     line = stream.readline(MAX_LINE_CHARS)
                 yield number, LINE_TOO_LONG
             else:
+                if line.endswith("\r\n"):
+                    line = line[:-2] + "\n"
                 # A mark at the start of a line, too: files joined with `cat` carry theirs.
                 yield number, line[1:] if line.startswith("\ufeff") else line
     finally:
@@ -4392,9 +4416,11 @@ def open_text(path: str):
         raw = getattr(sys.stdin, "buffer", None)
         if raw is None:
             return sys.stdin                   # already text (a test's StringIO)
-        return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace")
+        return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="\n")
     try:
-        return open(path, encoding="utf-8-sig", errors="replace")
+        # newline="\n": lines end at \n only (\r\n is trimmed by split_lines and read_lines);
+        # a U+2028, a form feed or a lone \r inside a JSON string or a sentence is text.
+        return open(path, encoding="utf-8-sig", errors="replace", newline="\n")
     except OSError as error:
         raise UserError(f"{path}: cannot read: {error.strerror or error}") from None
 
@@ -4419,6 +4445,12 @@ def check_readable_file(path: str) -> None:
         raise UserError(f"{path}: is a folder, not a file")
     if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
         raise UserError(f"{path}: is a device, not a file")
+
+
+def split_lines(text: str) -> list[str]:
+    """A file's lines, split at \n and \r\n only, as every other reader of these files
+    splits them (str.splitlines also splits at U+2028, form feeds and more)."""
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
 
 
 def read_text_file(path: str, limit: int = MAX_GT_BYTES) -> str:
@@ -4536,7 +4568,7 @@ def qvhighlights_truths(text: str, path: str) -> dict[str, GroundTruth]:
     or a file without truth is a UserError."""
     truths: dict[str, GroundTruth] = {}
     first_line: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(split_lines(text), 1):
         if not line.strip():
             continue
         where = f"{path}:{number}"
@@ -4568,7 +4600,7 @@ def charades_truths(text: str, path: str) -> dict[str, GroundTruth]:
     file without truth is a UserError."""
     truths: dict[str, GroundTruth] = {}
     counts: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(split_lines(text), 1):
         if not line.strip():
             continue
         head, sep, sentence = line.partition("##")
@@ -4650,7 +4682,7 @@ def load_durations(path: str) -> dict[str, float]:
         items = None
     if items is None:
         items, first_line = [], {}
-        for number, line in enumerate(text.splitlines(), 1):
+        for number, line in enumerate(split_lines(text), 1):
             if line.strip():
                 try:
                     row = parse_json(line)
@@ -5145,6 +5177,8 @@ def tool_truth(text: str, step: float | None) -> GroundTruth | None:
     if len(numbers) < 2 or not all(math.isfinite(v) for v in numbers):
         return None
     if step:
+        if not all(math.isfinite(v / step) for v in numbers):
+            return None                  # too large to round to the step: a bad truth
         numbers = [round(round(v / step) * step, 9) for v in numbers]
     start, end = numbers
     return GroundTruth(start, end) if 0 <= start <= end else None
@@ -5157,7 +5191,7 @@ def harness_percents(ious: list[float]) -> dict:
     return {"n": n,
             "r1": {f"{t:g}": sum(1 for v in ious if v >= t) * 100 / n if n else 0
                    for t in IOU_THRESHOLDS},
-            "miou": sum(ious) * 100 / n if n else 0}
+            "miou": sum_in_order(ious) * 100 / n if n else 0}
 
 
 def as_fractions(percents: dict) -> dict:
@@ -5265,7 +5299,7 @@ def tool_scores(items: Iterable[HarnessItem], unread: set[str], durations: dict[
     for item in items:
         mine = tool_truth(item.truth_text, options.gt_round)
         if mine is None:
-            bad.add(item.line, f"truth {item.truth_text[:40]!r} has no start <= end")
+            bad.add(item.line, f"truth {item.truth_text[:40]!r} has no usable start <= end")
             continue
         truth_values += [mine.start, mine.end]
         duration = durations.get(item.video) or durations.get(item.video.rsplit(".", 1)[0])
@@ -5479,8 +5513,9 @@ def write_output(path: str, pieces: Iterable[bytes]) -> int:
     A symlink is followed to the file it names. A device, FIFO or socket
     (/dev/null, /dev/stdout, a named pipe) is opened and written directly, never replaced. A
     regular file is written whole: into a temporary file beside it, then renamed over it, so
-    a failure half-way leaves the old file as it was; if the file has other hard links, the
-    finished content is copied into it instead, so every name sees it. A file without write
+    a failure half-way leaves the old file as it was. A file with other hard links is
+    replaced the same way, which unlinks this name from them: they keep the old content, and a
+    warning says so (copying into the shared file could leave it half new). A file without write
     permission is refused (even for root: someone made it read-only on purpose)."""
     try:
         info = os.stat(path)                   # through symlinks: what is really there
@@ -5528,37 +5563,30 @@ def replace_whole(path: str, target: str, info: os.stat_result | None,
                   pieces: Iterable[bytes]) -> int:
     """The temporary-file-then-rename write, cleaned up on any exception or SIGTERM."""
     folder, name = os.path.split(target)
-    try:
-        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp",
-                                             prefix=f".{name}{PARTIAL_TAG}{os.getpid()}-")
-    except OSError as error:
-        raise UserError(f"{path}: cannot write in {folder}: {error.strerror or error}") from None
-    try:
-        with terminate_as_exception(), os.fdopen(handle, "wb") as out:
-            # mkstemp makes the file private; give it the mode the user's file has (or would get).
-            os.chmod(temporary, info.st_mode & 0o7777 if info else 0o666 & ~current_umask())
-            written = write_stream(out, pieces, path)
-            if info is not None and info.st_nlink > 1:
-                out.flush()
-                copy_into(temporary, target)
+    # SIGTERM is caught from before the temporary exists, so none is left behind.
+    with terminate_as_exception():
+        try:
+            handle, temporary = tempfile.mkstemp(
+                dir=folder, suffix=".tmp", prefix=f"{partial_prefix(folder, name)}{os.getpid()}-")
+        except OSError as error:
+            raise UserError(f"{path}: cannot write in {folder}: {error.strerror or error}"
+                            ) from None
+        try:
+            with os.fdopen(handle, "wb") as out:
+                # mkstemp makes the file private; give it the mode the user's file has (or
+                # would get).
+                os.chmod(temporary, info.st_mode & 0o7777 if info else 0o666 & ~current_umask())
+                written = write_stream(out, pieces, path)
+                os.replace(temporary, target)   # atomic: the old file or the new, never half
+        except BaseException:
+            with contextlib.suppress(OSError):
                 os.unlink(temporary)
-            else:
-                os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+            raise
+    if info is not None and info.st_nlink > 1:
+        links = info.st_nlink - 1
+        warn(f"{path} had {links} other hard link{'s' if links > 1 else ''}; "
+             f"{'they keep' if links > 1 else 'it keeps'} the old content")
     return written
-
-
-def copy_into(source: str, target: str) -> None:
-    """Overwrite `target` in place with `source`'s bytes, keeping its inode and hard links."""
-    with open(source, "rb") as data, open(target, "r+b") as out:
-        shutil.copyfileobj(data, out, COPY_CHUNK)
-        out.truncate()
-
-
-COPY_CHUNK = 1 << 20
 
 
 def current_umask() -> int:
@@ -5568,17 +5596,32 @@ def current_umask() -> int:
     return mask
 
 
+PARTIAL_EXTRA = 30      # what a temporary's name adds: . .partial- PID(7) - random(8) .tmp
+
+
+def partial_prefix(folder: str, name: str) -> str:
+    """`.NAME.partial-`, NAME cut (whole characters) so the temporary's name fits the file
+    system's limit on a name: the user's own name may use the limit whole."""
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        limit = 255
+    room = max(1, limit - PARTIAL_EXTRA)
+    short = name.encode("utf-8", "surrogateescape")[:room].decode("utf-8", "ignore")
+    return f".{short or 'x'}{PARTIAL_TAG}"
+
+
 def remove_stale_partials(folder: str, name: str) -> None:
     """Delete temporaries an earlier run left for this same file when it was killed (SIGKILL;
     other endings clean up): .NAME.partial-PID-*.tmp whose PID is no longer running."""
-    prefix = f".{name}{PARTIAL_TAG}"
+    prefix = partial_prefix(folder, name)
     try:
         entries = [e.name for e in os.scandir(folder) if e.name.startswith(prefix)]
     except OSError:
         return
     for entry in entries:
         pid_text = entry[len(prefix):].split("-", 1)[0]
-        if pid_text.isdigit() and entry.endswith(".tmp") and not process_alive(int(pid_text)):
+        if ascii_number(pid_text) and entry.endswith(".tmp") and not process_alive(int(pid_text)):
             with contextlib.suppress(OSError):
                 os.unlink(os.path.join(folder, entry))
 
@@ -5628,6 +5671,46 @@ def is_special_file(path: str) -> bool:
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
+# Which options name files the tool reads and which name files it writes (one list for every
+# subcommand): an output is never one of the inputs.
+INPUT_OPTIONS = ("video", "events", "predictions", "gt", "duration_file", "lmms_results",
+                 "validate", "scores")
+OUTPUT_OPTIONS = ("out", "sheet", "scenes")
+
+
+def file_identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of what is at `path`, through symlinks; None when nothing is there."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return info.st_dev, info.st_ino
+
+
+def refuse_output_over_input(args: argparse.Namespace) -> None:
+    """Before anything is written: an output that is the same file as an input (the same
+    device and inode, so hard links and symlinks too; or a frame of a --video folder) is a
+    UserError naming both."""
+    inputs = [getattr(args, name) for name in INPUT_OPTIONS if getattr(args, name, None)]
+    for name in OUTPUT_OPTIONS:
+        out = getattr(args, name, None)
+        target = file_identity(out) if isinstance(out, str) and out != "-" else None
+        if target is None or not stat.S_ISREG(os.stat(out).st_mode):
+            continue                  # nothing there yet, or a device: no input is harmed
+        for source in inputs:
+            if not isinstance(source, str) or source == "-":
+                continue
+            if os.path.isdir(source):
+                with os.scandir(source) as entries:
+                    clash = next((e.path for e in entries if e.is_file()
+                                  and file_identity(e.path) == target), None)
+            else:
+                clash = source if file_identity(source) == target else None
+            if clash:
+                raise UserError(f"--{name.replace('_', '-')} {out} is the input {clash}; "
+                                "choose another output path (nothing was written)")
+
+
 class Output(NamedTuple):
     """A file a subcommand made: where it went and its size, and, when the path was `-`, the
     content itself, which main() writes to stdout in place of the report."""
@@ -5651,10 +5734,16 @@ def save_bytes(path: str, pieces: Iterable[bytes]) -> Output:
     return Output({"path": path, "bytes": write_output(path, pieces)})
 
 
+def check_suffix(path: str, suffix: str, what: str) -> None:
+    """A file output must end in `suffix` (a device, FIFO or `-` may be named anything), so a
+    slip of the keyboard cannot write a picture over a video or a CSV over a truth file."""
+    if path != "-" and not path.lower().endswith(suffix) and not is_special_file(path):
+        raise UserError(f"{path}: {what}; give a path ending in {suffix}")
+
+
 def save_svg(path: str, svg: str) -> Output:
     """An SVG picture to a .svg file, a device or FIFO, or stdout for `-`."""
-    if path != "-" and not path.lower().endswith(".svg") and not is_special_file(path):
-        raise UserError(f"{path}: the picture is SVG; give a path ending in .svg")
+    check_suffix(path, ".svg", "the picture is SVG")
     return save_text(path, svg)
 
 
@@ -5841,15 +5930,13 @@ def time_axis(duration: float, x_of, y: float, top: float) -> list[str]:
     step = nice_step(duration)
     parts = [f'<line x1="{num(x_of(0))}" y1="{num(y)}" x2="{num(x_of(duration))}" y2="{num(y)}" '
              'stroke="#333333"/>']
-    k = 0
-    while k * step <= duration + 1e-9:
+    for k in range(math.floor(duration / step + 1e-9) + 1):   # at most target_ticks + 1
         t = k * step
         x = num(x_of(t))
         label = f"{t:g} s"
         parts.append(f'<line x1="{x}" y1="{num(top)}" x2="{x}" y2="{num(y)}" stroke="#e5e5e5"/>')
         parts.append(f'<line x1="{x}" y1="{num(y)}" x2="{x}" y2="{num(y + 5)}" stroke="#333333"/>')
         parts.append(f'<text x="{x}" y="{num(y + 19)}" text-anchor="middle">{esc(label)}</text>')
-        k += 1
     return parts
 
 
@@ -6438,6 +6525,14 @@ class Parser(argparse.ArgumentParser):
         """A usage error, raised as the UserError main() prints in one line."""
         raise UserError(message)
 
+    def _print_message(self, message: str, file=None) -> None:
+        """--help and --version print through emit(), so a full or closed stdout is one line
+        and status 2 (argparse itself ignores a failed write)."""
+        if message and (file is None or file is sys.stdout):
+            emit(message.rstrip("\n"))
+        else:
+            super()._print_message(message, file)
+
 
 def bounded(kind: type, low: float, high: float):
     """An argparse type: an int or float within [low, high]; NaN and inf refused."""
@@ -6687,6 +6782,14 @@ def open_source(args: argparse.Namespace) -> tuple[VideoStream, tuple[Event, ...
             scene.events)
 
 
+def check_window(window_s: float, fps: float) -> None:
+    """--window must hold a frame: one shorter than a frame is a UserError. (compare, whose
+    window is fixed, takes any rate: motion_windows steps frame by frame.)"""
+    if window_s * fps < 1:
+        raise UserError(f"--window {window_s:g} s is shorter than one frame of this {fps:g} fps "
+                        f"video; give --window {1 / fps:g} or more")
+
+
 def load_video(args: argparse.Namespace) -> LoadedVideo:
     """The video the options name, read in one pass and analysed: motion, windows of --window
     seconds, gradual transitions and hard cuts. No frames, or a window shorter than one
@@ -6697,9 +6800,7 @@ def load_video(args: argparse.Namespace) -> LoadedVideo:
                             args.cut_threshold)
     if motion.frame_count == 0:
         raise UserError(f"{video.name}: no frames")
-    if args.window * motion.fps < 1:
-        raise UserError(f"--window {args.window:g} s is shorter than one frame of this "
-                        f"{motion.fps:g} fps video; give --window {1 / motion.fps:g} or more")
+    check_window(args.window, motion.fps)
     transitions = detect_gradual(motion)
     cuts = detect_cuts(motion, args.cut_threshold, args.cut_ratio, transitions)
     return LoadedVideo(video.name, motion, motion_windows(motion.scores, motion.fps, args.window),
@@ -6809,9 +6910,7 @@ def write_sheet(args: argparse.Namespace, video: LoadedVideo, results: list[Samp
     went where."""
     if args.sheet == "-" and args.json:
         raise UserError("--sheet - writes the PNG to stdout; it cannot go with --json")
-    if not args.sheet.lower().endswith(".png") and not is_special_file(args.sheet) \
-            and args.sheet != "-":
-        raise UserError(f"{args.sheet}: the sheet is a PNG; give a path ending in .png")
+    check_suffix(args.sheet, ".png", "the sheet is a PNG")
     rows = sheet_rows(results)
     wanted = {i for row in rows for i in row.shown}
     thumbs, channels = {}, 1
@@ -6942,7 +7041,7 @@ def cmd_compare(args: argparse.Namespace) -> Result:
     priced = videos[0][3]
     doc = {"suite": suite_name, "seed": args.seed, "videos": len(videos),
            "events": sum(len(v[2]) for v in videos),
-           "video_seconds": sum(v[1].duration_s for v in videos), "designs": table,
+           "video_seconds": sum_in_order(v[1].duration_s for v in videos), "designs": table,
            "findings": compare_findings(table), "reader_rules": list(READER_RULES),
            "note": SIMULATED_READER_NOTE,
            "events_by_kind": dict(sorted(Counter(e.kind for v in videos for e in v[2]).items())),
@@ -7027,6 +7126,8 @@ def options_motion(p: argparse.ArgumentParser) -> None:
 def cmd_motion(args: argparse.Namespace) -> Result:
     """`motion`: per-frame motion, windows, hard cuts, gradual transitions and the scene list;
     --scenes also writes PySceneDetect's CSV (- sends it alone to stdout)."""
+    if args.scenes:
+        check_suffix(args.scenes, ".csv", "the scene list is CSV")
     video = load_video(args)
     m = video.motion
     scenes = scene_list(m.frame_count, m.fps, video.cuts, video.transitions)
@@ -7671,7 +7772,8 @@ def evaluation_text(doc: dict) -> str:
                                 for name, part in doc.get("by_format", {}).items()]),
                   prose(f"acc@{doc['tolerance_s']:g}s: {TOLERANCE_RULE}; R1@t: IoU at least t."),
                   prose(f"mean |time error| of read answers: "
-                        f"{'-' if error is None else f'{error:.3f} s'}; recall@k (IoU 0.5): " +
+                        f"{'-' if error is None else seconds_or_reason(error)}; recall@k "
+                        "(IoU 0.5): " +
                         ", ".join(f"k={k}: {format_percent(v)}"
                                   for k, v in doc["recall_at_k_iou_0_5"].items()))]
         if doc["failures"]:
@@ -7986,7 +8088,8 @@ def cmd_bench(args: argparse.Namespace) -> Result:
     then times scoring the answers, reading, motion scoring (stride 1, default, naive),
     `sample` with and without --sheet, and --help."""
     scene = bench_scene(args.seconds)
-    with tempfile.TemporaryDirectory(prefix="video-vlm-bench-") as folder:
+    # SIGTERM unwinds like Ctrl-C: subprocess.run kills its child, the folder is removed.
+    with terminate_as_exception(), tempfile.TemporaryDirectory(prefix="video-vlm-bench-") as folder:
         path = os.path.join(folder, "bench.y4m")
         planned = y4m_size(scene.width, scene.height, scene.frame_count)
         say(f"bench: writing a {scene.width}x{scene.height} clip of {scene.frame_count:,} frames "
@@ -7994,8 +8097,8 @@ def cmd_bench(args: argparse.Namespace) -> Result:
         rows, size, made = bench_measurements(args, scene, folder, path)
         show_progress("bench: timing sample with and without --sheet")
         sheet = sheet_timing(path, os.path.join(folder, "sheet.png"), args.runs)
-    show_progress("bench: timing --help")
-    helps = help_timings(args.runs)
+        show_progress("bench: timing --help")
+        helps = help_timings(args.runs)
     show_progress("")
     doc = {"video": {"path": path, "width": scene.width, "height": scene.height,
                      "fps": float(scene.fps), "frames": scene.frame_count,
@@ -8258,6 +8361,39 @@ def silence_stdout() -> None:
         pass
 
 
+NOT_FINITE = "not finite: too large for a float"
+
+
+def seconds_or_reason(value: float) -> str:
+    """Seconds as text, or NOT_FINITE, as --json says it."""
+    return f"{value:.3f} s" if math.isfinite(value) else NOT_FINITE
+
+
+def finite_json(value: object) -> object:
+    """A copy of a document with each number that is not finite as null, and in an object a
+    key `<name>_reason` beside it saying why (JSON has no infinity)."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            out[key] = finite_json(item)
+            if isinstance(item, float) and not math.isfinite(item):
+                out[f"{key}_reason"] = NOT_FINITE
+        return out
+    if isinstance(value, (list, tuple)):
+        return [finite_json(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def json_text(doc: dict) -> str:
+    """One JSON document; numbers that are not finite become null with their reason."""
+    try:
+        return json.dumps(doc, allow_nan=False, default=json_default)
+    except ValueError:
+        return json.dumps(finite_json(doc), allow_nan=False, default=json_default)
+
+
 def json_default(value: object) -> list:
     """Arrays (position ids) become JSON lists only when JSON is asked for."""
     if isinstance(value, array):
@@ -8293,12 +8429,13 @@ def main(argv: list[str] | None = None) -> int:
             emit(overview())
             return 0
         args = build_parser().parse_args(argv)
+        refuse_output_over_input(args)
         result = args.func(args)
         if result.stdout is not None:
             write_stdout(result.stdout)
         elif args.json:
             doc = {"schema_version": SCHEMA_VERSION, **result.doc}
-            emit(json.dumps(doc, allow_nan=False, default=json_default))
+            emit(json_text(doc))
         elif result.text:
             emit(result.text)
     except BrokenPipeError:

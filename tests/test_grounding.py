@@ -521,7 +521,8 @@ class LmmsSamplesTests(unittest.TestCase):
     def test_compat_equals_the_harness_exactly(self):
         doc = run_json("evaluate", SAMPLES, "--compat", "lmms-eval")
         self.assertEqual(doc["r1"], {"0.3": 40.0, "0.5": 40.0, "0.7": 40.0})
-        self.assertEqual(doc["miou"], 39.00603171612552)
+        # The harness prints two decimals; its last float digit depends on its Python's sum().
+        self.assertEqual(round(doc["miou"], 2), 39.01)
         self.assertEqual(doc["n"], 15)
 
     def test_gt_round_undoes_float16(self):

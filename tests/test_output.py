@@ -35,14 +35,18 @@ class OutputTests(ScratchTest):
         with open(target) as handle:
             self.assertTrue(handle.read().startswith("<svg"))
 
-    def test_hard_links_stay_one_file(self):
+    def test_hard_link_is_replaced_whole_and_said(self):
+        # Replaced atomically (never half-written); the other name keeps the old bytes.
         first = self.write_old("a.svg")
         os.link(first, self.path("b.svg"))
         status, _, err = run("plot", "--out", first)
         self.assertEqual(status, 0, err)
-        self.assertEqual(os.stat(first).st_ino, os.stat(self.path("b.svg")).st_ino)
-        with open(self.path("b.svg")) as handle:
+        self.assertNotEqual(os.stat(first).st_ino, os.stat(self.path("b.svg")).st_ino)
+        with open(first) as handle:
             self.assertTrue(handle.read().startswith("<svg"))
+        with open(self.path("b.svg")) as handle:
+            self.assertEqual(handle.read(), "old")
+        self.assertIn("1 other hard link; it keeps the old content", err)
 
     def test_read_only_file_is_refused_even_for_root(self):
         path = self.write_old("ro.svg", 0o444)
@@ -155,6 +159,12 @@ sys.exit(m.main(["synth", "--synth", "security-5min", "--out", {target!r}]))
 """
 
 
+def default_sigint():
+    """In the child: Ctrl-C as a terminal delivers it, even when this suite was started in the
+    background (where the shell ignores SIGINT, and children inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def alive(pid):
     try:
         os.kill(pid, 0)
@@ -189,7 +199,7 @@ class StreamTests(unittest.TestCase):
         # The moment main.py installs its start-up handler, Ctrl-C arrives.
         code = STARTUP_INTERRUPT.format(main=str(MAIN_PATH))
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              timeout=DEADLINE_S)
+                              timeout=DEADLINE_S, preexec_fn=default_sigint)
         self.assertEqual(proc.returncode, 130, proc.stderr)
         self.assertEqual(proc.stderr.strip(), "main.py: interrupted")
 
@@ -197,7 +207,8 @@ class StreamTests(unittest.TestCase):
         if not os.path.exists("/proc/self/stat"):
             self.skipTest("needs /proc to see when the process waits for input")
         process = subprocess.Popen([sys.executable, str(MAIN_PATH), "evaluate", "-"],
-                                   stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                   stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   preexec_fn=default_sigint)
         deadline = time.monotonic() + DEADLINE_S
         while process_state(process.pid) != "S" or not waiting_on_read(process.pid):
             self.assertLess(time.monotonic(), deadline, "never waited for input")
