@@ -1,7 +1,8 @@
 """video-vlm-lab: how video-language models turn video into tokens and say "at what second".
 
 A teaching and measuring tool for the lesson on Video-LLaMA, Video-LLaVA and Qwen2.5-VL, with
-Qwen2-VL, Qwen3-VL and Qwen2.5-Omni beside them, each as its released code behaves. Standard
+the LLaVA-NeXT line (pooled per frame), InternVL3, Qwen2-VL, Qwen3-VL and Qwen2.5-Omni beside
+them, each as its released code behaves. Standard
 library only: run `python code/main.py` for an overview, `--help` for every subcommand, or
 `pip install .` for the same program as the `video-vlm-lab` command.
 
@@ -777,6 +778,26 @@ VIDEO_LLAMA_VIDEO_QUERIES = 32
 VIDEO_LLAMA_AUDIO_QUERIES = 8
 VIDEO_LLAMA_MAX_FRAME_POS = 32
 NAIVE_PATCH, NAIVE_SIZE = 16, 224        # the lesson's naive baseline: ViT-B/16 at 224
+# Pooled per frame: each frame is an image of its own, its patch grid pooled (the LLaVA-NeXT
+# line) or pixel-shuffled (InternVL3), the frames laid end to end. Read from transformers 5.25.0
+# and the original repositories (../shared/reference/pooled-per-frame.md, with line numbers).
+CLIP336_GRID = 336 // 14            # LLaVA-NeXT-Video: CLIP ViT-L/14, 336 px crop -> 24 x 24
+SIGLIP384_GRID = 384 // 14          # OneVision, LLaVA-Video: SigLIP at 384 x 384 -> 27 x 27
+LLAVA_POOL_STRIDE = 2               # LLaVA-NeXT llava_arch.py get_2dPool(stride=2)
+NEXT_VIDEO_MAX_FRAMES = 32          # video_demo.py for_get_frames_num 32: a cap on 1 fps
+ONEVISION_FRAMES = 32               # lmms-eval llava_onevision.py max_frames_num (tutorial: 16)
+LLAVA_VIDEO_FRAMES = 64             # train script: --frames_upbound 64 --force_sample True
+INTERNVL_FRAMES = 32                # InternVL load_video(num_segments=32); its README calls 8
+INTERNVL_TILE_TOKENS = (448 // 14) ** 2 // 4   # 32 x 32 patches, pixel shuffle 0.5 -> 256
+# LLaVA-Video's time instruction, the text before the question (LLaVA-NeXT train.py:1202).
+# Its tokens with the Qwen2 tokenizer, which splits digits one by one: 35 fixed, one per digit
+# of the length's and of the frame count's whole part, each time "12.34s" its whole digits + 4
+# ('.', 2 decimals, 's'), and a comma between times: a rule checked on 24 cases against the
+# Qwen tokenizer rebuilt from its BPE ranks (qwen.tiktoken).
+LLAVA_VIDEO_INSTRUCTION = ("The video lasts for {length} seconds, and {count} frames are "
+                           "uniformly sampled from it. These frames are located at {times}."
+                           "Please answer the following questions related to this video.")
+LLAVA_VIDEO_FIXED_TOKENS = 35
 
 #
 # The simulated reader. There is no VLM here. The reader sees perfectly: it knows whether a
@@ -825,7 +846,9 @@ class TokenBudget:
 
     @property
     def tokens_per_frame(self) -> float:
-        return self.visual_tokens / self.frames
+        """The design's own count a frame where it has one (OneVision's 196, not its 196 and
+        a newline shared out), else visual tokens over frames."""
+        return self.details.get("tokens_per_frame", self.visual_tokens / self.frames)
 
     @property
     def tokens_per_second(self) -> float:
@@ -1012,7 +1035,7 @@ class DesignOptions:
     frames: int | None = None          # fixed-frame designs: frames taken (default per design)
     image_size: int = NAIVE_SIZE       # naive: encoder input side
     patch: int = NAIVE_PATCH           # naive: patch side
-    pool: int = 1                      # naive: k x k pooling of the patch grid
+    pool: int | None = None            # k x k pooling: naive (default 1), LLaVA designs (2)
     audio: bool = False                # count the audio branch (Video-LLaMA, Qwen2.5-Omni)
     context: int = DEFAULT_CONTEXT_TOKENS
     qwen: QwenOptions = QwenOptions()
@@ -1048,17 +1071,19 @@ def naive_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
     """The lesson's baseline: every frame (or --frames of them) through a ViT, k x k pooled."""
     frames = min(options.frames or video.total_frames, video.total_frames)
     side = patch_grid_side(options.image_size, options.patch)
-    pooled = pooled_side(side, options.pool)
+    pool = options.pool or 1
+    pooled = pooled_side(side, pool)
     return budget_of("naive", video, options, frames, frames * pooled * pooled,
-                  {"patch_grid": [side, side], "pool": options.pool,
+                  {"patch_grid": [side, side], "pool": pool,
                    "pooled_grid": [pooled, pooled], "tokens_per_frame": pooled * pooled})
 
 
 def fixed_frame_count(name: str, options: DesignOptions, released: int, video: VideoFacts) -> int:
     """Frames a fixed-frame design takes: --frames, else its `released` count, at most the
     video's frames. --pool is a UserError (the design has no pooling in its release)."""
-    if options.pool != 1:
-        raise UserError(f"--pool is for --design naive; {name} has no pooling in its release")
+    if options.pool not in (None, 1):
+        raise UserError(f"--pool is for the naive and LLaVA designs; {name} has no pooling in "
+                        "its release")
     return min(options.frames or released, video.total_frames)
 
 
@@ -1096,16 +1121,146 @@ def video_llama_indices(total_frames: int, count: int) -> list[int]:
 
 
 def video_llava_indices(total_frames: int, count: int) -> list[int]:
-    """Video-LLaVA: np.linspace(0, total - 1, count, dtype=int), truncated toward zero."""
+    """Video-LLaVA: np.linspace(0, total - 1, count, dtype=int) (numpy_linspace_int)."""
+    return numpy_linspace_int(total_frames, count)
+
+
+def numpy_linspace_int(total_frames: int, count: int) -> list[int]:
+    """np.linspace(0, total - 1, count, dtype=int): k x step in float64, the last value the
+    end itself, truncated toward zero; a clip shorter than `count` repeats frames."""
     if count == 1:
         return [0]
-    return [int(k * (total_frames - 1) / (count - 1)) for k in range(count)]
+    step = (total_frames - 1) / (count - 1)
+    return [int(k * step) for k in range(count - 1)] + [total_frames - 1]
+
+
+def next_video_indices(total_frames: int, fps: float, cap: int) -> list[int]:
+    """LLaVA-NeXT-Video's demo (video_demo.py load_video): a frame every round(fps) frames
+    (1 fps); only when that gives more than `cap`, `cap` frames by numpy_linspace_int."""
+    step = max(1, round(fps))          # round(): Python's, half to even, as the demo calls it
+    indices = list(range(0, total_frames, step))
+    return numpy_linspace_int(total_frames, cap) if len(indices) > cap else indices
+
+
+def internvl_indices(total_frames: int, count: int) -> list[int]:
+    """InternVL's get_index without a bound: the middle of `count` equal segments of
+    [0, total - 1], int(seg / 2 + np.round(seg * i)) with seg = (total - 1) / count."""
+    seg = (total_frames - 1) / count
+    return [int(seg / 2 + round(seg * i)) for i in range(count)]
+
+
+def transformers_internvl_indices(total_frames: int, count: int) -> list[int]:
+    """transformers' InternVLVideoProcessor.sample_frames: torch.arange(N / n / 2, N, N / n)
+    in float32, truncated; it starts from N, not N - 1, and so disagrees on most videos."""
+    step = total_frames / count
+    values = (f32(step / 2 + k * step) for k in range(math.ceil((total_frames - step / 2) / step)))
+    return [int(v) for v in values][:count]
+
+
+def pooled_grid(grid: int, stride: int, mode: str) -> int:
+    """The side of a grid x grid patch grid pooled by `stride`: bilinear interpolation to
+    ceil(grid / stride) (get_2dPool, 'bilinear'), average pooling to floor (avg_pool2d)."""
+    return ceil_div(grid, stride) if mode == "bilinear" else grid // stride
+
+
+def pooling_details(grid: int, stride: int, mode: str) -> dict:
+    """The pooled grid of a LLaVA design, and the other mode's where they round apart."""
+    side = pooled_grid(grid, stride, mode)
+    details = {"patch_grid": [grid, grid], "pool_stride": stride, "pool_mode": mode,
+               "pooled_grid": [side, side]}
+    other = "average" if mode == "bilinear" else "bilinear"
+    if pooled_grid(grid, stride, other) != side:
+        details[f"pooled_grid_if_{other}"] = [pooled_grid(grid, stride, other)] * 2
+    return details
+
+
+def llava_stride(name: str, options: DesignOptions) -> int:
+    """--pool as a LLaVA design's pooling stride: the released 2 unless asked (hypothetical)."""
+    return LLAVA_POOL_STRIDE if options.pool is None else options.pool
+
+
+def hypothetical_stride(details: dict, stride: int) -> dict:
+    """Mark a budget whose stride is not the released one (the lesson's 3 x 3 is one)."""
+    if stride != LLAVA_POOL_STRIDE:
+        details["hypothetical"] = (f"pool stride {stride}: no released model; the release "
+                                   f"pools with stride {LLAVA_POOL_STRIDE}")
+    return details
+
+
+def next_video_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
+    """24 x 24 CLIP patches average-pooled 2 x 2: 144 a frame, no newline tokens."""
+    stride = llava_stride("llava-next-video", options)
+    indices = next_video_indices(video.total_frames, video.fps,
+                                 options.frames or NEXT_VIDEO_MAX_FRAMES)
+    details = pooling_details(CLIP336_GRID, stride, "average")
+    side = details["pooled_grid"][0]
+    details.update(frame_indices=indices, tokens_per_frame=side * side,
+                   # the original code's mm_newline_position options (llava_arch.py), not in
+                   # transformers: what each would add to this video
+                   newline_options={"no_token": 0, "grid": side * len(indices),
+                                    "frame": len(indices), "one_token": 1})
+    return budget_of("llava-next-video", video, options, len(indices),
+                     side * side * len(indices), hypothetical_stride(details, stride))
+
+
+def onevision_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
+    """27 x 27 SigLIP patches, bilinear to 14 x 14: 196 a frame, and one newline a video."""
+    stride = llava_stride("llava-onevision", options)
+    indices = numpy_linspace_int(video.total_frames, options.frames or ONEVISION_FRAMES)
+    details = pooling_details(SIGLIP384_GRID, stride, "bilinear")
+    side = details["pooled_grid"][0]
+    details.update(frame_indices=indices, tokens_per_frame=side * side, newline_tokens=1)
+    return budget_of("llava-onevision", video, options, len(indices),
+                     side * side * len(indices) + 1, hypothetical_stride(details, stride))
+
+
+def llava_video_instruction(video: VideoFacts, indices: list[int]) -> tuple[str, int]:
+    """LLaVA-Video's time instruction for these frames, and its tokens (the rule above)."""
+    length, times = f"{video.duration_s:.2f}", [f"{i / video.fps:.2f}s" for i in indices]
+    digits = len(length.split(".")[0]) + len(str(len(indices)))
+    tokens = (LLAVA_VIDEO_FIXED_TOKENS + digits + len(times) - 1
+              + sum(len(t.split(".")[0]) + 4 for t in times))
+    text = LLAVA_VIDEO_INSTRUCTION.format(length=length, count=len(indices),
+                                          times=",".join(times))
+    return text, tokens
+
+
+def llava_video_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
+    """OneVision's 14 x 14 a frame plus a newline at the end of each row (210), and the time
+    instruction as text."""
+    stride = llava_stride("llava-video", options)
+    indices = numpy_linspace_int(video.total_frames, options.frames or LLAVA_VIDEO_FRAMES)
+    details = pooling_details(SIGLIP384_GRID, stride, "bilinear")
+    side = details["pooled_grid"][0]
+    text, text_tokens = llava_video_instruction(video, indices)
+    details.update(frame_indices=indices, tokens_per_frame=side * (side + 1),
+                   newline_tokens=side * len(indices), time_instruction=text,
+                   time_instruction_tokens=text_tokens)
+    return budget_of("llava-video", video, options, len(indices), side * (side + 1) * len(indices),
+                     hypothetical_stride(details, stride), text=text_tokens)
+
+
+def internvl_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
+    """448 x 448 (one tile), pixel shuffle: 256 a frame, each wrapped as 'FrameN: <img>...</img>'
+    and a newline, text tokens counted as LLaVA-Video's are."""
+    if options.pool not in (None, 1):
+        raise UserError("--pool: InternVL3's pixel shuffle is fixed (256 tokens a tile)")
+    count = options.frames or INTERNVL_FRAMES
+    indices = internvl_indices(video.total_frames, count)
+    # 'Frame', the digits, ':', ' ' (3 + digits), '<img>', '</img>' and '\n' per frame
+    labels = sum(3 + len(str(i + 1)) for i in range(count)) + 3 * count
+    details = {"frame_indices": indices, "tokens_per_frame": INTERNVL_TILE_TOKENS,
+               "pooled_grid": [16, 16], "tiles_per_frame": 1, "frame_label_tokens": labels,
+               "transformers_frame_indices": transformers_internvl_indices(video.total_frames,
+                                                                           count)}
+    return budget_of("internvl3", video, options, count, INTERNVL_TILE_TOKENS * count, details,
+                     text=labels)
 
 
 def qwen_budget(name: str, video: VideoFacts, options: DesignOptions, patch: int) -> TokenBudget:
     """A Qwen design's TokenBudget, by qwen_video_plan with `patch`-pixel patches (the plan as
     details); --frames or --pool is a UserError (use --nframes, --sample-fps, --max-pixels)."""
-    if options.frames is not None or options.pool != 1:
+    if options.frames is not None or options.pool not in (None, 1):
         raise UserError(f"{name} takes frames by qwen-vl-utils' rules: use --nframes or "
                         "--sample-fps, and --max-pixels instead of --pool")
     plan = qwen_video_plan(video, options.qwen, patch)
@@ -1179,6 +1334,29 @@ DESIGNS: dict[str, Design] = {d.name: d for d in (
            "marks time at the LLM input", "free_text",
            "PKU-YuanGroup/Video-LLaVA llava_arch.py, languagebind/video/modeling_video.py; "
            "transformers processing_video_llava.py; arXiv 2311.10122", video_llava_budget),
+    Design("llava-next-video", "LLaVA-NeXT-Video", "1 fps; 32 evenly spaced when 1 fps gives more",
+           "144 per frame (24 x 24 CLIP patches, 2 x 2 average pool); no newline tokens",
+           "none: frames in order, nothing marks their times", "free_text",
+           "LLaVA-VL/LLaVA-NeXT inference branch playground/demo/video_demo.py, "
+           "llavavid/model/llava_arch.py; transformers configuration_llava_next_video.py, "
+           "processing_llava_next_video.py", next_video_budget),
+    Design("llava-onevision", "LLaVA-OneVision", "32 evenly spaced (lmms-eval; tutorial 16)",
+           "196 per frame (27 x 27 SigLIP patches, bilinear to 14 x 14), + 1 newline a video",
+           "none: frames in order, nothing marks their times", "free_text",
+           "LLaVA-VL/LLaVA-NeXT llava/model/llava_arch.py; lmms-eval llava_onevision.py; "
+           "transformers processing_llava_onevision.py; arXiv 2408.03326", onevision_budget),
+    Design("llava-video", "LLaVA-Video", "64 evenly spaced (force_sample=True)",
+           "210 per frame (14 x 14 bilinear + a newline per row), plus a time instruction",
+           "text: 'The video lasts for X seconds ... located at 0.00s,...' before the question",
+           "free_text", "LLaVA-VL/LLaVA-NeXT llava/train/train.py (time instruction), "
+           "llava/model/llava_arch.py, scripts/video/train/SO400M_Qwen2_7B_ov_to_video_am9.sh; "
+           "arXiv 2410.02713", llava_video_budget),
+    Design("internvl3", "InternVL3", "32 segment middles (load_video; README calls 8)",
+           "256 per frame (448 x 448, pixel shuffle), 'FrameN: <img>...</img>' as text",
+           "text: a 'FrameN:' label per frame (order, not seconds)", "free_text",
+           "OpenGVLab/InternVL README.md load_video/get_index, internvl_chat/internvl/model/"
+           "internvl_chat/modeling_internvl_chat.py; transformers processing_internvl.py; "
+           "arXiv 2504.10479", internvl_budget),
     Design("qwen2-vl", "Qwen2-VL", "uniform, 2 fps (4 to 768 frames)",
            "(h / 28) x (w / 28) per 2-frame patch", "index M-RoPE: temporal id = patch number",
            "json", "arXiv 2409.12191; transformers 4.49 Qwen2-VL get_rope_index; "
@@ -1200,6 +1378,7 @@ DESIGNS: dict[str, Design] = {d.name: d for d in (
            "get_rope_index", omni_budget),
 )}
 QWEN_DESIGNS = ("qwen2-vl", "qwen2.5-vl", "qwen3-vl", "qwen2.5-omni")
+POOLED_DESIGNS = ("llava-next-video", "llava-onevision", "llava-video", "internvl3")
 
 
 def token_budget(design: str, video: VideoFacts, options: DesignOptions = DesignOptions()
@@ -2302,9 +2481,11 @@ READER_RULES = (
     "Perception is perfect (assumption): a unit (a frame, or a 2-frame patch for the Qwen "
     "designs) shows an event when one of its frames lies inside it.",
     "It knows only the time its design's input states for each unit. Video-LLaMA: the frame "
-    "times its demo writes into the prompt, to 0.1 s (Video-LLaMA conversation_video.py); "
-    "Video-LLaVA: frame i of 8, and the video's length stated in the question (assumption), "
-    "frames taken as evenly spread (its processor uses linspace); Qwen2-VL: patch k read as k "
+    "times its vision-only demo writes into the prompt, to 0.1 s (Video-LLaMA "
+    "conversation_video.py upload_video_without_audio); LLaVA-Video: the frame times its time "
+    "instruction states, to 0.01 s (LLaVA-NeXT train.py); Video-LLaVA and LLaVA-OneVision: "
+    "frame i of N, and the video's length stated in the question (assumption), frames taken "
+    "as evenly spread (both sample with linspace); Qwen2-VL: patch k read as k "
     "seconds (trained at 2 fps, arXiv 2409.12191); Qwen2.5-VL: temporal id / 2 "
     "(tokens_per_second 2, config.json); Qwen3-VL: the '<t seconds>' text "
     "(processing_qwen3_vl.py). A Qwen patch is read at the middle of its two frames.",
@@ -2330,11 +2511,18 @@ class CompareDesign:
     time_read: str               # how the reader learns a unit's time: a key of UNIT_TIMES
     change: str = ""             # what this row changes against the released design
     hypothetical: bool = False
+    with_text: bool = True       # the design's text (time instruction) goes into the prompt
 
 
 COMPARE_DESIGNS: dict[str, CompareDesign] = {d.name: d for d in (
     CompareDesign("video-llama", "Video-LLaMA", "video-llama", "release", "prompt_times"),
     CompareDesign("video-llava", "Video-LLaVA", "video-llava", "release", "frame_order"),
+    CompareDesign("llava-onevision", "LLaVA-OneVision", "llava-onevision", "release",
+                  "frame_order"),
+    CompareDesign("llava-video", "LLaVA-Video", "llava-video", "release", "instruction_times"),
+    CompareDesign("llava-video-no-time", "LLaVA-Video, no time text", "llava-video", "release",
+                  "frame_order", "the same 64 frames without the time instruction "
+                  "(add_time_instruction=False, lmms-eval's llava_vid default)", with_text=False),
     CompareDesign("qwen2-vl", "Qwen2-VL", "qwen2-vl", "release", "patch_index"),
     CompareDesign("qwen2.5-vl", "Qwen2.5-VL", "qwen2.5-vl", "release", "aligned"),
     CompareDesign("qwen3-vl", "Qwen3-VL", "qwen3-vl", "release", "timestamps"),
@@ -2425,6 +2613,8 @@ def perceived_units(row: CompareDesign, times: list[float], duration: float,
     to_middle = FRAME_FACTOR / rate_fps / 4        # from a patch's first frame to its middle
     if row.time_read == "prompt_times":
         return [Unit((t,), round(t, 1)) for t in times]
+    if row.time_read == "instruction_times":
+        return [Unit((t,), float(f"{t:.2f}")) for t in times]
     if row.time_read == "frame_order":
         step = duration / max(1, len(times) - 1)
         return [Unit((t,), i * step) for i, t in enumerate(times)]
@@ -2499,6 +2689,8 @@ def read_video_with(row: CompareDesign, motion: MotionAnalysis, windows: tuple[W
     if row.frames == "release":
         times = release_times(row.design, nominal)
         price = token_budget(row.design, nominal)
+        if not row.with_text:
+            price = replace(price, text_tokens=0)
         rate = price.details.get("sample_fps", QWEN_FPS)
     else:
         sampled = dynamic_fps_sample(motion, windows, DEFAULT_MIN_FPS, DEFAULT_MAX_FPS,
@@ -2582,6 +2774,26 @@ def accuracy_05(row: dict) -> float:
 def pct(value: float) -> str:
     """A share as a whole percentage, as findings write it."""
     return format_percent(value, 0)
+
+
+def right_of(row: dict, tolerance: str = "0.5") -> str:
+    """A row's answers right within a tolerance, as a count over a count and a share."""
+    right = round(row["accuracy"][tolerance] * row["events"])
+    return f"{right} of {row['events']}, {pct(row['accuracy'][tolerance])}"
+
+
+def finding_pooled(by: dict, rows: list[dict]) -> str:
+    """What the pooled-per-frame rows show: frame count, not pooling, sets what they see, and
+    time text adds little when frames are evenly spaced."""
+    one, video, bare = by["llava-onevision"], by["llava-video"], by["llava-video-no-time"]
+    return (f"Pooled per frame, as released: LLaVA-OneVision ({one['frames']:.0f} frames, "
+            f"{one['tokens']:,.0f} tokens) is right within 0.5 s on {right_of(one)} and misses "
+            f"{one['events_missed']} events; LLaVA-Video ({video['frames']:.0f} frames and its "
+            f"time text, {video['tokens']:,.0f} tokens) on {right_of(video)}, missing "
+            f"{video['events_missed']}. Without the time text it is right on {right_of(bare)}: "
+            "its frames are evenly spaced, so their order and the video's length already give "
+            "their times. Pooling (729 SigLIP patches to 196 a frame) sets the price; this "
+            "reader's perfect perception (an assumption) cannot show what it costs in detail.")
 
 
 def finding_one_rate(by: dict, rows: list[dict]) -> str:
@@ -2669,7 +2881,8 @@ def finding_still_events(by: dict, rows: list[dict]) -> str | None:
 
 # The findings compare prints, in order, each with the rows it needs: it speaks only when they
 # are in the run (and may still have nothing to say: no useful design, no still events).
-FINDINGS = ((finding_one_rate, {"qwen2.5-vl", "qwen2.5-vl-motion"}),
+FINDINGS = ((finding_pooled, {"llava-onevision", "llava-video", "llava-video-no-time"}),
+            (finding_one_rate, {"qwen2.5-vl", "qwen2.5-vl-motion"}),
             (finding_text_timestamps, {"qwen3-vl", "qwen3-vl-motion"}),
             (finding_per_patch_time, {"per-patch-time"}),
             (finding_linspace_drift, {"qwen2.5-vl", "qwen3-vl"}),
@@ -2686,7 +2899,12 @@ FINDINGS = ((finding_one_rate, {"qwen2.5-vl", "qwen2.5-vl-motion"}),
 # ----------------------------------------------------------------------------------------------
 
 TASKS = ("monitoring", "action-recognition", "temporal-grounding", "summarization", "agent-replay")
-PLAN_MODELS = ("auto", "qwen2.5-vl", "qwen3-vl", "video-llava", "video-llama")
+PLAN_MODELS = ("auto", "qwen2.5-vl", "qwen3-vl", "llava-video", "llava-onevision",
+               "llava-next-video", "internvl3", "video-llava", "video-llama")
+# Fixed-frame designs take their own frames (evenly spaced); these also state no time at all.
+FIXED_FRAME_DESIGNS = ("video-llava", "video-llama", "llava-next-video", "llava-onevision",
+                       "llava-video", "internvl3")
+NO_TIME_DESIGNS = ("video-llava", "llava-next-video", "llava-onevision", "internvl3")
 DEFAULT_MODEL_SIZE_B = 7.0
 SINGLE_CLIP_S = 30.0                              # action recognition on a clip this short
 ACTION_MEDIAN_MOTION = 0.015                      # median window motion of action-heavy video
@@ -2893,10 +3111,11 @@ RULES: tuple[Rule, ...] = (
          "Qwen3-VL with the frames' true indices and fps as metadata, or uniform frames",
          lambda r, p: p.get("design") in ONE_RATE_MODELS and p.get("sampler") != "uniform"),
     Rule("seconds-without-time", "reject",
-         "start and end seconds from a model whose input carries no time (Video-LLaVA)",
+         "start and end seconds from a model whose input carries no time (Video-LLaVA, "
+         "LLaVA-NeXT-Video, LLaVA-OneVision; InternVL3's 'FrameN:' labels give order only)",
          "nothing at its LLM input says when a frame was taken; it can only name frames",
-         "a Qwen2.5-VL or Qwen3-VL model, or answers that name frames",
-         lambda r, p: p.get("design") == "video-llava" and r.task in TIME_TASKS
+         "Qwen3-VL or LLaVA-Video (times as text), Qwen2.5-VL, or answers that name frames",
+         lambda r, p: p.get("design") in NO_TIME_DESIGNS and r.task in TIME_TASKS
          and "JSON" in p.get("output_format", "")),
     Rule("video-llama-new-project", "reject",
          "Video-LLaMA for a new project",
@@ -2955,8 +3174,8 @@ def plan_frames(sampler: str, design: str, request: PlanRequest, facts: VideoFac
                 measured_frames: int | None) -> int:
     """Frames the plan takes: a fixed-frame design's own count; qwen-vl-utils' count at
     min(2 fps, the cap) for uniform frames; the sampler's measured or assumed count otherwise."""
-    if design in ("video-llava", "video-llama"):
-        return VIDEO_LLAVA_FRAMES if design == "video-llava" else VIDEO_LLAMA_FRAMES
+    if design in FIXED_FRAME_DESIGNS:
+        return token_budget(design, facts).frames
     if sampler == "uniform":
         return smart_nframes(facts.total_frames, facts.fps, fps=min(QWEN_FPS, request.max_fps))
     if measured_frames is not None:
@@ -3013,7 +3232,14 @@ def how_to_feed(design: str, sampler: str, frames: int, request: PlanRequest,
     if design == "video-llava":
         return "8 frames from first to last (its processor's np.linspace); nothing to set"
     if design == "video-llama":
-        return "8 frames (its load_video); its demo writes their times into the prompt"
+        return ("8 frames (its load_video); its vision-only demo writes their times into the "
+                "prompt (upload_video_without_audio)")
+    if design == "llava-video":
+        return (f"{frames} frames by np.linspace with force_sample=True, and its time "
+                "instruction before the question (add_time_instruction=True; lmms-eval's "
+                "llava_vid leaves both off by default)")
+    if design in FIXED_FRAME_DESIGNS:
+        return f"{frames} frames by its own sampler ({DESIGNS[design].frames}); nothing to set"
     if sampler == "uniform":
         patch = ", image_patch_size=16" if design == "qwen3-vl" else ""
         return (f"qwen-vl-utils{patch}: {{'nframes': {frames}{settings}}} in the video entry "
@@ -3037,16 +3263,17 @@ def plan_video(request: PlanRequest, content: str | None = None, measured: dict 
     content = content or TASK_CONTENT[request.task]
     sampler, sampler_reason = SAMPLER_FOR_CONTENT[content]
     design, model_reason = choose_model(request, sampler)
-    if design in ONE_RATE_MODELS + ("video-llava", "video-llama") and sampler != "uniform":
-        sampler, sampler_reason = "uniform", (f"{DESIGNS[design].model} takes evenly spaced "
-                                              "frames (one rate per video)")
+    if design in ONE_RATE_MODELS + FIXED_FRAME_DESIGNS and sampler != "uniform":
+        sampler, sampler_reason = "uniform", (
+            f"{DESIGNS[design].model} takes its own evenly spaced frames" if design in
+            FIXED_FRAME_DESIGNS else f"{DESIGNS[design].model} takes one rate per video")
     wanted = plan_frames(sampler, design, request, facts, measured_frames)
     frames, budget, pixels = fit_frames(design, wanted, facts, request)
     if frames < wanted:
         sampler_reason += (f"; {wanted} frames would not fit in {CONTEXT_WARN_FRACTION:.0%} of "
                            f"the context even at the fewest pixels, so {frames}")
     output = OUTPUT_FORMAT[request.task]
-    if design == "video-llava" and request.task in TIME_TASKS:
+    if design in NO_TIME_DESIGNS and request.task in TIME_TASKS:
         output = NO_TIME_FORMAT
     if request.task == "action-recognition" and request.duration_s <= SINGLE_CLIP_S:
         output = "a label (a single short clip: when is not asked)"
@@ -3130,6 +3357,13 @@ LESSON_CORRECTIONS = (
     "processing_video_llava.py); its sense of order lives inside the LanguageBind encoder.",
     "Video-LLaMA's release takes 8 frames (n_frms: 8), not 16, into 32 video-query tokens; "
     "its demo writes the sampled seconds into the prompt.",
+    "Pooled per frame as released is the LLaVA-NeXT line, not the lesson's 3 x 3 pool to 64: "
+    "LLaVA-NeXT-Video pools CLIP's 24 x 24 patches 2 x 2 to 144 a frame (up to 32 frames at "
+    "1 fps), LLaVA-OneVision SigLIP's 27 x 27 bilinearly to 196 (32 frames, one newline a "
+    "video), LLaVA-Video to 196 plus a newline per row, 210 (64 frames, their times as text); "
+    "InternVL3 pixel-shuffles 448 px to 256 a frame with 'FrameN:' labels "
+    "(../shared/reference/pooled-per-frame.md). A 3 x 3 pool is hypothetical: 64 a frame on "
+    "24 x 24, 81 on 27 x 27.",
 )
 
 
@@ -6603,8 +6837,8 @@ OPTION_HELP = {
     "--duration": "the video's length, seconds",
     "--context-tokens": f"the model's context length, tokens (default {DEFAULT_CONTEXT_TOKENS})",
     "--model": "the model whose rules apply: plan takes auto (its default: Qwen2.5-VL for "
-               "uniform frames, Qwen3-VL for uneven ones), qwen2.5-vl, qwen3-vl, video-llava, "
-               f"video-llama; rope takes {', '.join(ROPE_MODELS)} (default {DEFAULT_ROPE_MODEL})",
+               f"uniform frames, Qwen3-VL for uneven ones), {', '.join(PLAN_MODELS[1:])}; rope "
+               f"takes {', '.join(ROPE_MODELS)} (default {DEFAULT_ROPE_MODEL})",
 }
 # Old spellings kept for one release: they work, and say their new name on stderr.
 RENAMED_FLAGS = {"--svg": "--out", "--preset": "--synth"}
@@ -6862,8 +7096,8 @@ def options_for(design: str, options: DesignOptions) -> DesignOptions:
     if design == "naive":
         return options
     if design in QWEN_DESIGNS:
-        return replace(options, frames=None, image_size=NAIVE_SIZE, patch=NAIVE_PATCH, pool=1)
-    return replace(options, image_size=NAIVE_SIZE, patch=NAIVE_PATCH, pool=1, qwen=QwenOptions())
+        return replace(options, frames=None, image_size=NAIVE_SIZE, patch=NAIVE_PATCH, pool=None)
+    return replace(options, image_size=NAIVE_SIZE, patch=NAIVE_PATCH, pool=None, qwen=QwenOptions())
 
 
 def sampler_settings(args: argparse.Namespace) -> SamplerSettings:
@@ -7344,8 +7578,11 @@ def options_tokens(p: argparse.ArgumentParser) -> None:
            default=DEFAULT_CONTEXT_TOKENS)
     p.add_argument("--frames", type=bounded(int, 1, MAX_FRAME_COUNT), default=None,
                    help="frames a fixed-frame design takes: naive (default every frame), "
-                        f"video-llama (default {VIDEO_LLAMA_FRAMES}), video-llava (default "
-                        f"{VIDEO_LLAVA_FRAMES})")
+                        f"video-llama and video-llava (default {VIDEO_LLAMA_FRAMES}), "
+                        f"llava-next-video (its cap on 1 fps, default {NEXT_VIDEO_MAX_FRAMES}), "
+                        f"llava-onevision (default {ONEVISION_FRAMES}; its tutorial uses 16), "
+                        f"llava-video (default {LLAVA_VIDEO_FRAMES}), internvl3 (default "
+                        f"{INTERNVL_FRAMES}; its README uses 8)")
     p.add_argument("--audio", action="store_true",
                    help="count the audio branch: Video-LLaMA's 8 audio-query tokens, "
                         "Qwen2.5-Omni's 25 audio tokens a second (default: video only)")
@@ -7355,8 +7592,10 @@ def options_tokens(p: argparse.ArgumentParser) -> None:
                    help="encoder input side, pixels (default %(default)s)")
     n.add_argument("--patch", type=bounded(int, 1, 1024), default=NAIVE_PATCH,
                    help="patch side, pixels (default %(default)s)")
-    n.add_argument("--pool", type=bounded(int, 1, 1024), default=1,
-                   help="k x k pooling of the patch grid (default 1, none)")
+    n.add_argument("--pool", type=bounded(int, 1, 1024), default=None,
+                   help="k x k pooling of the patch grid: naive (default 1, none), and the LLaVA "
+                        "designs, whose release pools 2 x 2 (another k is hypothetical: the "
+                        "lesson's 3 x 3 gives 64 a frame on a 24 x 24 grid, 81 on 27 x 27)")
     q = p.add_argument_group("Qwen designs (qwen-vl-utils options; unset = its defaults)")
     q.add_argument("--sample-fps", type=bounded(float, 0.001, 1000), default=None,
                    help="the sampler's rate: frames per second qwen-vl-utils takes (its `fps`, "
@@ -7384,10 +7623,12 @@ def budget_document(budget: TokenBudget) -> dict:
     """One design's TokenBudget as a document: the design's entry in DESIGNS (model, source,
     rules), its tokens by kind, per frame and per second, its share of the context, details."""
     design = DESIGNS[budget.design]
-    return {"design": budget.design, "model": design.model, "hypothetical": design.hypothetical,
+    return {"design": budget.design, "model": design.model,
+            "hypothetical": design.hypothetical or "hypothetical" in budget.details,
             "source": design.source, "frames_rule": design.frames, "how": design.tokens,
             "temporal_encoding": design.temporal_encoding,
-            "frames": budget.frames, "tokens_per_frame": budget.tokens_per_frame,
+            "frames": budget.frames,
+            "tokens_per_frame": budget.tokens_per_frame,
             "visual_tokens": budget.visual_tokens, "text_tokens": budget.text_tokens,
             "audio_tokens": budget.audio_tokens, "tokens": budget.total_tokens,
             "tokens_per_second": budget.tokens_per_second,
@@ -7411,7 +7652,49 @@ def budget_detail_line(design: str, d: dict) -> str | None:
         return line
     if design == "video-llama":
         return f"video-llama: its demo writes into the prompt: \"{d['prompt_text']}\""
+    if design in POOLED_DESIGNS:
+        return pooled_detail_line(design, d)
     return None
+
+
+def pooled_detail_line(design: str, d: dict) -> str:
+    """A pooled-per-frame design's numbers: frames, grid, newlines, its text, the variants."""
+    shown = d["frame_indices"][:6]
+    more = " ..." if len(d["frame_indices"]) > 6 else ""
+    line = f"{design}: frames {shown}{more}; "
+    if design == "internvl3":
+        ours, hf = d["frame_indices"], d["transformers_frame_indices"]
+        differ = [k for k, (a, b) in enumerate(zip(ours, hf)) if a != b]
+        example = f", e.g. frame {ours[differ[0]]} -> {hf[differ[0]]}" if differ else ""
+        return (line + f"one 448x448 tile a frame, pixel shuffle to 16x16 = 256; "
+                f"'Frame1: <img>...</img>' and a newline per frame: {d['frame_label_tokens']:,} "
+                f"text tokens; transformers' own sampler picks {len(differ)} of {len(hf)} "
+                f"frames differently{example}; lmms-eval gives a 16:9 frame 3 tiles at 32 "
+                "frames (768 tokens)")
+    grid, pooled = d["patch_grid"][0], d["pooled_grid"][0]
+    line += (f"{grid}x{grid} patches, {d['pool_mode']} pool stride {d['pool_stride']} -> "
+             f"{pooled}x{pooled}")
+    for mode in ("average", "bilinear"):
+        if f"pooled_grid_if_{mode}" in d:
+            other = d[f"pooled_grid_if_{mode}"][0]
+            line += f" ({mode} would give {other}x{other} = {other * other})"
+    if "hypothetical" in d:
+        line += f"; {d['hypothetical']}"
+    if design == "llava-next-video":
+        n = d["newline_options"]
+        line += (f"; no newline tokens (transformers, the docs' no_token); the original's "
+                 f"grid option adds {n['grid']:,}, frame {n['frame']}, one_token 1")
+    if design == "llava-onevision":
+        line += "; one newline token for the whole video"
+    if design == "llava-video":
+        head, _, rest = d["time_instruction"].partition("located at ")
+        times, _, tail = rest.partition(".Please")
+        stamps = times.split(",")
+        shown = ",".join(stamps[:3]) + (",...," + stamps[-1] if len(stamps) > 3 else "")
+        short = f"{head}located at {shown}.Please{tail}"
+        line += (f"; a newline per row; its prompt says ({d['time_instruction_tokens']:,} "
+                 f"tokens): \"{short}\"")
+    return line
 
 
 def cmd_tokens(args: argparse.Namespace) -> Result:
@@ -7436,19 +7719,24 @@ def tokens_text(doc: dict, wide: bool) -> str:
     lines = [prose(f"video: {v['duration_s']:g} s, {v['total_frames']} frames at {v['fps']:g} "
                    f"fps, {v['width']}x{v['height']}; context {context:,} tokens")]
     rows = []
+    audio = any(b["audio_tokens"] for b in doc["designs"])     # the column only when counted
     for b in doc["designs"]:
         share = b["context_fraction"]
         verdict = ("does not fit" if share > 1 else
                    "over 40%" if share > CONTEXT_WARN_FRACTION else "ok")
         rows.append([b["design"] + (" (hyp.)" if b["hypothetical"] else ""), b["frames"],
                      f"{b['tokens_per_frame']:g}", f"{b['visual_tokens']:,}",
-                     f"{b['text_tokens']:,}", f"{b['audio_tokens']:,}", f"{b['tokens']:,}",
-                     f"{b['tokens_per_second']:.1f}", f"{100 * share:.1f}%", verdict])
-    lines.append(format_table(["design", "frames", "tok/frame", "visual", "text", "audio",
-                               "total", "tok/s", "context", "verdict"], rows, wide))
-    lines.append(prose("visual: vision placeholders; text: timestamps and per-patch markers "
-                       "written into the video; audio: audio tokens (--audio); tok/s: tokens per "
-                       "second of video; context: share of the context; hyp.: no released model"))
+                     f"{b['text_tokens']:,}"] + [f"{b['audio_tokens']:,}"] * audio +
+                    [f"{b['tokens']:,}", f"{b['tokens_per_second']:.1f}", f"{100 * share:.1f}%",
+                     verdict])
+    lines.append(format_table(["design", "frames", "tok/frame", "visual", "text"]
+                              + ["audio"] * audio + ["total", "tok/s", "context", "verdict"],
+                              rows, wide))
+    lines.append(prose("visual: vision placeholders (newline tokens included); text: timestamps, "
+                       "frame labels and time instructions written with the video"
+                       + ("; audio: audio tokens (--audio)" if audio else "") +
+                       "; tok/s: tokens per second of video; context: share of the context; "
+                       "hyp.: no released model"))
     for b in doc["designs"]:
         if b["context_fraction"] > 1:
             lines.append(prose(f"{b['design']}: {b['tokens']:,} tokens do not fit in a "
