@@ -370,7 +370,7 @@ def keyframe_sample(motion: MotionAnalysis, windows: tuple[Window, ...], cuts: t
         if 0 <= i < motion.frame_count and i not in seen and len(chosen) < max_frames:
             seen.add(i)
             chosen.append(i)
-    notes = [f"{len(cuts)} cuts + first frame as keyframes, {context} context frames either side "
+    notes = [f"{len(cuts)} shot changes + first frame as keyframes, {context} context frames either side "
              f"every {gap / motion.fps:g} s", f"{len(chosen)} frames (budget {max_frames})"]
     return finish("keyframe", motion, windows, chosen, notes,
                   tuple((c.time_s, c.time_s) for c in cuts))
@@ -759,6 +759,9 @@ AUDIO_MAX_MEL = 30000
 # seconds_per_chunk 2, so TMRoPE gives 25 position ids a second and interleaves in 50-id chunks.
 OMNI_POSITIONS_PER_SECOND = 25
 OMNI_SECONDS_PER_CHUNK = 2.0
+# processing_qwen2_5_omni.py: "default fps not saved in official ckpt, hardcode" 2.0, used when
+# the caller passes no fps, as Qwen2.5-Omni's README does: 2 / 2.0 = 1 s a patch, 25 ids.
+OMNI_PROCESSOR_FPS = 2.0
 
 DEFAULT_CONTEXT_TOKENS = 32768
 CONTEXT_WARN_FRACTION = 0.40             # the lesson's rule: above 40% of context, rethink
@@ -777,6 +780,12 @@ VIDEO_LLAMA_FRAME_QUERIES = 32
 VIDEO_LLAMA_VIDEO_QUERIES = 32
 VIDEO_LLAMA_AUDIO_QUERIES = 8
 VIDEO_LLAMA_MAX_FRAME_POS = 32
+# conversation_video.py upload_video: the prompt when audio is loaded (a backslash-continued
+# string, so the source's indentation, 17 and 18 spaces, is inside it); no frame times.
+VIDEO_LLAMA_AUDIO_PROMPT = (
+    "Close your eyes, open your ears and you imagine only based on the sound that: <ImageHere>."
+    + " " * 17 + "Close your ears, open your eyes and you see that <Video><ImageHere></Video>."
+    + " " * 18 + "Now answer my question based on what you have just seen and heard.")
 NAIVE_PATCH, NAIVE_SIZE = 16, 224        # the lesson's naive baseline: ViT-B/16 at 224
 # Pooled per frame: each frame is an image of its own, its patch grid pooled (the LLaVA-NeXT
 # line) or pixel-shuffled (InternVL3), the frames laid end to end. Read from transformers 5.25.0
@@ -1096,11 +1105,16 @@ def video_llama_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget
     indices = video_llama_indices(video.total_frames, frames)
     times = ", ".join(str(round(i / video.fps, 1)) for i in indices)
     audio = VIDEO_LLAMA_AUDIO_QUERIES if options.audio else 0
+    # The vision-only demo (demo_video.py: upload_video_without_audio) writes the times; with
+    # audio (demo_audiovideo.py: upload_video) the prompt is a fixed text without them.
+    prompt = (VIDEO_LLAMA_AUDIO_PROMPT if options.audio else
+              f"The video contains {len(indices)} frames sampled at {times} seconds. ")
     return budget_of("video-llama", video, options, frames, VIDEO_LLAMA_VIDEO_QUERIES,
                   {"frame_indices": indices, "frame_queries": VIDEO_LLAMA_FRAME_QUERIES,
                    "video_queries": VIDEO_LLAMA_VIDEO_QUERIES, "audio_queries": audio,
-                   "prompt_text": f"The video contains {len(indices)} frames sampled at "
-                                  f"{times} seconds."}, audio=audio)
+                   "prompt_text": prompt, "prompt_states_times": not options.audio,
+                   # LLaMA's SentencePiece tokenizer is not carried here: not in text_tokens
+                   "prompt_tokens": None}, audio=audio)
 
 
 def video_llava_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
@@ -1264,7 +1278,53 @@ def qwen_budget(name: str, video: VideoFacts, options: DesignOptions, patch: int
         raise UserError(f"{name} takes frames by qwen-vl-utils' rules: use --nframes or "
                         "--sample-fps, and --max-pixels instead of --pool")
     plan = qwen_video_plan(video, options.qwen, patch)
+    plan["version_notes"] = qwen_version_notes(name, video, plan)
     return budget_of(name, video, options, plan["nframes"], plan.pop("visual_tokens"), plan)
+
+
+# Where a version changes the numbers (../shared/reference and the packages' own files):
+QWEN2_VL_UTILS_TOTAL_PIXELS = 24576 * 28 * 28   # qwen-vl-utils 0.0.8, Qwen2-VL's release
+# transformers' Qwen3VLVideoProcessor without qwen-vl-utils: the checkpoint's
+# video_preprocessor_config.json size.longest_edge, a pixel budget for all frames together
+# (as third-party copies of the hub file give it; the class default is 768 x 32 x 32).
+QWEN3_HF_LONGEST_EDGE = 25165824
+QWEN3_HF_PATCH_FACTOR = 32
+
+
+def qwen3_transformers_size(frames: int, height: int, width: int) -> tuple[int, int]:
+    """Qwen3-VL's frame size through transformers alone: one beta for all frames together,
+    so that frames x height x width fits QWEN3_HF_LONGEST_EDGE (video_processing_qwen3_vl.py)."""
+    factor = QWEN3_HF_PATCH_FACTOR
+    h, w = round(height / factor) * factor, round(width / factor) * factor
+    t = ceil_div(frames, FRAME_FACTOR) * FRAME_FACTOR
+    if t * h * w > QWEN3_HF_LONGEST_EDGE:
+        beta = math.sqrt(frames * height * width / QWEN3_HF_LONGEST_EDGE)
+        h = max(factor, math.floor(height / beta / factor) * factor)
+        w = max(factor, math.floor(width / beta / factor) * factor)
+    return h, w
+
+
+def qwen_version_notes(name: str, video: VideoFacts, plan: dict) -> list[str]:
+    """What another version of the model's code gives for this video, where it differs."""
+    notes = []
+    if name == "qwen2-vl":
+        old = qwen_video_plan(video, QwenOptions(total_pixels=QWEN2_VL_UTILS_TOTAL_PIXELS))
+        if old["visual_tokens"] != plan["visual_tokens"]:
+            notes.append(f"qwen-vl-utils 0.0.8 (Qwen2-VL's release; VIDEO_TOTAL_PIXELS 24576 x "
+                         f"28^2) gives {old['resized_height']}x{old['resized_width']}, "
+                         f"{old['visual_tokens']:,} tokens")
+    if name == "qwen2.5-vl" and plan["second_per_grid_t"] != int(plan["second_per_grid_t"]):
+        notes.append(f"transformers 4.52 to 5.0 cast second_per_grid_t to int64: "
+                     f"{plan['second_per_grid_t']:g} becomes {int(plan['second_per_grid_t'])}, "
+                     "and the time ids with it")
+    if name == "qwen3-vl":
+        h, w = qwen3_transformers_size(plan["nframes"], video.height, video.width)
+        tokens = plan["nframes"] // FRAME_FACTOR * (h // QWEN3_HF_PATCH_FACTOR) * (
+            w // QWEN3_HF_PATCH_FACTOR)
+        if tokens != plan["visual_tokens"]:
+            notes.append(f"through transformers alone (no qwen-vl-utils) the checkpoint's video "
+                         f"budget gives {h}x{w}, {tokens:,} tokens")
+    return notes
 
 
 def qwen2_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
@@ -1299,7 +1359,7 @@ def omni_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
                           seconds_per_chunk=OMNI_SECONDS_PER_CHUNK,
                           # processing_qwen2_5_omni.py: second_per_grid = 2 / fps, where fps is
                           # the processor's fps argument, 2.0 when the caller passes none.
-                          processor_second_per_grid=FRAME_FACTOR / QWEN_FPS)
+                          processor_second_per_grid=FRAME_FACTOR / OMNI_PROCESSOR_FPS)
     return replace(result, audio_tokens=audio)
 
 
@@ -1324,8 +1384,9 @@ DESIGNS: dict[str, Design] = {d.name: d for d in (
            "the lesson's baseline; no released model", naive_budget, hypothetical=True),
     Design("video-llama", "Video-LLaMA", "8 frames, evenly spaced from the first",
            "32 video-query tokens per video (+8 audio)",
-           "learned frame position embedding (32 rows) before the video Q-former; the demo "
-           "writes the sampled seconds into the prompt", "free_text",
+           "learned frame position embedding (32 rows) before the video Q-former; the "
+           "vision-only demo writes the sampled seconds into the prompt (with audio, not)",
+           "free_text",
            "DAMO-NLP-SG/Video-LLaMA video_llama/models/video_llama.py, eval_configs/*.yaml, "
            "conversation_video.py; arXiv 2306.02858", video_llama_budget),
     Design("video-llava", "Video-LLaVA", "8 frames, first to last",
@@ -1638,7 +1699,8 @@ class PatchTimes(NamedTuple):
     aligned_t: int                     # Qwen2.5-VL: k x seconds-per-patch x 2, one rate per video
     aligned_s: float                   # the second that temporal id stands for (id / 2)
     timestamp: str                     # Qwen3-VL: the text written before the patch
-    omni_t: int                        # Qwen2.5-Omni: k x seconds-per-patch x 25
+    omni_t: int                        # Qwen2.5-Omni: k x 25 (its processor's 2 fps: 1 s a patch)
+    omni_fps_t: int                    # ... when the caller passes the frames' own rate
     table_rows: tuple[int | None, ...] # Video-LLaVA: temporal-embedding row of each frame
 
     @property
@@ -1663,6 +1725,8 @@ def patch_times(times: list[float], rate_fps: float,
                      for i in range(FRAME_FACTOR * k, FRAME_FACTOR * k + len(pair)))
         patches.append(PatchTimes(k, pair, k, aligned, aligned / TOKENS_PER_SECOND,
                                   timestamp_text(mean(pair)),
+                                  time_position(k, FRAME_FACTOR / OMNI_PROCESSOR_FPS,
+                                                OMNI_POSITIONS_PER_SECOND),
                                   time_position(k, second_per_grid, OMNI_POSITIONS_PER_SECOND),
                                   rows))
     return tuple(patches)
@@ -1678,7 +1742,9 @@ def rope_demonstration(patches: tuple[PatchTimes, ...]) -> dict | None:
     patches, and how far each design's time is from the truth at worst."""
     if len(patches) < 3:
         return None
-    gaps = [(patches[k + 1].true_s - patches[k].true_s, k) for k in range(len(patches) - 1)]
+    # The gap between two patches is between their mean times, the times Qwen3-VL writes.
+    gaps = [(mean(patches[k + 1].frame_times) - mean(patches[k].frame_times), k)
+            for k in range(len(patches) - 1)]
     (short_gap, a), (long_gap, b) = min(gaps), max(gaps)
 
     def pair(k: int, gap: float) -> dict:
@@ -1686,6 +1752,7 @@ def rope_demonstration(patches: tuple[PatchTimes, ...]) -> dict | None:
         return {"patches": [p.patch, q.patch], "time_gap_s": gap,
                 "index_delta": q.index_t - p.index_t, "aligned_delta": q.aligned_t - p.aligned_t,
                 "timestamps": [p.timestamp, q.timestamp], "omni_delta": q.omni_t - p.omni_t,
+                "omni_fps_delta": q.omni_fps_t - p.omni_fps_t,
                 "aligned_angle_rad": rope_angle(q.aligned_t - p.aligned_t, 0)}
     aligned_errors = [(abs(p.aligned_s - p.true_s), p.patch) for p in patches]
     text_errors = [abs(timestamp_seconds(p.timestamp) - mean(p.frame_times))
@@ -1719,15 +1786,18 @@ def rope_conclusion(demo: dict | None, table_rows: int = LEARNED_TABLE_ROWS) -> 
         f"{f['timestamps'][1]} as text before the patches, within "
         f"{demo['timestamp_max_error_s']:.2f} s of each pair's true mean, so uneven spacing is "
         "expressible; its temporal id carries no time.",
-        f"Qwen2.5-Omni's TMRoPE steps {c['omni_delta']} and {f['omni_delta']} (25 ids a second, "
-        "one rate per video like Qwen2.5-VL) and interleaves audio in 2-second chunks.",
+        f"Qwen2.5-Omni's TMRoPE, called as its README calls the processor (no fps, so it "
+        f"assumes {OMNI_PROCESSOR_FPS:g} fps: 1 s a patch), steps {c['omni_delta']} and "
+        f"{f['omni_delta']} (25 ids a second) whatever the frames; a caller who passes these "
+        f"frames' own rate gets {c['omni_fps_delta']} and {f['omni_fps_delta']} (one rate per "
+        "video, like Qwen2.5-VL). It interleaves audio in 2-second chunks.",
         f"A learned table (Video-LLaVA's encoder) has {table_rows} rows: frame i of "
         f"{table_rows}, no seconds, and no row for {demo['frames_past_table']} of these frames.",
         "The lesson calls time-aligned M-RoPE 'TMRoPE' and says it handles uneven spacing "
         "natively; in the released code TMRoPE is Qwen2.5-Omni's, and neither it nor "
         "Qwen2.5-VL can express uneven spacing within one video.",
     ]
-    return " ".join(lines)
+    return "\n".join(lines)
 
 
 def expanded_layout(model: str, patches: tuple[PatchTimes, ...], facts: VideoFacts,
@@ -1745,8 +1815,9 @@ def expanded_layout(model: str, patches: tuple[PatchTimes, ...], facts: VideoFac
             parts += [f"text:{pending + stamp + 1}", f"video:1x{h}x{w}"]
             pending = 1                              # this patch's <|vision_end|>
         return " ".join(parts + [f"text:{pending + 1}"])
-    if model == "qwen2.5-omni":
-        return f"av:{len(patches)}x{h}x{w}@{second_per_grid!r}+{audio_tokens(facts.duration_s)}"
+    if model == "qwen2.5-omni":                      # the processor's default: 1 s a patch
+        return (f"av:{len(patches)}x{h}x{w}@{FRAME_FACTOR / OMNI_PROCESSOR_FPS!r}"
+                f"+{audio_tokens(facts.duration_s)}")
     return f"text:1 video:{len(patches)}x{h}x{w}@{second_per_grid!r} text:1"
 
 
@@ -2533,7 +2604,8 @@ COMPARE_DESIGNS: dict[str, CompareDesign] = {d.name: d for d in (
                   "timestamps", "motion-adaptive frames with their true timestamps as text"),
     CompareDesign("per-patch-time", "per-patch time (hyp.)", "qwen2.5-vl", "motion",
                   "per_patch_time", "the lesson's time-aligned M-RoPE with each patch's own "
-                  "time, which no released model does", hypothetical=True),
+                  "time, which no released model does; ids on a 0.5 s grid (2 a second), read "
+                  "at the middle of the half-second an id covers", hypothetical=True),
 )}
 
 
@@ -2625,9 +2697,11 @@ def perceived_units(row: CompareDesign, times: list[float], duration: float,
         return patch_units(times, lambda p: p.aligned_s + to_middle, rate_fps)
     if row.time_read == "timestamps":
         return patch_units(times, lambda p: timestamp_seconds(p.timestamp), rate_fps)
-    # per_patch_time: each patch's own mean time on the 2-ids-a-second grid (hypothetical)
-    return patch_units(times, lambda p: int(f32(mean(p.frame_times)
-                                                * TOKENS_PER_SECOND)) / TOKENS_PER_SECOND, rate_fps)
+    # per_patch_time (hypothetical): each patch's own mean time as an id on the 2-ids-a-second
+    # grid, read like the other rows at the middle of what the id can express (+ 1/4 s)
+    grid = 1 / TOKENS_PER_SECOND
+    return patch_units(times, lambda p: int(f32(mean(p.frame_times) * TOKENS_PER_SECOND)) * grid
+                       + grid / 2, rate_fps)
 
 
 def boundaries(units: list[Unit], seen: list[int], duration: float) -> tuple[float, float]:
@@ -2744,13 +2818,16 @@ def compare_rows(rows: list[CompareDesign], totals: dict[str, DesignTotals]) -> 
             "hypothetical": row.hypothetical, "source": design.source, "change": row.change,
             "sampler": design.frames if row.frames == "release" else "motion-adaptive, 1-4 fps",
             "temporal_encoding": ("temporal id = each patch's own seconds x 2"
-                                  if row.hypothetical else design.temporal_encoding),
+                                  if row.hypothetical else design.temporal_encoding
+                                  if row.with_text else "none: frames in order"),
             "answer_format": design.answer_format,
             "frames": t.frames / t.videos, "visual_tokens": t.visual_tokens / t.videos,
             "tokens": t.tokens / t.videos, "tokens_per_second": t.tokens / t.seconds,
             "parse_rate": summary["parse_rate"], "accuracy": summary["accuracy"],
             "accuracy_by_kind": {kind: tally.summary()["accuracy"]["0.5"]
                                  for kind, tally in sorted(t.by_kind.items())},
+            "events_by_kind": {kind: tally.summary()["n"]
+                               for kind, tally in sorted(t.by_kind.items())},
             "r1": summary["r1"], "miou": summary["miou"],
             "events_missed": t.missed, "events": summary["n"],
             "max_time_error_s": t.unit_error,
@@ -2788,7 +2865,7 @@ def finding_pooled(by: dict, rows: list[dict]) -> str:
     one, video, bare = by["llava-onevision"], by["llava-video"], by["llava-video-no-time"]
     return (f"Pooled per frame, as released: LLaVA-OneVision ({one['frames']:.0f} frames, "
             f"{one['tokens']:,.0f} tokens) is right within 0.5 s on {right_of(one)} and misses "
-            f"{one['events_missed']} events; LLaVA-Video ({video['frames']:.0f} frames and its "
+            f"{one['events_missed']} of {one['events']} events; LLaVA-Video ({video['frames']:.0f} frames and its "
             f"time text, {video['tokens']:,.0f} tokens) on {right_of(video)}, missing "
             f"{video['events_missed']}. Without the time text it is right on {right_of(bare)}: "
             "its frames are evenly spaced, so their order and the video's length already give "
@@ -2799,30 +2876,31 @@ def finding_pooled(by: dict, rows: list[dict]) -> str:
 def finding_one_rate(by: dict, rows: list[dict]) -> str:
     """What motion-adaptive frames do to Qwen2.5-VL, which takes one rate per video."""
     return (f"Qwen2.5-VL as released (uniform 2 fps, time-aligned M-RoPE) is right within 0.5 s "
-            f"on {pct(accuracy_05(by['qwen2.5-vl']))} of events; fed motion-adaptive frames it "
-            f"drops to {pct(accuracy_05(by['qwen2.5-vl-motion']))}: it takes one "
-            "seconds-per-patch for the whole video, so uneven frames get evenly spaced times.")
+            f"on {right_of(by['qwen2.5-vl'])}; fed motion-adaptive frames, on "
+            f"{right_of(by['qwen2.5-vl-motion'])}: it takes one seconds-per-patch for the whole "
+            "video, so uneven frames get evenly spaced times.")
 
 
 def finding_text_timestamps(by: dict, rows: list[dict]) -> str:
     """What the same frames do with Qwen3-VL, which writes each patch's time as text."""
     a, b = by["qwen3-vl"], by["qwen3-vl-motion"]
     return (f"Qwen3-VL writes each patch's time as text, so the same motion-adaptive frames keep "
-            f"their times: {pct(accuracy_05(b))} at {b['tokens']:,.0f} tokens a video, against "
-            f"{pct(accuracy_05(a))} at {a['tokens']:,.0f} for its uniform 2 fps.")
+            f"their times: right on {right_of(b)} at {b['tokens']:,.0f} tokens a video, against "
+            f"{right_of(a)} at {a['tokens']:,.0f} for its uniform 2 fps.")
 
 
 def finding_per_patch_time(by: dict, rows: list[dict]) -> str:
     """What the lesson's hypothetical per-patch time would score."""
-    return (f"The lesson's per-patch absolute time (hypothetical, no released model) would score "
-            f"{pct(accuracy_05(by['per-patch-time']))}; Qwen3-VL's text timestamps are the "
-            "released way to give uneven frames their true times.")
+    return (f"The lesson's per-patch absolute time (hypothetical, no released model; ids on a "
+            f"{1 / TOKENS_PER_SECOND:g} s grid) would be right on "
+            f"{right_of(by['per-patch-time'])}; Qwen3-VL's text timestamps are the released way "
+            "to give uneven frames their true times.")
 
 
 def finding_linspace_drift(by: dict, rows: list[dict]) -> str:
     """Why the same uniform frames score differently: Qwen2.5-VL's stated times drift."""
-    return (f"The same uniform frames: Qwen3-VL {pct(accuracy_05(by['qwen3-vl']))}, Qwen2.5-VL "
-            f"{pct(accuracy_05(by['qwen2.5-vl']))}. Qwen2.5-VL's ids assume a frame every "
+    return (f"The same uniform frames: Qwen3-VL right on {right_of(by['qwen3-vl'])}, Qwen2.5-VL "
+            f"on {right_of(by['qwen2.5-vl'])}. Qwen2.5-VL's ids assume a frame every "
             "1 / sample_fps seconds, but qwen-vl-utils spreads its frames over the whole video "
             "(linspace to the last frame), so its stated times drift, by up to "
             f"{by['qwen2.5-vl']['max_time_error_s']:.2f} s here; Qwen3-VL's text comes from "
@@ -2832,9 +2910,9 @@ def finding_linspace_drift(by: dict, rows: list[dict]) -> str:
 
 def finding_index_equals_time(by: dict, rows: list[dict]) -> str:
     """Why index and time-aligned positions agree at 2 fps, and when they part."""
-    return (f"With uniform 2 fps frames, index positions (Qwen2-VL, "
-            f"{pct(accuracy_05(by['qwen2-vl']))}) and time-aligned ones (Qwen2.5-VL, "
-            f"{pct(accuracy_05(by['qwen2.5-vl']))}) say the same: one patch is one second. "
+    return (f"With uniform 2 fps frames, index positions (Qwen2-VL, right on "
+            f"{right_of(by['qwen2-vl'])}) and time-aligned ones (Qwen2.5-VL, "
+            f"{right_of(by['qwen2.5-vl'])}) say the same: one patch is one second. "
             "They part when the rate is not 2 fps (videos over 384 s, or another fps).")
 
 
@@ -2846,37 +2924,38 @@ def finding_cheapest(by: dict, rows: list[dict]) -> str | None:
         return None
     cheapest = min(useful, key=lambda r: r["tokens_per_correct"])
     return (f"Cheapest per correct answer among released designs right at least "
-            f"{pct(USEFUL_ACCURACY)} of the time: {cheapest['model']}, "
-            f"{cheapest['tokens_per_correct']:,.0f} tokens per event found.")
+            f"{pct(USEFUL_ACCURACY)} of the time: {cheapest['model']} (right on "
+            f"{right_of(cheapest)}), {cheapest['tokens_per_correct']:,.0f} tokens per event "
+            "found.")
 
 
 def finding_eight_frames(by: dict, rows: list[dict]) -> str:
-    """What eight frames cost Video-LLaMA and Video-LLaVA in missed events."""
+    """What eight frames cost Video-LLaMA and Video-LLaVA in missed events, each its own."""
     llama, llava = by["video-llama"], by["video-llava"]
-    best = max(accuracy_05(llama), accuracy_05(llava))
-    return (f"Eight frames miss {llama['events_missed']} of {llama['events']} events; "
-            f"Video-LLaMA spends {llama['tokens']:,.0f} tokens on them and Video-LLaVA "
-            f"{llava['tokens']:,.0f}, and "
-            + ("neither is right within 0.5 s on any event." if not best else
-               f"neither is right within 0.5 s more than {pct(best)} of the time."))
+    return (f"Eight frames: Video-LLaMA misses {llama['events_missed']} of {llama['events']} "
+            f"events and is right on {right_of(llama)} with {llama['tokens']:,.0f} tokens; "
+            f"Video-LLaVA misses {llava['events_missed']} of {llava['events']} and is right on "
+            f"{right_of(llava)} with {llava['tokens']:,.0f}.")
+
+
+def kind_share(row: dict, kinds: list[str]) -> str:
+    """A row's answers right within 0.5 s on events of these kinds, as a count over a count."""
+    n = sum(row["events_by_kind"].get(k, 0) for k in kinds)
+    right = sum(round(row["accuracy_by_kind"][k] * row["events_by_kind"][k]) for k in kinds
+                if k in row["events_by_kind"])
+    return f"{right} of {n}, {pct(right / n)}" if n else "none"
 
 
 def finding_still_events(by: dict, rows: list[dict]) -> str | None:
     """How Qwen3-VL does on events that are not motion bursts (appear, fade)."""
-    still = [k for k in ("appear", "fade") if any(k in r["accuracy_by_kind"] for r in rows)]
+    still = [k for k in ("appear", "fade") if any(k in r["events_by_kind"] for r in rows)]
     if not still:
         return None
-
-    def mean_still(name: str) -> float:
-        values = [by[name]["accuracy_by_kind"][k] for k in still
-                  if k in by[name]["accuracy_by_kind"]]
-        return mean(values)
-    motion = [by[n]["accuracy_by_kind"].get("motion") for n in ("qwen3-vl-motion", "qwen3-vl")]
-    return (f"On events that are not motion bursts ({', '.join(still)}), Qwen3-VL is right "
-            f"{pct(mean_still('qwen3-vl-motion'))} of the time with motion-adaptive frames and "
-            f"{pct(mean_still('qwen3-vl'))} with uniform ones"
-            + (f"; on motion bursts, {pct(motion[0])} and {pct(motion[1])}."
-               if None not in motion else "."))
+    adaptive, uniform = by["qwen3-vl-motion"], by["qwen3-vl"]
+    return (f"On events that are not motion bursts ({', '.join(still)}), Qwen3-VL is right on "
+            f"{kind_share(adaptive, still)} with motion-adaptive frames and "
+            f"{kind_share(uniform, still)} with uniform ones; on motion bursts, "
+            f"{kind_share(adaptive, ['motion'])} and {kind_share(uniform, ['motion'])}.")
 
 
 # The findings compare prints, in order, each with the rows it needs: it speaks only when they
@@ -2949,15 +3028,20 @@ NO_TIME_FORMAT = ("free text naming which of the sampled frames shows it; turn f
 # Benchmarks and what each stresses, with the paper that introduced it.
 BENCHMARKS = {
     "VideoMME": ("2405.21075", "short, medium and long video understanding (11 s to 1 h)"),
-    "TempCompass": ("2403.00476", "fine-grained temporal order, speed and direction"),
+    "TempCompass": ("2403.00476", "temporal order, speed and direction as multiple choice, "
+                    "yes/no and caption matching (no start or end asked)"),
     "EgoSchema": ("2308.09126", "long-horizon egocentric understanding"),
     "Video-MMMU": ("2501.13826", "knowledge acquired from lecture videos"),
     "Charades-STA": ("1705.02101", "temporal grounding of a sentence: start and end seconds"),
+    "QVHighlights": ("2107.09609", "moment retrieval (start and end of every matching window) "
+                     "and highlight scores for a query"),
+    "ActivityNet Captions": ("1705.00754", "dense events in long untrimmed videos, each "
+                             "sentence with its start and end"),
 }
 TASK_BENCHMARKS = {
     "monitoring": ("VideoMME", "TempCompass"),
     "action-recognition": ("TempCompass", "VideoMME"),
-    "temporal-grounding": ("Charades-STA", "TempCompass"),
+    "temporal-grounding": ("Charades-STA", "QVHighlights", "ActivityNet Captions"),
     "summarization": ("VideoMME", "EgoSchema"),
     "agent-replay": ("EgoSchema", "Video-MMMU"),
 }
@@ -2966,19 +3050,29 @@ TASK_BENCHMARKS = {
 # temporal_encoding is stated only where the model's own code or paper says it.
 VIDEOMME_COLUMNS = ("model", "access", "params_b", "temporal_encoding", "videomme",
                     "videomme_subs", "source")
-VIDEOMME_LEADERBOARD = "Video-MME leaderboard, video-mme.github.io (arXiv 2405.21075)"
-QWEN25_README = "QwenLM/Qwen2.5-VL README (Qwen2.5-VL release), VideoMME row"
+VIDEOMME_LEADERBOARD = ("Video-MME leaderboard, video-mme.github.io home_page.html (arXiv "
+                        "2405.21075), rows of 2024-06-15")
+QWEN25_README = "QwenLM/Qwen2.5-VL README.md @f0af2996 (2025-02), VideoMME row"
+QWEN3_REPORT = "Qwen3-VL report arXiv 2511.21631 (2025-11), Table {}; Instruct models"
+VIDEOMME_TABLE_READ = "2026-12"          # when every row below was read from its source
 VIDEOMME_TABLE = (
+    ("Gemini 2.5 Pro", "proprietary", None, "unknown", 85.1, None,
+     "arXiv 2511.21631 (2025-11), Table 2: thinking, 512 frames, run by Qwen"),
     ("Gemini 1.5 Pro", "proprietary", None, "unknown", 75.0, 81.3, VIDEOMME_LEADERBOARD),
     ("GPT-4o", "proprietary", None, "unknown", 71.9, 77.2, VIDEOMME_LEADERBOARD),
+    ("Qwen3-VL-32B", "open", 32.0, "text timestamps", 76.6, None, QWEN3_REPORT.format(3)),
+    ("Qwen3-VL-8B", "open", 8.0, "text timestamps", 71.4, None, QWEN3_REPORT.format(4)),
+    ("Qwen3-VL-4B", "open", 4.0, "text timestamps", 69.3, None, QWEN3_REPORT.format(4)),
+    ("Qwen3-VL-2B", "open", 2.0, "text timestamps", 61.9, None, QWEN3_REPORT.format(4)),
     ("Qwen2.5-VL-72B", "open", 72.0, "time-aligned", 73.3, 79.1, QWEN25_README),
     ("Qwen2.5-VL-7B", "open", 7.0, "time-aligned", 65.1, 71.6, QWEN25_README),
     ("Qwen2.5-VL-3B", "open", 3.0, "time-aligned", 61.5, 67.6, QWEN25_README),
     ("Qwen2-VL-72B", "open", 72.0, "index", 71.2, 77.8, QWEN25_README),
-    ("InternVL3-78B", "open", 78.0, "unknown", 72.7, 75.7,
-     "arXiv 2504.10479, Table 8 (the best of 16, 32, 48 and 64 frames)"),
-    ("LLaVA-Video-72B", "open", 72.0, "unknown", 70.5, 76.9, "arXiv 2410.02713, Table 2"),
-    ("LLaVA-Video-7B", "open", 7.0, "unknown", 63.3, 69.7, "arXiv 2410.02713, Table 2"),
+    ("InternVL3-78B", "open", 78.0, "frame labels", 72.7, 75.7,
+     "arXiv 2504.10479 (2025-04), Table 8 (the best of 16, 32, 48 and 64 frames)"),
+    ("LLaVA-Video-72B", "open", 72.0, "time text", 70.5, 76.9,
+     "arXiv 2410.02713 (2024-10), Table 2 (the leaderboard lists 70.6)"),
+    ("LLaVA-Video-7B", "open", 7.0, "time text", 63.3, 69.7, "arXiv 2410.02713 (2024-10), Table 2"),
 )
 SMALL_OPEN_B = 7.0                                # "an open model of 7B or less"
 
@@ -3106,8 +3200,9 @@ RULES: tuple[Rule, ...] = (
     Rule("uneven-frames-one-rate", "reject",
          "motion-adaptive frames for a model with one frame rate per video (Qwen2-VL, "
          "Qwen2.5-VL, Qwen2.5-Omni)",
-         "it takes one seconds-per-patch for the whole video (transformers get_rope_index), so "
-         "uneven frames get evenly spaced times",
+         "Qwen2-VL's temporal id is the patch number, with no seconds in it; Qwen2.5-VL and "
+         "Qwen2.5-Omni take one seconds-per-patch for the whole video (transformers "
+         "get_rope_index); either way uneven frames get evenly spaced times",
          "Qwen3-VL with the frames' true indices and fps as metadata, or uniform frames",
          lambda r, p: p.get("design") in ONE_RATE_MODELS and p.get("sampler") != "uniform"),
     Rule("seconds-without-time", "reject",
@@ -3161,13 +3256,66 @@ def classify_content(motion: MotionAnalysis, windows: tuple[Window, ...],
     return content, measured
 
 
-def choose_model(request: PlanRequest, sampler: str) -> tuple[str, str]:
-    """The design to recommend, and why."""
+# The compare rows the planner's choices cite, measured on compare's small suite each run.
+EVIDENCE_ROWS = ("qwen3-vl", "qwen2.5-vl", "llava-video", "qwen3-vl-motion", "qwen2.5-vl-motion")
+UNIFORM_CANDIDATES = ("qwen3-vl", "qwen2.5-vl", "llava-video")
+# Released sizes, for naming the checkpoint nearest --model-size (each from its report or card).
+RELEASED_SIZES = {
+    "qwen2-vl": ("2B", "7B", "72B"),                                   # arXiv 2409.12191
+    "qwen2.5-vl": ("3B", "7B", "32B", "72B"),                          # arXiv 2502.13923
+    "qwen3-vl": ("2B", "4B", "8B", "32B", "30B-A3B", "235B-A22B"),     # arXiv 2511.21631
+    "qwen2.5-omni": ("3B", "7B"),                                      # Qwen2.5-Omni README
+    "llava-video": ("7B", "72B"),                                      # arXiv 2410.02713
+    "llava-onevision": ("0.5B", "7B", "72B"),                          # arXiv 2408.03326
+    "llava-next-video": ("7B", "34B"),                                 # lmms-lab model cards
+    "internvl3": ("1B", "2B", "8B", "9B", "14B", "38B", "78B"),        # arXiv 2504.10479
+    "video-llava": ("7B",),                                            # arXiv 2311.10122
+    "video-llama": ("7B", "13B"),                                      # arXiv 2306.02858
+}
+
+
+def evidence_command(names: Iterable[str]) -> str:
+    """The compare command that shows these rows."""
+    return "compare " + " ".join(f"--design {n}" for n in names)
+
+
+def nearest_size(design: str, size_b: float) -> str:
+    """The released size of `design` nearest `size_b` billion parameters (MoE by total)."""
+    sizes = RELEASED_SIZES[design]
+    return min(sizes, key=lambda name: (abs(float(name.split("B")[0]) - size_b), name))
+
+
+def choose_model(request: PlanRequest, sampler: str, evidence: dict) -> tuple[str, str]:
+    """The design to recommend, and why: the released design compare measures best for these
+    frames (`evidence`: compare rows by name), or the one asked for."""
     if request.model != "auto":
         return request.model, "asked for (--model)"
     if sampler == "uniform":
-        return "qwen2.5-vl", "uniform frames: its time-aligned M-RoPE states their times"
-    return "qwen3-vl", "uneven frames: its text timestamps keep each frame's own time"
+        rows = [evidence[n] for n in UNIFORM_CANDIDATES]
+        best = max(rows, key=lambda r: (accuracy_05(r), -r["tokens"]))
+        others = "; ".join(f"{r['model']} {right_of(r)} at {r['tokens']:,.0f}"
+                           for r in rows if r is not best)
+        return best["design"], (
+            f"measured on its own evenly spaced frames, right within 0.5 s on {right_of(best)} "
+            f"at {best['tokens']:,.0f} tokens a video; {others} (compare's small suite: "
+            f"`{evidence_command(UNIFORM_CANDIDATES)}`)")
+    a, b = evidence["qwen3-vl-motion"], evidence["qwen2.5-vl-motion"]
+    return "qwen3-vl", (
+        f"uneven frames need each frame's own time: with motion-adaptive frames Qwen3-VL (times "
+        f"as text) is right within 0.5 s on {right_of(a)}, Qwen2.5-VL (one rate a video) on "
+        f"{right_of(b)} (compare's small suite: "
+        f"`{evidence_command(('qwen3-vl-motion', 'qwen2.5-vl-motion'))}`)")
+
+
+def sampler_evidence(sampler: str, evidence: dict) -> str:
+    """For an uneven sampler, what compare measures for motion-adaptive against uniform frames
+    (the sampler itself stays a rule of thumb: compare has no content classes)."""
+    if sampler == "uniform":
+        return ""
+    a, b = evidence["qwen3-vl-motion"], evidence["qwen3-vl"]
+    return (f"; measured for Qwen3-VL on compare's small suite, motion-adaptive frames are right "
+            f"within 0.5 s on {right_of(a)}, uniform 2 fps on {right_of(b)} (`compare --suite "
+            "full` has more events)")
 
 
 def plan_frames(sampler: str, design: str, request: PlanRequest, facts: VideoFacts,
@@ -3251,22 +3399,29 @@ def how_to_feed(design: str, sampler: str, frames: int, request: PlanRequest,
             "numbers frames 0..n-1 and would write wrong times)")
 
 
-def plan_video(request: PlanRequest, content: str | None = None, measured: dict | None = None,
-               measured_frames: int | None = None, facts: VideoFacts | None = None) -> dict:
-    """The plan for a task: sampler, model, pixels, format, benchmarks, tokens; or a refusal
-    naming the rule and what to do instead."""
+PLAN_MIN_GROUNDING_FPS = 0.5     # fewer frames than one per 2 s: short events fall between
+PLAN_DROP_SHARE = 0.25           # a stretch without a frame longer than this share is dropped
+
+
+def plan_video(request: PlanRequest, evidence: dict, content: str | None = None,
+               measured: dict | None = None, measured_frames: int | None = None,
+               facts: VideoFacts | None = None) -> dict:
+    """The plan for a task: sampler, model, pixels, format, benchmarks, tokens, warnings; or a
+    refusal naming the rule and what to do instead. `evidence`: compare rows by name."""
     if request.task not in TASKS:
         raise UserError(f"unknown task {request.task!r}; known: {', '.join(TASKS)}")
     if request.model not in PLAN_MODELS:
         raise UserError(f"unknown model {request.model!r}; known: {', '.join(PLAN_MODELS)}")
     facts = facts or nominal_facts(request.duration_s)
     content = content or TASK_CONTENT[request.task]
-    sampler, sampler_reason = SAMPLER_FOR_CONTENT[content]
-    design, model_reason = choose_model(request, sampler)
+    sampler, why = SAMPLER_FOR_CONTENT[content]
+    sampler_reason = f"rule of thumb (the lesson): {why}"
+    design, model_reason = choose_model(request, sampler, evidence)
     if design in ONE_RATE_MODELS + FIXED_FRAME_DESIGNS and sampler != "uniform":
         sampler, sampler_reason = "uniform", (
             f"{DESIGNS[design].model} takes its own evenly spaced frames" if design in
             FIXED_FRAME_DESIGNS else f"{DESIGNS[design].model} takes one rate per video")
+    sampler_reason += sampler_evidence(sampler, evidence) if request.model == "auto" else ""
     wanted = plan_frames(sampler, design, request, facts, measured_frames)
     frames, budget, pixels = fit_frames(design, wanted, facts, request)
     if frames < wanted:
@@ -3277,9 +3432,14 @@ def plan_video(request: PlanRequest, content: str | None = None, measured: dict 
         output = NO_TIME_FORMAT
     if request.task == "action-recognition" and request.duration_s <= SINGLE_CLIP_S:
         output = "a label (a single short clip: when is not asked)"
+    size = nearest_size(design, request.model_size_b)
     proposal = {"task": request.task, "content": content, "sampler": sampler,
                 "sampler_reason": sampler_reason, "frames": frames,
-                "model": f"{DESIGNS[design].model} (a {request.model_size_b:g}B model)",
+                "frames_per_second": frames / request.duration_s,
+                "frame_indices": (budget.details.get("frame_indices") if sampler == "uniform"
+                                  else None),
+                "model": f"{DESIGNS[design].model}-{size}", "model_size": size,
+                "released_sizes": list(RELEASED_SIZES[design]),
                 "design": design, "model_reason": model_reason, "source": DESIGNS[design].source,
                 "temporal_encoding": DESIGNS[design].temporal_encoding,
                 "frame_pixels": pixels, "tokens_per_frame": budget.tokens_per_frame,
@@ -3289,7 +3449,9 @@ def plan_video(request: PlanRequest, content: str | None = None, measured: dict 
                 "benchmarks": [{"name": name, "arxiv": BENCHMARKS[name][0],
                                 "stresses": BENCHMARKS[name][1]}
                                for name in TASK_BENCHMARKS[request.task]],
-                "measurement": measured, "warnings": [], "refused": False, "reasons": []}
+                "measurement": measured, "warnings": plan_warnings(request, sampler, frames,
+                                                                   pixels, design),
+                "refused": False, "reasons": []}
     for rule in RULES:
         if not rule.applies(request, proposal):
             continue
@@ -3302,6 +3464,64 @@ def plan_video(request: PlanRequest, content: str | None = None, measured: dict 
         else:
             proposal["warnings"].append(text)
     return proposal
+
+
+def plan_warnings(request: PlanRequest, sampler: str, frames: int, pixels: dict | None,
+                  design: str) -> list[str]:
+    """What a plan gives up, said where the user sees it: a rate below its sampler's floor or
+    below one frame per 2 s for a time task, pixels below the model's documented minimum."""
+    warnings, rate = [], frames / request.duration_s
+    if sampler == "dynamic" and rate < DEFAULT_MIN_FPS - 1e-9:
+        warnings.append(f"the dynamic sampler's {DEFAULT_MIN_FPS:g}-{DEFAULT_MAX_FPS:g} fps "
+                        f"became {rate:.3g} fps: {frames} frames is all the frame cap "
+                        f"({FPS_MAX_FRAMES}) and the context allow")
+    if request.task in TIME_TASKS and rate < PLAN_MIN_GROUNDING_FPS - 1e-9:
+        warnings.append(f"{frames} frames over {request.duration_s:g} s is one every "
+                        f"{1 / rate:.3g} s, fewer than one per {1 / PLAN_MIN_GROUNDING_FPS:g} s: "
+                        "shorter events can fall between frames; split the video, or give a "
+                        "longer context")
+    if pixels and pixels["rung_tokens"] is not None and pixels["rung_tokens"] < VIDEO_MIN_TOKENS:
+        h, w = pixels["resized"]
+        warnings.append(f"frames shrink to {h}x{w}, below {DESIGNS[design].model}'s documented "
+                        f"minimum of {VIDEO_MIN_TOKENS} tokens a frame (qwen-vl-utils "
+                        "VIDEO_MIN_PIXELS): small text and objects will not survive")
+    return warnings
+
+
+def shot_spans(frame_count: int, cuts: tuple[Cut, ...], transitions: tuple[Transition, ...]
+               ) -> list[tuple[int, int]]:
+    """The shots of a video as [first, stop) frames: split at each cut, and around each
+    gradual transition (the frames inside it belong to no shot)."""
+    edges = sorted([(c.frame, c.frame) for c in cuts] + [(t.first, t.stop) for t in transitions])
+    shots, start = [], 0
+    for end, resume in edges:
+        if end > start:
+            shots.append((start, end))
+        start = max(start, resume)
+    if start < frame_count:
+        shots.append((start, frame_count))
+    return shots
+
+
+def plan_promises(indices: list[int], fps: float, frame_count: int,
+                  shots: list[tuple[int, int]] | None) -> list[str]:
+    """Warnings when a plan's own frames break its promises: a shot with no frame (the keyframe
+    plan promises one a shot), or a stretch without a frame over PLAN_DROP_SHARE of the video."""
+    warnings = []
+    chosen = sorted(indices)
+    if shots:
+        empty = [(a, b) for a, b in shots
+                 if bisect.bisect_left(chosen, a) == bisect.bisect_left(chosen, b)]
+        if empty:
+            a, b = empty[0]
+            warnings.append(f"{len(empty)} of {len(shots)} shots get no frame (the first "
+                            f"{a / fps:.1f}-{b / fps:.1f} s)")
+    edges = [0] + chosen + [frame_count]
+    gap, at = max((edges[k + 1] - edges[k], k) for k in range(len(edges) - 1))
+    if gap > PLAN_DROP_SHARE * frame_count:
+        warnings.append(f"no frame from {edges[at] / fps:.1f} s to {edges[at + 1] / fps:.1f} s "
+                        f"({gap / frame_count:.0%} of the video): that part is dropped")
+    return warnings
 
 
 def plan_text(plan: dict) -> str:
@@ -3323,8 +3543,11 @@ def plan_text(plan: dict) -> str:
                f" (max_pixels {pixels['max_pixels']:,}, min_pixels {pixels['min_pixels']:,})")
             if pixels else "the model's own frame size")
     steps = [
-        f"1. sampler: {plan['sampler']} ({plan['sampler_reason']}), {plan['frames']} frames",
-        f"2. model: {plan['model']}: {plan['model_reason']}",
+        f"1. sampler: {plan['sampler']}, {plan['frames']} frames, one every "
+        f"{1 / plan['frames_per_second']:.3g} s ({plan['frames_per_second']:.3g} fps): "
+        f"{plan['sampler_reason']}",
+        f"2. model: {plan['model']} (released: {', '.join(plan['released_sizes'])}): "
+        f"{plan['model_reason']}",
         f"3. pixels: {size}, {plan['tokens_per_frame']:g} tokens per frame",
         f"4. temporal encoding: {plan['temporal_encoding']}",
         f"5. output format: {plan['output_format']}",
@@ -3356,7 +3579,8 @@ LESSON_CORRECTIONS = (
     "Video-LLaVA keeps the CLS token for video: 8 x 257 = 2,056 tokens (transformers "
     "processing_video_llava.py); its sense of order lives inside the LanguageBind encoder.",
     "Video-LLaMA's release takes 8 frames (n_frms: 8), not 16, into 32 video-query tokens; "
-    "its demo writes the sampled seconds into the prompt.",
+    "its vision-only demo writes the sampled seconds into the prompt, and with audio its "
+    "prompt drops them (conversation_video.py upload_video_without_audio, upload_video).",
     "Pooled per frame as released is the LLaVA-NeXT line, not the lesson's 3 x 3 pool to 64: "
     "LLaVA-NeXT-Video pools CLIP's 24 x 24 patches 2 x 2 to 144 a frame (up to 32 frames at "
     "1 fps), LLaVA-OneVision SigLIP's 27 x 27 bilinearly to 196 (32 frames, one newline a "
@@ -3367,10 +3591,11 @@ LESSON_CORRECTIONS = (
 )
 
 
-def render_skill() -> str:
-    """The skill file, from the same tables plan reads. Nothing in it changes between runs."""
-    return "\n".join(skill_front_matter() + skill_what_it_produces() + skill_rules()
-                     + skill_examples() + skill_corrections_and_references())
+def render_skill(evidence: dict) -> str:
+    """The skill file, from the same tables and measurements (`evidence`: compare rows by name)
+    plan reads. Nothing in it changes between runs."""
+    return "\n".join(skill_front_matter() + skill_what_it_produces(evidence) + skill_rules()
+                     + skill_examples(evidence) + skill_corrections_and_references())
 
 
 def skill_front_matter() -> list[str]:
@@ -3386,17 +3611,20 @@ def skill_front_matter() -> list[str]:
             "`python code/main.py plan` applies the same tables. Do not edit by hand.", ""]
 
 
-def skill_what_it_produces() -> list[str]:
-    """The seven things a plan decides, each from the table it is read from."""
+def skill_what_it_produces(evidence: dict) -> list[str]:
+    """The seven things a plan decides, each from the table or measurement it is read from."""
+    uniform = choose_model(PlanRequest("temporal-grounding", 60.0), "uniform", evidence)
+    uneven = choose_model(PlanRequest("temporal-grounding", 60.0), "dynamic", evidence)
     lines = ["## What the planner produces", "",
              "1. **Sampler**, from the footage (measured with `--video`/`--synth`, else assumed "
-             "from the task):", ""]
+             "from the task); rules of thumb from the lesson, not measurements:", ""]
     lines += [f"   - {content}: `{sampler}`, {why}" for content, (sampler, why) in
               SAMPLER_FOR_CONTENT.items()]
-    lines += ["", "2. **Model**: Qwen2.5-VL for uniform frames (its time-aligned M-RoPE states "
-              "their times), Qwen3-VL for uneven frames (its text timestamps keep each frame's "
-              "time). `--model` asks for another; a combination no released model supports is "
-              "refused with the rule below.",
+    lines += ["", f"2. **Model**, from `compare`'s measurements: for evenly spaced frames "
+              f"{DESIGNS[uniform[0]].model}, {uniform[1]}. For uneven frames "
+              f"{DESIGNS[uneven[0]].model}: {uneven[1]}. `--model` asks for another; a "
+              "combination no released model supports is refused with the rule below. The plan "
+              "names the released size nearest `--model-size`.",
               "3. **Pixels per frame** for a Qwen model: qwen-vl-utils' own budget first, then "
               + ", ".join(f"{r}" for r in PIXEL_RUNGS if r) + " tokens per 2-frame patch "
               "(max_pixels = tokens x 28^2, or x 32^2 for Qwen3-VL; min_pixels comes down with it "
@@ -3412,7 +3640,12 @@ def skill_what_it_produces() -> list[str]:
               "6. **Benchmarks**: " + "; ".join(f"{n} (arXiv {a}): {s}"
                                                for n, (a, s) in BENCHMARKS.items()) + ".",
               "7. **Token estimate** from the model's own token arithmetic, with its share of the "
-              "context, and what to pass its preprocessing.", ""]
+              "context, and what to pass its preprocessing.", "",
+              "Every plan states the rate it delivers, and warns when frames fall below one per "
+              f"{1 / PLAN_MIN_GROUNDING_FPS:g} s for a task that asks when, when pixels fall "
+              f"below the model's documented minimum ({VIDEO_MIN_TOKENS} tokens a frame), when a "
+              "shot gets no frame, and when a stretch over "
+              f"{PLAN_DROP_SHARE:.0%} of the video gets none.", ""]
     return lines
 
 
@@ -3426,22 +3659,22 @@ def skill_rules() -> list[str]:
     return lines
 
 
-def skill_examples() -> list[str]:
+def skill_examples(evidence: dict) -> list[str]:
     """Worked examples, each computed by plan_video, and one refusal."""
     lines = ["## Worked examples", "",
-             "Computed by `plan` with its defaults (7B model, 32,768-token context, 4 fps cap, "
+             "Computed by `plan` with its defaults (--model-size 7, 32,768-token context, 4 fps cap, "
              f"a {NOMINAL_WIDTH}x{NOMINAL_HEIGHT} video):", "",
              "| task | duration | sampler | model | frames | pixels | tokens | of context |",
              "|---|---|---|---|---|---|---|---|"]
     for task, duration in SKILL_EXAMPLES:
-        p = plan_video(PlanRequest(task, duration))
+        p = plan_video(PlanRequest(task, duration), evidence)
         px = p["frame_pixels"]
         pixels = (f"{px['resized'][0]}x{px['resized'][1]}"
                   + ("" if px["rung_tokens"] is None else f" (max {px['max_pixels']:,})"))
-        lines.append(f"| {task} | {duration:g} s | {p['sampler']} | {DESIGNS[p['design']].model} "
+        lines.append(f"| {task} | {duration:g} s | {p['sampler']} | {p['model']} "
                      f"| {p['frames']} | {pixels} | {p['tokens']:,} | "
                      f"{100 * p['context_fraction']:.1f}% |")
-    refused = plan_video(PlanRequest("summarization", 1200.0, context=16384))
+    refused = plan_video(PlanRequest("summarization", 1200.0, context=16384), evidence)
     lines += ["", f"A 20-minute summary with a 16k context is refused: {refused['reasons'][0]}.",
               ""]
     return lines
@@ -3459,14 +3692,15 @@ def skill_corrections_and_references() -> list[str]:
 EXERCISE_PRICING = "qwen3-vl"         # the released design that takes uneven frames with times
 
 
-def exercise_sampling() -> dict:
+def exercise_sampling(design: str = EXERCISE_PRICING, width: int = NOMINAL_WIDTH,
+                      height: int = NOMINAL_HEIGHT) -> dict:
     """Exercise 1 on cooking-3min: uniform 1 fps, uniform with dynamic's frame count, and dynamic
-    1-4 fps, priced as Qwen3-VL: events hit, frames on events per 1,000 tokens, and which to
-    pick to see what happens and to say when."""
+    1-4 fps, priced by `design` (Qwen3-VL) at width x height: events hit, frames on events per
+    1,000 tokens, and which to pick to see what happens and to say when."""
     scene = get_preset("cooking-3min")
     motion = scene_motion(scene)
     windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
-    facts = VideoFacts(motion.frame_count, motion.fps, NOMINAL_WIDTH, NOMINAL_HEIGHT)
+    facts = VideoFacts(motion.frame_count, motion.fps, width, height)
     dynamic = dynamic_fps_sample(motion, windows, DEFAULT_MIN_FPS, DEFAULT_MAX_FPS, FPS_MAX_FRAMES)
     options = [("uniform 1 fps", uniform_sample(motion, windows, round(motion.duration_s),
                                                 FPS_MAX_FRAMES)),
@@ -3477,7 +3711,7 @@ def exercise_sampling() -> dict:
     for name, result in options:
         hits = sum(events_hit(result.indices, motion.fps, scene.events))
         on_events = sum(1 for t in result.times if any(e.start <= t < e.end for e in scene.events))
-        tokens = price_frames(EXERCISE_PRICING, len(result.indices), facts).total_tokens
+        tokens = price_frames(design, len(result.indices), facts).total_tokens
         rows.append({"sampler": name, "frames": len(result.indices), "tokens": tokens,
                      "events_hit": hits, "events": len(scene.events),
                      "frames_on_events": on_events,
@@ -3491,10 +3725,12 @@ def exercise_sampling() -> dict:
            f"frames on the actions per 1,000 tokens, against "
            f"{min(r['frames_on_events_per_1k_tokens'] for r in rows):.2f} for the sparsest; "
            f"pick {densest['sampler']} for a cooking demo you will ask 'when' about, "
-           f"{cheapest['sampler']} if you only need 'what'. Uneven frames keep their times only "
-           "with Qwen3-VL's text timestamps: fed to Qwen2.5-VL, which takes one rate per video, "
-           "they would be placed evenly (see compare).")
-    return {"video": scene.name, "priced_as": {"design": EXERCISE_PRICING, "width": facts.width,
+           f"{cheapest['sampler']} if you only need 'what'. Uneven frames keep their times "
+           "with Qwen3-VL's text timestamps only when you pass their true frame indices and the "
+           "video's fps as video_metadata (do_sample_frames=False); qwen-vl-utils' "
+           "list-of-frames path numbers them 0..n-1 at a default rate. Fed to Qwen2.5-VL, which "
+           "takes one rate per video, they would be placed evenly (see compare).")
+    return {"video": scene.name, "priced_as": {"design": design, "width": facts.width,
                                                 "height": facts.height},
             "options": rows, "pick_for_what": cheapest["sampler"],
             "pick_for_when": densest["sampler"], "justification": why}
@@ -3504,8 +3740,8 @@ def exercise_sampling_text(doc: dict) -> str:
     """Exercise 1's report: the three options in a table, then the justification."""
     priced = doc["priced_as"]
     return "\n".join([
-        prose(f"Exercise 1: a 3-minute cooking demo ({doc['video']}); "
-              + pricing_note(priced["design"], priced["width"], priced["height"])),
+        prose(f"{doc['video']}: " + pricing_note(priced["design"], priced["width"],
+                                                  priced["height"], "exercise 1")),
         format_table(["sampler", "frames", "tokens", "events hit", "frames on events",
                       "per 1k tokens"],
                      [[r["sampler"], r["frames"], f"{r['tokens']:,}",
@@ -3540,20 +3776,21 @@ def exercise_rope() -> dict:
 
 
 def exercise_rope_text(doc: dict) -> str:
-    """Exercise 2's report: the uniform frames' error, the conclusion, Omni's interleaving."""
-    return "\n".join([
-        "Exercise 2: what time-aligned RoPE adds over a temporal embedding table",
+    """Exercise 2's report: the uniform frames' error, the conclusion a paragraph a design,
+    Omni's interleaving of its own uniform frames."""
+    return "\n\n".join([
         prose(f"{doc['video']}: Qwen2.5-VL's own uniform frames ({doc['uniform_frames']}) keep its "
               f"time-aligned ids within "
-              f"{doc['uniform_demonstration']['aligned_max_error_s']:.2f} s of the truth; "
-              f"{doc['adaptive_frames']} motion-adaptive frames ({doc['patches']} patches) "
-              "follow."),
-        prose(doc["conclusion"]),
-        prose(f"Qwen2.5-Omni interleaves the first 10 s with 10 s of audio as: "
-              f"{doc['omni_first_10_s']['pattern']} (V: video tokens, A: audio tokens, one "
-              "chunk per 2 seconds)."),
-        prose(f"(See `{invocation()} rope --synth cooking-3min --strategy dynamic` for every "
-              "position.)")])
+              f"{doc['uniform_demonstration']['aligned_max_error_s']:.2f} s of the truth. The "
+              f"{doc['adaptive_frames']} motion-adaptive frames ({doc['patches']} patches) are "
+              "another matter:")]
+        + [prose(sentence) for sentence in doc["conclusion"].split("\n")]
+        + [prose(f"Qwen2.5-Omni interleaves the first 10 s of its own uniform frames "
+                 f"({doc['omni_first_10_s']['layout']}) with 10 s of audio as: "
+                 f"{doc['omni_first_10_s']['pattern']} (V: video tokens, A: audio tokens, one "
+                 "chunk per 2 seconds)."),
+           prose(f"Every position: `{invocation()} rope --synth cooking-3min --strategy "
+                 "dynamic`.")])
 
 
 SCHEMA_EXAMPLES = (
@@ -3578,48 +3815,70 @@ def exercise_schema() -> dict:
 
 def exercise_schema_text(doc: dict) -> str:
     """Exercise 3's report: each example, valid or INVALID with its violations."""
-    lines = [f"Exercise 3: a JSON Schema for grounding answers (`{invocation()} schema`)"]
+    lines = [f"The schema is `{invocation()} schema`; the five answers against it:"]
     for r in doc["examples"]:
         lines.append(f"{'valid  ' if r['valid'] else 'INVALID'} {r['what']}: {r['answer']}")
         lines += [f"        {v['path']}: {v['message']}" for v in r["violations"]]
     return "\n".join(lines)
 
 
+LESSON_POOLED = (64, 300)      # the lesson's pooled design: 64 tokens a frame x 300 frames
+
+
 def exercise_alignment() -> dict:
-    """Exercise 4: Video-LLaVA's alignment before projection in words, with its image and video
-    token counts and Video-LLaMA's, counted for a 60 s video."""
-    facts = nominal_facts(60.0)
-    llava = token_budget("video-llava", facts)
-    llama = token_budget("video-llama", facts)
-    image_tokens = (VIDEO_LLAVA_SIZE // VIDEO_LLAVA_PATCH) ** 2
-    numbers = {"video_llava_image_tokens": image_tokens,
-               "video_llava_tokens_per_frame": llava.tokens_per_frame,
-               "video_llava_video_tokens": llava.visual_tokens,
-               "video_llama_frame_queries": VIDEO_LLAMA_FRAME_QUERIES,
-               "video_llama_video_tokens": llama.visual_tokens}
-    explanation = (
-        "Video-LLaVA (arXiv 2311.10122) encodes images and videos with LanguageBind encoders, "
-        "which were trained contrastively against text, so both already live in one "
-        "language-aligned feature space before anything reaches the LLM. Only then does one "
-        "shared projection map them into the LLM's embedding space. 'Alignment before "
-        "projection' is that order: align the modalities first (in the encoders), project once. "
-        "Earlier designs projected image and video features with separate, unaligned "
-        "projections, so the LLM had to learn two visual dialects; with alignment first, what it "
-        "learns from images transfers to video and back. "
-        f"The two paths, counted by this tool: an image enters as {image_tokens} tokens (the CLS "
-        f"token dropped), a video as {llava.frames} frames of {llava.tokens_per_frame:g} (CLS "
-        f"kept), {llava.visual_tokens:,} tokens (transformers processing_video_llava.py). It says "
-        "nothing about seconds: order lives in the video encoder's temporal embedding and "
-        "attention (languagebind/video/modeling_video.py), and nothing marks time at the LLM "
-        f"input. Video-LLaMA goes the other way: its {llama.frames} frames become "
-        f"{llama.frames} x {VIDEO_LLAMA_FRAME_QUERIES} Q-former queries inside the model, and "
-        f"the video Q-former hands the LLM {llama.visual_tokens} tokens for the whole clip.")
-    return {"explanation": explanation, "numbers": numbers}
+    """Exercise 4: Video-LLaVA's two paths counted (an image, a video), and every released
+    design's tokens for a 300-frame clip (300 s at 1 fps, 640x360) beside the lesson's
+    hypothetical 64 x 300."""
+    facts = VideoFacts(LESSON_POOLED[1] * round(NOMINAL_FPS), NOMINAL_FPS, NOMINAL_WIDTH,
+                       NOMINAL_HEIGHT)
+    llava, llama = token_budget("video-llava", facts), token_budget("video-llama", facts)
+    image_tokens = (VIDEO_LLAVA_SIZE // VIDEO_LLAVA_PATCH) ** 2        # the CLS token dropped
+    designs = []
+    for name, design in DESIGNS.items():
+        if design.hypothetical:
+            continue
+        b = token_budget(name, facts)
+        designs.append({"design": name, "model": design.model, "frames": b.frames,
+                        "tokens_per_frame": b.tokens_per_frame, "visual_tokens": b.visual_tokens,
+                        "text_tokens": b.text_tokens, "tokens": b.total_tokens})
+    per_frame, frames = LESSON_POOLED
+    return {"video_llava": {"image_tokens": image_tokens, "frames": llava.frames,
+                            "tokens_per_frame": llava.tokens_per_frame,
+                            "video_tokens": llava.visual_tokens},
+            "video_llama": {"frames": llama.frames, "frame_queries": VIDEO_LLAMA_FRAME_QUERIES,
+                            "video_tokens": llama.visual_tokens},
+            "clip_s": facts.duration_s, "designs": designs,
+            "lesson_pooled": {"tokens_per_frame": per_frame, "frames": frames,
+                              "tokens": per_frame * frames, "hypothetical": True}}
 
 
 def exercise_alignment_text(doc: dict) -> str:
-    """Exercise 4's report: the explanation."""
-    return "Exercise 4: Video-LLaVA's alignment before projection\n" + prose(doc["explanation"])
+    """Exercise 4's report: the order of alignment and projection, the two paths' counts, and
+    the released designs beside the lesson's pooled numbers."""
+    v, m, lesson = doc["video_llava"], doc["video_llama"], doc["lesson_pooled"]
+    rows = [[d["model"], d["frames"], f"{d['tokens_per_frame']:g}", f"{d['visual_tokens']:,}",
+             f"{d['text_tokens']:,}", f"{d['tokens']:,}"] for d in doc["designs"]]
+    rows.append(["the lesson's pooled design (hyp.)", lesson["frames"],
+                 lesson["tokens_per_frame"], f"{lesson['tokens']:,}", "0",
+                 f"{lesson['tokens']:,}"])
+    return "\n\n".join([
+        prose("Video-LLaVA (arXiv 2311.10122) encodes images and videos with LanguageBind "
+              "encoders trained against text, so both are in one language-aligned space before "
+              "anything reaches the LLM; then one shared projection maps them in. Aligning "
+              "first means what the LLM learns from images carries over to video; separately "
+              "projected features would be two dialects to learn."),
+        prose(f"Counted by this tool: an image enters as {v['image_tokens']} tokens (CLS "
+              f"dropped), a video as {v['frames']} frames x {v['tokens_per_frame']:g} (CLS kept) "
+              f"= {v['video_tokens']:,} (transformers processing_video_llava.py); order lives "
+              "inside the video encoder, and nothing marks time at the LLM input. Video-LLaMA "
+              f"turns {m['frames']} frames into {m['frames']} x {m['frame_queries']} Q-former "
+              f"queries, then {m['video_tokens']} tokens for the whole clip."),
+        prose(f"A {doc['clip_s']:g} s clip (the lesson's 300 frames at 1 fps), 640x360, as each "
+              "released design takes it:"),
+        format_table(["design", "frames", "tok/frame", "visual", "text", "total"], rows),
+        prose("The lesson's 64 tokens a frame is a 3 x 3 pool no release uses (`tokens --design "
+              "llava-next-video --pool 3`); the released pooled-per-frame models take 32 or 64 "
+              "frames, not 300.")])
 
 
 def exercise_videomme(scores: str | None, example_csv: bool) -> dict:
@@ -3633,7 +3892,8 @@ def exercise_videomme(scores: str | None, example_csv: bool) -> dict:
         writer.writerows(["" if v is None else v for v in row] for row in VIDEOMME_TABLE)
         return {"csv": out.getvalue().rstrip("\n")}
     rows = read_scores(scores) if scores else videomme_rows()
-    source = scores or "the shipped table, each row from its published source"
+    source = scores or (f"the shipped table, each row read in {VIDEOMME_TABLE_READ} from the "
+                        "source in its last column")
     return {"source": source, "rows": rows, **videomme_gap(rows)}
 
 
@@ -3642,8 +3902,7 @@ def exercise_videomme_text(doc: dict) -> str:
     scale slope, and what the table cannot say; or the CSV."""
     if "csv" in doc:
         return doc["csv"]
-    lines = ["Exercise 5: the VideoMME gap between the best open and the best proprietary model",
-             prose(f"Scores from {doc['source']} (--scores FILE takes a CSV with columns "
+    lines = [prose(f"Scores from {doc['source']} (--scores FILE takes a CSV with columns "
                    f"{', '.join(VIDEOMME_COLUMNS)}; `exercise 5 --example-csv` prints the "
                    "table):"),
              format_table(["model", "access", "params B", "encoding", "VideoMME", "+subs"],
@@ -3669,6 +3928,32 @@ def exercise_videomme_text(doc: dict) -> str:
     lines += [prose(f"Cannot say: {note}.") for note in doc["notes"]]
     return "\n".join(lines)
 
+
+# Each exercise's question, printed before its worked answer (`exercise N --answer`).
+EXERCISE_QUESTIONS = {
+    1: "A 3-minute cooking demo (the cooking-3min preset). Compare uniform 1 fps, uniform with "
+       "as many frames as dynamic 1-4 fps, and dynamic 1-4 fps: for each, count the frames, "
+       "the tokens (priced as Qwen3-VL), the events hit and the frames that land on an action "
+       "per 1,000 tokens. Which would you pick to see what happens, and which to say when? "
+       "Helps: `sample --synth cooking-3min`.",
+    2: "What does time-aligned RoPE add over a temporal embedding table? Take the cooking "
+       "demo's motion-adaptive frames, find the closest and the farthest-apart neighbouring "
+       "patches, and write down the temporal position each design gives them: Qwen2-VL, "
+       "Qwen2.5-VL, Qwen3-VL, Qwen2.5-Omni, and a learned 8-row table. Which of them can "
+       "express that the frames are unevenly spaced? Helps: `rope --synth cooking-3min "
+       "--strategy dynamic`.",
+    3: "Write a JSON Schema for a grounding answer (a list of events with start and end "
+       "seconds, start <= end, or an error saying the event is not there), then check five "
+       "answers against it: which are valid, and what is wrong with the others? Helps: "
+       "`schema`, `schema --validate FILE`.",
+    4: "Video-LLaVA aligns images and videos before projecting them. What does that order "
+       "buy, how many tokens does each path put into the LLM, and how do the released "
+       "designs' tokens for a 300-frame clip compare with the lesson's pooled 64 tokens x 300 "
+       "frames? Helps: `tokens --duration 300 --design all`.",
+    5: "How far do open models trail proprietary ones on VideoMME, and what can a table of "
+       "scores say about why: the temporal encoding, or scale? Helps: `exercise 5 "
+       "--example-csv` for the table, `--scores FILE` for your own.",
+}
 
 # Each exercise: the function that works it (its document) and the one that reports it.
 EXERCISES = {1: exercise_sampling, 2: exercise_rope, 3: exercise_schema, 4: exercise_alignment}
@@ -6829,15 +7114,17 @@ OPTION_HELP = {
     "--design": "a design, by the name every subcommand uses (listed by `tokens`): tokens "
                 "counts one or all (default all); sample and plot price frames with one "
                 f"(default {DEFAULT_PRICING_DESIGN}); compare runs the rows named (repeatable; "
-                "default every row)",
+                "default every row); exercise 1 prices its frames with one (default "
+                f"{EXERCISE_PRICING})",
     "--width": "frame width in pixels for the token arithmetic (default: the video's own; "
                f"{NOMINAL_WIDTH} for a synthetic preset or a --duration)",
     "--height": "frame height in pixels for the token arithmetic (default: the video's own; "
                 f"{NOMINAL_HEIGHT} for a synthetic preset or a --duration)",
     "--duration": "the video's length, seconds",
     "--context-tokens": f"the model's context length, tokens (default {DEFAULT_CONTEXT_TOKENS})",
-    "--model": "the model whose rules apply: plan takes auto (its default: Qwen2.5-VL for "
-               f"uniform frames, Qwen3-VL for uneven ones), {', '.join(PLAN_MODELS[1:])}; rope "
+    "--model": "the model whose rules apply: plan takes auto (its default: the design "
+               "compare measures best for the frames), "
+               f"{', '.join(PLAN_MODELS[1:])}; rope "
                f"takes {', '.join(ROPE_MODELS)} (default {DEFAULT_ROPE_MODEL})",
 }
 # Old spellings kept for one release: they work, and say their new name on stderr.
@@ -7439,12 +7726,15 @@ def sample_document(result: SampleResult, video: LoadedVideo, price: TokenBudget
             "notes": list(result.notes)}
 
 
-def pricing_note(design: str, width: int, height: int) -> str:
+def pricing_note(design: str, width: int, height: int, command: str = "") -> str:
     """The line that says how frames were priced: the design, and for a Qwen design the frame
-    size (for another, its token rule), and that --design and --width/--height change it."""
+    size (for another, its token rule), and that --design and --width/--height (of `command`,
+    when given) change it."""
     d = DESIGNS[design]
     how = f"a video of that many frames at {width}x{height}" if design in QWEN_DESIGNS else d.tokens
-    return f"tokens: {d.model} ({design}), {how}; --design and --width/--height change this"
+    flags = f"`{command} --design NAME --width W --height H`" if command else \
+        "--design and --width/--height"
+    return f"tokens: {d.model} ({design}), {how}; {flags} change{'s' if command else ''} this"
 
 
 def cmd_sample(args: argparse.Namespace) -> Result:
@@ -7649,9 +7939,15 @@ def budget_detail_line(design: str, d: dict) -> str | None:
             line += f"; timestamps {' '.join(stamps[:3])}{more} ({d['timestamp_tokens']:,} tokens)"
         if design == "qwen2.5-omni" and d["audio_tokens"]:
             line += f"; {d['audio_tokens']:,} audio tokens"
-        return line
+        return line + "".join(f"; {note}" for note in d["version_notes"])
     if design == "video-llama":
-        return f"video-llama: its demo writes into the prompt: \"{d['prompt_text']}\""
+        if not d["prompt_states_times"]:
+            return ("video-llama: with audio its demo (demo_audiovideo.py, upload_video) writes "
+                    "a fixed prompt without the frame times: \"" + " ".join(d["prompt_text"].split())
+                    + "\" (prompt text not counted: no LLaMA tokenizer here)")
+        return ("video-llama: its vision-only demo (demo_video.py, upload_video_without_audio) "
+                f"writes into the prompt: \"{d['prompt_text'].strip()}\" (not counted in text: "
+                "no LLaMA tokenizer here)")
     if design in POOLED_DESIGNS:
         return pooled_detail_line(design, d)
     return None
@@ -7871,15 +8167,16 @@ def rope_text(doc: dict, wide: bool) -> str:
              p["aligned_t"], f"{p['aligned_s']:.1f}", p["timestamp"], p["omni_t"],
              ",".join("-" if r is None else str(r) for r in p["table_rows"])]
             for p in patches[:40]]
-    lines = [prose(f"{doc['source']}; 2 frames per temporal patch; one rate for Qwen2.5-VL and "
-                   f"Omni: {doc['rate_fps']:.4g} fps"),
+    lines = [prose(f"{doc['source']}; 2 frames per temporal patch; one rate for Qwen2.5-VL: "
+                   f"{doc['rate_fps']:.4g} fps; Qwen2.5-Omni as its README calls it (no fps): "
+                   f"its processor's {OMNI_PROCESSOR_FPS:g} fps, 1 s a patch"),
              format_table(["patch", "frames (s)", "Q2 t", "Q2.5 t", "= s", "Qwen3-VL text",
                            "Omni t", f"row of {doc['table_rows']}"], rows, wide)]
     if len(patches) > 40:
         lines.append(f"... {len(patches) - 40} more patches")
     lines.append(prose("Q2: Qwen2-VL temporal id (patch number); Q2.5: Qwen2.5-VL temporal id "
                        "and the second it stands for; Omni: Qwen2.5-Omni TMRoPE id (25 a "
-                       "second); row: Video-LLaVA's temporal-embedding row of each frame ('-': "
+                       "second, 1 s a patch by default); row: Video-LLaVA's temporal-embedding row of each frame ('-': "
                        "past the table)"))
     lines += [""] + layout_lines(doc) + ["", prose(doc["conclusion"])]
     return "\n".join(lines)
@@ -8145,9 +8442,20 @@ def planned_sampler_options(args: argparse.Namespace) -> SamplerSettings:
     return SamplerSettings(min_fps=min(DEFAULT_MIN_FPS, args.max_fps), max_fps=args.max_fps)
 
 
+@functools.lru_cache(maxsize=None)
+def plan_evidence() -> dict:
+    """The compare rows the planner cites (EVIDENCE_ROWS on the small suite, about a second),
+    by name; computed once a run."""
+    rows = [COMPARE_DESIGNS[n] for n in EVIDENCE_ROWS]
+    videos = [(item.scene.name, scene_motion(item.scene), item.scene.events, item.nominal)
+              for item in benchmark_suite("small", DEFAULT_SEED)]
+    return {r["name"]: r for r in compare_rows(rows, run_compare(videos, rows))}
+
+
 def cmd_plan(args: argparse.Namespace) -> Result:
-    """`plan`: a frame plan for a task from the rule table (for --video/--synth, measured from
-    the video), or REFUSED with what to do instead; --sheet also draws the planned frames."""
+    """`plan`: a frame plan for a task from the rule table and compare's measurements (for
+    --video/--synth, measured from the video, with the planned frames checked against the
+    plan's promises), or REFUSED with what to do instead; --sheet also draws the frames."""
     request_args = dict(context=args.context_tokens, model_size_b=args.model_size,
                         target=args.target, max_fps=args.max_fps, model=args.model)
     if not (args.video or args.synth):
@@ -8155,29 +8463,52 @@ def cmd_plan(args: argparse.Namespace) -> Result:
             raise UserError("give --duration S, or --video/--synth to measure a video")
         if args.sheet:
             raise UserError("--sheet shows a video's planned frames; give --video or --synth")
-        plan = plan_video(PlanRequest(args.task, args.duration, **request_args))
+        plan = plan_video(PlanRequest(args.task, args.duration, **request_args), plan_evidence())
+        if plan["frame_indices"] and not plan["refused"]:
+            facts = nominal_facts(args.duration)
+            plan["warnings"] += plan_promises(plan["frame_indices"], facts.fps,
+                                              facts.total_frames, None)
         return Result(plan, plan_text(plan))
     if args.duration is not None:
         raise UserError("give --duration or --video/--synth, not both")
     video = load_video(args)
     content, measured = classify_content(video.motion, video.windows, video.cuts)
     sampler = SAMPLER_FOR_CONTENT[content][0]
-    planned = None
-    if sampler != "uniform":                     # the samplers' own rates, under the cap
-        planned = run_sampler(sampler, video, planned_sampler_options(args))
-    plan = plan_video(PlanRequest(args.task, video.motion.duration_s, **request_args), content,
-                      measured, len(planned.indices) if planned else None,
-                      priced_facts(video, args))
+    settings = planned_sampler_options(args)
+    planned = run_planned(sampler, video, settings) if sampler != "uniform" else None
+    plan = plan_video(PlanRequest(args.task, video.motion.duration_s, **request_args),
+                      plan_evidence(), content, measured,
+                      len(planned.indices) if planned else None, priced_facts(video, args))
+    if plan["sampler"] == "uniform":
+        planned = finish("uniform", video.motion, video.windows, plan["frame_indices"] or
+                         spread_in_range(0, video.motion.frame_count, plan["frames"]), [])
+    elif len(planned.indices) > plan["frames"]:      # fewer fit: the sampler chooses again
+        planned = run_planned(sampler, video, replace(settings, max_frames=plan["frames"]))
+    plan["frame_indices"] = list(planned.indices)
+    if not plan["refused"]:
+        shots = (shot_spans(video.motion.frame_count, video.cuts, video.transitions)
+                 if plan["sampler"] == "keyframe" else None)
+        plan["warnings"] += plan_promises(plan["frame_indices"], video.motion.fps,
+                                          video.motion.frame_count, shots)
     sheet = None
     if args.sheet:
         if plan["refused"]:
             raise UserError("the plan is a refusal: there are no planned frames to show")
-        if planned is None:
-            planned = uniform_sample(video.motion, video.windows, plan["frames"], FPS_MAX_FRAMES)
         sheet = write_sheet(args, video, [planned])
         plan["sheet"] = sheet.info
     text = plan_text(plan) + ("\n" + sheet_line(plan["sheet"]) if "sheet" in plan else "")
     return Result(plan, text, stdout=sheet.stdout if sheet else None)
+
+
+def run_planned(sampler: str, video: LoadedVideo, settings: SamplerSettings) -> SampleResult:
+    """A plan's sampler on the video; the keyframe sampler also anchors on the end of each
+    gradual transition, so the shot after a fade gets its keyframe too."""
+    if sampler != "keyframe":
+        return run_sampler(sampler, video, settings)
+    ends = tuple(Cut(t.stop, t.stop / video.motion.fps, 1.0) for t in video.transitions
+                 if t.stop < video.motion.frame_count)
+    anchors = tuple(sorted(video.cuts + ends, key=lambda c: c.frame))
+    return SAMPLERS[sampler](video.motion, video.windows, anchors, settings)
 
 
 def options_skill(p: argparse.ArgumentParser) -> None:
@@ -8190,7 +8521,7 @@ def options_skill(p: argparse.ArgumentParser) -> None:
 def cmd_skill(args: argparse.Namespace) -> Result:
     """`skill`: write the planner's skill file (by default into outputs/), or with --check say
     whether it is current (exit status 1 and the first difference if not)."""
-    text = render_skill()
+    text = render_skill(plan_evidence())
     path = args.out or default_skill_path()
     if args.out == "-" and (args.json or args.check):
         raise UserError("--out - writes the skill file to stdout; it cannot go with --json or "
@@ -8237,9 +8568,14 @@ def skill_text(doc: dict) -> str:
 
 
 def options_exercise(p: argparse.ArgumentParser) -> None:
-    """The options of `exercise`: its number (1-5), and exercise 5's --scores and --example-csv."""
+    """The options of `exercise`: its number (1-5), --answer, exercise 1's pricing (--design,
+    --width, --height) and exercise 5's --scores and --example-csv."""
     p.add_argument("number", type=bounded(int, 1, 5), help="1 sampling, 2 RoPE, 3 schema, "
                    "4 alignment before projection, 5 VideoMME gap")
+    p.add_argument("--answer", action="store_true",
+                   help="print the worked answer after the question (default: the question)")
+    option(p, "--design", choices=tuple(DESIGNS), default=None)      # exercise 1's pricing
+    add_size_options(p)
     p.add_argument("--scores", metavar="FILE",
                    help="exercise 5: your CSV of VideoMME scores (default: the shipped table)")
     p.add_argument("--example-csv", action="store_true",
@@ -8247,15 +8583,28 @@ def options_exercise(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_exercise(args: argparse.Namespace) -> Result:
-    """`exercise`: the numbered exercise worked with live numbers; --scores and --example-csv
-    with any exercise but 5 are a UserError."""
+    """`exercise`: the numbered exercise's question and, with --answer, its worked answer (the
+    JSON always has both); an option of another exercise is a UserError."""
     if args.number != 5 and (args.scores or args.example_csv):
         raise UserError("--scores and --example-csv go with exercise 5")
+    pricing = {k: v for k, v in (("design", args.design), ("width", args.width),
+                                 ("height", args.height)) if v is not None}
+    if args.number != 1 and pricing:
+        raise UserError("--design, --width and --height go with exercise 1")
     if args.number == 5:
         doc = exercise_videomme(args.scores, args.example_csv)
+        if "csv" in doc:
+            return Result(doc, doc["csv"])
     else:
-        doc = EXERCISES[args.number]()
-    return Result(doc, EXERCISE_TEXTS[args.number](doc))
+        doc = EXERCISES[args.number](**pricing) if args.number == 1 else EXERCISES[args.number]()
+    question = EXERCISE_QUESTIONS[args.number]
+    doc = {"exercise": args.number, "question": question, **doc}
+    head = prose(f"Exercise {args.number}. {question}")
+    if not args.answer:
+        return Result(doc, head + "\n\n" + prose(f"Work it, then see the worked answer: "
+                                                  f"`{invocation()} exercise {args.number} "
+                                                  "--answer`."))
+    return Result(doc, head + "\n\nAnswer:\n" + EXERCISE_TEXTS[args.number](doc))
 
 
 COMMAND_RUNS = 5                   # a whole command is timed this many times; the fastest is kept

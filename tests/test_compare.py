@@ -68,9 +68,31 @@ class CompareTests(unittest.TestCase):
 
     def test_findings_are_computed_from_the_numbers(self):
         text = " ".join(self.doc["findings"])
-        a, b = self.acc("qwen2.5-vl"), self.acc("qwen2.5-vl-motion")
-        self.assertIn(f"on {100 * a:.0f}% of events; fed motion-adaptive frames it drops to "
-                      f"{100 * b:.0f}%", text)
+        rows = {r["name"]: r for r in self.doc["designs"]}
+        a, b = rows["qwen2.5-vl"], rows["qwen2.5-vl-motion"]
+        right = round(a["accuracy"]["0.5"] * a["events"])
+        self.assertIn(f"on {right} of {a['events']}, {100 * self.acc('qwen2.5-vl'):.0f}%; fed "
+                      f"motion-adaptive frames, on {round(b['accuracy']['0.5'] * b['events'])} "
+                      f"of {b['events']}", text)
+
+    def test_every_share_is_a_count_over_a_count(self):
+        # Issue 22: "58%" was an unweighted mean of two kinds; the shares are counts.
+        rows = {r["name"]: r for r in self.doc["designs"]}
+        still = [f for f in self.doc["findings"] if f.startswith("On events that are not")][0]
+        for name in ("qwen3-vl-motion", "qwen3-vl"):
+            row = rows[name]
+            n = sum(row["events_by_kind"].get(k, 0) for k in ("appear", "fade"))
+            right = sum(round(row["accuracy_by_kind"][k] * row["events_by_kind"][k])
+                        for k in ("appear", "fade") if k in row["events_by_kind"])
+            self.assertIn(f"{right} of {n}, {100 * right / n:.0f}%", still)
+        eight = [f for f in self.doc["findings"] if f.startswith("Eight frames")][0]
+        for name in ("video-llama", "video-llava"):
+            self.assertIn(f"misses {rows[name]['events_missed']} of {rows[name]['events']}",
+                          eight)
+        for finding in self.doc["findings"]:
+            for match in __import__("re").finditer(r"(\d+)%", finding):
+                before = finding[:match.start()]
+                self.assertRegex(before, r"(\d+ of \d+, |at least )$", finding)
 
     def test_the_cheapest_design_named_is_a_useful_one(self):
         for suite in (("--suite", "small"), ("--suite", "full")):
@@ -78,7 +100,7 @@ class CompareTests(unittest.TestCase):
             rows = {r["model"]: r for r in doc["designs"]}
             cheapest = [f for f in doc["findings"] if f.startswith("Cheapest per correct")]
             self.assertEqual(len(cheapest), 1)
-            named = cheapest[0].split(": ", 1)[1].rsplit(",", 2)[0]
+            named = cheapest[0].split(": ", 1)[1].split(" (right on")[0]
             self.assertGreaterEqual(rows[named]["accuracy"]["0.5"], main.USEFUL_ACCURACY)
             self.assertFalse(rows[named]["hypothetical"])
 

@@ -102,7 +102,7 @@ class InstallTests(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         path = os.path.join(self.work, "outputs", "skill-video-vlm-frame-planner.md")
         with open(path, encoding="utf-8") as handle:
-            self.assertEqual(handle.read(), main.render_skill())
+            self.assertEqual(handle.read(), main.render_skill(main.plan_evidence()))
 
 
 if __name__ == "__main__":
