@@ -2380,6 +2380,7 @@ class GroundTruth(NamedTuple):
     event: str | None = None
     duration: float | None = None
     windows: tuple[tuple[float, float], ...] = ()   # several true windows (QVHighlights)
+    saliency: tuple[tuple[int, tuple[int, ...]], ...] = ()   # (clip id, 3 scores), QVHighlights
 
     def all_windows(self) -> tuple[tuple[float, float], ...]:
         """Every true window: QVHighlights' several, or the one (start, end)."""
@@ -2532,6 +2533,206 @@ class Tally:
                                         for k in RECALL_KS},
                 "failures": dict(sorted(self.failures.items())),
                 "flags": dict(sorted(self.flags.items())), "clipped": self.clipped}
+
+
+# QVHighlights' official numbers, as its evaluator computes them (jayleicn/moment_detr
+# standalone_eval/eval.py eval_submission, utils.py; checked equal on the 1,550 val queries).
+QVH_THRESHOLDS = tuple(round(0.5 + 0.05 * k, 2) for k in range(10))   # np.linspace(.5, .95, 10)
+QVH_MAX_WINDOWS = 10               # compute_mr_ap: the first 10 as listed, then sorted by score
+QVH_BUCKETS = {"full": None, "short": (0, 10), "middle": (10, 30), "long": (30, 150)}
+QVH_CLIP_S = 2                     # mk_gt_scores: int(duration / 2) two-second clips
+QVH_LEVELS = {"fair": 2, "good": 3, "very_good": 4}   # a clip is positive at a score >= level
+QVH_ANNOTATORS = 3
+
+
+class QvhQuery(NamedTuple):
+    """One QVHighlights query: true windows, predicted [start, end, score] as listed (None:
+    no prediction, a miss), the clip count, true saliency per clip (3 annotators) and the
+    predicted saliency (None: not given)."""
+    truth: tuple[tuple[float, float], ...]
+    windows: tuple[tuple[float, float, float], ...] | None
+    clips: int
+    saliency: dict[int, tuple[int, ...]]
+    predicted_saliency: tuple[float, ...] | None
+
+
+def numpy_sum(values: Sequence[float]) -> float:
+    """numpy's float64 sum of a 1-D array: pairwise, 8 accumulators, blocks of at most 128.
+    The same order of addition keeps the official two-decimal rounding identical."""
+    n = len(values)
+    if n < 8:
+        return sum_in_order(values)
+    if n > 128:
+        half = n // 2 - (n // 2) % 8
+        return numpy_sum(values[:half]) + numpy_sum(values[half:])
+    acc, whole = list(values[:8]), n - n % 8
+    for i in range(8, whole, 8):
+        for j in range(8):
+            acc[j] += values[i + j]
+    total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+    return sum_in_order([total] + list(values[whole:]))
+
+
+def numpy_argsort(values: Sequence[float]) -> list[int]:
+    """np.argsort's classic default (introsort without SIMD: insertion sort up to 16 items,
+    median-of-3 quicksort above), which decides the order of tied IoUs in the evaluator."""
+    order, stack = list(range(len(values))), [(0, len(values) - 1)]
+    v = values
+    while stack:
+        low, high = stack.pop()
+        while high - low > 15:
+            mid = low + ((high - low) >> 1)
+            for x, y in ((mid, low), (high, mid), (mid, low)):
+                if v[order[x]] < v[order[y]]:
+                    order[x], order[y] = order[y], order[x]
+            pivot, i, j = v[order[mid]], low, high - 1
+            order[mid], order[j] = order[j], order[mid]
+            while True:
+                i += 1
+                while v[order[i]] < pivot:
+                    i += 1
+                j -= 1
+                while pivot < v[order[j]]:
+                    j -= 1
+                if i >= j:
+                    break
+                order[i], order[j] = order[j], order[i]
+            order[i], order[high - 1] = order[high - 1], order[i]
+            if i - low < high - i:
+                stack.append((i + 1, high))
+                high = i - 1
+            else:
+                stack.append((low, i - 1))
+                low = i + 1
+        for i in range(low + 1, high + 1):             # insertion sort: stable
+            item, j = order[i], i
+            while j > low and v[item] < v[order[j - 1]]:
+                order[j], j = order[j - 1], j - 1
+            order[j] = item
+    return order
+
+
+def window_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """IoU of two windows (compute_temporal_iou_batch_cross); 0 when both are empty."""
+    inter = max(min(a[1], b[1]) - max(a[0], b[0]), 0)
+    union = (a[1] - a[0]) + (b[1] - b[0]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def hull_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """R1's IoU (compute_temporal_iou_batch_paired): the overlap over the span both cover."""
+    span = max(a[1], b[1]) - min(a[0], b[0])
+    return max(0, min(a[1], b[1]) - max(a[0], b[0])) / span if span else 0.0
+
+
+def query_ap(truth: Sequence[Sequence[float]], windows: Sequence[Sequence[float]]) -> list[float]:
+    """One query's average precision at each QVH_THRESHOLDS (compute_average_precision_
+    detection): by score (a stable sort), each window takes the unmatched true window of
+    highest IoU above the threshold; precision made non-increasing, summed over recall steps."""
+    ranked = sorted(windows[:QVH_MAX_WINDOWS], key=lambda w: -w[2])
+    aps = []
+    for threshold in QVH_THRESHOLDS:
+        taken, hits, points = [False] * len(truth), 0, []
+        for k, window in enumerate(ranked, 1):
+            ious = [window_iou(window, t) for t in truth]
+            for j in reversed(numpy_argsort(ious)):     # argsort()[::-1]: highest IoU first
+                if ious[j] < threshold:
+                    break
+                if not taken[j]:                       # a true window is matched once
+                    taken[j], hits = True, hits + 1
+                    break
+            points.append((hits / k, hits / len(truth)))
+        precision = [0.0] + [p for p, _ in points] + [0.0]
+        recall = [0.0] + [r for _, r in points] + [1.0]
+        for i in range(len(precision) - 2, -1, -1):
+            precision[i] = max(precision[i], precision[i + 1])
+        aps.append(numpy_sum([(recall[i] - recall[i - 1]) * precision[i]
+                              for i in range(1, len(recall)) if recall[i] != recall[i - 1]]))
+    return aps
+
+
+def query_r1(truth: Sequence[Sequence[float]], windows: Sequence[Sequence[float]]) -> float:
+    """compute_mr_r1: the first listed window against the true window it overlaps most."""
+    top = windows[0]
+    best = max(range(len(truth)), key=lambda j: (window_iou(top, truth[j]), -j))
+    return hull_iou(top, truth[best])
+
+
+def moment_retrieval(queries: list[QvhQuery], bucket: tuple[float, float] | None) -> dict:
+    """MR mAP (per threshold and averaged) and R1 over the queries with a true window in the
+    bucket's (min, max] length (every window for the full set). A query without a prediction
+    is a miss: AP 0 and R1 0."""
+    aps, r1s = [], []
+    for q in queries:
+        truth = [t for t in q.truth if bucket is None or bucket[0] < t[1] - t[0] <= bucket[1]]
+        if not truth:
+            continue
+        if not q.windows:
+            aps.append([0.0] * len(QVH_THRESHOLDS))
+            r1s.append(0.0)
+            continue
+        aps.append(query_ap(truth, q.windows))
+        r1s.append(query_r1(truth, q.windows))
+    if not aps:
+        return {"map": None, "r1": None, "queries": 0}
+    by_threshold = [sum_in_order(a[k] for a in aps) / len(aps) for k in range(len(QVH_THRESHOLDS))]
+    return {"map": {**{f"{t:g}": v for t, v in zip(QVH_THRESHOLDS, by_threshold)},
+                    "average": numpy_sum(by_threshold) / len(by_threshold)},
+            "r1": {f"{t:g}": sum(r >= t for r in r1s) / len(r1s) for t in QVH_THRESHOLDS},
+            "queries": len(aps)}
+
+
+def highlight_ap(labels: list[int], scores: list[float]) -> float:
+    """get_ap over scikit-learn's precision_recall_curve: tied scores are one point; the
+    running best precision is averaged wherever recall rises. All negative: 0; all positive: 1."""
+    if len(set(labels)) == 1:
+        return float(labels[0] != 0)
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    points, hits = [], 0                                # (hits, predicted) at each distinct score
+    for k, i in enumerate(order, 1):
+        hits += labels[i]
+        if k == len(order) or scores[order[k]] != scores[i]:
+            points.append((hits, k))
+    values, best = [], 0.0
+    for n in range(len(points) - 1, -1, -1):            # from the lowest threshold up
+        best = max(best, points[n][0] / points[n][1])
+        if points[n][0] != (points[n - 1][0] if n else 0):
+            values.append(best)
+    return numpy_sum(values) / len(values)
+
+
+def highlight_detection(queries: list[QvhQuery], level: int) -> dict:
+    """HL mAP (per annotator, averaged) and HIT@1 at one saliency level; a query without
+    predicted saliency is a miss (AP 0, HIT@1 0)."""
+    aps, hits = [], []
+    for q in queries:
+        rows = [[int(v >= level) for v in q.saliency.get(c, (0,) * QVH_ANNOTATORS)]
+                for c in range(q.clips)]
+        scores = q.predicted_saliency
+        if not scores or not rows:
+            aps += [0.0] * QVH_ANNOTATORS
+            hits.append(0.0)
+            continue
+        top = max(range(len(scores)), key=lambda i: (scores[i], -i))   # np.argmax: first
+        hits.append(float(max(rows[top])) if top < len(rows) else 0.0)
+        fitted = (list(scores) + [0.0] * len(rows))[:len(rows)]       # cut, or padded with 0
+        aps += [highlight_ap([r[a] for r in rows], fitted) for a in range(QVH_ANNOTATORS)]
+    return {"map": numpy_sum(aps) / len(aps), "hit1": numpy_sum(hits) / len(hits)}
+
+
+def qvhighlights_scores(queries: list[QvhQuery], highlights: bool) -> dict:
+    """eval_submission's numbers, as fractions: MR for the full set and each length bucket;
+    HL at each saliency level when there are saliency scores to judge."""
+    doc = {"mr": {name: moment_retrieval(queries, bucket) for name, bucket in QVH_BUCKETS.items()}}
+    if highlights:
+        doc["hl"] = {name: highlight_detection(queries, level)
+                     for name, level in QVH_LEVELS.items()}
+    return doc
+
+
+def official_percent(fraction: float) -> float:
+    """The evaluator's rounding: float(f"{100 * v:.2f}")."""
+    return float(f"{100 * fraction:.2f}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -5107,10 +5308,31 @@ def qvhighlights_truths(text: str, path: str) -> dict[str, GroundTruth]:
         first_line[qid] = number
         duration = checked_duration(item.get("duration"), where, max(e for _, e in windows))
         query = item.get("query") if isinstance(item.get("query"), str) else None
-        truths[qid] = GroundTruth(windows[0][0], windows[0][1], query, duration, windows)
+        truths[qid] = GroundTruth(windows[0][0], windows[0][1], query, duration, windows,
+                                  saliency_of(item, where))
     if not truths:
         raise UserError(f"{path}: no ground truth in this file")
     return truths
+
+
+def saliency_of(item: dict, where: str) -> tuple[tuple[int, tuple[int, ...]], ...]:
+    """A QVHighlights line's relevant_clip_ids with their saliency_scores (three annotators'
+    0-4 each); () when the line has none (a test split); a malformed pair is a UserError."""
+    clips, scores = item.get("relevant_clip_ids"), item.get("saliency_scores")
+    if clips is None and scores is None:
+        return ()
+    if not (isinstance(clips, list) and isinstance(scores, list) and len(clips) == len(scores)):
+        raise UserError(f"{where}: relevant_clip_ids and saliency_scores must be lists of the "
+                        "same length")
+    pairs = []
+    for clip, score in zip(clips, scores):
+        if isinstance(clip, bool) or not isinstance(clip, int) or clip < 0 or not (
+                isinstance(score, list) and len(score) == QVH_ANNOTATORS and all(
+                    isinstance(v, int) and not isinstance(v, bool) for v in score)):
+            raise UserError(f"{where}: clip {str(clip)[:20]} needs an id >= 0 and "
+                            f"{QVH_ANNOTATORS} whole saliency scores, got {str(score)[:40]}")
+        pairs.append((clip, tuple(score)))
+    return tuple(pairs)
 
 
 def charades_truths(text: str, path: str) -> dict[str, GroundTruth]:
@@ -5318,6 +5540,19 @@ def windows_reading(value: object, duration: float | None, policy: ParsePolicy) 
     return check_times(tuple(predictions), duration, policy, "windows")
 
 
+def ranked_windows(item: dict, reading: Reading) -> tuple[tuple[float, float, float], ...]:
+    """A QVHighlights answer's windows as the evaluator ranks them: pred_relevant_windows as
+    given (when they read), or a free-text answer's intervals in its own order (scores falling
+    with rank); () when nothing was read."""
+    if not reading.predictions:
+        return ()
+    if "pred_relevant_windows" in item and item.get("output") is None:
+        return tuple((float(w[0]), float(w[1]), float(w[2]) if len(w) > 2 else 0.0)
+                     for w in item["pred_relevant_windows"][:MAX_PREDICTIONS])
+    spans = [p for p in reading.predictions if p.kind == "interval"]
+    return tuple((p.start, p.end, float(len(spans) - k)) for k, p in enumerate(spans))
+
+
 def tool_document(summary: dict, options: EvalOptions) -> dict:
     """This tool's scores as the top of the evaluate document: counts, accuracy at the chosen
     tolerance with its rule, mean error, R1, mIoU, recall at k, failures, flags, clipped."""
@@ -5418,6 +5653,8 @@ class AnswerScores:
         self.details: list[dict] = []
         self.compat_ious: list[float] = []
         self.compat_parsed = 0
+        self.ranked: dict[str, tuple] = {}       # QVHighlights: qid -> (windows, saliency)
+        self.saliency_bad = 0
 
     def add(self, number: int, item: dict, got: AnswerLine | str | None) -> None:
         """One line's answer_line(): scored, or counted as bad or as without truth."""
@@ -5437,6 +5674,9 @@ class AnswerScores:
             self.compat_ious.append(0.0 if found is None else
                                     lmms_eval_iou((got.truth.start, got.truth.end), found))
             return
+        if got.truth.windows and got.ident is not None:
+            self.ranked[got.ident] = (ranked_windows(item, got.reading),
+                                      self.predicted_saliency(item))
         score = score_item(got.reading, got.truth, self.tolerances,
                            self.options.point_as_interval, got.duration)
         shape = got.reading.format or "none"
@@ -5448,9 +5688,40 @@ class AnswerScores:
                                  "iou": score.iou, "hit": score.hit[0],
                                  "abs_error_s": score.abs_error_s})
 
+    def predicted_saliency(self, item: dict) -> tuple[float, ...] | None:
+        """A line's pred_saliency_scores, or None (absent, or not a list of finite numbers,
+        which is counted)."""
+        value = item.get("pred_saliency_scores")
+        if value is None:
+            return None
+        numbers = [finite_number(v) for v in value] if isinstance(value, list) else [None]
+        if not numbers or None in numbers:
+            self.saliency_bad += 1
+            return None
+        return tuple(numbers)
+
+    def qvhighlights(self, truths: dict[str, GroundTruth]) -> dict:
+        """QVHighlights' official numbers over every query in the truth: one without a
+        prediction is a miss; predictions without truth were reported already."""
+        queries = []                 # in the predictions' order, as the evaluator averages
+        for qid in list(self.ranked) + [q for q in truths if q not in self.ranked]:
+            truth = truths[qid]
+            windows, saliency = self.ranked.get(qid, (None, None))
+            clips = int(truth.duration / QVH_CLIP_S) if truth.duration else 0
+            queries.append(QvhQuery(truth.windows, windows, clips, dict(truth.saliency),
+                                    saliency))
+        judged = any(q.saliency for q in queries) and any(
+            q.predicted_saliency for q in queries)
+        doc = qvhighlights_scores(queries, judged)
+        doc.update(queries=len(queries), without_windows=sum(not q.windows for q in queries),
+                   without_saliency=sum(not q.predicted_saliency for q in queries) if judged
+                   else None, saliency_unreadable=self.saliency_bad)
+        return doc
+
     def document(self, truths: dict[str, GroundTruth] | None) -> dict:
         """The evaluation document: this tool's scores overall and per answer format (or the
-        harness's, under --compat), bad lines, and ids on one side only."""
+        harness's, under --compat), bad lines, ids on one side only, and for QVHighlights
+        truth its official numbers."""
         missing = sorted(set(truths) - self.seen) if truths is not None else []
         unmatched = {"predictions_without_truth": self.without_truth,
                      "truth_without_predictions": missing[:MAX_BAD_LINES_SHOWN],
@@ -5474,6 +5745,8 @@ class AnswerScores:
                                       "miou": part["miou"], "r1": part["r1"]}
         if self.options.details:
             doc["details"] = self.details
+        if truths and next(iter(truths.values())).windows:
+            doc["qvhighlights"] = self.qvhighlights(truths)
         return doc
 
 
@@ -8377,7 +8650,42 @@ def evaluation_text(doc: dict) -> str:
     if doc.get("truth_without_predictions_count"):
         lines.append(prose(f"{doc['truth_without_predictions_count']} ground-truth items have no "
                            f"prediction, e.g. {', '.join(doc['truth_without_predictions'][:3])}"))
+    if "qvhighlights" in doc:
+        lines += qvhighlights_lines(doc["qvhighlights"])
     return "\n".join(lines)
+
+
+def qvhighlights_lines(q: dict) -> list[str]:
+    """QVHighlights' official numbers in the evaluator's layout, percent to two decimals."""
+    def cell(value: float | None) -> str:
+        return "-" if value is None else f"{official_percent(value):.2f}"
+    rows = [[name, f"{part['queries']:,}", cell(part["map"] and part["map"]["average"]),
+             cell(part["map"] and part["map"]["0.5"]), cell(part["map"] and part["map"]["0.75"]),
+             cell(part["r1"] and part["r1"]["0.5"]), cell(part["r1"] and part["r1"]["0.7"])]
+            for name, part in q["mr"].items()]
+    lines = ["", prose(f"QVHighlights, as its official evaluator computes it (moment_detr "
+                       f"standalone_eval), {q['queries']:,} queries:"),
+             format_table(["windows", "queries", "MR-mAP", "mAP@0.5", "mAP@0.75", "R1@0.5",
+                           "R1@0.7"], rows),
+             prose("MR-mAP: mean over IoU 0.5:0.05:0.95 of each query's average precision over "
+                   "its first 10 windows; R1: the first listed window; short, middle, long: only "
+                   "true windows of 0-10, 10-30, 30-150 s, and the queries that have one.")]
+    if "hl" in q:
+        lines += [format_table(["saliency", "HL-mAP", "HIT@1"],
+                               [[f"{name} (>= {QVH_LEVELS[name]})", cell(part["map"]),
+                                 cell(part["hit1"])] for name, part in q["hl"].items()]),
+                  prose("HL: per two-second clip, the predicted saliency ranked against each "
+                        "annotator's scores at the level; HIT@1: the top clip is positive for "
+                        "any annotator.")]
+    misses = [f"{q['without_windows']:,} queries without windows"] if q["without_windows"] else []
+    if q.get("without_saliency"):
+        misses.append(f"{q['without_saliency']:,} without saliency scores")
+    if q["saliency_unreadable"]:
+        misses.append(f"{q['saliency_unreadable']:,} with unreadable saliency scores")
+    if misses:
+        lines.append(prose(f"Counted as misses (the official script stops instead): "
+                           f"{', '.join(misses)}."))
+    return lines
 
 
 def options_schema(p: argparse.ArgumentParser) -> None:
@@ -8855,7 +9163,12 @@ COMMANDS = (
      "Score a JSONL file of model answers, or re-score an lmms-eval samples file as it is. "
      + " ".join(f"--gt {name}: {form.description}." for name, form in GT_FORMATS.items())
      + f" Tolerance accuracy: {TOLERANCE_RULE}. Times before 0 or past the duration are read "
-     "as written, flagged and clipped into the video.", options_evaluate, cmd_evaluate),
+     "as written, flagged and clipped into the video. With QVHighlights truth, also its "
+     "official numbers as moment_detr's standalone_eval computes them: MR mAP at IoU 0.5, "
+     "0.75 and averaged over 0.5:0.05:0.95, R1@0.5/0.7, mAP by window length (short <= 10 s, "
+     "middle 10-30 s, long 30-150 s), and from pred_saliency_scores HL mAP and HIT@1 at Fair "
+     "(>= 2), Good (>= 3) and VeryGood (>= 4); a query without a prediction counts as a miss.",
+     options_evaluate, cmd_evaluate),
     ("schema", "the JSON Schema for grounding answers, and a validator",
      "Print the schema, or check answers against it.", options_schema, cmd_schema),
     ("plan", "a frame plan for a video task, or a refusal",
