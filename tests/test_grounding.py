@@ -79,13 +79,29 @@ CASES = [
     ("the 3rd time", 10, "no_time_found"),
     ("4,5 s", 10, "ambiguous"),
     ("The jump lasts 5 seconds.", 10, "no_time_found"),
-    ("I cannot tell.", 10, "no_time_found"),
+    ("I cannot tell.", 10, "declined"),           # it says it cannot tell when (#25)
     ("", 10, "empty"),
     ("   \n ", 10, "empty"),
     ("from -2 to 4 s", 10, [(I, -2, 4, "free_text")]),
     ("5 to 3 seconds", 10, "reversed"),
     ("from 8 to 12 seconds", 10, [(I, 8, 12, "free_text")]),
     ("It happens 50% of the way through.", 10, "no_time_found"),
+    # issue 25: classes a careful reader reads as an interval, or as a refusal
+    # labelled ends with words between the label and its time (a phrasing models use verbatim)
+    ("The start time for this event is 13 seconds, and the end time is 22 seconds.", 30,
+     [(I, 13, 22, "free_text")]),
+    ("The starting time of the event is 3.5 s and its ending time is 9 s.", 30,
+     [(I, 3.5, 9, "free_text")]),
+    # labelled ends in separate sentences, bare numbers
+    ("The event starts at 5. It ends at 10.", 30, [(I, 5, 10, "free_text")]),
+    ("It begins at 7.5. It finishes at 12.", 30, [(I, 7.5, 12, "free_text")]),
+    # a point, then an end: the point starts the span
+    ("Around 4-second mark the cat jumps; it lands by 6.", 10, [(I, 4, 6, "free_text")]),
+    ("At 2 s the ball is thrown and it ends at 3.5 s.", 10, [(I, 2, 3.5, "free_text")]),
+    # says it cannot tell when
+    ("I cannot determine when this happens", 10, "declined"),
+    ("Sorry, I am unable to identify the moment.", 10, "declined"),
+    ("The person does not appear in this video.", 10, "declined"),
 ]
 
 
@@ -254,8 +270,13 @@ class ScoringTests(unittest.TestCase):
                 {"id": "2", "output": "between 4 and 6", "gt": [4, 6]}]
         doc = run_json("evaluate", write_jsonl(self.folder.name, "p.jsonl", rows),
                        "--compat", "lmms-eval")
-        self.assertEqual(doc["r1"], {"0.3": 50.0, "0.5": 50.0, "0.7": 50.0})
-        self.assertEqual(doc["miou"], 50.0)
+        # fractions in JSON, as every other JSON number (#25); the text shows percentages
+        self.assertEqual(doc["r1"], {"0.3": 0.5, "0.5": 0.5, "0.7": 0.5})
+        self.assertEqual(doc["miou"], 0.5)
+        self.assertEqual(doc["parse_rate"], 0.5)
+        _, text, _ = run("evaluate", write_jsonl(self.folder.name, "p.jsonl", rows),
+                         "--compat", "lmms-eval")
+        self.assertIn("50.00", text)
         ours = run_json("evaluate", write_jsonl(self.folder.name, "q.jsonl", rows))
         self.assertEqual(ours["miou"], 1.0)
 
@@ -520,9 +541,10 @@ class LmmsSamplesTests(unittest.TestCase):
 
     def test_compat_equals_the_harness_exactly(self):
         doc = run_json("evaluate", SAMPLES, "--compat", "lmms-eval")
-        self.assertEqual(doc["r1"], {"0.3": 40.0, "0.5": 40.0, "0.7": 40.0})
-        # The harness prints two decimals; its last float digit depends on its Python's sum().
-        self.assertEqual(round(doc["miou"], 2), 39.01)
+        self.assertEqual(doc["r1"], {"0.3": 0.4, "0.5": 0.4, "0.7": 0.4})
+        # The harness prints two decimals of a percent; its last float digit depends on its
+        # Python's sum(), so compare after the same rounding.
+        self.assertEqual(round(100 * doc["miou"], 2), 39.01)
         self.assertEqual(doc["n"], 15)
 
     def test_gt_round_undoes_float16(self):
@@ -551,6 +573,11 @@ class LmmsSamplesTests(unittest.TestCase):
         self.assertEqual(doc["lmms_eval"]["n"], 2)
         self.assertEqual(doc["lmms_eval"]["miou"], 0.5)
         self.assertEqual(doc["miou"], 1.0)
+        self.assertEqual(doc["lmms_eval"]["unreadable_truth"], 1)      # and the text says so
+        self.assertIn("could not read 1 truth (np.float16", " ".join(run("evaluate", path)[1].split()))
+        # numpy 2's repr: the "16" of float16 is not a time (#25)
+        self.assertEqual(main.tool_truth("[np.float16(24.3), np.float16(30.4)]", None)[:2],
+                         (24.3, 30.4))
 
     def test_timelens_reads_its_own_way(self):
         folder = tempfile.mkdtemp()

@@ -98,7 +98,8 @@ class BehaviourOnPresetsTests(unittest.TestCase):
     def test_sample_json_document(self):
         whole = run_json("sample", "--synth", "cat-jump", "--strategy", "dynamic")
         self.assertIsInstance(whole["duration_s"], float)
-        self.assertEqual(whole["priced_as"], {"design": "qwen3-vl", "width": 640, "height": 360})
+        self.assertEqual(whole["priced_as"], {"design": "qwen3-vl", "width": 640, "height": 360,
+                                              "size_from": "preset"})
         doc = whole["results"][0]
         for key in ("strategy", "frames", "frame_indices", "frame_times_s", "frames_per_window",
                     "events_hit", "events_total", "tokens"):

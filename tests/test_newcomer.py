@@ -1,0 +1,170 @@
+"""What a new user trips on (issue 25): help and output widths, the skill file's one rule,
+the .mp4 advice, colour contact sheets, --details in text, counts, legends, summaries that
+use what is scored."""
+
+import contextlib
+import io
+import json
+import os
+import struct
+import subprocess
+import sys
+import unittest
+import zlib
+
+from support import MAIN_PATH, ROOT, ScratchTest, main, run, run_json
+
+
+def help_text(*argv):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            main.main([*argv, "--help"])
+        except SystemExit:
+            pass
+    return out.getvalue()
+
+
+class WidthTests(unittest.TestCase):
+    def test_every_help_fits_100_columns_even_on_a_wide_terminal(self):
+        env = {**os.environ, "COLUMNS": "200"}
+        for name in [None] + [c[0] for c in main.COMMANDS]:
+            argv = [sys.executable, str(MAIN_PATH)] + ([name] if name else []) + ["--help"]
+            with self.subTest(command=name):
+                proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60)
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                widest = max(proc.stdout.splitlines(), key=len)
+                self.assertLessEqual(len(widest), 100, widest)
+
+    def test_schema_and_details_fit(self):
+        _, out, _ = run("schema")
+        self.assertLessEqual(max(map(len, out.splitlines())), 100)
+        _, out, _ = run("evaluate", str(ROOT / "tests/data/answers.jsonl"), "--gt",
+                        str(ROOT / "tests/data/charades_test.txt"), "--details")
+        self.assertLessEqual(max(map(len, out.splitlines())), 100)
+
+
+class DetailsTests(unittest.TestCase):
+    def test_details_list_each_answer_in_text(self):
+        argv = ["evaluate", str(ROOT / "tests/data/answers.jsonl"), "--gt",
+                str(ROOT / "tests/data/charades_test.txt")]
+        _, plain, _ = run(*argv)
+        _, detailed, _ = run(*argv, "--details")
+        self.assertNotEqual(plain, detailed)
+        self.assertIn("3MSZA#0", detailed)
+        self.assertIn("24.3-30.4 s, free_text range", detailed)
+
+
+class HelpTests(unittest.TestCase):
+    def test_fps_says_when_its_default_applies(self):
+        self.assertNotIn("(default 30)", " ".join(help_text("motion").split()))
+        self.assertIn("(default 30)", " ".join(help_text("tokens").split()))
+
+    def test_skill_help_states_where_the_file_goes(self):
+        self.assertIn("nearest folder", " ".join(help_text("skill").split()))
+
+
+class SkillPathTests(ScratchTest):
+    def test_one_rule_for_script_and_installed_command(self):
+        # Outside any folder with outputs/: refused, nothing made. Inside: the nearest one.
+        proc = subprocess.run([sys.executable, str(MAIN_PATH), "skill"], cwd=self.dir,
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("no outputs/ folder", proc.stderr)
+        self.assertEqual(os.listdir(self.dir), [])
+        os.makedirs(os.path.join(self.dir, "outputs"))
+        deep = os.path.join(self.dir, "a", "b")
+        os.makedirs(deep)
+        proc = subprocess.run([sys.executable, str(MAIN_PATH), "skill"], cwd=deep,
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertTrue(os.path.exists(os.path.join(self.dir, "outputs", main.SKILL_FILE)))
+
+
+class AdviceTests(ScratchTest):
+    def test_mp4_advice_streams_first(self):
+        clip = os.path.join(self.dir, "clip.mp4")
+        with open(clip, "wb") as handle:
+            handle.write(b"\x00\x00\x00 ftypisom" + bytes(100))
+        status, _, err = run("motion", "--video", clip)
+        self.assertEqual(status, 2)
+        self.assertIn("-f yuv4mpegpipe - |", err)
+        self.assertIn("--video -", err)
+
+    def test_a_clip_is_priced_at_its_own_size_and_says_so(self):
+        clip = os.path.join(self.dir, "small.y4m")
+        with open(clip, "wb") as handle:
+            handle.write(b"YUV4MPEG2 W32 H18 F10:1 Ip A1:1 Cmono\n"
+                         + b"".join(b"FRAME\n" + bytes([k]) * 576 for k in range(20)))
+        _, out, _ = run("sample", "--video", clip)
+        self.assertIn("give the original with --width and --height", " ".join(out.split()))
+        _, out, _ = run("sample", "--video", clip, "--width", "1920", "--height", "1080")
+        self.assertNotIn("give the original", out)
+
+
+def png_pixels(path):
+    """(width, height, channels, rows) of an 8-bit PNG the tool wrote (filter 0 rows)."""
+    data = open(path, "rb").read()
+    pos, chunks = 8, {}
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        chunks.setdefault(kind, b"")
+        chunks[kind] += data[pos + 8:pos + 8 + length]
+        pos += 12 + length
+    width, height, _, colour = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    channels = {0: 1, 2: 3}[colour]
+    raw = zlib.decompress(chunks[b"IDAT"])
+    stride = width * channels + 1
+    return width, height, channels, [raw[r * stride + 1:(r + 1) * stride] for r in range(height)]
+
+
+class ColourSheetTests(ScratchTest):
+    def test_a_colour_y4m_gives_colour_thumbnails(self):
+        # 4:2:0, BT.601 limited range: Y 81, U 90, V 240 is red (about 255, 0, 0).
+        w, h = 64, 36
+        frame = bytes([81]) * (w * h) + bytes([90]) * (w * h // 4) + bytes([240]) * (w * h // 4)
+        clip = os.path.join(self.dir, "red.y4m")
+        with open(clip, "wb") as handle:
+            handle.write(f"YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n".encode()
+                         + (b"FRAME\n" + frame) * 12)
+        sheet = os.path.join(self.dir, "s.png")
+        status, _, err = run("sample", "--video", clip, "--strategy", "uniform", "--sheet", sheet)
+        self.assertEqual(status, 0, err)
+        _, _, channels, rows = png_pixels(sheet)
+        self.assertEqual(channels, 3)
+        pixels = {bytes(row[i:i + 3]) for row in rows for i in range(0, len(row), 3)}
+        self.assertTrue(any(p[0] > 240 and p[1] < 15 and p[2] < 15 for p in pixels))
+        self.assertEqual(main.yuv_to_rgb(bytes([235, 128, 128])), bytes([255, 255, 255]))
+        self.assertEqual(main.yuv_to_rgb(bytes([16, 128, 128])), bytes([0, 0, 0]))
+
+
+class CountAndLegendTests(unittest.TestCase):
+    def test_one_number_format_and_singulars(self):
+        _, out, _ = run("sample", "--synth", "cooking-3min")
+        self.assertIn("28,903", out)
+        self.assertEqual(main.counted(1, "scene"), "1 scene")
+        self.assertEqual(main.counted(28903, "frame"), "28,903 frames")
+
+    def test_plot_text_has_a_legend(self):
+        _, out, _ = run("plot", "--synth", "cat-jump", "--out", os.devnull)
+        self.assertIn("frames each sampler took", " ".join(out.split()))
+
+
+class SummaryTests(ScratchTest):
+    def test_absurd_answers_do_not_ruin_the_summary(self):
+        path = os.path.join(self.dir, "a.jsonl")
+        with open(path, "w") as handle:
+            for k in range(40):
+                output = "0 to 1e+08 seconds" if k < 3 else f"from {k % 10} to {k % 10 + 2} s"
+                handle.write(json.dumps({"id": str(k), "output": output,
+                                         "gt": [k % 10, k % 10 + 2], "duration": 30}) + "\n")
+        doc = run_json("evaluate", path)
+        self.assertLess(doc["mean_abs_error_s"], 30)       # clipped into the 30 s video
+        self.assertEqual(doc["median_abs_error_s"], 0.0)
+        self.assertEqual(doc["clipped"], 3)
+        _, text, _ = run("evaluate", path)
+        self.assertIn("median", text)
+
+
+if __name__ == "__main__":
+    unittest.main()
