@@ -46,7 +46,8 @@ Vocabulary of the lesson
     event          a labelled action with exact start/end seconds (the ground truth)
     shot cut       a frame where the whole picture changes at once (a hard cut); the keyframe
                    sampler anchors on cuts
-    transition     a gradual shot change, a dissolve or a fade, over a span of frames
+    transition     a gradual shot change over a span of frames: a fade through black or white,
+                   a wipe (region by region) or a dissolve (a cross-fade)
     hit            a sampled frame whose timestamp lies inside an event, [start, end)
     R@1 IoU t      share of questions whose top answer overlaps the truth with IoU >= t
     contact sheet  the sampled frames as thumbnails in time order, a row per sampler
@@ -455,21 +456,43 @@ DEFAULT_WINDOW_S = 1.0
 MOTION_GRID_ROWS = 45            # auto stride keeps about this many rows (640x360 -> stride 8)
 HISTOGRAM_BINS = 16              # coarse luma histogram for the cut detector
 
-# Gradual transitions: dissolves and fades (see analyze_motion and detect_gradual).
-GRADUAL_HALF_WINDOW_S = 0.5      # a change is measured across frames this far either side
-GRADUAL_DIRECTED = 0.4           # the thumbnail change across the window over the sum of its
-                                 # frame-to-frame changes: 1 for a blend, about 0.1 for motion
+# Gradual transitions: dissolves, wipes and fades (see MotionPass.gradual_windows and
+# detect_gradual). All their measures compare cells (cell_means in §10), not pixels.
+GRADUAL_MAX_S = 2.0              # a transition up to this long is seen whole by one window
+GRADUAL_SCALE_STEP = 1.6         # half-windows of 2, 3, 5, 8, 13, 21, ... frames up to the above
+GRADUAL_SCALE_EVERY = 3          # a half-window of h frames is looked at every h / 3 frames
+GRADUAL_MIN_CHANGE = 0.06        # a window's ends differ by this much (cells, 0..1) at least
+GRADUAL_DIRECTED = 0.5           # ... and by this share of all the frame-to-frame changes
+                                 # between them: 1 for a blend or a wipe, far less for motion,
+                                 # which wanders
 GRADUAL_MAX_SHARE = 0.5          # no single frame may carry this much of the change (a cut)
-THUMB_SAMPLES = 64               # pixels of the coarse grid kept per frame, for the above
-GRADUAL_MIN_STEP = 0.002         # a frame of a transition changes its thumbnail at least this
-FADE_STEP = 0.3                  # a fading frame's mean luma moves at least this much a frame
-FADE_MIN_FRAMES = 3              # ... for at least this many frames
+GRADUAL_LINE = 0.9               # ... or the middle frame lies between them: |a - m|^2 +
+                                 # |m - b|^2 at most this times |a - b|^2 (a blend: 1/2 at
+                                 # its middle; motion: about 2)
+GRADUAL_SLOPE = 0.015            # a transition's frames move its progress (progress_span) at
+                                 # least this much each: it takes at most about 70 frames
+GRADUAL_EDGE = 0.25              # ... and at its ends this share of its fastest frame's move
+GRADUAL_PIECES = 1.2             # two spans P frames apart are one transition when the frames
+                                 # between lie this near the line between their outer shots
+GRADUAL_PIECE_MIN = 0.1          # ... and each span carries this share of the change
+GRADUAL_LONGEST = 1.2            # a span longer than this x GRADUAL_MAX_S is a camera move
+GRADUAL_COARSE = 24              # a run longer than this is first looked at every other frame
+WIPE_APART = 24                  # cells whose two shots differ by this much (of 255) show
+                                 # how a transition hands the picture over (MotionPass.sweep)
+WIPE_SWEEP = 0.4                 # a transition is a wipe when its cells change hands over at
+                                 # least this share of its frames (a blend: all at once) ...
+WIPE_COHERENT = 0.75             # ... in a region: this share of neighbouring cells agree
+FADE_STEP = 0.5                  # a fading frame's mean luma moves at least this much a frame
+FADE_HOLD_S = 0.25               # a fade through black or white may rest on it this long
 FLAT_SHARE = 0.9                 # a frame this much below luma 32 (video black is 16) or above
                                  # 223 (video white is 235) is flat: black or white
 # Shot cuts (see detect_cuts for the rule these feed).
-CUT_MIN_SCORE = 0.10             # a frame difference below 10% of full scale is never a cut
+CUT_MIN_SCORE = 0.10             # a cell difference below 10% of full scale is never a cut
 CUT_MEDIAN_RATIO = 3.0           # ... and it must stand this many times above the local median
 CUT_HIST_MIN = 0.30              # histogram distance (0..1) that marks a change of scene
+CUT_CHROMA_MIN = 0.05            # a colour change (mean |U, V change|, 0..1) that can be a cut
+CUT_PERSIST = 0.6                # after the change, no frame within P may come back nearer to
+                                 # the frames before than this share of the change itself
 CUT_MEDIAN_WINDOW_S = 1.0        # local median over this span around the frame
 FLASH_MAX_FRAMES = 3             # a change undone within this many frames is a flash, not a cut
 
@@ -495,8 +518,10 @@ class Cut:
 
 @dataclass(frozen=True)
 class Transition:
-    """A gradual change of shot: a dissolve, or a fade through black or white."""
-    kind: str            # "dissolve" or "fade"
+    """A gradual change of shot: a dissolve (cross-fade), a wipe, or a fade through, in from or
+    out to black or white."""
+    kind: str            # dissolve, wipe, fade-black, fade-in-black, fade-out-black, fade-white,
+                         # fade-in-white or fade-out-white
     first: int           # first frame of the change
     stop: int            # one past its last frame
     start_s: float
@@ -535,15 +560,21 @@ class MotionAnalysis:
     width: int
     height: int
     stride: int
-    # The per-frame series are arrays of doubles (any sequence of floats will do).
+    # The per-frame series are arrays of doubles (any sequence of floats will do). Everything
+    # but `scores` compares cells (cell_means in §10), which a fine moving texture cannot alias.
     scores: Sequence[float]        # mean |luma difference| to the previous frame, 0..1
-    hist_short: Sequence[float]    # histogram distance to the previous frame, 0..1
-    hist_long: Sequence[float]     # histogram distance across the frame: i-1-P vs i+P
-    diff_long: tuple[float | None, ...]  # frame difference i-1-P vs i+P (None: not measured)
-    gradual: bytes = b""           # 1 where a gradual change is centred (see analyze_motion)
-    thumb_change: Sequence[float] = ()     # change of a 64-sample thumbnail from frame i-1
+    hist_short: Sequence[float]    # cell histogram distance to the previous frame, 0..1
+    hist_long: Sequence[float]     # ... and the least of it between a frame before i and one
+                                   # after, within P (MotionPass.persistence; 0: not measured)
+    diff_long: Sequence[float | None]   # the same for the cell difference (None: not measured)
+    gradual: bytes = b""           # 1 where a window of a gradual change is centred
+    cell_change: Sequence[float] = ()   # mean |cell change| from frame i-1, 0..1
     flat: bytes = b""              # 1 where the frame is nearly all black or all white
-    brightness: Sequence[float] = ()       # mean luma of the thumbnail, 0..255
+    brightness: Sequence[float] = ()    # mean luma of the cells, 0..255
+    chroma_change: Sequence[float] = ()  # mean |U, V cell change| from frame i-1 (0: no colour)
+    chroma_long: Sequence[float | None] = ()  # its least across the frame, as hist_long
+    gradual_spans: tuple[tuple[int, int, float], ...] = ()   # (first, stop, sweep) of each
+                                   # gradual change MotionPass.close_run found
 
     @property
     def frame_count(self) -> int:
@@ -584,45 +615,101 @@ def local_median(values: tuple[float, ...], center: int, radius: int) -> float:
     return around[len(around) // 2] if around else 0.0
 
 
-def gradual_at(window: collections.deque) -> bool:
-    """Whether the middle of a window of frames is inside a gradual change of picture: the
-    first and last frames' histograms differ like a cut's (CUT_HIST_MIN), no single frame
-    carries half of it (that would be a hard cut), and the change goes one way: the thumbnail
-    moves across the window almost as much as all its frame-to-frame changes add up (a blend
-    or a fade; motion wanders, so its ratio stays near 0.1)."""
-    first, last = window[0], window[-1]
-    across = histogram_distance(first[1], last[1])
-    if across < CUT_HIST_MIN:
-        return False
-    steps = list(itertools.islice(window, 1, None))
-    if max(step[2] for step in steps) >= GRADUAL_MAX_SHARE * across:
-        return False
-    travelled = sum_in_order(step[3] for step in steps)
-    moved = sad_simple(first[0], last[0]) / (len(first[0]) * LUMA_MAX)
-    return travelled > 0 and moved / travelled >= GRADUAL_DIRECTED
+def gradual_scales(fps: float) -> tuple[int, ...]:
+    """The half-windows (frames) MotionPass looks across: 2, 3, 4, 6, ... growing by
+    GRADUAL_SCALE_STEP up to half of GRADUAL_MAX_S, so a transition of any length up to that
+    has a window about its own size, and no window much longer than it (motion would add up)."""
+    top = max(2, round(GRADUAL_MAX_S * fps / 2))
+    scales, h = [], 2.0
+    while round(h) < top:
+        if not scales or round(h) > scales[-1]:
+            scales.append(round(h))
+        h *= GRADUAL_SCALE_STEP
+    return tuple(scales + [top])
 
 
 def detect_gradual(motion: MotionAnalysis) -> tuple[Transition, ...]:
-    """Gradual transitions. A fade: a run of nearly black or white frames with the picture
-    changing steadily into it, out of it, or both (a fade out and in is one transition). A
-    dissolve: a run of frames analyze_motion marked (gaps of up to half a window joined),
-    trimmed to the frames whose thumbnail changes clearly more than the quiet frames around
-    it, and never more than a quarter of a window past the marks."""
-    if not motion.gradual:
-        return ()
-    half = max(2, round(GRADUAL_HALF_WINDOW_S * motion.fps))
-    change = motion.thumb_change
-    spans = [("fade", first, stop) for first, stop in fade_spans(motion)]
-    for c0, c1 in runs_of(motion.gradual, half):
-        low, high = max(1, c0 - half), min(motion.frame_count, c1 + half + 1)
-        quiet = sorted(change[max(1, low - half):low] + change[high:high + half]) or [0.0]
-        local = 1.5 * quiet[len(quiet) // 2] + GRADUAL_MIN_STEP
-        active = [j for j in range(low, high) if change[j] > local] or [c0, c1]
-        first, stop = max(active[0], c0 - half // 4), min(active[-1] + 1, c1 + half // 4 + 1)
-        if not any(f < stop and first < s for _, f, s in spans):    # a fade already has it
-            spans.append(("dissolve", first, stop))
-    return tuple(Transition(kind, first, stop, first / motion.fps, stop / motion.fps)
-                 for kind, first, stop in sorted(spans, key=lambda s: s[1]))
+    """Gradual transitions: dissolves, wipes and fades.
+
+    Where: MotionPass marked the centres of windows whose two ends differ like two shots
+    while the frames between walked there directly, a step at a time (gradual_windows), and
+    for each run of marks found the frames that have left the shot before and not yet
+    reached the shot after (transitions_between). A span that touches a black or white frame
+    is widened over the rest of the fade (fade_reach): a fade out can be too quick for a
+    window, and it belongs to the fade in after it. Spans that overlap, touch or leave one
+    frame between are one transition; a span never runs backwards; and a span longer than
+    GRADUAL_LONGEST x GRADUAL_MAX_S, longer than any window looked, is a camera move (a pan
+    over a changing scene walks as straight as a wipe), not an edit.
+
+    What (transition_kind): a fade when a flat black or white frame lies in or at the edge of
+    the span (in from black or white when the span starts on it, out to it when it ends on
+    it); else a wipe when its cells change hands over a good part of it, region by region
+    (MotionPass.sweep); else a dissolve (cross-fade)."""
+    spans: list[list] = []
+    for first, stop, sweep in sorted(motion.gradual_spans):
+        first, stop = fade_reach(motion, first, stop)
+        if spans and first <= spans[-1][1] + 1:       # overlaps, touches, or one frame apart
+            spans[-1][1] = max(stop, spans[-1][1])
+            spans[-1][2] = max(sweep, spans[-1][2])
+        else:
+            spans.append([first, max(stop, first + 1), sweep])
+    longest = GRADUAL_LONGEST * GRADUAL_MAX_S * motion.fps
+    return tuple(Transition(transition_kind(motion, first, stop, sweep), first, stop,
+                            first / motion.fps, stop / motion.fps)
+                 for first, stop, sweep in spans if stop - first <= longest)
+
+
+def fade_reach(motion: MotionAnalysis, first: int, stop: int) -> tuple[int, int]:
+    """[first, stop) widened over a fade it touches: across the flat (black or white) frames
+    at either edge, when they last at most FADE_HOLD_S, and across the frames beyond whose
+    mean luma moves steadily into them (FADE_STEP a frame or more); and, for a fade through
+    black or white inside it, over the first and last steps of its ramps, which move the
+    picture too little for progress_span's edges."""
+    flat, light, count = motion.flat, motion.brightness, motion.frame_count
+    hold = max(FLASH_MAX_FRAMES, round(FADE_HOLD_S * motion.fps))
+    j = first if flat[first] else first - 1           # the flat frames the span opens on
+    if j >= 0 and flat[j]:
+        while j > 0 and flat[j - 1] and first - j < hold:
+            j -= 1
+        if not (j > 0 and flat[j - 1]):               # the flat run is short: a fade through
+            toward = 1 if light[j] < LUMA_MAX / 2 else -1   # into black is darker
+            ramp = j
+            while ramp > 0 and toward * (light[ramp - 1] - light[ramp]) > FADE_STEP:
+                ramp -= 1
+            first = min(first, ramp + 1 if ramp < j else j)
+    j = stop - 1 if flat[stop - 1] else stop          # the flat frames the span ends on
+    if j < count and flat[j]:
+        while j < count - 1 and flat[j + 1] and j - stop < hold:
+            j += 1
+        if not (j < count - 1 and flat[j + 1]):
+            toward = 1 if light[j] < LUMA_MAX / 2 else -1
+            ramp = j
+            while ramp < count - 1 and toward * (light[ramp + 1] - light[ramp]) > FADE_STEP:
+                ramp += 1
+            stop = max(stop, ramp if ramp > j else j + 1)
+    inside = [k for k in range(first, stop) if flat[k]]
+    if inside:                                      # a fade through: its ramps are its own
+        toward = 1 if light[inside[0]] < LUMA_MAX / 2 else -1
+        while first > 1 and toward * (light[first - 2] - light[first - 1]) > FADE_STEP:
+            first -= 1
+        while stop < count - 1 and toward * (light[stop + 1] - light[stop]) > FADE_STEP:
+            stop += 1
+    return first, stop
+
+
+def transition_kind(motion: MotionAnalysis, first: int, stop: int, sweep: float) -> str:
+    """dissolve, wipe, or fade-[in-|out-]black/white (see detect_gradual)."""
+    count = motion.frame_count
+    edge_before, edge_after = max(0, first - 1), min(count - 1, stop)
+    flat = [k for k in range(edge_before, edge_after + 1) if motion.flat[k]]
+    if flat:
+        shade = "black" if motion.brightness[flat[0]] < LUMA_MAX / 2 else "white"
+        starts = flat[0] == edge_before or flat[0] == first == 0
+        ends = flat[-1] == edge_after or flat[-1] == stop - 1 == count - 1
+        if starts and ends:
+            return "dissolve" if len(flat) < edge_after - edge_before + 1 else f"fade-{shade}"
+        return f"fade-in-{shade}" if starts else f"fade-out-{shade}" if ends else f"fade-{shade}"
+    return "wipe" if sweep >= WIPE_SWEEP else "dissolve"
 
 
 def runs_of(flags: bytes, gap: int) -> list[tuple[int, int]]:
@@ -637,21 +724,44 @@ def runs_of(flags: bytes, gap: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in runs]
 
 
-def fade_spans(motion: MotionAnalysis) -> list[tuple[int, int]]:
-    """[first, stop) of each fade: a run of flat frames (black or white) and the frames around
-    it whose brightness moves steadily towards it (fading out) or away from it (fading in)."""
-    spans = []
-    light, count = motion.brightness, motion.frame_count
-    for f0, f1 in runs_of(motion.flat, 1):
-        toward = 1 if light[f0] < LUMA_MAX / 2 else -1       # away from black is brighter
-        first, stop = f0, f1 + 1
-        while first > 1 and toward * (light[first - 2] - light[first - 1]) > FADE_STEP:
-            first -= 1
-        while stop < count and toward * (light[stop] - light[stop - 1]) > FADE_STEP:
-            stop += 1
-        if f0 - first >= FADE_MIN_FRAMES or stop - (f1 + 1) >= FADE_MIN_FRAMES:
-            spans.append((first, stop))
-    return spans
+def progress_span(frames: list[tuple[int, int]], byte_count: int
+                  ) -> tuple[int, int, list[float]] | None:
+    """Where a run of frames (cell lanes, to_lanes) goes from its first frame's shot to its
+    last's. Each frame k gets its progress t = (|k - a|^2 - |k - b|^2 + |b - a|^2) /
+    (2 |b - a|^2) from a = the first frame to b = the last, on the cells: 0 at a, 1 at b,
+    the fraction of the way for a blend, and the share of the picture turned over for a
+    wipe. Motion inside a shot moves the cells across the line from a to b rather than
+    along it, so it hardly moves t (it would move a plain distance). The transition is the
+    stretch of frames whose progress moves fastest: the best-sum run of |t_k - t_k-1| -
+    GRADUAL_SLOPE (a fade through black goes out and back, hence the absolute value), less
+    any frames at either end that move it less than GRADUAL_EDGE of its fastest frame (the
+    drift of a shot that moves, not the transition).
+    Returns (first, stop, t): frames first .. stop - 1 are between the shots, stop is the
+    first frame of the new one; None when there is no such run or it is one frame (a cut)."""
+    if len(frames) < 3:
+        return None
+    a, b = frames[0], frames[-1]
+    apart = square_distance(a, b, byte_count)
+    if not apart:
+        return None
+    t = [(square_distance(a, k, byte_count) - square_distance(k, b, byte_count) + apart)
+         / (2 * apart) for k in frames]
+    best, run, first, stop, start = 0.0, 0.0, -1, -1, 1
+    for k in range(1, len(t)):                      # the best-sum run (Kadane)
+        if run <= 0:
+            run, start = 0.0, k
+        run += abs(t[k] - t[k - 1]) - GRADUAL_SLOPE
+        if run > best:
+            best, first, stop = run, start, k
+    if stop <= first:
+        return None
+    steps = sorted(abs(t[k] - t[k - 1]) for k in range(first, stop + 1))
+    slow = GRADUAL_EDGE * steps[-1]                   # a tail of drift, not of the transition
+    while first < stop and abs(t[first] - t[first - 1]) < slow:
+        first += 1
+    while stop > first and abs(t[stop] - t[stop - 1]) < slow:
+        stop -= 1
+    return (first, stop, t) if stop > first else None
 
 
 def detect_cuts(motion: MotionAnalysis, min_score: float = CUT_MIN_SCORE,
@@ -659,22 +769,36 @@ def detect_cuts(motion: MotionAnalysis, min_score: float = CUT_MIN_SCORE,
                 transitions: tuple[Transition, ...] = ()) -> tuple[Cut, ...]:
     """Shot cuts: a change of scene that is sudden, stands out, and persists.
 
-    A frame i is a candidate when either signal fires:
-      histogram: its coarse luma histogram differs from frame i-1 by at least CUT_HIST_MIN.
-        Motion inside a shot moves things around but keeps the histogram, so a cut right
-        after violent motion is still found (a frame-difference threshold misses it there);
-      difference: its frame difference is at least min_score and median_ratio times the
-        local median (for cuts between shots of similar exposure).
-    It must persist: frame i-1-P and frame i+P (P = FLASH_MAX_FRAMES) must differ by the same
-    signal, so a flash to white and back, which returns to the same picture, is rejected.
-    A cross-dissolve changes the picture a little per frame, so neither signal fires on a
-    single frame, and any candidate inside a gradual transition (detect_gradual) belongs to
-    it. A freeze has no difference at all. Among candidates within P frames of each other only
-    the strongest is kept (strongest_in_reach: one pass, memory bounded by the 2P+1 window).
+    A frame i is a candidate when one of three signals fires, all on cells (§10), so a fine
+    texture that moves does not alias into a flicker:
+      histogram: its cell histogram differs from frame i-1's by at least CUT_HIST_MIN, and its
+        cells change by CUT_PERSIST x min_score at least (a near-flat frame whose cells all
+        cross a bin edge changes its histogram a lot and its picture not at all). Motion
+        inside a shot moves things around but keeps the histogram, so a cut right after
+        violent motion is still found (a frame-difference threshold misses it there);
+      difference: its cell difference is at least min_score and median_ratio times the
+        local median (for cuts between shots of similar exposure);
+      colour: its chroma cells change by CUT_CHROMA_MIN and median_ratio times the local
+        median (a cut that keeps the brightness; only when the video has colour).
+    The signal must persist: no frame within P = FLASH_MAX_FRAMES after i may come back
+    nearer to a frame within P before it than CUT_PERSIST of the change at i
+    (MotionPass.persistence); and when the histogram fired, it must persist whatever else
+    fired (it alone ignores motion). So a flash to white and back, or two flashes a few
+    frames apart, is rejected even while the picture moves. A cross-dissolve changes the
+    picture a little per frame, so no signal fires on a single frame, and a candidate inside
+    a reported gradual transition [first, stop) belongs to it: a cut is never reported
+    inside one. A freeze has no difference at all. Among candidates within P frames of each
+    other only the strongest is kept (strongest_in_reach: one pass, memory bounded by the
+    2P+1 window).
     """
-    spans = sorted((max(0, t.first - FLASH_MAX_FRAMES), t.stop + FLASH_MAX_FRAMES)
-                   for t in transitions)
+    spans = sorted((t.first, t.stop) for t in transitions)
     radius = max(2, round(CUT_MEDIAN_WINDOW_S * motion.fps / 2))
+    change = motion.cell_change or motion.scores     # an analysis made by hand has no cells
+    chroma = motion.chroma_change
+    colour_long = motion.chroma_long or [None] * motion.frame_count
+
+    def lasts(short: float, long: float | None) -> bool:
+        return long is not None and long >= CUT_PERSIST * short
 
     def candidates() -> Iterator[tuple[int, float]]:
         span = 0                                # spans are sorted: one pointer walks them
@@ -682,15 +806,21 @@ def detect_cuts(motion: MotionAnalysis, min_score: float = CUT_MIN_SCORE,
             while span < len(spans) and spans[span][1] <= i:
                 span += 1
             if span < len(spans) and spans[span][0] <= i:
-                continue                        # part of a gradual transition
-            by_histogram = (motion.hist_short[i] >= CUT_HIST_MIN
-                            and motion.hist_long[i] >= CUT_HIST_MIN)
-            score = motion.scores[i]
-            across = motion.diff_long[i]
-            by_difference = (score >= min_score and (across is None or across >= min_score)
-                             and score >= median_ratio * local_median(motion.scores, i, radius))
-            if by_histogram or by_difference:
-                yield i, max(motion.hist_short[i], score)
+                continue                        # inside a gradual transition
+            fired = [(motion.hist_short[i], motion.hist_long[i])
+                     if motion.hist_short[i] >= CUT_HIST_MIN else None,
+                     (change[i], motion.diff_long[i]) if change[i] >= min_score else None,
+                     (chroma[i], colour_long[i]) if chroma and chroma[i] >= CUT_CHROMA_MIN
+                     else None]
+            if fired[0] is not None and not lasts(*fired[0]):
+                continue                        # the histogram came back: a flash
+            by_histogram = fired[0] is not None and change[i] >= CUT_PERSIST * min_score
+            by_difference = (fired[1] is not None and lasts(*fired[1]) and
+                             change[i] >= median_ratio * local_median(change, i, radius))
+            by_colour = (fired[2] is not None and lasts(*fired[2]) and
+                         chroma[i] >= median_ratio * local_median(chroma, i, radius))
+            if by_histogram or by_difference or by_colour:
+                yield i, max(motion.hist_short[i], change[i], chroma[i] if chroma else 0.0)
     return tuple(Cut(i, i / motion.fps, round(strength, 6))
                  for i, strength in strongest_in_reach(candidates(), FLASH_MAX_FRAMES))
 
@@ -4569,10 +4699,20 @@ def high_depth_to_8bit(samples: bytes, bits: int) -> bytes:
     return combined.to_bytes(len(low), "little")
 
 
+class LumaFrame(bytes):
+    """A frame's 8-bit luma that also carries its two 4:2:0 chroma planes (U then V, each
+    ceil(w / 2) x ceil(h / 2)) as `chroma`. Everything else reads it as the luma it is; the
+    cut detector also looks at the colour, so a cut that keeps the brightness (the same
+    picture with its hue turned) is seen. Reading the planes costs a copy, not a decode."""
+    chroma: bytes = b""
+
+
 def y4m_frames(stream, header: Y4MHeader, where: str, allow_truncated: bool,
                report) -> Iterator[bytes]:
-    """Yield 8-bit luma per frame; the rest of each frame is read and dropped."""
+    """Yield 8-bit luma per frame. 8-bit 4:2:0 frames come as LumaFrame with their chroma;
+    other layouts' chroma is read and dropped."""
     rest = header.payload_bytes - header.luma_bytes
+    keep_chroma = header.bits == 8 and Y4M_COLOURS[header.colour][1] is chroma_420
     try:   # on a file, skip the chroma planes by seeking and check the size instead
         size = os.fstat(stream.fileno()).st_size if stream.seekable() else None
     except (OSError, AttributeError, ValueError):
@@ -4591,7 +4731,11 @@ def y4m_frames(stream, header: Y4MHeader, where: str, allow_truncated: bool,
                 return
             raise UserError(f"{where}: frame {index}: FRAME marker has no newline")
         luma = read_exact(stream, header.luma_bytes)
-        if size is None:
+        chroma = b""
+        if keep_chroma:
+            chroma = read_exact(stream, rest)
+            tail = len(chroma)
+        elif size is None:
             tail = len(read_exact(stream, rest)) if rest else 0
         else:
             tail = min(rest, max(0, size - stream.seek(rest, 1) + rest))
@@ -4602,7 +4746,12 @@ def y4m_frames(stream, header: Y4MHeader, where: str, allow_truncated: bool,
                 report(message + ", the rest ignored")
                 return
             raise UserError(message + " (--allow-truncated accepts this)")
-        yield luma if header.bits == 8 else high_depth_to_8bit(luma, header.bits)
+        if keep_chroma:
+            frame = LumaFrame(luma)
+            frame.chroma = chroma
+            yield frame
+        else:
+            yield luma if header.bits == 8 else high_depth_to_8bit(luma, header.bits)
         index += 1
 
 
@@ -4990,6 +5139,7 @@ def lane_masks(lanes: int) -> tuple[int, int, tuple[int, ...]]:
     return ones * 0xFF, ones << 8, folds
 
 
+@functools.lru_cache(maxsize=64)
 def lane_count(byte_count: int) -> int:
     """Lanes per half (even or odd bytes), padded so that the folds split evenly."""
     step = 1 << LANE_FOLDS
@@ -5045,6 +5195,124 @@ def grid_sample(frame: bytes, width: int, height: int, stride: int) -> bytes:
     return b"".join(map(frame.__getitem__, grid_slices(width, height, stride)))
 
 
+# Cells. The cut and transition signals compare cells of 2 x 4 coarse strides (16 wide, 32
+# tall at 640x360: 40 x 11 cells), each scored by its mean, not by one pixel: a texture finer
+# than the grid that moves (a fence, a checkerboard) would otherwise alias, its single
+# samples flipping between light and dark every few frames like a cut. A cell's mean is
+# estimated from four pixels placed like rooks (no two share a row or a column) at a unit
+# of half a stride apart (4 pixels at 640x360), chosen so that a stripe or checkerboard
+# repeating every 8 or 16 pixels, in x or in y, at any phase, puts two rooks on each half
+# of it and averages out. Four samples, not the whole cell: taking pixels costs a slice per
+# row (hence tall cells: fewer rows), and box_downscale over a 4 x 4 subgrid of square cells
+# costs three times as much per frame, for no cut found or lost on the test corpus.
+CELL_ROOKS = ((3, 1), (2, 3), (1, 4), (0, 6))     # (x, y) in units; a cell is 4 x 8 units
+
+
+def cell_unit(coarse: int) -> int:
+    """The rook unit for a coarse stride: half of it; 0 (cells are pixels) when it is 1."""
+    return coarse // 2
+
+
+@functools.lru_cache(maxsize=16)
+def rook_slices(width: int, height: int, unit: int) -> tuple[tuple[slice, ...], ...]:
+    """For each rook of CELL_ROOKS, one slice per row of whole cells that takes that rook's
+    pixel from every whole cell of the row (unit 0: one rook, every pixel)."""
+    if unit == 0:
+        return (tuple(slice(y * width, (y + 1) * width) for y in range(height)),)
+    cell_w, cell_h = 4 * unit, 8 * unit
+    cols = width // cell_w
+    return tuple(tuple(slice((r * cell_h + y * unit) * width + x * unit,
+                             (r * cell_h + y * unit) * width + x * unit + cols * cell_w, cell_w)
+                       for r in range(height // cell_h))
+                 for x, y in CELL_ROOKS)
+
+
+@functools.lru_cache(maxsize=16)
+def rook_masks(count: int) -> tuple[int, int]:
+    """For `count` cells in 16-bit lanes: the low-byte mask, and 2 in every lane (rounding)."""
+    ones = int.from_bytes(b"\x01\x00" * ((count + 1) // 2), "little")
+    return ones * 0xFF, ones * 2
+
+
+def cell_means(plane, slices: tuple[tuple[slice, ...], ...]) -> bytes:
+    """The mean of each cell's rooks, rounded: the four samples of every cell are added in
+    16-bit lanes (even cells in one integer, odd cells in another), then halved twice."""
+    picks = [b"".join(map(plane.__getitem__, rows)) for rows in slices]
+    if len(picks) == 1:
+        return picks[0]
+    count = len(picks[0])
+    low, twos = rook_masks(count)
+    even = odd = 0
+    for pick in picks:
+        value = int.from_bytes(pick, "little")
+        even += value & low
+        odd += (value >> 8) & low
+    even = ((even + twos) >> 2) & low          # a lane holds at most 4 x 255: no carry out
+    odd = ((odd + twos) >> 2) & low
+    return (even | odd << 8).to_bytes(count, "little")
+
+
+def lane_differences(a: tuple[int, int], b: tuple[int, int], byte_count: int) -> tuple[int, int]:
+    """|a - b| per 16-bit lane, from to_lanes() of two grids (the first step of sad_lanes)."""
+    low_bytes, bit8, _ = lane_masks(lane_count(byte_count))
+    out = []
+    for la, lb in zip(a, b):
+        v = (la | bit8) - lb
+        positive = v & bit8
+        ones = positive >> 8
+        out.append(bit8 - (((v ^ (positive - ones)) & low_bytes) + ones))
+    return out[0], out[1]
+
+
+def byte_flags(lanes: tuple[int, int]) -> int:
+    """Per-lane flags (0 or 1 in each 16-bit lane of the even and the odd half) as one
+    integer with a byte per cell, in cell order."""
+    return lanes[0] | lanes[1] << 8
+
+
+def nearer_flags(a: tuple[int, int], x: tuple[int, int], b: tuple[int, int],
+                 byte_count: int) -> int:
+    """A byte per cell (byte_flags): 1 where x is nearer b than a (|x - b| < |x - a|)."""
+    _, bit8, _ = lane_masks(lane_count(byte_count))
+    ones = bit8 >> 8
+    flags = []
+    for da, db in zip(lane_differences(x, a, byte_count), lane_differences(x, b, byte_count)):
+        flags.append((((da + bit8) - db - ones) & bit8) >> 8)   # da + 255 - db >= 256: da > db
+    return byte_flags((flags[0], flags[1]))
+
+
+def apart_flags(a: tuple[int, int], b: tuple[int, int], byte_count: int, least: int) -> int:
+    """A byte per cell (byte_flags): 1 where a and b differ by at least `least`."""
+    _, bit8, _ = lane_masks(lane_count(byte_count))
+    floor = (bit8 >> 8) * least
+    apart = lane_differences(a, b, byte_count)
+    return byte_flags(tuple((((d + bit8) - floor) & bit8) >> 8 for d in apart))
+
+
+def flag_agreement(flags: int, where: int, columns: int) -> tuple[int, int]:
+    """(pairs, disagreeing pairs) of side-by-side and stacked cells both in `where` (byte
+    flags of a grid `columns` cells wide; a row's last cell is paired with the next row's
+    first, a small error)."""
+    pairs = disagree = 0
+    for step in (8, 8 * columns):
+        both = where & (where >> step)
+        pairs += both.bit_count()
+        disagree += ((flags ^ (flags >> step)) & both).bit_count()
+    return pairs, disagree
+
+
+SQUARE_LOW = bytes(v * v & 0xFF for v in range(256))       # v*v = low + 256 * high
+SQUARE_HIGH = bytes(v * v >> 8 for v in range(256))
+
+
+def square_distance(a: tuple[int, int], b: tuple[int, int], byte_count: int) -> int:
+    """Sum of (a - b)^2 over the cells, from to_lanes() of two grids: |a - b| per lane as
+    bytes, squared by two translation tables (low and high byte of the square)."""
+    even, odd = lane_differences(a, b, byte_count)
+    apart = (even | odd << 8).to_bytes(2 * lane_count(byte_count), "little")
+    return sum(apart.translate(SQUARE_LOW)) + 256 * sum(apart.translate(SQUARE_HIGH))
+
+
 HISTOGRAM_TABLE = bytes(v * HISTOGRAM_BINS // 256 for v in range(256))
 HISTOGRAM_KEYS = tuple(bytes([k]) for k in range(HISTOGRAM_BINS))
 
@@ -5065,92 +5333,313 @@ def histogram_distance(h1: tuple[int, ...], h2: tuple[int, ...]) -> float:
 
 def analyze_motion(frames: Iterable[bytes], width: int, height: int, fps: float,
                    stride: int | None = None, cut_floor: float = CUT_MIN_SCORE) -> MotionAnalysis:
-    """One streaming pass. The motion score uses the grid at `stride`; the cut signals use a
-    coarse grid (never finer than the auto stride) and a ring of the last 2P+2 such grids.
-    diff_long is measured only where the difference rule of detect_cuts can look (score at
-    least cut_floor); elsewhere it is None. A second ring, GRADUAL_HALF_WINDOW_S either side,
-    marks where a gradual transition is centred (gradual_at). Only per-frame numbers are kept,
-    never a frame: memory for frames is bounded by the two rings."""
+    """One streaming pass. The motion score uses the grid at `stride`; the cut and transition
+    signals use cells of 2 x 4 coarse strides (never finer than the auto stride; cell_means)
+    and one ring of recent frames' cells: 2P+2 frames for the cut's persistence, measured only
+    where a cut signal comes near its threshold (cut_floor for the difference), and
+    GRADUAL_MAX_S of them for the windows that mark gradual transitions. Only per-frame
+    numbers are kept, never a frame: memory for frames is bounded by the ring."""
     motion_pass = MotionPass(width, height, fps, stride or auto_stride(height), cut_floor)
     for frame in frames:
         motion_pass.add(frame)
     return motion_pass.result()
 
 
+class Cells(NamedTuple):
+    """One frame as the ring keeps it: its luma cells as lanes, their histogram, and its
+    chroma cells as lanes (None without colour)."""
+    lanes: tuple[int, int]
+    hist: tuple[int, ...]
+    colour: tuple[int, int] | None
+
+
 class MotionPass:
     """The state of analyze_motion's one pass: the per-frame series so far (arrays of
-    doubles, 8 bytes a frame, not 32-byte float objects), the previous frame's lanes, and
-    the two rings of recent coarse frames."""
+    doubles, 8 bytes a frame, not 32-byte float objects), the previous frame's grid lanes,
+    and the ring of recent frames' cells."""
 
     def __init__(self, width: int, height: int, fps: float, stride: int,
                  cut_floor: float) -> None:
         self.width, self.height, self.fps, self.stride = width, height, fps, stride
-        self.coarse = max(stride, auto_stride(height))
+        unit = cell_unit(max(stride, auto_stride(height)))
+        self.rooks = rook_slices(width, height, unit)
+        self.cell_columns = width // (4 * unit) if unit else width
+        self.cell_bytes = len(self.rooks[0]) * self.cell_columns
+        half_w, half_h = ceil_div(width, 2), ceil_div(height, 2)
+        # chroma cells of the same pattern on the half-size planes (twice as big on the
+        # picture: the colour of a cut is broad): U then V, the slices of V shifted past U so
+        # that one cell_means takes both planes
+        plane = half_w * half_h
+        self.chroma_rooks = tuple(rows + tuple(slice(r.start + plane, r.stop + plane, r.step)
+                                               for r in rows)
+                                  for rows in rook_slices(half_w, half_h, unit))
+        self.chroma_size = 2 * plane
+        self.chroma_bytes = len(self.chroma_rooks[0]) * (half_w // (4 * unit) if unit
+                                                         else half_w)
         self.cut_floor = cut_floor
-        self.span = 2 * FLASH_MAX_FRAMES + 2          # the ring of frames i-1-P .. i+P
-        self.half = max(2, round(GRADUAL_HALF_WINDOW_S * fps))
+        self.scales = gradual_scales(fps)
+        # a run of gradual marks is closed when no window can reach it any more, and its frames
+        # must all still be here: windows either side of it, and the run itself
+        self.ring: collections.deque = collections.deque(
+            maxlen=6 * self.scales[-1] + 4 * FLASH_MAX_FRAMES + 8)
         self.scores, self.hist_short, self.hist_long = array("d"), array("d"), array("d")
-        self.thumb_change, self.brightness = array("d"), array("d")
+        self.cell_change, self.brightness = array("d"), array("d")
+        self.chroma_change = array("d")
+        self.climb = array("d", [0.0])       # climb[k]: the cell changes of frames 0..k-1 added
         self.diff_long: list[float | None] = []
+        self.chroma_long: list[float | None] = []
         self.gradual, self.flat = bytearray(), bytearray()
-        self.ring: list[tuple[tuple[int, int], tuple[int, ...]]] = []
-        self.window: collections.deque = collections.deque(maxlen=2 * self.half + 1)
-        self.previous = self.previous_thumb = None
+        self.runs: list[list[int]] = []       # open runs of gradual marks: [c0, c1, lo, hi]
+        self.spans: list[tuple[int, int, float]] = []
+        self.previous = None
+
+    def colour_of(self, frame: bytes) -> tuple[int, int] | None:
+        """The lanes of the frame's chroma cells, U then V (None: the frame has no colour)."""
+        chroma = getattr(frame, "chroma", b"")
+        if len(chroma) != self.chroma_size or not self.chroma_bytes:
+            return None
+        return to_lanes(cell_means(chroma, self.chroma_rooks))
 
     def add(self, frame: bytes) -> None:
-        """Score one frame against the previous one, and frame i - P across the ring."""
+        """Score one frame against the previous one; then look back: frame i - P's
+        persistence, and the gradual windows that end on this frame."""
         if len(self.scores) == MAX_VIDEO_FRAMES:
             raise UserError(f"the video has more than {MAX_VIDEO_FRAMES:,} frames; cut it "
                             "into parts (ffmpeg -ss/-t) or lower its rate (-vf fps=N)")
         grid = grid_sample(frame, self.width, self.height, self.stride)
         lanes = to_lanes(grid)
-        same = self.coarse == self.stride
-        coarse_grid = grid if same else grid_sample(frame, self.width, self.height, self.coarse)
-        coarse_lanes = lanes if same else to_lanes(coarse_grid)
-        hist = luma_histogram(coarse_grid)
-        thumb = coarse_grid[::max(1, len(coarse_grid) // THUMB_SAMPLES)][:THUMB_SAMPLES]
+        cells = cell_means(frame, self.rooks)
+        now = Cells(to_lanes(cells), luma_histogram(cells), self.colour_of(frame))
         if self.previous is None:
-            changes = (0.0, 0.0, 0.0)
+            changes = (0.0, 0.0, 0.0, 0.0)
         else:
+            last = self.ring[-1]
+            colour = (sad_lanes(last.colour, now.colour, self.chroma_bytes)
+                      / (self.chroma_bytes * LUMA_MAX)
+                      if now.colour is not None and last.colour is not None else 0.0)
             changes = (sad_lanes(self.previous, lanes, len(grid)) / (len(grid) * LUMA_MAX),
-                       histogram_distance(self.ring[-1][1], hist),
-                       sad_simple(self.previous_thumb, thumb) / (len(thumb) * LUMA_MAX))
+                       histogram_distance(last.hist, now.hist),
+                       sad_lanes(last.lanes, now.lanes, len(cells)) / (len(cells) * LUMA_MAX),
+                       colour)
+        self.previous = lanes
         self.scores.append(changes[0])
         self.hist_short.append(changes[1])
-        self.thumb_change.append(changes[2])
-        self.previous, self.previous_thumb = lanes, thumb
-        self.flat.append(max(hist[0] + hist[1], hist[-2] + hist[-1])
-                         >= FLAT_SHARE * (sum(hist) or 1))
-        self.brightness.append(sum(thumb) / len(thumb))
-        self.window.append((thumb, hist, changes[1], changes[2]))
-        if len(self.window) == self.window.maxlen:
-            self.gradual.append(gradual_at(self.window))
-        self.across_ring(coarse_lanes, hist, len(coarse_grid))
+        self.cell_change.append(changes[2])
+        self.chroma_change.append(changes[3])
+        self.climb.append(self.climb[-1] + changes[2])
+        self.flat.append(max(now.hist[0] + now.hist[1], now.hist[-2] + now.hist[-1])
+                         >= FLAT_SHARE * (sum(now.hist) or 1))
+        self.brightness.append(sum(cells) / len(cells))
+        self.hist_long.append(0.0)
+        self.diff_long.append(None)
+        self.chroma_long.append(None)
+        self.gradual.append(0)
+        self.ring.append(now)
+        count = len(self.scores)
+        if count > FLASH_MAX_FRAMES:
+            self.persistence(count - 1 - FLASH_MAX_FRAMES, count - 1)
+        self.gradual_windows(count - 1)
 
-    def across_ring(self, coarse_lanes: tuple[int, int], hist: tuple[int, ...],
-                    coarse_bytes: int) -> None:
-        """Push this frame into the ring; once it is full, frame i = current - P has both
-        sides in it, and its long-range histogram and difference are measured."""
-        self.ring.append((coarse_lanes, hist))
-        if len(self.ring) > self.span:
-            self.ring.pop(0)
-        if len(self.ring) == self.span:
-            self.hist_long.append(histogram_distance(self.ring[0][1], hist))
-            self.diff_long.append(
-                None if self.scores[-1 - FLASH_MAX_FRAMES] < self.cut_floor else
-                sad_lanes(self.ring[0][0], coarse_lanes, coarse_bytes) / (coarse_bytes * LUMA_MAX))
+    def at(self, k: int) -> Cells:
+        """Frame k's cells, from the ring."""
+        return self.ring[k - len(self.scores)]
+
+    def persistence(self, i: int, last: int) -> None:
+        """Whether the change at frame i lasts: the least distance between a frame before it
+        (i-1-P .. i-1) and one after (i .. i+P), over the pairs that catch a flash: the frame
+        just before against each frame after, and each frame before against the last one
+        after. A flash, or two flashes P frames apart, comes back to the picture before, so
+        some pair is near; a cut's pairs all differ. Measured only where frame i's own change
+        comes near a cut's threshold, for the signals that do."""
+        if i < 1:
+            return
+        fires_hist = self.hist_short[i] >= CUT_HIST_MIN
+        fires_diff = self.cell_change[i] >= self.cut_floor
+        fires_colour = self.chroma_change[i] >= CUT_CHROMA_MIN
+        if not (fires_hist or fires_diff or fires_colour):
+            return
+        end = min(i + FLASH_MAX_FRAMES, last)
+        pairs = [(i - 1, b) for b in range(i, end + 1)] + [
+            (a, end) for a in range(max(0, i - 1 - FLASH_MAX_FRAMES), i - 1)]
+        hist, diff, colour = 1.0, 1.0, 1.0
+        for a, b in pairs:
+            one, other = self.at(a), self.at(b)
+            if fires_hist:
+                hist = min(hist, histogram_distance(one.hist, other.hist))
+            if fires_diff:
+                diff = min(diff, sad_lanes(one.lanes, other.lanes, self.cell_bytes)
+                           / (self.cell_bytes * LUMA_MAX))
+            if fires_colour and one.colour is not None and other.colour is not None:
+                colour = min(colour, sad_lanes(one.colour, other.colour, self.chroma_bytes)
+                             / (self.chroma_bytes * LUMA_MAX))
+        self.hist_long[i] = hist if fires_hist else 0.0
+        self.diff_long[i] = diff if fires_diff else None
+        self.chroma_long[i] = colour if fires_colour else None
+
+    def gradual_windows(self, end: int) -> None:
+        """Mark the centres of the windows ending on frame `end`, one per half-window h of
+        gradual_scales, that look like a gradual change of shot: the ends (end - 2h, end)
+        differ like two shots (GRADUAL_MIN_CHANGE on cells and CUT_HIST_MIN on histograms),
+        directly (at least GRADUAL_DIRECTED of all the frame-to-frame changes between them
+        added up: a blend or a wipe walks straight from one shot to the other, motion
+        wanders), and gradually (no frame carries GRADUAL_MAX_SHARE of it: that is a cut).
+        A window of h frames a side is looked at every h / GRADUAL_SCALE_EVERY frames (its
+        neighbours overlap it almost whole). Marks less than P apart form a run; a run no
+        window can reach any more is closed."""
+        for h in self.scales:
+            start, centre = end - 2 * h, end - h
+            if start < 0:
+                break
+            if end % max(1, h // GRADUAL_SCALE_EVERY) or not self.looks_gradual(start, end):
+                continue
+            self.gradual[centre] = 1
+            self.join_run(centre, start, end)
+        oldest = len(self.scores) - len(self.ring)
+        while self.runs and (self.runs[0][1] + FLASH_MAX_FRAMES + self.scales[-1] < end
+                             or len(self.ring) == self.ring.maxlen
+                             and self.runs[0][2] <= oldest + 1):
+            self.close_run(self.runs.pop(0))
+
+    def join_run(self, centre: int, start: int, end: int) -> None:
+        """Add a marked window to the run of marks within P of its centre (joining two runs it
+        bridges), or start a run."""
+        near = [run for run in self.runs if run[0] - FLASH_MAX_FRAMES <= centre
+                <= run[1] + FLASH_MAX_FRAMES]
+        merged = [min([centre] + [r[0] for r in near]), max([centre] + [r[1] for r in near]),
+                  min([start] + [r[2] for r in near]), max([end] + [r[3] for r in near])]
+        self.runs = sorted([run for run in self.runs if run not in near] + [merged])
+
+    def close_run(self, run: list[int]) -> None:
+        """The transitions of one run of marks, between the earliest start of its windows
+        (still in the shot before) and the latest end (in the shot after): see
+        transitions_between."""
+        _, _, lo, hi = run
+        self.transitions_between(max(lo, len(self.scores) - len(self.ring)), hi)
+
+    def transitions_between(self, a: int, b: int) -> None:
+        """Find the transition from frame a's shot to frame b's (progress_span), first
+        between a and b on every other frame (when there are more than GRADUAL_COARSE), then
+        on every frame between the frames just outside what that found, so that motion in
+        either shot far from the transition cannot stretch it. Then look for
+        another on either side of it (two transitions back to back share one run of marks),
+        where the frames at either end of that side differ like two shots. Each span is
+        kept with its sweep."""
+        frames = [self.at(k).lanes for k in range(a, b + 1)]
+        picks = list(range(0, len(frames), 2 if len(frames) > GRADUAL_COARSE else 1))
+        if picks[-1] != len(frames) - 1:           # the first look takes every other frame
+            picks.append(len(frames) - 1)
+        span = progress_span([frames[k] for k in picks], self.cell_bytes)
+        if span is None:
+            return
+        before, after = picks[span[0] - 1], picks[span[1]]
+        outer_first, outer_stop = a, b
+        a, frames = a + before, frames[before:after + 1]
+        first, stop, _ = progress_span(frames, self.cell_bytes) or (1, len(frames) - 1, ())
+        self.add_span(a + first, a + stop, self.sweep(frames, first, stop))
+        if self.differ_like_shots(outer_first, a + first - 1):
+            self.transitions_between(outer_first, a + first - 1)
+        if self.differ_like_shots(a + stop, outer_stop):
+            self.transitions_between(a + stop, outer_stop)
+
+    def sweep(self, frames: list[tuple[int, int]], first: int, stop: int) -> float:
+        """How a transition hands the picture over, from the cells whose two shots differ
+        (WIPE_APART): the share of its frames in which some but not most of them (15% to
+        85%) are already nearer the new shot. A blend moves every cell at once, so they all
+        cross half way together; a wipe, however soft its edge, crosses them a region at a
+        time. 0 unless the cells that crossed at the middle frame form regions
+        (WIPE_COHERENT of neighbouring pairs agree): a dissolve pixel by pixel crosses them
+        at scattered times, in no region."""
+        n, before, after = self.cell_bytes, frames[first - 1], frames[stop]
+        where = apart_flags(before, after, n, WIPE_APART)
+        total = where.bit_count()
+        if total < 0.05 * n or stop - first < 2:
+            return 0.0
+        crossed = [nearer_flags(before, frames[k], after, n) & where
+                   for k in range(first, stop)]
+        shares = [flags.bit_count() / total for flags in crossed]
+        middle = min(range(len(shares)), key=lambda k: abs(shares[k] - 0.5))
+        pairs, disagree = flag_agreement(crossed[middle], where, self.cell_columns)
+        if not pairs or disagree > (1 - WIPE_COHERENT) * pairs:
+            return 0.0
+        return sum(1 for share in shares if 0.15 < share < 0.85) / len(shares)
+
+    def add_span(self, first: int, stop: int, sweep: float) -> None:
+        """Keep a transition's span, joined with a span found before that is a piece of the
+        same transition: one that ends or starts within P frames of it, where the frames
+        between the two pieces lie between the shot before both and the shot after both
+        (collinear: |a - g|^2 + |g - b|^2 at most GRADUAL_PIECES x |a - b|^2; a blend half
+        way gives 1/2, a third shot about 2), and not at either end (each piece carries
+        GRADUAL_PIECE_MIN of it). Motion can spoil the windows over the middle of a long
+        transition and split its run of marks in two."""
+        oldest = len(self.scores) - len(self.ring)
+        for k, (f0, s0, w0) in enumerate(self.spans):
+            one, other = ((f0, s0), (first, stop)) if f0 < first else ((first, stop), (f0, s0))
+            if not -FLASH_MAX_FRAMES <= other[0] - one[1] <= FLASH_MAX_FRAMES:
+                continue
+            before, after = one[0] - 1, other[1]
+            between = (one[1] + other[0]) // 2
+            if before < oldest or after >= len(self.scores):
+                continue
+            a, g, b = (self.at(j).lanes for j in (before, between, after))
+            apart = square_distance(a, b, self.cell_bytes)
+            to_a, to_b = (square_distance(a, g, self.cell_bytes),
+                          square_distance(g, b, self.cell_bytes))
+            if apart and to_a + to_b <= GRADUAL_PIECES * apart and min(to_a, to_b) >= (
+                    GRADUAL_PIECE_MIN * apart):
+                del self.spans[k]
+                self.add_span(min(first, f0), max(stop, s0), max(sweep, w0))
+                return
+        self.spans.append((first, stop, sweep))
+
+    def differ_like_shots(self, start: int, end: int) -> bool:
+        """Whether frames start and end (both in the ring) differ like two shots: as much
+        as a cut, on cells (cut_floor) and on histograms (CUT_HIST_MIN)."""
+        if end - start < 2 or start < len(self.scores) - len(self.ring):
+            return False
+        one, other = self.at(start), self.at(end)
+        return (sad_lanes(one.lanes, other.lanes, self.cell_bytes)
+                >= self.cut_floor * self.cell_bytes * LUMA_MAX
+                and histogram_distance(one.hist, other.hist) >= CUT_HIST_MIN)
+
+    def looks_gradual(self, start: int, end: int) -> bool:
+        """Whether frames start and end differ like a gradual change of shot (see
+        gradual_windows): GRADUAL_MIN_CHANGE on cells and CUT_HIST_MIN on histograms, at
+        least GRADUAL_DIRECTED of the frame-to-frame changes between them, and no frame
+        carrying GRADUAL_MAX_SHARE of it."""
+        if end - start < 2 or start < len(self.scores) - len(self.ring):
+            return False
+        path = self.climb[end + 1] - self.climb[start + 1]
+        if path < GRADUAL_MIN_CHANGE:        # the cheap tests first: most windows stop here
+            return False
+        one, other = self.at(start), self.at(end)
+        if histogram_distance(one.hist, other.hist) < CUT_HIST_MIN:
+            return False
+        across = sad_lanes(one.lanes, other.lanes, self.cell_bytes) / (self.cell_bytes * LUMA_MAX)
+        if (across < GRADUAL_MIN_CHANGE
+                or max(self.cell_change[start + 1:end + 1]) >= GRADUAL_MAX_SHARE * across):
+            return False
+        if across >= GRADUAL_DIRECTED * path:
+            return True
+        # strong motion in either shot adds up along the path; the middle frame of a blend
+        # still lies between the ends (collinear), a frame of motion does not
+        middle = self.at((start + end) // 2).lanes
+        apart = square_distance(one.lanes, other.lanes, self.cell_bytes)
+        return (square_distance(one.lanes, middle, self.cell_bytes)
+                + square_distance(middle, other.lanes, self.cell_bytes)) <= GRADUAL_LINE * apart
 
     def result(self) -> MotionAnalysis:
-        """The analysis. Frames too near either end to look P frames across count as
-        persistent changes; gradual marks are centred in their window."""
+        """The analysis. The last P frames' persistence looks as far as the video goes, and
+        the runs of gradual marks still open are closed."""
         count = len(self.scores)
-        head = min(count, FLASH_MAX_FRAMES + 1)
-        hist_long = (array("d", [1.0] * head) + self.hist_long + array("d", [1.0] * count))[:count]
-        diff_long = ([1.0] * head + self.diff_long + [1.0] * count)[:count]
-        gradual = (bytes(min(count, self.half)) + self.gradual + bytes(count))[:count]
+        for i in range(max(1, count - FLASH_MAX_FRAMES), count):
+            self.persistence(i, count - 1)
+        while self.runs:
+            self.close_run(self.runs.pop(0))
         return MotionAnalysis(self.fps, self.width, self.height, self.stride, self.scores,
-                              self.hist_short, hist_long, tuple(diff_long), bytes(gradual),
-                              self.thumb_change, bytes(self.flat), self.brightness)
+                              self.hist_short, self.hist_long, self.diff_long,
+                              bytes(self.gradual), self.cell_change, bytes(self.flat),
+                              self.brightness, self.chroma_change, self.chroma_long,
+                              tuple(self.spans))
 
 
 MAX_BOX_SIDE = 16                  # box_downscale's limit: a 16x16 sum of bytes fits 16 bits
@@ -9331,8 +9820,15 @@ COMMANDS = (
      "The presets' events and cuts; --out writes the video itself (YUV4MPEG2, Cmono).",
      options_synth, cmd_synth),
     ("motion", "motion per window, hard cuts and gradual transitions",
-     "Frame-difference motion per window, hard cuts (a change that is sudden, stands out and "
-     "persists), gradual transitions (dissolves and fades), and the scene list.",
+     "Frame-difference motion per window, hard cuts and gradual transitions, and the scene "
+     "list. Cuts and transitions are read from cell means (a cell's few pixels placed so that "
+     "textures of period 8 or 16 average out when they move) of the luma and, for an 8-bit "
+     "4:2:0 Y4M, of the chroma, so a cut that only turns the hue is found. A hard cut is a "
+     "change that is sudden, stands out and persists (flashes of 1-3 frames, one or two, are "
+     "not cuts); never inside a transition. Transitions, each one span: fade-black and "
+     "fade-white (out and in through black or white), fade-in-black/-white and "
+     "fade-out-black/-white (one side), wipe (the change crosses the picture region by "
+     "region) and dissolve (a cross-fade: everywhere at once).",
      options_motion, cmd_motion),
     ("sample", "where each frame sampler spends its frames",
      "Uniform, dynamic (motion-adaptive), event-driven and keyframe+context sampling side by "

@@ -1,7 +1,8 @@
 """Every command of the README runs as written, in a copy of the tree (examples may write
 files) with a small clip.mp4 made by ffmpeg: each line of its shell blocks (ffmpeg pipelines too,
 skipped with a reason when ffmpeg is absent), every inline `python code/main.py ...`, and every
-inline `SUBCOMMAND --option ...` example; each ends with status 0 or the status it states."""
+inline `SUBCOMMAND --option ...` example; each ends with status 0 or the status it states.
+(ALSO_RUN_ELSEWHERE: lines another test runs already.)"""
 
 import concurrent.futures
 import os
@@ -17,6 +18,7 @@ import unittest
 from support import ROOT
 
 STATUS_NOTE = re.compile(r"#\s*exit status (\d+)")
+ALSO_RUN_ELSEWHERE = {"python code/main.py compare --suite full"}
 SUBCOMMANDS = ("compare", "synth", "motion", "sample", "plot", "tokens", "rope", "parse",
                "evaluate", "schema", "plan", "skill", "exercise", "bench")
 
@@ -96,7 +98,10 @@ class ReadmeExamplesTests(unittest.TestCase):
                 return command, expected, subprocess.CompletedProcess(command, proc.returncode,
                                                                       out, err)
 
-            runnable = [c for c in commands if ffmpeg or "ffmpeg" not in c[0]]
+            # `compare --suite full` runs in test_compare (its findings are checked there);
+            # run here too it would be the slowest line by far.
+            runnable = [c for c in commands if (ffmpeg or "ffmpeg" not in c[0])
+                        and c[0] not in ALSO_RUN_ELSEWHERE]
             with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
                 for command, expected, proc in pool.map(run, runnable):
                     with self.subTest(command=command):

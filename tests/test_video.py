@@ -302,9 +302,10 @@ class HonestCutTests(unittest.TestCase):
         into = [bytes(round(x * k / 24) for x in self.b) for k in range(1, 25)]
         cuts, gradual = transitions_of([self.a] * 30 + out + into + [self.b] * 30)
         self.assertEqual(cuts, [])
-        self.assertEqual([(t.kind, t.first, t.stop) for t in gradual], [("fade", 30, 78)])
+        # the kind says through what (#24); stop is the first frame of the new shot (77 is b)
+        self.assertEqual([(t.kind, t.first, t.stop) for t in gradual], [("fade-black", 30, 77)])
         scenes = main.scene_list(108, 30.0, (), gradual)
-        self.assertEqual([(s.first, s.stop) for s in scenes], [(0, 54), (54, 108)])
+        self.assertEqual([(s.first, s.stop) for s in scenes], [(0, 53), (53, 108)])
 
     def test_hard_cuts_survive_next_to_gradual_ones(self):
         blend = [bytes(round(x * (1 - k / 24) + y * k / 24) for x, y in zip(self.a, self.b))

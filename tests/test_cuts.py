@@ -1,0 +1,251 @@
+"""Shot cuts and gradual transitions (issue 24): aliasing of fine moving textures, flashes,
+cuts next to transitions, spans, kind names, hue-only cuts. Clips are made here from the
+tool's own frames; the ffmpeg cases skip when ffmpeg is absent."""
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from support import main, run_json
+
+W, H = 640, 360
+
+
+def checkerboard_frames(period, count, step=2, width=W, height=H):
+    """A black/white checkerboard of `period` pixels panned `step` pixels a frame."""
+    half = period // 2
+    long_row = [bytes(235 if ((x // half) + phase) % 2 else 16 for x in range(width + period))
+                for phase in (0, 1)]
+    frames = []
+    for k in range(count):
+        shift = (k * step) % period
+        rows = [long_row[(y // half) % 2][shift:shift + width] for y in range(height)]
+        frames.append(b"".join(rows))
+    return frames
+
+
+def textured(rng, w, h, base, spread=30):
+    return bytes(rng.randrange(base - spread, base + spread) for _ in range(w * h))
+
+
+def blend(a, b, share):
+    return bytes(round(x * (1 - share) + y * share) for x, y in zip(a, b))
+
+
+def analyse(frames, w, h, fps=25.0):
+    motion = main.analyze_motion(frames, w, h, fps)
+    transitions = main.detect_gradual(motion)
+    cuts = [c.frame for c in main.detect_cuts(motion, transitions=transitions)]
+    return cuts, transitions
+
+
+def y4m_420(frames, w, h, fps=25):
+    """A 4:2:0 Y4M stream of (luma, u, v) triples, u and v one value per frame or a plane."""
+    out = [f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode()]
+    plane = ((w + 1) // 2) * ((h + 1) // 2)
+    for luma, u, v in frames:
+        u = bytes([u]) * plane if isinstance(u, int) else u
+        v = bytes([v]) * plane if isinstance(v, int) else v
+        out.append(b"FRAME\n" + luma + u + v)
+    return b"".join(out)
+
+
+class CellAliasingTests(unittest.TestCase):
+    def test_rook_cells_do_not_flicker_on_periods_8_and_16(self):
+        unit = main.cell_unit(main.auto_stride(H))
+        rooks = main.rook_slices(W, H, unit)
+        for period in (8, 16):
+            with self.subTest(period=period):
+                cells = {main.cell_means(f, rooks) for f in checkerboard_frames(period, period)}
+                self.assertEqual(len(cells), 1)          # the same cells at every phase
+
+    def test_a_panned_fine_texture_is_no_cut_and_no_transition(self):
+        for period in (8, 16):
+            with self.subTest(period=period):
+                cuts, transitions = analyse(checkerboard_frames(period, 60), W, H)
+                self.assertEqual(cuts, [])
+                self.assertEqual(transitions, ())
+
+    def test_a_cut_between_textures_is_still_found(self):
+        frames = checkerboard_frames(16, 30) + [bytes([60]) * (W * H)] * 30
+        self.assertEqual(analyse(frames, W, H)[0], [30])
+
+
+class FlashTests(unittest.TestCase):
+    def test_single_and_double_flashes_on_moving_footage_are_not_cuts(self):
+        scene = main.Scene("flashes", 6.0, 25.0, 160, 96, (), (3.0,), 1.0)
+        frames = list(main.render_scene(scene))
+        white, black = b"\xeb" * (160 * 96), b"\x10" * (160 * 96)
+        for k, flash in ((20, white), (45, black), (95, white), (98, white), (120, black),
+                         (122, black)):
+            frames[k] = flash
+        cuts, transitions = analyse(frames, 160, 96)
+        self.assertEqual(cuts, list(scene.cut_frames))
+        self.assertEqual(transitions, ())                 # a white flash is no fade either
+
+
+class TransitionTests(unittest.TestCase):
+    w, h = 160, 96
+
+    def setUp(self):
+        rng = random.Random(24)
+        self.shots = [textured(rng, self.w, self.h, base) for base in (60, 120, 180, 90)]
+
+    def test_a_cut_two_frames_after_a_dissolve_is_kept_and_outside_it(self):
+        a, b, c = self.shots[:3]
+        frames = [a] * 30 + [blend(a, b, k / 15) for k in range(1, 15)] + [b] * 2 + [c] * 30
+        cuts, transitions = analyse(frames, self.w, self.h)
+        self.assertEqual(cuts, [46])
+        self.assertEqual(len(transitions), 1)
+        t = transitions[0]
+        self.assertLessEqual(abs(t.first - 30), 1)
+        self.assertLessEqual(abs(t.stop - 44), 1)
+        self.assertFalse(any(t.first <= cut < t.stop for cut in cuts))
+
+    def test_spans_never_run_backwards_or_overlap(self):
+        rng = random.Random(5)
+        for trial in range(6):
+            frames, shot = [], 0
+            for _ in range(4):
+                a, b = self.shots[shot % 4], self.shots[(shot + 1) % 4]
+                length = rng.randrange(2, 30)
+                frames += [a] * rng.randrange(3, 25)
+                frames += [blend(a, b, k / length) for k in range(1, length)]
+                shot += 1
+            _, transitions = analyse(frames, self.w, self.h)
+            for t in transitions:
+                self.assertLess(t.first, t.stop, trial)
+            for one, two in zip(transitions, transitions[1:]):
+                self.assertLessEqual(one.stop, two.first, trial)
+
+    def test_kind_names(self):
+        a, b = self.shots[0], self.shots[2]
+        black, white = b"\x10" * (self.w * self.h), b"\xeb" * (self.w * self.h)
+        ramp = range(1, 20)
+        cases = {
+            "fade-in-black": [blend(black, a, k / 20) for k in range(20)] + [a] * 30,
+            "fade-out-black": [a] * 30 + [blend(a, black, k / 20) for k in ramp] + [black] * 2,
+            "fade-white": ([a] * 30 + [blend(a, white, k / 12) for k in range(1, 13)]
+                           + [blend(white, b, k / 12) for k in range(1, 13)] + [b] * 30),
+            "dissolve": [a] * 30 + [blend(a, b, k / 20) for k in ramp] + [b] * 30,
+            "wipe": [a] * 30 + [b"".join(
+                (b[y * self.w:y * self.w + x] + a[y * self.w + x:(y + 1) * self.w])
+                for y in range(self.h)) for x in range(8, self.w, 8)] + [b] * 30,
+        }
+        for kind, frames in cases.items():
+            with self.subTest(kind=kind):
+                cuts, transitions = analyse(frames, self.w, self.h)
+                self.assertEqual([t.kind for t in transitions], [kind])
+                self.assertEqual(cuts, [])
+
+
+class ColourTests(unittest.TestCase):
+    def setUp(self):
+        scratch = tempfile.TemporaryDirectory()
+        self.addCleanup(scratch.cleanup)
+        self.dir = scratch.name
+
+    def write(self, name, data):
+        path = os.path.join(self.dir, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def test_a_hue_only_cut_is_found_from_the_chroma(self):
+        scene = main.Scene("hue", 3.0, 25.0, 160, 96, (), (), 0.3)
+        lumas = list(main.render_scene(scene))
+        plane = 80 * 48
+        u1, v1 = bytes(90 + (i % 80) // 2 for i in range(plane)), bytes([170]) * plane
+        u2, v2 = bytes([170]) * plane, bytes(170 - (i % 80) // 2 for i in range(plane))
+        frames = [(y, u1, v1) if k < 40 else (y, u2, v2) for k, y in enumerate(lumas)]
+        doc = run_json("motion", "--video", self.write("hue.y4m", y4m_420(frames, 160, 96)))
+        self.assertEqual([c["frame"] for c in doc["cuts"]], [40])
+        mono = main.y4m_bytes(lumas, 160, 96, 25.0)            # the same luma, no colour
+        doc = run_json("motion", "--video", self.write("mono.y4m", b"".join(mono)))
+        self.assertEqual(doc["cuts"], [])
+
+    def test_420_frames_carry_their_chroma_and_read_as_luma(self):
+        luma = bytes(range(48)) * 2
+        path = self.write("c.y4m", y4m_420([(luma, 1, 2), (luma, 3, 4)], 12, 8))
+        frames = list(main.open_video(path).frames)
+        self.assertEqual(frames, [luma, luma])
+        self.assertEqual([f.chroma for f in frames], [b"\x01" * 24 + b"\x02" * 24,
+                                                       b"\x03" * 24 + b"\x04" * 24])
+
+
+@unittest.skipUnless(shutil.which("ffmpeg"), "ffmpeg is not installed")
+class FfmpegTests(unittest.TestCase):
+    def setUp(self):
+        scratch = tempfile.TemporaryDirectory()
+        self.addCleanup(scratch.cleanup)
+        self.dir = scratch.name
+
+    def motion(self, graph, frames):
+        path = os.path.join(self.dir, "clip.y4m")
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-filter_complex", graph, "-map", "[v]",
+                        "-frames:v", str(frames), "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe",
+                        path], check=True)
+        doc = run_json("motion", "--video", path)
+        return [c["frame"] for c in doc["cuts"]], [
+            (t["kind"], t["first_frame"], t["end_frame"] - 1) for t in doc["transitions"]]
+
+    def test_hue_only_cut(self):
+        src = "testsrc2=s=640x360:r=25"
+        graph = (f"{src},trim=start_frame=0:end_frame=50,setpts=PTS-STARTPTS[a];"
+                 f"{src},trim=start_frame=50:end_frame=100,setpts=PTS-STARTPTS,hue=h=90[b];"
+                 "[a][b]concat=n=2:v=1:a=0,format=yuv420p[v]")
+        self.assertEqual(self.motion(graph, 100), ([50], []))
+
+    def test_panned_checkerboards(self):
+        for period in (8, 16):
+            with self.subTest(period=period):
+                half = period // 2
+                graph = (f"color=c=black:s=640x360:r=25,geq=lum='16+219*mod(floor((X+2*N)/{half})"
+                         f"+floor(Y/{half}),2)':cb=128:cr=128,format=yuv420p[v]")
+                self.assertEqual(self.motion(graph, 40), ([], []))    # 10 cycles of a 4-frame beat
+
+    def test_transitions_and_their_kinds(self):
+        # (xfade name, kind, whether both ends land within 3 frames: a shape wipe's first
+        # frames change too small an area to be seen)
+        cases = (("fade", "dissolve", True), ("dissolve", "dissolve", True),
+                 ("pixelize", "dissolve", True), ("wipeleft", "wipe", True),
+                 ("slideright", "wipe", False), ("radial", "wipe", False),
+                 ("fadeblack", "fade-black", True), ("fadewhite", "fade-white", True))
+        for name, kind, ends in cases:
+            with self.subTest(transition=name):
+                graph = ("testsrc2=s=640x360:r=25,trim=end_frame=50[a];"
+                         "smptebars=s=640x360:r=25,trim=end_frame=50[b];"
+                         f"[a][b]xfade=transition={name}:duration=0.8:offset=1.2,"
+                         "format=yuv420p[v]")
+                cuts, transitions = self.motion(graph, 80)
+                self.assertEqual(cuts, [])                   # never a cut inside it
+                self.assertEqual(len(transitions), 1)
+                got_kind, first, last = transitions[0]
+                self.assertEqual(got_kind, kind)
+                self.assertLessEqual(first, last)
+                if ends:
+                    self.assertLessEqual(abs(first - 31), 3)  # xfade: frames 31 .. 49 blend
+                    self.assertLessEqual(abs(last - 49), 3)
+                else:
+                    self.assertTrue(31 <= first and last <= 49)
+
+    def test_a_pan_is_no_cut_and_no_transition(self):
+        graph = ("testsrc2=s=1280x360:r=25,crop=640:360:x='640-abs(mod(n*5,1280)-640)':y=0,"
+                 "format=yuv420p[v]")
+        self.assertEqual(self.motion(graph, 150), ([], []))
+
+    def test_high_motion_then_a_cut(self):
+        # Game of Life: every frame changes; no "fade" may swallow the cut at its end
+        graph = ("life=s=320x180:r=25:mold=10:ratio=0.12:seed=3:death_color=#C83232:"
+                 "life_color=#30ff60,scale=640:360:flags=neighbor,trim=end_frame=100,"
+                 "setpts=PTS-STARTPTS[a];testsrc2=s=640x360:r=25,trim=end_frame=50[b];"
+                 "[a][b]concat=n=2:v=1:a=0,format=yuv420p[v]")
+        self.assertEqual(self.motion(graph, 150), ([100], []))
+
+
+if __name__ == "__main__":
+    unittest.main()
