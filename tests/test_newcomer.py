@@ -74,17 +74,22 @@ class HelpTests(unittest.TestCase):
 class SkillPathTests(ScratchTest):
     def test_one_rule_for_script_and_installed_command(self):
         # Outside any folder with outputs/: refused, nothing made. Inside: the nearest one.
-        proc = subprocess.run([sys.executable, str(MAIN_PATH), "skill"], cwd=self.dir,
-                              capture_output=True, text=True, timeout=120)
-        self.assertEqual(proc.returncode, 2)
-        self.assertIn("no outputs/ folder", proc.stderr)
-        self.assertEqual(os.listdir(self.dir), [])
-        os.makedirs(os.path.join(self.dir, "outputs"))
-        deep = os.path.join(self.dir, "a", "b")
-        os.makedirs(deep)
-        proc = subprocess.run([sys.executable, str(MAIN_PATH), "skill"], cwd=deep,
-                              capture_output=True, text=True, timeout=120)
-        self.assertEqual(proc.returncode, 0, proc.stderr)
+        # (default_skill_path is the one rule both read; run here in-process from each folder)
+        here = os.getcwd()
+        try:
+            os.chdir(self.dir)
+            status, _, err = run("skill")
+            self.assertEqual(status, 2)
+            self.assertIn("no outputs/ folder", err)
+            self.assertEqual(os.listdir(self.dir), [])
+            os.makedirs(os.path.join(self.dir, "outputs"))
+            deep = os.path.join(self.dir, "a", "b")
+            os.makedirs(deep)
+            os.chdir(deep)
+            status, _, err = run("skill")
+            self.assertEqual(status, 0, err)
+        finally:
+            os.chdir(here)
         self.assertTrue(os.path.exists(os.path.join(self.dir, "outputs", main.SKILL_FILE)))
 
 
