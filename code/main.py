@@ -1329,7 +1329,7 @@ def pooling_details(grid: int, stride: int, mode: str) -> dict:
     return details
 
 
-def llava_stride(name: str, options: DesignOptions) -> int:
+def llava_stride(options: DesignOptions) -> int:
     """--pool as a LLaVA design's pooling stride: the released 2 unless asked (hypothetical)."""
     return LLAVA_POOL_STRIDE if options.pool is None else options.pool
 
@@ -1344,7 +1344,7 @@ def hypothetical_stride(details: dict, stride: int) -> dict:
 
 def next_video_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
     """24 x 24 CLIP patches average-pooled 2 x 2: 144 a frame, no newline tokens."""
-    stride = llava_stride("llava-next-video", options)
+    stride = llava_stride(options)
     indices = next_video_indices(video.total_frames, video.fps,
                                  options.frames or NEXT_VIDEO_MAX_FRAMES)
     details = pooling_details(CLIP336_GRID, stride, "average")
@@ -1360,7 +1360,7 @@ def next_video_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
 
 def onevision_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
     """27 x 27 SigLIP patches, bilinear to 14 x 14: 196 a frame, and one newline a video."""
-    stride = llava_stride("llava-onevision", options)
+    stride = llava_stride(options)
     indices = numpy_linspace_int(video.total_frames, options.frames or ONEVISION_FRAMES)
     details = pooling_details(SIGLIP384_GRID, stride, "bilinear")
     side = details["pooled_grid"][0]
@@ -1383,7 +1383,7 @@ def llava_video_instruction(video: VideoFacts, indices: list[int]) -> tuple[str,
 def llava_video_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
     """OneVision's 14 x 14 a frame plus a newline at the end of each row (210), and the time
     instruction as text."""
-    stride = llava_stride("llava-video", options)
+    stride = llava_stride(options)
     indices = numpy_linspace_int(video.total_frames, options.frames or LLAVA_VIDEO_FRAMES)
     details = pooling_details(SIGLIP384_GRID, stride, "bilinear")
     side = details["pooled_grid"][0]

@@ -116,7 +116,8 @@ class AdviceTests(ScratchTest):
 
 def png_pixels(path):
     """(width, height, channels, rows) of an 8-bit PNG the tool wrote (filter 0 rows)."""
-    data = open(path, "rb").read()
+    with open(path, "rb") as handle:
+        data = handle.read()
     pos, chunks = 8, {}
     while pos < len(data):
         length, kind = struct.unpack(">I4s", data[pos:pos + 8])
