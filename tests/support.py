@@ -14,6 +14,23 @@ MAIN_PATH = ROOT / "code" / "main.py"
 MODULE_NAME = "video_vlm_lab_main"
 
 
+def compiled_main() -> str:
+    """code/main.py byte-compiled once, at a path that also ends in code/main.py: Python runs a
+    compiled file by its magic number, so a test that starts the program many times skips the
+    compiling (about a third of a second each) and sees the same program. Tests of what
+    happens while Python starts (Ctrl-C) use MAIN_PATH, the source."""
+    if not COMPILED:
+        import atexit, py_compile, shutil
+        folder = tempfile.mkdtemp(prefix="vvl-compiled-")
+        atexit.register(shutil.rmtree, folder, True)
+        COMPILED.append(py_compile.compile(str(MAIN_PATH), doraise=True,
+                                           cfile=str(pathlib.Path(folder) / "code" / "main.py")))
+    return COMPILED[0]
+
+
+COMPILED: list = []
+
+
 def load_main():
     if MODULE_NAME in sys.modules:
         return sys.modules[MODULE_NAME]

@@ -12,7 +12,7 @@ import sys
 import tempfile
 import unittest
 
-from support import MAIN_PATH, ROOT, main, run
+from support import MAIN_PATH, ROOT, compiled_main, main, run
 
 DATA = ROOT / "tests" / "data"
 
@@ -179,7 +179,7 @@ class JsonTests(unittest.TestCase):
 
 class TerminalTests(unittest.TestCase):
     def process(self, *argv, env=None, **kwargs):
-        return subprocess.run([sys.executable, str(MAIN_PATH), *argv], capture_output=True,
+        return subprocess.run([sys.executable, compiled_main(), *argv], capture_output=True,
                               cwd=ROOT, env={**os.environ, **(env or {})}, timeout=120, **kwargs)
 
     def test_version_comes_from_one_place(self):

@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from support import MAIN_PATH, ROOT, ScratchTest, main, run
+from support import MAIN_PATH, ROOT, ScratchTest, compiled_main, main, run
 
 DEADLINE_S = 60          # a generous bound for waiting on another process, never a sleep
 
@@ -102,7 +102,7 @@ class OutputTests(ScratchTest):
                             (("motion", "--scenes", "-"), b"Timecode List"),
                             (("sample", "--sheet", "-"), b"\x89PNG\r\n\x1a\n")):
             with self.subTest(argv=argv):
-                proc = subprocess.run([sys.executable, str(MAIN_PATH), *argv],
+                proc = subprocess.run([sys.executable, compiled_main(), *argv],
                                       capture_output=True, cwd=self.dir, timeout=DEADLINE_S)
                 self.assertEqual(proc.returncode, 0, proc.stderr)
                 self.assertTrue(proc.stdout.startswith(start), proc.stdout[:40])

@@ -6,6 +6,7 @@ inline `SUBCOMMAND --option ...` example; each ends with status 0 or the status 
 
 import concurrent.futures
 import os
+import py_compile
 import re
 import shlex
 import shutil
@@ -72,6 +73,10 @@ class ReadmeExamplesTests(unittest.TestCase):
                 shutil.copytree(ROOT / part, os.path.join(folder, part),
                                 ignore=shutil.ignore_patterns("__pycache__"))
             shutil.copy(ROOT / "README.md", folder)
+            # The copy's code/main.py as bytecode: Python runs a compiled file by its magic
+            # number, so each example skips compiling the source and behaves the same.
+            py_compile.compile(str(ROOT / "code" / "main.py"), doraise=True,
+                               cfile=os.path.join(folder, "code", "main.py"))
             bin_dir = os.path.join(folder, ".bin")            # `python` is this interpreter
             os.mkdir(bin_dir)
             os.symlink(sys.executable, os.path.join(bin_dir, "python"))

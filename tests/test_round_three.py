@@ -10,7 +10,8 @@ import sys
 import time
 import unittest
 
-from support import MAIN_PATH, ROOT, ScratchTest, main, motion_from_scores, run, run_json
+from support import (MAIN_PATH, ROOT, ScratchTest, compiled_main, main, motion_from_scores,
+                     run, run_json)
 
 DEADLINE_S = 120          # a bound on waiting for another process, never a sleep
 SAMPLES = os.path.join(ROOT, "tests", "data",
@@ -232,7 +233,7 @@ class FullDiskTests(unittest.TestCase):
             self.skipTest("no /dev/full on this system")
         for argv in (["--help"], ["tokens", "--help"], ["--version"]):
             with self.subTest(argv=argv), open("/dev/full", "w") as full:
-                proc = subprocess.run([sys.executable, str(MAIN_PATH), *argv], stdout=full,
+                proc = subprocess.run([sys.executable, compiled_main(), *argv], stdout=full,
                                       stderr=subprocess.PIPE, text=True, timeout=DEADLINE_S)
                 self.assertEqual(proc.returncode, 2)
                 self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
