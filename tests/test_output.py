@@ -60,7 +60,10 @@ class OutputTests(ScratchTest):
         fifo = self.path("pipe.svg")
         os.mkfifo(fifo)
         received = []
-        reader = threading.Thread(target=lambda: received.append(open(fifo, "rb").read()))
+        def read_all():
+            with open(fifo, "rb") as handle:
+                received.append(handle.read())
+        reader = threading.Thread(target=read_all)
         reader.start()
         status, _, err = run("plot", "--out", fifo)
         reader.join(DEADLINE_S)
