@@ -2,34 +2,45 @@
 
 A teaching and measuring tool for the lesson on Video-LLaMA, Video-LLaVA and Qwen2.5-VL, with
 the LLaVA-NeXT line (pooled per frame), InternVL3, Qwen2-VL, Qwen3-VL and Qwen2.5-Omni beside
-them, each as its released code behaves. Standard
-library only: run `python code/main.py` for an overview, `--help` for every subcommand, or
-`pip install .` for the same program as the `video-vlm-lab` command.
+them, each as its released code behaves. Standard library only: run `python code/main.py` for
+an overview, `--help` for every subcommand, or `pip install .` for the same program as the
+`video-vlm-lab` command.
 
-Part I, the lesson, in the order it teaches (pure functions; it reads without Part II)
+Lesson map: the function that holds each concept; it and what it calls fit on two screens
+uniform sampler: uniform_sample()
+dynamic-FPS sampler: dynamic_fps_sample()
+motion scorer: motion_scores()
+Qwen2.5-VL video tokens: qwen_video_tokens()
+tolerance grounding evaluator: score_item()
+(and beside them in Part I, the event-driven and keyframe samplers, event_driven_sample() and
+keyframe_sample(); the shot-change detector, detect_cuts(); the Q-former per clip,
+video_llama_cost(); pooled per frame, onevision_cost(); time-aligned positions, position_ids())
+
+Part I, the lesson, in the order it teaches (pure functions; nothing in it refers below it)
     §1  Sampling          uniform, dynamic FPS, event-driven, keyframe+context    sample, plot
     §2  Motion            mean |luma change| per frame, windows, hard cuts,       motion
                           dissolves and fades
-    §3  Tokens            one Design per model: its frames, its token budget      tokens
+    §3  Tokens            one Design per model: its frames, its token cost        tokens
                           function and its source (DESIGNS)
     §4  Positions         index vs time-aligned M-RoPE vs text timestamps;        rope
                           Qwen2.5-Omni's TMRoPE; exercise 2's demonstration
-    §5  Grounding         reading an answer (TIME_PATTERN, JSON, <time> tags)     parse
-                          and scoring it (IoU, both-ends tolerance)
-    §6  Compare           the simulated reader, its assumptions, the findings     compare
-    §7  Plan              the rule table, the skill file, exercises 1-5           plan, skill,
+    §5  Grounding         scoring an answer: IoU, R@1, both-ends tolerance,       evaluate
+                          recall@k, the running tally
+Part II, the machinery, and the runs built from the lesson
+    §6  Reading answers   free text (TIME_PATTERN), JSON, <time> tags, brackets   parse
+    §7  Synthetic video   seeded scenes with exact events and cuts                synth
+    §8  Video files       Y4M and PGM/PPM, read streaming; Y4M written
+    §9  Fast pixels       the big-integer lanes behind motion_scores, the one-pass
+                          analysis, cells, the box filter
+    §10 Evaluation files  text input, GT_FORMATS, lmms-eval logs, QVHighlights'   evaluate,
+                          official numbers, the JSON Schema                       schema
+    §11 Compare           the simulated reader, its assumptions, the findings     compare
+    §12 Plan              the rule table, the skill file, exercises 1-5           plan, skill,
                                                                                   exercise
-Part II, the machinery: how real inputs reach Part I
-    §8  Synthetic video   seeded scenes with exact events and cuts                synth
-    §9  Video files       Y4M and PGM/PPM, read streaming; Y4M written
-    §10 Fast pixels       the big-integer lanes behind §2's mean |luma change|,
-                          the one-pass analysis, the box filter
-    §11 Evaluation files  text input, GT_FORMATS, lmms-eval logs, the JSON Schema evaluate,
-                                                                                  schema
-    §12 Output            careful file writes, tables and prose, SVG, PNG sheets
+    §13 Output            careful file writes, tables and prose, SVG, PNG sheets
 Part III, the command line
-    §13 Subcommands       one block each: its options, its handler, its text      bench too
-    §14 The program       COMMANDS, build_parser() and main(), the one place that writes to
+    §14 Subcommands       one block each: its options, its handler, its text      bench too
+    §15 The program       COMMANDS, build_parser() and main(), the one place that writes to
                           stdout
 
 Vocabulary of the lesson
@@ -115,7 +126,6 @@ INSTALLED_NAME = "video-vlm-lab"     # the command `pip install .` puts on PATH
 PROG = INSTALLED_NAME if os.path.basename(sys.argv[0]) == INSTALLED_NAME else "main.py"
 
 
-
 DEFAULT_SEED = 0
 
 # Limits that keep absurd input from eating the machine.
@@ -196,20 +206,53 @@ EVENT_PAD_S = 0.25               # dense sampling starts this much before a span
 
 @dataclass(frozen=True)
 class SampleResult:
-    """What one sampler chose: sorted, unique, in-range frame indices, with the windows, frames
-    per window, its notes in words and its spans (action spans or cuts, in seconds)."""
+    """What one sampler chose: sorted, unique, in-range frame indices, its notes in words and
+    its spans (action spans or cuts, in seconds)."""
     strategy: str
     fps: float
     frame_count: int
     indices: tuple[int, ...]           # sorted, unique, in range
-    windows: tuple[Window, ...]
-    frames_per_window: tuple[int, ...]
     notes: tuple[str, ...]             # how the sampler decided, in words
     spans: tuple[tuple[float, float], ...] = ()  # action spans (event) or cuts (keyframe), seconds
 
     @property
     def times(self) -> tuple[float, ...]:
         return tuple(i / self.fps for i in self.indices)
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """What the samplers are asked for. max_fps caps every sampler's rate (uniform takes at most
+    duration x max_fps frames); max_frames is the frame budget none exceeds."""
+    uniform_frames: int = DEFAULT_UNIFORM_FRAMES
+    max_frames: int = FPS_MAX_FRAMES
+    min_fps: float = DEFAULT_MIN_FPS       # never above max_fps (checked where options are read)
+    max_fps: float = DEFAULT_MAX_FPS
+    burst_fps: float = DEFAULT_BURST_FPS
+    base_fps: float = DEFAULT_BASE_FPS
+    keyframe_context: int = DEFAULT_KEYFRAME_CONTEXT
+    keyframe_gap_s: float = DEFAULT_CONTEXT_GAP_S
+
+
+def spread_in_range(first: int, stop: int, count: int) -> list[int]:
+    """`count` distinct frames at the centres of equal segments of [first, stop)."""
+    length = stop - first
+    count = min(count, length)
+    return [first + int((k + 0.5) * length / count) for k in range(count)]
+
+
+def uniform_sample(frame_count: int, fps: float, s: SamplerSettings) -> SampleResult:
+    """Evenly over the whole video: the centre frame of each of N equal segments."""
+    # Step 1: N is the frames asked for, held to duration x max_fps (at least one) ...
+    asked = min(s.uniform_frames, max(1, math.floor(frame_count / fps * s.max_fps + 1e-9)))
+    # Step 2: ... and to the frame budget and the frames that exist.
+    count = min(asked, s.max_frames, frame_count)
+    notes = [f"{count:,} frame{'s' * (count != 1)} at the centres of {count:,} equal "
+             f"segment{'s' * (count != 1)}"]
+    if count < asked:
+        notes.append(f"asked for {asked}, capped at {count} (budget or frames that exist)")
+    return SampleResult("uniform", fps, frame_count,
+                        tuple(spread_in_range(0, frame_count, count)), tuple(notes))
 
 
 def allocate_counts(weights: list[float], total: int, capacities: list[int],
@@ -225,7 +268,7 @@ def allocate_counts(weights: list[float], total: int, capacities: list[int],
     while given < total:
         open_items = [k for k in range(len(weights)) if counts[k] < capacities[k]]
         remaining = total - given
-        weight_sum = sum_in_order(weights[k] for k in open_items)
+        weight_sum = math.fsum(weights[k] for k in open_items)
         if weight_sum <= 0:
             shares = {k: remaining / len(open_items) for k in open_items}
         else:
@@ -246,61 +289,28 @@ def allocate_counts(weights: list[float], total: int, capacities: list[int],
     return counts
 
 
-def spread_in_range(first: int, stop: int, count: int) -> list[int]:
-    """`count` distinct frames at the centres of equal segments of [first, stop)."""
-    length = stop - first
-    count = min(count, length)
-    return [first + int((k + 0.5) * length / count) for k in range(count)]
-
-
-def per_window_counts(indices: Iterable[int], windows: tuple[Window, ...]) -> tuple[int, ...]:
-    """How many of `indices` fall in each window, in window order (any past the last window
-    count in the last)."""
-    counts = [0] * len(windows)
-    k = 0
-    for i in sorted(indices):
-        while k + 1 < len(windows) and i >= windows[k].stop:
-            k += 1
-        counts[k] += 1
-    return tuple(counts)
-
-
-def finish(strategy: str, motion: MotionAnalysis, windows: tuple[Window, ...],
-           indices: Iterable[int], notes: list[str],
-           spans: tuple[tuple[float, float], ...] = ()) -> SampleResult:
-    """A sampler's SampleResult: its indices deduplicated, sorted and kept within the video,
-    counted per window, with its notes and spans."""
-    unique = tuple(sorted(set(i for i in indices if 0 <= i < motion.frame_count)))
-    return SampleResult(strategy, motion.fps, motion.frame_count, unique, windows,
-                        per_window_counts(unique, windows), tuple(notes), spans)
-
-
-def uniform_sample(motion: MotionAnalysis, windows: tuple[Window, ...], frames: int,
-                   max_frames: int) -> SampleResult:
-    """Evenly over the whole video: the centre frame of each of N equal segments."""
-    count = min(frames, max_frames, motion.frame_count)
-    notes = [f"{counted(count, 'frame')} at the centres of {counted(count, 'equal segment')}"]
-    if count < frames:
-        notes.append(f"asked for {frames}, capped at {count} (budget or frames that exist)")
-    return finish("uniform", motion, windows, spread_in_range(0, motion.frame_count, count), notes)
-
-
-def dynamic_fps_sample(motion: MotionAnalysis, windows: tuple[Window, ...], min_fps: float,
-                       max_fps: float, max_frames: int) -> SampleResult:
-    """Each window gets a rate from min_fps to max_fps rising with its motion (relative to
-    the busiest window); if the total exceeds the budget every window is scaled down."""
+def dynamic_fps_sample(windows: tuple[Window, ...], fps: float, s: SamplerSettings
+                       ) -> SampleResult:
+    """Each motion window gets a rate from min_fps to max_fps rising with its motion (relative
+    to the busiest window); if the total exceeds the budget every window is scaled down."""
+    # Step 1: a rate per window, in proportion to its motion over the busiest window's.
     peak = max((w.motion for w in windows), default=0.0)
-    rates = [min_fps + (max_fps - min_fps) * (w.motion / peak if peak > 0 else 0.0)
+    rates = [s.min_fps + (s.max_fps - s.min_fps) * (w.motion / peak if peak > 0 else 0.0)
              for w in windows]
+    # Step 2: the frames each rate asks for in its window; all of them, if the budget allows.
     wanted = [rate * (w.end_s - w.start_s) for rate, w in zip(rates, windows)]
-    capacity = [w.stop - w.first for w in windows]
-    budget = min(max_frames, round(sum_in_order(wanted)))
-    counts = allocate_counts(wanted, max(1, budget), capacity)
+    total = math.fsum(wanted)
+    budget = min(s.max_frames, round(total))
+    # Step 3: whole frames in proportion to what was asked, never more than a window holds.
+    counts = allocate_counts(wanted, max(1, budget), [w.stop - w.first for w in windows])
+    # Step 4: each window's frames spread evenly inside it.
     indices = [i for w, n in zip(windows, counts) for i in spread_in_range(w.first, w.stop, n)]
-    notes = ["zero motion everywhere: uniform at min fps" if peak <= 0 else
-             f"rate per window = {min_fps:g} + ({max_fps:g} - {min_fps:g}) x motion / peak motion",
-             f"wanted {sum_in_order(wanted):.1f} frames, budget {max_frames}, gave {sum(counts)}"]
-    return finish("dynamic", motion, windows, indices, notes)
+    notes = ("zero motion everywhere: uniform at min fps" if peak <= 0 else
+             f"rate per window = {s.min_fps:g} + ({s.max_fps:g} - {s.min_fps:g}) x motion / "
+             "peak motion",
+             f"wanted {total:.1f} frames, budget {s.max_frames}, gave {sum(counts)}")
+    frame_count = windows[-1].stop if windows else 0
+    return SampleResult("dynamic", fps, frame_count, tuple(indices), notes)
 
 
 def detect_action_spans(motion: MotionAnalysis, cuts: tuple[Cut, ...]
@@ -330,11 +340,14 @@ def detect_action_spans(motion: MotionAnalysis, cuts: tuple[Cut, ...]
     return tuple(spans)
 
 
-def event_driven_sample(motion: MotionAnalysis, windows: tuple[Window, ...], cuts: tuple[Cut, ...],
-                        burst_fps: float, base_fps: float, max_frames: int) -> SampleResult:
-    """Dense inside detected action spans (padded by EVENT_PAD_S), sparse elsewhere.
-    Over budget, every span keeps at least one frame before the background gets any."""
+def event_driven_sample(motion: MotionAnalysis, cuts: tuple[Cut, ...], s: SamplerSettings
+                        ) -> SampleResult:
+    """Dense inside detected action spans (padded by EVENT_PAD_S), sparse elsewhere, both
+    rates held under max_fps. Over budget, every span keeps at least one frame before the
+    background gets any."""
     fps, count = motion.fps, motion.frame_count
+    burst, base = min(s.burst_fps, s.max_fps), min(s.base_fps, s.max_fps)
+    # Step 1: the action spans, padded, overlapping ones merged; the gaps between them.
     pad = round(EVENT_PAD_S * fps)
     spans = []
     for first, stop in detect_action_spans(motion, cuts):
@@ -348,44 +361,48 @@ def event_driven_sample(motion: MotionAnalysis, windows: tuple[Window, ...], cut
         if first > cursor:
             gaps.append((cursor, first))
         cursor = stop
-    span_wanted = [max(1.0, (stop - first) / fps * burst_fps) for first, stop in spans]
-    gap_wanted = [(stop - first) / fps * base_fps for first, stop in gaps]
-    wanted = sum_in_order(span_wanted) + sum_in_order(gap_wanted)
-    budget = min(max_frames, max(1, round(wanted)))
+    # Step 2: frames asked for at each rate; the spans are served first, a frame each at least.
+    span_wanted = [max(1.0, (stop - first) / fps * burst) for first, stop in spans]
+    gap_wanted = [(stop - first) / fps * base for first, stop in gaps]
+    budget = min(s.max_frames, max(1, round(math.fsum(span_wanted + gap_wanted))))
     span_counts = allocate_counts(span_wanted, budget, [b - a for a, b in spans], minimum=1)
     gap_counts = allocate_counts(gap_wanted, budget - sum(span_counts), [b - a for a, b in gaps])
+    # Step 3: each span's and gap's frames spread evenly inside it.
     indices = [i for (a, b), n in zip(spans + gaps, span_counts + gap_counts)
                for i in spread_in_range(a, b, n)]
-    notes = [f"{len(spans)} action spans found; {burst_fps:g} fps inside, {base_fps:g} fps outside",
+    notes = (f"{len(spans)} action spans found; {burst:g} fps inside, {base:g} fps outside",
              f"{sum(span_counts)} frames in spans, {sum(gap_counts)} elsewhere "
-             f"(budget {max_frames})"]
-    return finish("event", motion, windows, indices, notes,
-                  tuple((a / fps, b / fps) for a, b in spans))
+             f"(budget {s.max_frames})")
+    return SampleResult("event", fps, count, tuple(sorted(set(indices))), notes,
+                        tuple((a / fps, b / fps) for a, b in spans))
 
 
-def keyframe_sample(motion: MotionAnalysis, windows: tuple[Window, ...], cuts: tuple[Cut, ...],
-                    context: int, context_gap_s: float, max_frames: int) -> SampleResult:
-    """The first frame and a frame at each shot cut (the keyframes), plus `context`
-    neighbours either side spaced context_gap_s apart. Over budget: the strongest keyframes
+def keyframe_sample(frame_count: int, fps: float, cuts: tuple[Cut, ...], s: SamplerSettings
+                    ) -> SampleResult:
+    """The first frame and a frame at each shot cut (the keyframes), plus keyframe_context
+    neighbours either side spaced keyframe_gap_s apart. Over budget: the strongest keyframes
     first, then context frames nearest their keyframe first."""
-    gap = max(1, round(context_gap_s * motion.fps))
+    gap = max(1, round(s.keyframe_gap_s * fps))
+    # Step 1: the keyframes, strongest first (the first frame outranks every cut).
     anchors = [(float("inf"), 0)] + [(c.score, c.frame) for c in cuts]
     ranked = [frame for _, frame in sorted(anchors, key=lambda a: (-a[0], a[1]))]
+    # Step 2: then their neighbours, the nearest ring of every keyframe before the next ring.
     wanted = list(ranked)
-    for distance in range(1, context + 1):
+    for distance in range(1, s.keyframe_context + 1):
         for frame in ranked:
             wanted += [frame - distance * gap, frame + distance * gap]
+    # Step 3: in that order, the frames that exist, until the budget is spent.
     chosen: list[int] = []
     seen: set[int] = set()
     for i in wanted:
-        if 0 <= i < motion.frame_count and i not in seen and len(chosen) < max_frames:
+        if 0 <= i < frame_count and i not in seen and len(chosen) < s.max_frames:
             seen.add(i)
             chosen.append(i)
-    notes = [f"{len(cuts)} shot changes + first frame as keyframes, {context} context frames "
-             f"either side every {gap / motion.fps:g} s",
-             f"{counted(len(chosen), 'frame')} (budget {max_frames})"]
-    return finish("keyframe", motion, windows, chosen, notes,
-                  tuple((c.time_s, c.time_s) for c in cuts))
+    notes = (f"{len(cuts)} shot changes + first frame as keyframes, {s.keyframe_context} "
+             f"context frames either side every {gap / fps:g} s",
+             f"{len(chosen):,} frame{'s' * (len(chosen) != 1)} (budget {s.max_frames})")
+    return SampleResult("keyframe", fps, frame_count, tuple(sorted(chosen)), notes,
+                        tuple((c.time_s, c.time_s) for c in cuts))
 
 
 def events_hit(indices: Iterable[int], fps: float, events: tuple[Event, ...]) -> list[bool]:
@@ -394,58 +411,19 @@ def events_hit(indices: Iterable[int], fps: float, events: tuple[Event, ...]) ->
     return [any(e.start <= t < e.end for t in times) for e in events]
 
 
-@dataclass(frozen=True)
-class SamplerSettings:
-    """What the samplers are asked for. max_fps caps every sampler's rate (uniform takes at most
-    duration x max_fps frames); max_frames is the frame budget none exceeds."""
-    uniform_frames: int = DEFAULT_UNIFORM_FRAMES
-    max_frames: int = FPS_MAX_FRAMES
-    min_fps: float = DEFAULT_MIN_FPS
-    max_fps: float = DEFAULT_MAX_FPS
-    burst_fps: float = DEFAULT_BURST_FPS
-    base_fps: float = DEFAULT_BASE_FPS
-    keyframe_context: int = DEFAULT_KEYFRAME_CONTEXT
-    keyframe_gap_s: float = DEFAULT_CONTEXT_GAP_S
-
-
-def uniform_under_cap(motion: MotionAnalysis, windows: tuple[Window, ...],
-                      cuts: tuple[Cut, ...], s: SamplerSettings) -> SampleResult:
-    """The uniform sampler with its frame count held to duration x max_fps."""
-    frames = min(s.uniform_frames, max(1, math.floor(motion.duration_s * s.max_fps + 1e-9)))
-    return uniform_sample(motion, windows, frames, s.max_frames)
-
-
-def dynamic_under_cap(motion: MotionAnalysis, windows: tuple[Window, ...],
-                      cuts: tuple[Cut, ...], s: SamplerSettings) -> SampleResult:
-    """The dynamic sampler between min_fps and the cap; a floor above the cap is refused."""
-    if s.min_fps > s.max_fps:
-        raise UserError(f"--min-fps {s.min_fps:g} is above the cap --max-fps {s.max_fps:g}")
-    return dynamic_fps_sample(motion, windows, s.min_fps, s.max_fps, s.max_frames)
-
-
-def event_under_cap(motion: MotionAnalysis, windows: tuple[Window, ...],
-                    cuts: tuple[Cut, ...], s: SamplerSettings) -> SampleResult:
-    """The event-driven sampler with both of its rates held under the cap."""
-    return event_driven_sample(motion, windows, cuts, min(s.burst_fps, s.max_fps),
-                               min(s.base_fps, s.max_fps), s.max_frames)
-
-
-def keyframes_with_context(motion: MotionAnalysis, windows: tuple[Window, ...],
-                           cuts: tuple[Cut, ...], s: SamplerSettings) -> SampleResult:
-    """The keyframe sampler: cuts (and the first frame) with their neighbours."""
-    return keyframe_sample(motion, windows, cuts, s.keyframe_context, s.keyframe_gap_s,
-                           s.max_frames)
-
-
-# The four samplers by name: adding one is one entry here (and its function above).
-SAMPLERS = {"uniform": uniform_under_cap, "dynamic": dynamic_under_cap,
-            "event": event_under_cap, "keyframe": keyframes_with_context}
+# The four samplers by name, each called with what it reads: adding one is one entry here.
+SAMPLERS = {
+    "uniform": lambda motion, windows, cuts, s: uniform_sample(motion.frame_count, motion.fps, s),
+    "dynamic": lambda motion, windows, cuts, s: dynamic_fps_sample(windows, motion.fps, s),
+    "event": lambda motion, windows, cuts, s: event_driven_sample(motion, cuts, s),
+    "keyframe": lambda motion, windows, cuts, s: keyframe_sample(motion.frame_count, motion.fps,
+                                                                 cuts, s)}
 STRATEGIES = tuple(SAMPLERS)
 
 
 # ----------------------------------------------------------------------------------------------
 # §2 Motion
-# Mean |luma change| between frames in plain Python (sad_simple: the definition), motion
+# Mean |luma change| between frames in plain Python (motion_scores: the definition), motion
 # per window, hard cuts that persist, and gradual transitions (dissolves, fades).
 # ----------------------------------------------------------------------------------------------
 
@@ -457,7 +435,7 @@ MOTION_GRID_ROWS = 45            # auto stride keeps about this many rows (640x3
 HISTOGRAM_BINS = 16              # coarse luma histogram for the cut detector
 
 # Gradual transitions: dissolves, wipes and fades (see MotionPass.gradual_windows and
-# detect_gradual). All their measures compare cells (cell_means in §10), not pixels.
+# detect_gradual). All their measures compare cells (cell_means in §9), not pixels.
 GRADUAL_MAX_S = 2.0              # a transition up to this long is seen whole by one window
 GRADUAL_SCALE_STEP = 1.6         # half-windows of 2, 3, 5, 8, 13, 21, ... frames up to the above
 GRADUAL_SCALE_EVERY = 3          # a half-window of h frames is looked at every h / 3 frames
@@ -522,14 +500,14 @@ class Transition:
     out to black or white."""
     kind: str            # dissolve, wipe, fade-black, fade-in-black, fade-out-black, fade-white,
                          # fade-in-white or fade-out-white
-    first: int           # first frame of the change
-    stop: int            # one past its last frame
+    first_frame: int     # first frame of the change
+    end_frame: int       # one past its last frame
     start_s: float
     end_s: float
 
     @property
     def middle(self) -> int:
-        return (self.first + self.stop) // 2
+        return (self.first_frame + self.end_frame) // 2
 
 
 @dataclass(frozen=True)
@@ -561,7 +539,7 @@ class MotionAnalysis:
     height: int
     stride: int
     # The per-frame series are arrays of doubles (any sequence of floats will do). Everything
-    # but `scores` compares cells (cell_means in §10), which a fine moving texture cannot alias.
+    # but `scores` compares cells (cell_means in §9), which a fine moving texture cannot alias.
     scores: Sequence[float]        # mean |luma difference| to the previous frame, 0..1
     hist_short: Sequence[float]    # cell histogram distance to the previous frame, 0..1
     hist_long: Sequence[float]     # ... and the least of it between a frame before i and one
@@ -586,8 +564,28 @@ class MotionAnalysis:
 
 
 def sad_simple(a: bytes, b: bytes) -> int:
-    """Reference: the plain sum of absolute differences."""
+    """The plain sum of absolute differences of two byte strings."""
     return sum(map(abs, map(operator.sub, a, b)))
+
+
+def motion_scores(frames: Iterable[bytes], width: int, height: int, stride: int) -> list[float]:
+    """The motion score of each frame, the definition in plain Python: the mean |luma change|
+    from the previous frame over every stride-th pixel of every stride-th row, as a share of
+    full scale (0 for the first frame). MotionPass (§9) computes the same numbers with
+    big-integer lanes, many times faster (`bench` times both); the tests hold the two equal."""
+    scores, previous = [], None
+    for frame in frames:
+        # Step 1: the grid, every stride-th pixel of every stride-th row of the luma plane.
+        grid = b"".join(frame[y * width:(y + 1) * width:stride] for y in range(0, height, stride))
+        if previous is None:
+            scores.append(0.0)                  # nothing to compare the first frame with
+        else:
+            # Step 2: |this pixel - the same pixel a frame ago|, added over the grid ...
+            total = sad_simple(grid, previous)
+            # Step 3: ... over what it could be at most: 0 still, 1 black to white everywhere.
+            scores.append(total / (len(grid) * LUMA_MAX))
+        previous = grid
+    return scores
 
 
 def motion_windows(scores: tuple[float, ...], fps: float, window_s: float) -> tuple[Window, ...]:
@@ -712,86 +710,34 @@ def transition_kind(motion: MotionAnalysis, first: int, stop: int, sweep: float)
     return "wipe" if sweep >= WIPE_SWEEP else "dissolve"
 
 
-def runs_of(flags: bytes, gap: int) -> list[tuple[int, int]]:
-    """(first, last) of each run of set flags, runs less than `gap` apart joined."""
-    runs: list[list[int]] = []
-    for i, flag in enumerate(flags):
-        if flag:
-            if runs and i - runs[-1][1] <= gap:
-                runs[-1][1] = i
-            else:
-                runs.append([i, i])
-    return [(a, b) for a, b in runs]
-
-
-def progress_span(frames: list[tuple[int, int]], byte_count: int
-                  ) -> tuple[int, int, list[float]] | None:
-    """Where a run of frames (cell lanes, to_lanes) goes from its first frame's shot to its
-    last's. Each frame k gets its progress t = (|k - a|^2 - |k - b|^2 + |b - a|^2) /
-    (2 |b - a|^2) from a = the first frame to b = the last, on the cells: 0 at a, 1 at b,
-    the fraction of the way for a blend, and the share of the picture turned over for a
-    wipe. Motion inside a shot moves the cells across the line from a to b rather than
-    along it, so it hardly moves t (it would move a plain distance). The transition is the
-    stretch of frames whose progress moves fastest: the best-sum run of |t_k - t_k-1| -
-    GRADUAL_SLOPE (a fade through black goes out and back, hence the absolute value), less
-    any frames at either end that move it less than GRADUAL_EDGE of its fastest frame (the
-    drift of a shot that moves, not the transition).
-    Returns (first, stop, t): frames first .. stop - 1 are between the shots, stop is the
-    first frame of the new one; None when there is no such run or it is one frame (a cut)."""
-    if len(frames) < 3:
-        return None
-    a, b = frames[0], frames[-1]
-    apart = square_distance(a, b, byte_count)
-    if not apart:
-        return None
-    t = [(square_distance(a, k, byte_count) - square_distance(k, b, byte_count) + apart)
-         / (2 * apart) for k in frames]
-    best, run, first, stop, start = 0.0, 0.0, -1, -1, 1
-    for k in range(1, len(t)):                      # the best-sum run (Kadane)
-        if run <= 0:
-            run, start = 0.0, k
-        run += abs(t[k] - t[k - 1]) - GRADUAL_SLOPE
-        if run > best:
-            best, first, stop = run, start, k
-    if stop <= first:
-        return None
-    steps = sorted(abs(t[k] - t[k - 1]) for k in range(first, stop + 1))
-    slow = GRADUAL_EDGE * steps[-1]                   # a tail of drift, not of the transition
-    while first < stop and abs(t[first] - t[first - 1]) < slow:
-        first += 1
-    while stop > first and abs(t[stop] - t[stop - 1]) < slow:
-        stop -= 1
-    return (first, stop, t) if stop > first else None
-
-
+# Shot cuts: a change of scene that is sudden, stands out, and persists.
+#
+# A frame i is a candidate when one of three signals fires, all on cells (§9), so a fine
+# texture that moves does not alias into a flicker:
+#   histogram: its cell histogram differs from frame i-1's by at least CUT_HIST_MIN, and its
+#     cells change by CUT_PERSIST x min_score at least (a near-flat frame whose cells all
+#     cross a bin edge changes its histogram a lot and its picture not at all). Motion
+#     inside a shot moves things around but keeps the histogram, so a cut right after
+#     violent motion is still found (a frame-difference threshold misses it there);
+#   difference: its cell difference is at least min_score and median_ratio times the
+#     local median (for cuts between shots of similar exposure);
+#   colour: its chroma cells change by CUT_CHROMA_MIN and median_ratio times the local
+#     median (a cut that keeps the brightness; only when the video has colour).
+# The signal must persist: no frame within P = FLASH_MAX_FRAMES after i may come back
+# nearer to a frame within P before it than CUT_PERSIST of the change at i
+# (MotionPass.persistence); and when the histogram fired, it must persist whatever else
+# fired (it alone ignores motion). So a flash to white and back, or two flashes a few
+# frames apart, is rejected even while the picture moves. A cross-dissolve changes the
+# picture a little per frame, so no signal fires on a single frame, and a candidate inside
+# a reported gradual transition [first, stop) belongs to it: a cut is never reported
+# inside one. A freeze has no difference at all. Among candidates within P frames of each
+# other only the strongest is kept (strongest_in_reach: one pass, memory bounded by the
+# last 2P+1 frames).
 def detect_cuts(motion: MotionAnalysis, min_score: float = CUT_MIN_SCORE,
                 median_ratio: float = CUT_MEDIAN_RATIO,
                 transitions: tuple[Transition, ...] = ()) -> tuple[Cut, ...]:
-    """Shot cuts: a change of scene that is sudden, stands out, and persists.
-
-    A frame i is a candidate when one of three signals fires, all on cells (§10), so a fine
-    texture that moves does not alias into a flicker:
-      histogram: its cell histogram differs from frame i-1's by at least CUT_HIST_MIN, and its
-        cells change by CUT_PERSIST x min_score at least (a near-flat frame whose cells all
-        cross a bin edge changes its histogram a lot and its picture not at all). Motion
-        inside a shot moves things around but keeps the histogram, so a cut right after
-        violent motion is still found (a frame-difference threshold misses it there);
-      difference: its cell difference is at least min_score and median_ratio times the
-        local median (for cuts between shots of similar exposure);
-      colour: its chroma cells change by CUT_CHROMA_MIN and median_ratio times the local
-        median (a cut that keeps the brightness; only when the video has colour).
-    The signal must persist: no frame within P = FLASH_MAX_FRAMES after i may come back
-    nearer to a frame within P before it than CUT_PERSIST of the change at i
-    (MotionPass.persistence); and when the histogram fired, it must persist whatever else
-    fired (it alone ignores motion). So a flash to white and back, or two flashes a few
-    frames apart, is rejected even while the picture moves. A cross-dissolve changes the
-    picture a little per frame, so no signal fires on a single frame, and a candidate inside
-    a reported gradual transition [first, stop) belongs to it: a cut is never reported
-    inside one. A freeze has no difference at all. Among candidates within P frames of each
-    other only the strongest is kept (strongest_in_reach: one pass, memory bounded by the
-    2P+1 window).
-    """
-    spans = sorted((t.first, t.stop) for t in transitions)
+    """Shot cuts, by the rule above, strongest within FLASH_MAX_FRAMES of each other."""
+    spans = sorted((t.first_frame, t.end_frame) for t in transitions)
     radius = max(2, round(CUT_MEDIAN_WINDOW_S * motion.fps / 2))
     change = motion.cell_change or motion.scores     # an analysis made by hand has no cells
     chroma = motion.chroma_change
@@ -830,33 +776,33 @@ def strongest_in_reach(candidates: Iterable[tuple[int, float]], reach: int
     """The (frame, strength) candidates that beat every other candidate within `reach` frames
     (on a tie the earlier frame wins), in frame order. One pass that holds only the candidates
     of the last 2 x reach + 1 frames: time and memory do not grow with how many there are."""
-    window: collections.deque = collections.deque()
-    undecided = 0                               # window[undecided:] still wait for neighbours
+    recent: collections.deque = collections.deque()
+    undecided = 0                               # recent[undecided:] still wait for neighbours
 
     def beats_neighbours(k: int) -> bool:
-        frame, strength = window[k]
+        frame, strength = recent[k]
         return not any(abs(f - frame) <= reach and (s > strength or (s == strength and f < frame))
-                       for f, s in window if f != frame)
+                       for f, s in recent if f != frame)
 
     for frame, strength in candidates:
-        window.append((frame, strength))
-        while window[undecided][0] + reach < frame:      # all its neighbours are known
+        recent.append((frame, strength))
+        while recent[undecided][0] + reach < frame:      # all its neighbours are known
             if beats_neighbours(undecided):
-                yield window[undecided]
+                yield recent[undecided]
             undecided += 1
-        while window[0][0] < window[undecided][0] - reach:
-            window.popleft()
+        while recent[0][0] < recent[undecided][0] - reach:
+            recent.popleft()
             undecided -= 1
-    for k in range(undecided, len(window)):
+    for k in range(undecided, len(recent)):
         if beats_neighbours(k):
-            yield window[k]
+            yield recent[k]
 
 
 def scene_list(frame_count: int, fps: float, cuts: tuple[Cut, ...],
                transitions: tuple[Transition, ...]) -> tuple[SceneSpan, ...]:
     """Scenes between the boundaries: each hard cut, and the middle of each gradual
     transition that does not touch either end (a fade in from black starts the first scene)."""
-    inner = {t.middle for t in transitions if t.first > 0 and t.stop < frame_count}
+    inner = {t.middle for t in transitions if t.first_frame > 0 and t.end_frame < frame_count}
     bounds = sorted({c.frame for c in cuts} | inner - {0})
     edges = [0] + [b for b in bounds if 0 < b < frame_count] + [frame_count]
     return tuple(SceneSpan(k + 1, a, b, a / fps, b / fps)
@@ -866,7 +812,7 @@ def scene_list(frame_count: int, fps: float, cuts: tuple[Cut, ...],
 # ----------------------------------------------------------------------------------------------
 # §3 Tokens
 # What a video costs under each design, counted the way its released code counts: one
-# Design record per model with its source, and one budget function per design.
+# Design record per model with its source, and one cost function per design.
 # ----------------------------------------------------------------------------------------------
 
 # The Qwen family's vision arithmetic, from qwen-vl-utils src/qwen_vl_utils/vision_process.py.
@@ -977,7 +923,7 @@ class VideoFacts:
 
 
 @dataclass(frozen=True)
-class TokenBudget:
+class TokenCost:
     """One design's token cost for one video: frames taken, visual, text and audio tokens, the
     video's seconds and the context; details hold the intermediate numbers. Properties give
     the total, tokens per frame and per second, and the share of the context."""
@@ -1014,43 +960,6 @@ def f32(value: float) -> float:
     return struct.unpack("<f", struct.pack("<f", value))[0]
 
 
-def round_by_factor(number: float, factor: int) -> int:
-    """`number` rounded to the nearest multiple of `factor` (ties to even, as qwen-vl-utils)."""
-    return round(number / factor) * factor       # Python round: half to even, as the reference
-
-
-def ceil_by_factor(number: float, factor: int) -> int:
-    """The smallest multiple of `factor` that is at least `number`."""
-    return math.ceil(number / factor) * factor
-
-
-def floor_by_factor(number: float, factor: int) -> int:
-    """The largest multiple of `factor` that is at most `number`."""
-    return math.floor(number / factor) * factor
-
-
-def smart_nframes(total_frames: int, video_fps: float, fps: float | None = None,
-                  nframes: int | None = None, min_frames: int | None = None,
-                  max_frames: int | None = None) -> int:
-    """Frames the Qwen preprocessing takes from a video (qwen-vl-utils smart_nframes):
-    2 per second by default, at least 4, at most 768, always an even number."""
-    if fps is not None and nframes is not None:
-        raise UserError("give a sample fps or a frame count (--nframes), not both")
-    if nframes is not None:
-        count = round_by_factor(nframes, FRAME_FACTOR)
-    else:
-        fps = QWEN_FPS if fps is None else fps
-        low = ceil_by_factor(FPS_MIN_FRAMES if min_frames is None else min_frames, FRAME_FACTOR)
-        high = floor_by_factor(min(FPS_MAX_FRAMES, total_frames) if max_frames is None
-                               else max_frames, FRAME_FACTOR)
-        wanted = total_frames / video_fps * fps
-        count = floor_by_factor(min(min(max(wanted, low), high), total_frames), FRAME_FACTOR)
-    if not FRAME_FACTOR <= count <= total_frames:
-        raise UserError(f"the reference takes between {FRAME_FACTOR} and {total_frames} frames "
-                        f"(the video's length) from this video, and these settings give {count}")
-    return count
-
-
 def linspace_indices(total_frames: int, count: int) -> list[int]:
     """torch.linspace(0, total - 1, count).round() in float32, half to even: the reference's
     frame indices. torch's CPU kernel fills the first half forward (step * i) and the second
@@ -1068,33 +977,6 @@ def linspace_indices(total_frames: int, count: int) -> list[int]:
             for k in range(count)]
 
 
-def smart_resize(height: int, width: int, factor: int = QWEN2_PATCH * QWEN_MERGE,
-                 min_pixels: float | None = None, max_pixels: float | None = None
-                 ) -> tuple[int, int]:
-    """qwen-vl-utils smart_resize: sides divisible by factor, pixels within bounds, aspect kept
-    (image bounds by default). Its edge behaviour is kept too: the max-pixels branch floors each
-    side, so the result can fall below min_pixels, and a very thin frame gets a side of 0."""
-    min_pixels = IMAGE_MIN_TOKENS * factor * factor if min_pixels is None else min_pixels
-    max_pixels = IMAGE_MAX_TOKENS * factor * factor if max_pixels is None else max_pixels
-    if max_pixels < min_pixels:
-        raise UserError(f"max_pixels {max_pixels:g} is below min_pixels {min_pixels:g}; the "
-                        "reference refuses that (qwen-vl-utils 0.0.14 asserts)")
-    if max(height, width) / min(height, width) > MAX_RATIO:
-        raise UserError(f"aspect ratio {max(height, width) / min(height, width):.1f} is over the "
-                        f"reference's limit of {MAX_RATIO}")
-    h_bar = max(factor, round_by_factor(height, factor))
-    w_bar = max(factor, round_by_factor(width, factor))
-    if h_bar * w_bar > max_pixels:
-        beta = math.sqrt((height * width) / max_pixels)
-        h_bar = floor_by_factor(height / beta, factor)
-        w_bar = floor_by_factor(width / beta, factor)
-    elif h_bar * w_bar < min_pixels:
-        beta = math.sqrt(min_pixels / (height * width))
-        h_bar = ceil_by_factor(height * beta, factor)
-        w_bar = ceil_by_factor(width * beta, factor)
-    return h_bar, w_bar
-
-
 @dataclass(frozen=True)
 class QwenOptions:
     """The reference's per-video options; None means the reference's default."""
@@ -1109,45 +991,111 @@ class QwenOptions:
     resized_width: int | None = None
 
 
-def frame_pixel_bounds(nframes: int, factor: int, options: QwenOptions) -> tuple[float, float]:
-    """(min_pixels, max_pixels) for each frame of a video of nframes frames: the whole-video
-    budget shared out, never above 768 tokens a frame, never below 1.05 x the minimum."""
-    min_pixels = (VIDEO_MIN_TOKENS * factor ** 2 if options.min_pixels is None
-                  else options.min_pixels)
-    total = (VIDEO_TOTAL_TOKENS * factor ** 2 if options.total_pixels is None
-             else options.total_pixels)
-    max_pixels = max(min(VIDEO_MAX_TOKENS * factor ** 2, total / nframes * FRAME_FACTOR),
-                     int(min_pixels * 1.05))
-    if options.max_pixels is not None:
-        max_pixels = min(options.max_pixels, max_pixels)
-    return min_pixels, max_pixels
+def smart_nframes(total_frames: int, video_fps: float, options: QwenOptions) -> int:
+    """Frames the Qwen preprocessing takes from a video (qwen-vl-utils smart_nframes):
+    2 per second by default, at least 4, at most 768, always an even number. Its
+    round_by_factor, ceil_by_factor and floor_by_factor are written out where they are used."""
+    if options.nframes is not None:
+        return round(options.nframes / FRAME_FACTOR) * FRAME_FACTOR   # half to even, as theirs
+    fps = QWEN_FPS if options.fps is None else options.fps
+    low = FPS_MIN_FRAMES if options.min_frames is None else options.min_frames
+    high = min(FPS_MAX_FRAMES, total_frames) if options.max_frames is None else options.max_frames
+    low = math.ceil(low / FRAME_FACTOR) * FRAME_FACTOR
+    high = math.floor(high / FRAME_FACTOR) * FRAME_FACTOR
+    wanted = total_frames / video_fps * fps
+    return math.floor(min(max(wanted, low), high, total_frames) / FRAME_FACTOR) * FRAME_FACTOR
+
+
+def smart_resize(height: int, width: int, factor: int, min_pixels: float, max_pixels: float
+                 ) -> tuple[int, int]:
+    """qwen-vl-utils smart_resize: sides divisible by factor, pixels within bounds, aspect kept.
+    Its edge behaviour is kept too: the max-pixels branch floors each side, so the result can
+    fall below min_pixels, and a very thin frame gets a side of 0."""
+    h_bar = max(factor, round(height / factor) * factor)
+    w_bar = max(factor, round(width / factor) * factor)
+    if h_bar * w_bar > max_pixels:
+        beta = math.sqrt((height * width) / max_pixels)
+        h_bar = math.floor(height / beta / factor) * factor
+        w_bar = math.floor(width / beta / factor) * factor
+    elif h_bar * w_bar < min_pixels:
+        beta = math.sqrt(min_pixels / (height * width))
+        h_bar = math.ceil(height * beta / factor) * factor
+        w_bar = math.ceil(width * beta / factor) * factor
+    return h_bar, w_bar
+
+
+def qwen_video_tokens(video: VideoFacts, options: QwenOptions = QwenOptions(),
+                      patch: int = QWEN2_PATCH) -> dict:
+    """A video's tokens as the Qwen preprocessing counts them (Qwen2.5-VL: 14-pixel patches,
+    qwen-vl-utils vision_process.py fetch_video), with the numbers on the way."""
+    factor = patch * QWEN_MERGE                 # one merged token is factor x factor pixels
+    # Step 1: how many frames (2 a second, 4 to 768, even), and the rate that makes.
+    nframes = smart_nframes(video.total_frames, video.fps, options)
+    sample_fps = nframes / video.total_frames * video.fps
+    # Step 2: each frame's pixel bounds: the whole video's budget shared out, at most 768
+    # tokens a frame, at least 1.05 x the minimum (an explicit size uses the image bounds).
+    if options.resized_height is not None:
+        low, high = IMAGE_MIN_TOKENS * factor ** 2, IMAGE_MAX_TOKENS * factor ** 2
+        height, width, bounds = options.resized_height, options.resized_width, (None, None)
+    else:
+        low = VIDEO_MIN_TOKENS * factor ** 2 if options.min_pixels is None else options.min_pixels
+        total = (VIDEO_TOTAL_TOKENS * factor ** 2 if options.total_pixels is None
+                 else options.total_pixels)
+        high = max(min(VIDEO_MAX_TOKENS * factor ** 2, total / nframes * FRAME_FACTOR),
+                   int(low * 1.05))
+        high = high if options.max_pixels is None else min(options.max_pixels, high)
+        height, width, bounds = video.height, video.width, (low, high)
+    # Step 3: the frame size, sides multiples of `factor`, pixels within the bounds.
+    height, width = smart_resize(height, width, factor, low, high)
+    # Step 4: patches of 2 frames x patch x patch pixels; the 2x2 merge makes 4 patches 1 token.
+    grid = (nframes // FRAME_FACTOR, height // patch, width // patch)
+    return {"nframes": nframes, "sample_fps": sample_fps, "min_pixels": bounds[0],
+            "max_pixels": bounds[1], "resized_height": height, "resized_width": width,
+            "grid_thw": list(grid), "second_per_grid_t": FRAME_FACTOR / sample_fps,
+            "visual_tokens": grid[0] * grid[1] * grid[2] // (QWEN_MERGE * QWEN_MERGE)}
+
+
+def qwen_refusal(video: VideoFacts, options: QwenOptions, patch: int) -> str | None:
+    """Why the reference refuses these options for this video (qwen-vl-utils raises or asserts,
+    or its pixel cap floors a side to 0, which gives no tokens), or None."""
+    factor = patch * QWEN_MERGE
+    if options.fps is not None and options.nframes is not None:
+        return "give a sample fps or a frame count (--nframes), not both"
+    if (options.resized_height is None) != (options.resized_width is None):
+        return "--resized-height and --resized-width go together"
+    nframes = smart_nframes(video.total_frames, video.fps, options)
+    if not FRAME_FACTOR <= nframes <= video.total_frames:
+        return (f"the reference takes between {FRAME_FACTOR} and {video.total_frames} frames "
+                f"(the video's length) from this video, and these settings give {nframes}")
+    sides = ((options.resized_height, options.resized_width)
+             if options.resized_height is not None else (video.height, video.width))
+    if max(sides) / min(sides) > MAX_RATIO:
+        return (f"aspect ratio {max(sides) / min(sides):.1f} is over the reference's limit of "
+                f"{MAX_RATIO}")
+    low = (VIDEO_MIN_TOKENS * factor ** 2 if options.min_pixels is None
+           else options.min_pixels)
+    if options.resized_height is None and options.max_pixels is not None and \
+            options.max_pixels < low:
+        return (f"max_pixels {options.max_pixels:g} is below min_pixels {low:g}; the "
+                "reference refuses that (qwen-vl-utils 0.0.14 asserts)")
+    plan = qwen_video_tokens(video, options, patch)
+    if not plan["resized_height"] or not plan["resized_width"]:
+        return (f"the reference resizes this {video.width}x{video.height} video to "
+                f"{plan['resized_width']}x{plan['resized_height']}: its pixel cap floors a side "
+                "to 0, which gives no tokens")
+    return None
 
 
 def qwen_video_plan(video: VideoFacts, options: QwenOptions = QwenOptions(),
                     patch: int = QWEN2_PATCH) -> dict:
-    """Frames, indices, resize, grid and tokens, as the Qwen preprocessing computes them."""
-    factor = patch * QWEN_MERGE
-    nframes = smart_nframes(video.total_frames, video.fps, options.fps, options.nframes,
-                            options.min_frames, options.max_frames)
-    sample_fps = nframes / video.total_frames * video.fps
-    if (options.resized_height is None) != (options.resized_width is None):
-        raise UserError("--resized-height and --resized-width go together")
-    if options.resized_height is not None:
-        bounds = (None, None)
-        height, width = smart_resize(options.resized_height, options.resized_width, factor)
-    else:
-        bounds = frame_pixel_bounds(nframes, factor, options)
-        height, width = smart_resize(video.height, video.width, factor, *bounds)
-    if not height or not width:
-        raise UserError(f"the reference resizes this {video.width}x{video.height} video to "
-                        f"{width}x{height}: its pixel cap floors a side to 0, which gives no "
-                        "tokens")
-    grid = (nframes // FRAME_FACTOR, height // patch, width // patch)
-    return {"nframes": nframes, "frame_indices": linspace_indices(video.total_frames, nframes),
-            "sample_fps": sample_fps, "min_pixels": bounds[0], "max_pixels": bounds[1],
-            "resized_height": height, "resized_width": width, "grid_thw": list(grid),
-            "second_per_grid_t": FRAME_FACTOR / sample_fps,
-            "visual_tokens": grid[0] * grid[1] * grid[2] // (QWEN_MERGE * QWEN_MERGE)}
+    """qwen_video_tokens with the frame indices the reference takes; what it refuses is a
+    UserError that says why."""
+    refusal = qwen_refusal(video, options, patch)
+    if refusal:
+        raise UserError(refusal)
+    plan = qwen_video_tokens(video, options, patch)
+    return {"nframes": plan["nframes"],
+            "frame_indices": linspace_indices(video.total_frames, plan["nframes"]), **plan}
 
 
 def qwen3_timestamps(indices: list[int], native_fps: float) -> list[float]:
@@ -1179,7 +1127,7 @@ def audio_tokens(seconds: float) -> int:
 
 @dataclass(frozen=True)
 class DesignOptions:
-    """The options a token budget takes: frames for the fixed-frame designs, the naive
+    """The options a token count takes: frames for the fixed-frame designs, the naive
     baseline's image size, patch and pooling, whether audio counts, the context in tokens,
     and the Qwen preprocessing options."""
     frames: int | None = None          # fixed-frame designs: frames taken (default per design)
@@ -1209,21 +1157,21 @@ def pooled_side(side: int, pool: int) -> int:
     return side // pool
 
 
-def budget_of(design: str, video: VideoFacts, options: DesignOptions, frames: int,
-              visual: int, details: dict, text: int = 0, audio: int = 0) -> TokenBudget:
-    """A TokenBudget of `design` for `video`, with the video's duration and the options'
+def cost_of(design: str, video: VideoFacts, options: DesignOptions, frames: int,
+              visual: int, details: dict, text: int = 0, audio: int = 0) -> TokenCost:
+    """A TokenCost of `design` for `video`, with the video's duration and the options'
     context filled in."""
-    return TokenBudget(design, frames, visual, text, audio, video.duration_s, options.context,
+    return TokenCost(design, frames, visual, text, audio, video.duration_s, options.context,
                        details)
 
 
-def naive_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
+def naive_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     """The lesson's baseline: every frame (or --frames of them) through a ViT, k x k pooled."""
     frames = min(options.frames or video.total_frames, video.total_frames)
     side = patch_grid_side(options.image_size, options.patch)
     pool = options.pool or 1
     pooled = pooled_side(side, pool)
-    return budget_of("naive", video, options, frames, frames * pooled * pooled,
+    return cost_of("naive", video, options, frames, frames * pooled * pooled,
                   {"patch_grid": [side, side], "pool": pool,
                    "pooled_grid": [pooled, pooled], "tokens_per_frame": pooled * pooled})
 
@@ -1237,7 +1185,7 @@ def fixed_frame_count(name: str, options: DesignOptions, released: int, video: V
     return min(options.frames or released, video.total_frames)
 
 
-def video_llama_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
+def video_llama_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     """32 video-query tokens for the whole clip, whatever the frame count (+8 audio tokens)."""
     frames = fixed_frame_count("video-llama", options, VIDEO_LLAMA_FRAMES, video)
     if frames > VIDEO_LLAMA_MAX_FRAME_POS:
@@ -1250,7 +1198,7 @@ def video_llama_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget
     # audio (demo_audiovideo.py: upload_video) the prompt is a fixed text without them.
     prompt = (VIDEO_LLAMA_AUDIO_PROMPT if options.audio else
               f"The video contains {len(indices)} frames sampled at {times} seconds. ")
-    return budget_of("video-llama", video, options, frames, VIDEO_LLAMA_VIDEO_QUERIES,
+    return cost_of("video-llama", video, options, frames, VIDEO_LLAMA_VIDEO_QUERIES,
                   {"frame_indices": indices, "frame_queries": VIDEO_LLAMA_FRAME_QUERIES,
                    "video_queries": VIDEO_LLAMA_VIDEO_QUERIES, "audio_queries": audio,
                    "prompt_text": prompt, "prompt_states_times": not options.audio,
@@ -1258,12 +1206,12 @@ def video_llama_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget
                    "prompt_tokens": None}, audio=audio)
 
 
-def video_llava_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
+def video_llava_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     """257 tokens per frame (16 x 16 patches and the CLS token), 8 frames."""
     frames = fixed_frame_count("video-llava", options, VIDEO_LLAVA_FRAMES, video)
     side = VIDEO_LLAVA_SIZE // VIDEO_LLAVA_PATCH
     per_frame = side * side + VIDEO_LLAVA_CLS
-    return budget_of("video-llava", video, options, frames, frames * per_frame,
+    return cost_of("video-llava", video, options, frames, frames * per_frame,
                   {"frame_indices": video_llava_indices(video.total_frames, frames),
                    "patch_grid": [side, side], "cls_tokens": VIDEO_LLAVA_CLS,
                    "tokens_per_frame": per_frame})
@@ -1335,14 +1283,14 @@ def llava_stride(options: DesignOptions) -> int:
 
 
 def hypothetical_stride(details: dict, stride: int) -> dict:
-    """Mark a budget whose stride is not the released one (the lesson's 3 x 3 is one)."""
+    """Mark a cost whose stride is not the released one (the lesson's 3 x 3 is one)."""
     if stride != LLAVA_POOL_STRIDE:
         details["hypothetical"] = (f"pool stride {stride}: no released model; the release "
                                    f"pools with stride {LLAVA_POOL_STRIDE}")
     return details
 
 
-def next_video_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
+def next_video_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     """24 x 24 CLIP patches average-pooled 2 x 2: 144 a frame, no newline tokens."""
     stride = llava_stride(options)
     indices = next_video_indices(video.total_frames, video.fps,
@@ -1354,18 +1302,18 @@ def next_video_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
                    # transformers: what each would add to this video
                    newline_options={"no_token": 0, "grid": side * len(indices),
                                     "frame": len(indices), "one_token": 1})
-    return budget_of("llava-next-video", video, options, len(indices),
+    return cost_of("llava-next-video", video, options, len(indices),
                      side * side * len(indices), hypothetical_stride(details, stride))
 
 
-def onevision_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
+def onevision_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     """27 x 27 SigLIP patches, bilinear to 14 x 14: 196 a frame, and one newline a video."""
     stride = llava_stride(options)
     indices = numpy_linspace_int(video.total_frames, options.frames or ONEVISION_FRAMES)
     details = pooling_details(SIGLIP384_GRID, stride, "bilinear")
     side = details["pooled_grid"][0]
     details.update(frame_indices=indices, tokens_per_frame=side * side, newline_tokens=1)
-    return budget_of("llava-onevision", video, options, len(indices),
+    return cost_of("llava-onevision", video, options, len(indices),
                      side * side * len(indices) + 1, hypothetical_stride(details, stride))
 
 
@@ -1380,7 +1328,7 @@ def llava_video_instruction(video: VideoFacts, indices: list[int]) -> tuple[str,
     return text, tokens
 
 
-def llava_video_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
+def llava_video_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     """OneVision's 14 x 14 a frame plus a newline at the end of each row (210), and the time
     instruction as text."""
     stride = llava_stride(options)
@@ -1391,11 +1339,11 @@ def llava_video_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget
     details.update(frame_indices=indices, tokens_per_frame=side * (side + 1),
                    newline_tokens=side * len(indices), time_instruction=text,
                    time_instruction_tokens=text_tokens)
-    return budget_of("llava-video", video, options, len(indices), side * (side + 1) * len(indices),
+    return cost_of("llava-video", video, options, len(indices), side * (side + 1) * len(indices),
                      hypothetical_stride(details, stride), text=text_tokens)
 
 
-def internvl_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
+def internvl_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     """448 x 448 (one tile), pixel shuffle: 256 a frame, each wrapped as 'FrameN: <img>...</img>'
     and a newline, text tokens counted as LLaVA-Video's are."""
     if options.pool not in (None, 1):
@@ -1408,19 +1356,19 @@ def internvl_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
                "pooled_grid": [16, 16], "tiles_per_frame": 1, "frame_label_tokens": labels,
                "transformers_frame_indices": transformers_internvl_indices(video.total_frames,
                                                                            count)}
-    return budget_of("internvl3", video, options, count, INTERNVL_TILE_TOKENS * count, details,
+    return cost_of("internvl3", video, options, count, INTERNVL_TILE_TOKENS * count, details,
                      text=labels)
 
 
-def qwen_budget(name: str, video: VideoFacts, options: DesignOptions, patch: int) -> TokenBudget:
-    """A Qwen design's TokenBudget, by qwen_video_plan with `patch`-pixel patches (the plan as
+def qwen_cost(name: str, video: VideoFacts, options: DesignOptions, patch: int) -> TokenCost:
+    """A Qwen design's TokenCost, by qwen_video_plan with `patch`-pixel patches (the plan as
     details); --frames or --pool is a UserError (use --nframes, --sample-fps, --max-pixels)."""
     if options.frames is not None or options.pool not in (None, 1):
         raise UserError(f"{name} takes frames by qwen-vl-utils' rules: use --nframes or "
                         "--sample-fps, and --max-pixels instead of --pool")
     plan = qwen_video_plan(video, options.qwen, patch)
     plan["version_notes"] = qwen_version_notes(name, video, plan)
-    return budget_of(name, video, options, plan["nframes"], plan.pop("visual_tokens"), plan)
+    return cost_of(name, video, options, plan["nframes"], plan.pop("visual_tokens"), plan)
 
 
 # Where a version changes the numbers (../shared/reference and the packages' own files):
@@ -1468,19 +1416,19 @@ def qwen_version_notes(name: str, video: VideoFacts, plan: dict) -> list[str]:
     return notes
 
 
-def qwen2_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
+def qwen2_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     """Qwen2-VL's tokens: the qwen-vl-utils arithmetic with 14-pixel patches."""
-    return qwen_budget("qwen2-vl", video, options, QWEN2_PATCH)
+    return qwen_cost("qwen2-vl", video, options, QWEN2_PATCH)
 
 
-def qwen25_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
+def qwen25_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     """Qwen2.5-VL's tokens: the same qwen-vl-utils arithmetic as Qwen2-VL, 14-pixel patches."""
-    return qwen_budget("qwen2.5-vl", video, options, QWEN2_PATCH)
+    return qwen_cost("qwen2.5-vl", video, options, QWEN2_PATCH)
 
 
-def qwen3_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
+def qwen3_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     """Qwen2.5-VL's sampling with 16-pixel patches, plus a timestamp before each patch."""
-    result = qwen_budget("qwen3-vl", video, options, QWEN3_PATCH)
+    result = qwen_cost("qwen3-vl", video, options, QWEN3_PATCH)
     details = result.details
     seconds = qwen3_timestamps(details["frame_indices"], video.fps)
     stamp_tokens = sum(map(timestamp_tokens, seconds))
@@ -1492,9 +1440,9 @@ def qwen3_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
     return replace(result, text_tokens=stamp_tokens + 2 * blocks)
 
 
-def omni_budget(video: VideoFacts, options: DesignOptions) -> TokenBudget:
+def omni_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     """Qwen2.5-VL's vision arithmetic, plus 25 audio tokens per second when audio is counted."""
-    result = qwen_budget("qwen2.5-omni", video, options, QWEN2_PATCH)
+    result = qwen_cost("qwen2.5-omni", video, options, QWEN2_PATCH)
     audio = audio_tokens(video.duration_s) if options.audio else 0
     result.details.update(audio_tokens=audio, position_ids_per_second=OMNI_POSITIONS_PER_SECOND,
                           seconds_per_chunk=OMNI_SECONDS_PER_CHUNK,
@@ -1515,84 +1463,84 @@ class Design:
     temporal_encoding: str         # what tells the language model when a frame was taken
     answer_format: str             # what to ask it for: json (start/end seconds) or free_text
     source: str                    # repository and file, or arXiv id
-    budget: Callable[[VideoFacts, DesignOptions], TokenBudget]
+    cost: Callable[[VideoFacts, DesignOptions], TokenCost]
     hypothetical: bool = False
 
 
 DESIGNS: dict[str, Design] = {d.name: d for d in (
     Design("naive", "every frame through a ViT", "every frame (or --frames)",
            "(size / patch)^2 per frame, k x k pooled", "none", "free_text",
-           "the lesson's baseline; no released model", naive_budget, hypothetical=True),
+           "the lesson's baseline; no released model", naive_cost, hypothetical=True),
     Design("video-llama", "Video-LLaMA", "8 frames, evenly spaced from the first",
            "32 video-query tokens per video (+8 audio)",
            "learned frame position embedding (32 rows) before the video Q-former; the "
            "vision-only demo writes the sampled seconds into the prompt (with audio, not)",
            "free_text",
            "DAMO-NLP-SG/Video-LLaMA video_llama/models/video_llama.py, eval_configs/*.yaml, "
-           "conversation_video.py; arXiv 2306.02858", video_llama_budget),
+           "conversation_video.py; arXiv 2306.02858", video_llama_cost),
     Design("video-llava", "Video-LLaVA", "8 frames, first to last",
            "257 per frame (16 x 16 patches + CLS)",
            "temporal embedding and attention inside the LanguageBind video encoder; nothing "
            "marks time at the LLM input", "free_text",
            "PKU-YuanGroup/Video-LLaVA llava_arch.py, languagebind/video/modeling_video.py; "
-           "transformers processing_video_llava.py; arXiv 2311.10122", video_llava_budget),
+           "transformers processing_video_llava.py; arXiv 2311.10122", video_llava_cost),
     Design("llava-next-video", "LLaVA-NeXT-Video", "1 fps; 32 evenly spaced when 1 fps gives more",
            "144 per frame (24 x 24 CLIP patches, 2 x 2 average pool); no newline tokens",
            "none: frames in order, nothing marks their times", "free_text",
            "LLaVA-VL/LLaVA-NeXT inference branch playground/demo/video_demo.py, "
            "llavavid/model/llava_arch.py; transformers configuration_llava_next_video.py, "
-           "processing_llava_next_video.py", next_video_budget),
+           "processing_llava_next_video.py", next_video_cost),
     Design("llava-onevision", "LLaVA-OneVision", "32 evenly spaced (lmms-eval; tutorial 16)",
            "196 per frame (27 x 27 SigLIP patches, bilinear to 14 x 14), + 1 newline a video",
            "none: frames in order, nothing marks their times", "free_text",
            "LLaVA-VL/LLaVA-NeXT llava/model/llava_arch.py; lmms-eval llava_onevision.py; "
-           "transformers processing_llava_onevision.py; arXiv 2408.03326", onevision_budget),
+           "transformers processing_llava_onevision.py; arXiv 2408.03326", onevision_cost),
     Design("llava-video", "LLaVA-Video", "64 evenly spaced (force_sample=True)",
            "210 per frame (14 x 14 bilinear + a newline per row), plus a time instruction",
            "text: 'The video lasts for X seconds ... located at 0.00s,...' before the question",
            "free_text", "LLaVA-VL/LLaVA-NeXT llava/train/train.py (time instruction), "
            "llava/model/llava_arch.py, scripts/video/train/SO400M_Qwen2_7B_ov_to_video_am9.sh; "
-           "arXiv 2410.02713", llava_video_budget),
+           "arXiv 2410.02713", llava_video_cost),
     Design("internvl3", "InternVL3", "32 segment middles (load_video; README calls 8)",
            "256 per frame (448 x 448, pixel shuffle), 'FrameN: <img>...</img>' as text",
            "text: a 'FrameN:' label per frame (order, not seconds)", "free_text",
            "OpenGVLab/InternVL README.md load_video/get_index, internvl_chat/internvl/model/"
            "internvl_chat/modeling_internvl_chat.py; transformers processing_internvl.py; "
-           "arXiv 2504.10479", internvl_budget),
+           "arXiv 2504.10479", internvl_cost),
     Design("qwen2-vl", "Qwen2-VL", "uniform, 2 fps (4 to 768 frames)",
            "(h / 28) x (w / 28) per 2-frame patch", "index M-RoPE: temporal id = patch number",
            "json", "arXiv 2409.12191; transformers 4.49 Qwen2-VL get_rope_index; "
-           "qwen-vl-utils 0.0.10 vision_process.py", qwen2_budget),
+           "qwen-vl-utils 0.0.10 vision_process.py", qwen2_cost),
     Design("qwen2.5-vl", "Qwen2.5-VL", "uniform, 2 fps (4 to 768 frames)",
            "(h / 28) x (w / 28) per 2-frame patch",
            "time-aligned M-RoPE: temporal id = seconds x 2, one rate per video", "json",
            "arXiv 2502.13923; qwen-vl-utils 0.0.10 vision_process.py; transformers 4.49 "
-           "Qwen2.5-VL get_rope_index", qwen25_budget),
+           "Qwen2.5-VL get_rope_index", qwen25_cost),
     Design("qwen3-vl", "Qwen3-VL", "uniform, 2 fps (4 to 768 frames)",
            "(h / 32) x (w / 32) per 2-frame patch, plus '<t seconds>' text before it",
            "text timestamps before each 2-frame patch; the temporal id carries no time", "json",
            "arXiv 2511.21631; qwen-vl-utils 0.0.14 (patch 16); transformers "
-           "processing_qwen3_vl.py, modeling_qwen3_vl.py get_rope_index", qwen3_budget),
+           "processing_qwen3_vl.py, modeling_qwen3_vl.py get_rope_index", qwen3_cost),
     Design("qwen2.5-omni", "Qwen2.5-Omni", "uniform, 2 fps (4 to 768 frames)",
            "Qwen2.5-VL's video tokens, plus 25 audio tokens a second",
            "TMRoPE: 25 ids a second, video and audio interleaved in 2-second chunks", "json",
            "arXiv 2503.20215; transformers processing_qwen2_5_omni.py, modeling_qwen2_5_omni.py "
-           "get_rope_index", omni_budget),
+           "get_rope_index", omni_cost),
 )}
 QWEN_DESIGNS = ("qwen2-vl", "qwen2.5-vl", "qwen3-vl", "qwen2.5-omni")
 POOLED_DESIGNS = ("llava-next-video", "llava-onevision", "llava-video", "internvl3")
 
 
-def token_budget(design: str, video: VideoFacts, options: DesignOptions = DesignOptions()
-                 ) -> TokenBudget:
+def token_cost(design: str, video: VideoFacts, options: DesignOptions = DesignOptions()
+                 ) -> TokenCost:
     """Tokens of `video` under one design, with the intermediate numbers in details."""
     if design not in DESIGNS:
         raise UserError(f"unknown design {design!r}; known: {', '.join(DESIGNS)}")
-    return DESIGNS[design].budget(video, options)
+    return DESIGNS[design].cost(video, options)
 
 
 def price_frames(design: str, frames: int, video: VideoFacts,
-                 context: int = DEFAULT_CONTEXT_TOKENS) -> TokenBudget:
+                 context: int = DEFAULT_CONTEXT_TOKENS) -> TokenCost:
     """Tokens of `frames` frames chosen from `video` by some sampler, priced by the design's
     own arithmetic: a fixed-frame design takes that many frames; a Qwen design prices a video
     of that many frames (nframes; a list of odd length is padded to even, as the reference
@@ -1605,7 +1553,7 @@ def price_frames(design: str, frames: int, video: VideoFacts,
         options = DesignOptions(context=context, qwen=QwenOptions(nframes=max(even, FRAME_FACTOR)))
     else:
         options = DesignOptions(frames=frames, context=context)
-    return token_budget(design, video, options)
+    return token_cost(design, video, options)
 
 
 def nominal_facts(duration_s: float) -> VideoFacts:
@@ -1635,11 +1583,6 @@ ROPE_THETA = 1_000_000.0
 MAX_LAYOUT_TOKENS = 262_144
 LEARNED_TABLE_ROWS = VIDEO_LLAVA_FRAMES  # LanguageBind's temporal embedding: one row per frame
 ROPE_MODELS = ("qwen2-vl", "qwen2.5-vl", "qwen3-vl", "qwen2.5-omni")
-LAYOUT_KINDS = {"qwen2-vl": ("text", "image", "video"), "qwen2.5-vl": ("text", "image", "video"),
-                "qwen3-vl": ("text", "image", "video"),
-                "qwen2.5-omni": ("text", "image", "video", "audio", "av")}
-LAYOUT_GRAMMAR = ("text:N, image:1xHxW, video:TxHxW@S (S seconds per temporal patch), and for "
-                  "qwen2.5-omni audio:N and av:TxHxW@S+N (a video with N audio tokens)")
 
 
 def inverse_frequency(pair: int) -> float:
@@ -1675,53 +1618,6 @@ class Segment(NamedTuple):
     @property
     def tokens(self) -> int:
         return self.count + self.vision_tokens + (4 if self.kind == "av" else 0)
-
-
-def parse_segment(token: str, model: str) -> Segment:
-    """One --layout item (`text:N`, `image:1xHxW`, `video:TxHxW@S`, Omni's `audio:N`, `av:...+N`)
-    as a Segment for `model`. A kind the model lacks, bad numbers, odd H or W, a Qwen3-VL video
-    of T > 1 or with @S, or too many tokens is a UserError that says why."""
-    kind, _, spec = token.partition(":")
-    if kind not in LAYOUT_KINDS[model]:
-        raise UserError(f"--layout item {quoted(token)}: {model} takes "
-                        f"{', '.join(LAYOUT_KINDS[model])}")
-    try:
-        if kind in ("text", "audio"):
-            if not ascii_number(spec):
-                raise ValueError
-            return Segment(kind, count=int(spec))
-        spec, _, audio = spec.partition("+") if kind == "av" else (spec, "", "")
-        grid_text, at, seconds_text = spec.partition("@")
-        t, h, w = (int(v) for v in grid_text.split("x"))
-        seconds = float(seconds_text) if at else 1.0
-        count = int(audio) if kind == "av" else 0
-    except ValueError:
-        raise UserError(f"--layout item {quoted(token)}: expected {LAYOUT_GRAMMAR}") from None
-    if t < 1 or h < QWEN_MERGE or w < QWEN_MERGE or h % QWEN_MERGE or w % QWEN_MERGE or count < 0:
-        raise UserError(f"--layout item {quoted(token)}: T >= 1 and H, W even (2x2 merge)")
-    if not (math.isfinite(seconds) and 0 <= seconds <= MAX_TIME_S) or (kind == "image" and t != 1):
-        raise UserError(f"--layout item {quoted(token)}: seconds per patch must be "
-                        f"0..{MAX_TIME_S:g}, "
-                        "and an image has T = 1")
-    if model == "qwen3-vl" and kind == "video" and (t != 1 or at):
-        raise UserError(f"--layout item {quoted(token)}: Qwen3-VL carries time as text; give each "
-                        "frame pair as video:1xHxW after a text:N for its timestamp")
-    if t * h * w > 4 * MAX_LAYOUT_TOKENS:
-        raise UserError(f"--layout item {quoted(token)}: more than {MAX_LAYOUT_TOKENS:,} tokens")
-    return Segment(kind, count, (t, h, w), seconds)
-
-
-def parse_layout(text: str, model: str = "qwen2.5-vl") -> list[Segment]:
-    """`text:3 video:3x4x4@2.0 text:2` -> segments; at most MAX_LAYOUT_TOKENS tokens in all."""
-    if model not in ROPE_MODELS:
-        raise UserError(f"unknown model {model!r}; known: {', '.join(ROPE_MODELS)}")
-    segments = [parse_segment(token, model) for token in text.split()]
-    if not segments:
-        raise UserError(f"--layout is empty; expected {LAYOUT_GRAMMAR}")
-    total = sum(s.tokens for s in segments)
-    if total > MAX_LAYOUT_TOKENS:
-        raise UserError(f"--layout has {total:,} tokens; the limit is {MAX_LAYOUT_TOKENS:,}")
-    return segments
 
 
 def temporal_offsets(segment: Segment, model: str) -> list[int]:
@@ -1906,41 +1802,6 @@ def rope_demonstration(patches: tuple[PatchTimes, ...]) -> dict | None:
             "frames_past_table": sum(r is None for p in patches for r in p.table_rows)}
 
 
-def rope_conclusion(demo: dict | None, table_rows: int = LEARNED_TABLE_ROWS) -> str:
-    """Exercise 2's answer, in words computed from the demonstration."""
-    if demo is None:
-        return "Too few frames to compare encodings (need at least 3 temporal patches)."
-    c, f = demo["closest"], demo["farthest"]
-    spacing = (f"Neighbouring patches {c['time_gap_s']:.2f} s and {f['time_gap_s']:.2f} s apart"
-               if demo["uneven"] else f"Patches {c['time_gap_s']:.2f} s apart")
-    lines = [
-        f"{spacing} get Qwen2-VL index steps {c['index_delta']} and {f['index_delta']}: index "
-        "M-RoPE counts patches, not seconds.",
-        f"Qwen2.5-VL steps {c['aligned_delta']} and {f['aligned_delta']} (2 ids a second): its "
-        "time-aligned M-RoPE takes one seconds-per-patch for the whole video, so its ids are "
-        "evenly spaced whatever the frames were"
-        + (f"; here its time is up to {demo['aligned_max_error_s']:.2f} s off "
-           f"(patch {demo['aligned_worst_patch']})." if demo["aligned_max_error_s"] > 0.5
-           else f"; with these evenly spaced frames it is within "
-                f"{demo['aligned_max_error_s']:.2f} s of the truth."),
-        f"Qwen3-VL writes {c['timestamps'][0]} {c['timestamps'][1]} and {f['timestamps'][0]} "
-        f"{f['timestamps'][1]} as text before the patches, within "
-        f"{demo['timestamp_max_error_s']:.2f} s of each pair's true mean, so uneven spacing is "
-        "expressible; its temporal id carries no time.",
-        f"Qwen2.5-Omni's TMRoPE, called as its README calls the processor (no fps, so it "
-        f"assumes {OMNI_PROCESSOR_FPS:g} fps: 1 s a patch), steps {c['omni_delta']} and "
-        f"{f['omni_delta']} (25 ids a second) whatever the frames; a caller who passes these "
-        f"frames' own rate gets {c['omni_fps_delta']} and {f['omni_fps_delta']} (one rate per "
-        "video, like Qwen2.5-VL). It interleaves audio in 2-second chunks.",
-        f"A learned table (Video-LLaVA's encoder) has {table_rows} rows: frame i of "
-        f"{table_rows}, no seconds, and no row for {demo['frames_past_table']} of these frames.",
-        "The lesson calls time-aligned M-RoPE 'TMRoPE' and says it handles uneven spacing "
-        "natively; in the released code TMRoPE is Qwen2.5-Omni's, and neither it nor "
-        "Qwen2.5-VL can express uneven spacing within one video.",
-    ]
-    return "\n".join(lines)
-
-
 def expanded_layout(model: str, patches: tuple[PatchTimes, ...], facts: VideoFacts,
                     rate_fps: float) -> str:
     """The prompt layout of a video as `model` receives it, in parse_layout's grammar: each
@@ -1964,8 +1825,8 @@ def expanded_layout(model: str, patches: tuple[PatchTimes, ...], facts: VideoFac
 
 # ----------------------------------------------------------------------------------------------
 # §5 Grounding
-# Reading "at what second?" answers as a careful person would (free text, JSON, <time>
-# tags, brackets), and scoring them: IoU, R@1, both-ends tolerance, recall@k.
+# Scoring an "at what second?" answer once it is read (§6 reads it): both-ends tolerance, IoU,
+# R@1 and recall@k, per answer (score_item) and summed over a run (Tally).
 # ----------------------------------------------------------------------------------------------
 
 # Why an answer could not be read. A fixed set, so that reports can be compared across runs.
@@ -1999,77 +1860,6 @@ MAX_ANSWER_CHARS = 20_000              # one answer; longer ones fail as too_lon
 MAX_PREDICTIONS = 100                  # predictions kept per answer (recall@k needs 5)
 MAX_JSON_STARTS = 20                   # brackets tried as the start of a JSON value
 MAX_JSON_DEPTH = 4                     # objects searched inside objects
-
-UNIT_SECONDS = {"ms": 0.001, "msec": 0.001, "msecs": 0.001, "millisecond": 0.001,
-                "milliseconds": 0.001, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0,
-                "seconds": 1.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
-                "m": 60.0, "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0,
-                "hours": 3600.0,
-                # typos models copy from prompts (lmms-eval's Charades prompt says "seonds")
-                "seonds": 1.0, "secods": 1.0, "seconde": 1.0, "secondes": 1.0,
-                # Chinese
-                "秒": 1.0, "秒钟": 1.0, "分": 60.0, "分钟": 60.0, "小时": 3600.0}
-_UNITS = "|".join(re.escape(u) for u in sorted(UNIT_SECONDS, key=len, reverse=True))
-# One pass finds every time and skips what only looks like one. Alternatives, in order:
-TIME_PATTERN = re.compile(r"""
-    (?=[\d.v])                              # (a quick test before the slower ones)
-    (?<![\w.:,])                            # not the middle of a word or of a number
-    (?:
-        (?P<junk>                           # digits that are not times:
-            \d{4}-\d{1,2}-\d{1,2}           #   2023-05-01
-          | \d{1,2}/\d{1,2}/\d{2,4}         #   01/05/2023
-          | v?\d+(?:\.\d+){2,}              #   1.2.3, v2.0.1
-          | \d+(?:st|nd|rd|th)\b            #   3rd
-          | \d+(?:\.\d+)?\s*%               #   50%
-        )
-      | (?P<clock>\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)      # 1:05, 00:01:05, 1:05.5
-        (?![\w:]|[.,]\d)                                   #   not followed by more digits
-      | (?P<number>(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?) # 4, 4.1, .5, 5., 1e9
-        (?:
-            (?:\s*|-)(?P<unit>""" + _UNITS + r""")(?![a-z])(?:\.(?!\d))?  # 4 s, 4-second, 1分
-          | (?![\w:]|[.,]\d)                                   # or a bare number
-        )
-    )
-    """, re.ASCII | re.VERBOSE)
-DECIMAL_COMMA = re.compile(r"\d,\d", re.ASCII)
-T_EQUALS = re.compile(r"\bt\s*=\s*(?=[\d.])")               # "t=80 to t=100"
-# "1m5s": the 5 s follows a letter, so TIME_PATTERN (which starts only after a non-word)
-# skips it; this reads it as the tail of the compound.
-COMPOUND_TAIL = re.compile(r"(\d+(?:\.\d+)?)\s*(s|secs?|seconds?|m|mins?|minutes?)(?![a-z])",
-                           re.ASCII)
-RANGE_WORDS = {"-", "~", "to", "until", "till", "through", "thru", "至", "到", "and"}
-# (up to 32 characters between the word and its time: "the start time for this event is 13";
-# LABEL_REACH covers the longest word and those 32, so each search looks at that much text)
-LABEL_REACH = 48
-START_WORDS = re.compile(r"(?:\b(?:start\w*|begin\w*|from|onset)\b|开始|从)[^\d]{0,32}$")
-END_WORDS = re.compile(r"(?:\b(?:end\w*|finish\w*|stop\w*|until|till|offset|lands?|"
-                       r"landed)\b|结束)[^\d]{0,32}$")
-POINT_WORDS = re.compile(r"\b(?:at|around|about|approximately|roughly|near|~)\s*(?:the\s*)?$")
-# "lasts 5 seconds", "for 2 s": a length of time, not a moment in the video.
-DURATION_WORDS = re.compile(r"\b(?:lasts?|lasting|lasted|for|takes?|took|duration(?:\s+of)?|"
-                            r"within|every)\s+(?:about\s+|around\s+|roughly\s+)?$")
-# After a bare number (no unit), these words keep it a possible time; any other word makes it
-# a count ("2 people", "3 times") and not a time.
-CONNECTORS = {"and", "to", "until", "till", "through", "or", "in", "into", "of", "on", "for",
-              "when", "while", "where", "after", "before", "then", "but", "with", "during",
-              "is", "was", "as", "at", "by", "from", "mark", "the", "so", "if"}
-WORD_AFTER = re.compile(r"[ \t]+([a-z]+)")           # the next word on the same line
-MARK_AFTER = re.compile(r"[\s-]*(?:second\s*)?mark")
-SENTENCE_END = re.compile(r"[\n!?;。！？；]|(?<!e\.g)(?<!i\.e)\.(?=\s|$)")   # not after e.g.
-# A sentence that gives an example is not the answer (lmms-eval's Charades prompt has one).
-# Substrings every match of EXAMPLE_CUE contains: an answer without one skips the search.
-EXAMPLE_WORDS = ("exampl", "instance", "e.g.", "such as", "例如", "比如")
-EXAMPLE_CUE = re.compile(r"(?=[efas例比])(?:\b(?:for example|for instance|e\.g\.|an example|"
-                         r"example is|example:|specific example|such as)|例如|比如)")
-HAPPEN_CUE = re.compile(r"(?=[hot发])(?:\b(?:happen\w*|occur\w*|takes? place|took place)\b|发生)")
-TIME_TOKEN = re.compile(r"<(time|t)>([^<]{0,64})</\1>", re.IGNORECASE)
-FENCE = re.compile(r"```(?:json)?([^`]*)```", re.IGNORECASE)
-BRACKET_PAIR = re.compile(r"[\[(]\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*,"
-                          r"\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*[\])]")
-DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
-                        "\u2014": "-", "\u2015": "-", "\u2212": "-", "\ufe63": "-",
-                        "\uff5e": "~", "\u301c": "~", "\u3002": "."})
-
 
 class Prediction(NamedTuple):
     """One predicted interval or point. This and the other per-answer records (Reading,
@@ -2111,6 +1901,273 @@ class Reading(NamedTuple):
                 {"reason": self.failure[0], "detail": self.failure[1]}}
 
 
+# Scoring ---------------------------------------------------------------------------------------
+
+
+def interval_iou(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Temporal IoU. Two zero-length intervals: 1 if they coincide, else 0 (no 0/0)."""
+    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    if union <= 0:
+        return 1.0 if a == b else 0.0
+    return inter / union
+
+
+class GroundTruth(NamedTuple):
+    """The truth of one grounding question: its span in seconds, the event or query when known,
+    the video's duration when known, and all true spans when there are several
+    (QVHighlights)."""
+    start: float
+    end: float
+    event: str | None = None
+    duration: float | None = None
+    spans: tuple[tuple[float, float], ...] = ()     # several true spans (QVHighlights)
+    saliency: tuple[tuple[int, tuple[int, ...]], ...] = ()   # (clip id, 3 scores), QVHighlights
+
+    def all_spans(self) -> tuple[tuple[float, float], ...]:
+        """Every true span: QVHighlights' several, or the one (start, end)."""
+        return self.spans or ((self.start, self.end),)
+
+
+def median_of(values: Sequence[float]) -> float:
+    """The median (the mean of the middle two of an even count)."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+class ItemScore(NamedTuple):
+    """How one answer scored: its format, whether it was read (else the failure), a hit per
+    tolerance, its error in seconds, the top answer's IoU, the best IoU within the first k
+    answers per RECALL_KS, its flags, and whether times were clipped into the video."""
+    format: str | None
+    parsed: bool
+    failure: str | None
+    hit: tuple[bool, ...]          # one per tolerance, in order
+    abs_error_s: float | None      # point: distance to the span; interval: the worse end
+    iou: float
+    recall: tuple[float, ...]      # per RECALL_KS: best IoU among the first k answers
+    flags: tuple[str, ...] = ()
+    clipped: bool = False
+
+
+def score_item(reading: Reading, truth: GroundTruth, tolerances: tuple[float, ...],
+               point_as_interval: float | None = None, duration: float | None = None
+               ) -> ItemScore:
+    """Score one reading against the truth by TOLERANCE_RULE and IoU; an unread answer scores 0
+    everywhere. Times outside the video, [0, duration] (a week when unknown), are clipped."""
+    true_spans = truth.all_spans()
+    if reading.failure is not None or not reading.predictions:
+        return ItemScore(reading.format, False, reading.failure[0] if reading.failure else
+                         "no_time_found", (False,) * len(tolerances), None, 0.0,
+                         (0.0,) * len(RECALL_KS))
+    half = None if point_as_interval is None else point_as_interval / 2
+    if len(reading.predictions) == 1 and len(true_spans) == 1 and not reading.flags:
+        p, (s, e) = reading.predictions[0], true_spans[0]     # the common case, kept fast
+        if p.kind == "point":
+            error = max(0.0, s - p.start, p.start - e)
+            iou = 0.0 if half is None else interval_iou((p.start - half, p.start + half), (s, e))
+        else:
+            error = max(abs(p.start - s), abs(p.end - e))
+            iou = interval_iou((p.start, p.end), (s, e))
+        return ItemScore(reading.format, True, None,
+                         tuple(error <= t + IOU_EPSILON for t in tolerances), error, iou,
+                         (iou,) * len(RECALL_KS))
+    high = MAX_TIME_S if duration is None else duration
+    ious, error, clipped = [], None, False
+    for p in reading.predictions:
+        # Step 1: the answer moved into the video (times were flagged when read).
+        span = (p.start, p.end)
+        if reading.flags:
+            span = (min(max(p.start, 0.0), high), min(max(p.end, 0.0), high))
+            clipped = clipped or span != (p.start, p.end)
+        # Step 2: the top answer's error. A point: its distance to the nearest true span; an
+        # interval: the worse of its two ends (0-25 s for a true 10-15 s is 10 s off).
+        if error is None:
+            error = min(max(0.0, s - span[0], span[0] - e) if p.kind == "point" else
+                        max(abs(span[0] - s), abs(span[1] - e)) for s, e in true_spans)
+        # Step 3: its IoU with the true span it overlaps most; a point has none, unless it is
+        # read as an interval of point_as_interval seconds around it.
+        if p.kind == "point":
+            if half is None:
+                ious.append(0.0)
+                continue
+            span = (span[0] - half, span[0] + half)
+        ious.append(max(interval_iou(span, w) for w in true_spans))
+    # Step 4: recall@k, the best IoU among the first k answers; hits, one per tolerance.
+    best = list(itertools.accumulate(ious, max))
+    recall = tuple(best[min(k, len(best)) - 1] for k in RECALL_KS)
+    return ItemScore(reading.format, True, None,
+                     tuple(error <= t + IOU_EPSILON for t in tolerances), error, ious[0],
+                     recall, reading.flags, clipped)
+
+
+@dataclass
+class Tally:
+    """Running sums of ItemScores: constant memory however many answers stream past."""
+    tolerances: tuple[float, ...]
+    n: int = 0
+    parsed: int = 0
+    hits: dict = None
+    error_sum: float = 0.0
+    errors: array = None             # every read answer's error, for the median (8 bytes each)
+    iou_sum: float = 0.0
+    r1: dict = None
+    recall: dict = None
+    failures: dict = None
+    flags: dict = None
+    clipped: int = 0
+
+    def __post_init__(self):
+        self.hits = {t: 0 for t in self.tolerances}
+        self.errors = array("d")
+        self.r1 = {t: 0 for t in IOU_THRESHOLDS}
+        self.recall = {k: 0 for k in RECALL_KS}
+        self.failures = {}
+        self.flags = {}
+
+    def add(self, score: ItemScore) -> None:
+        """Count one scored answer."""
+        self.n += 1
+        if not score.parsed:
+            self.failures[score.failure] = self.failures.get(score.failure, 0) + 1
+            return
+        self.parsed += 1
+        self.error_sum += score.abs_error_s
+        self.errors.append(score.abs_error_s)
+        for t, hit in zip(self.tolerances, score.hit):
+            if hit:
+                self.hits[t] += 1
+        iou = score.iou
+        self.iou_sum += iou
+        if iou > 0:                              # most answers of a poor model overlap nothing
+            for t in IOU_THRESHOLDS:
+                self.r1[t] += iou >= t - IOU_EPSILON
+        for k, best in zip(RECALL_KS, score.recall):
+            if best >= 0.5 - IOU_EPSILON:
+                self.recall[k] += 1
+        if score.flags:
+            for flag in score.flags:
+                self.flags[flag] = self.flags.get(flag, 0) + 1
+            self.clipped += score.clipped
+
+    def merge(self, other: "Tally") -> None:
+        """Add another tally's counts to this one."""
+        self.n += other.n
+        self.parsed += other.parsed
+        self.error_sum += other.error_sum
+        self.errors.extend(other.errors)
+        self.iou_sum += other.iou_sum
+        self.clipped += other.clipped
+        for mine, theirs in ((self.hits, other.hits), (self.r1, other.r1),
+                             (self.recall, other.recall), (self.failures, other.failures),
+                             (self.flags, other.flags)):
+            for key, value in theirs.items():
+                mine[key] = mine.get(key, 0) + value
+
+    def summary(self) -> dict:
+        """The tallied scores as shares: parse rate, accuracy per tolerance, R1 per IoU threshold,
+        mIoU, recall@k and the mean absolute error; None where nothing was scored."""
+        n = self.n or 1
+        return {"n": self.n, "parsed": self.parsed,
+                "parse_rate": self.parsed / n if self.n else None,
+                "accuracy": {f"{t:g}": self.hits[t] / n if self.n else None
+                             for t in self.tolerances},
+                "mean_abs_error_s": self.error_sum / self.parsed if self.parsed else None,
+                "median_abs_error_s": median_of(self.errors) if self.parsed else None,
+                "r1": {f"{t:g}": self.r1[t] / n if self.n else None for t in IOU_THRESHOLDS},
+                "miou": self.iou_sum / n if self.n else None,
+                "recall_at_k_iou_0.5": {str(k): self.recall[k] / n if self.n else None
+                                        for k in RECALL_KS},
+                "failures": dict(sorted(self.failures.items())),
+                "flags": dict(sorted(self.flags.items())), "clipped": self.clipped}
+
+
+# ==============================================================================================
+# PART II: MACHINERY
+# How real inputs reach Part I (answers read, synthetic video, video files, the fast pixel
+# arithmetic, evaluation files), the runs built from it (compare, plan), and all output.
+# ==============================================================================================
+
+
+# ----------------------------------------------------------------------------------------------
+# §6 Reading answers
+# What models write, read as a careful person reads it: free text, JSON, <time> tags and
+# brackets, each time with its role (a range, a labelled start or end, a point).
+# ----------------------------------------------------------------------------------------------
+
+UNIT_SECONDS = {"ms": 0.001, "msec": 0.001, "msecs": 0.001, "millisecond": 0.001,
+                "milliseconds": 0.001, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0,
+                "seconds": 1.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
+                "m": 60.0, "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0,
+                "hours": 3600.0,
+                # typos models copy from prompts (lmms-eval's Charades prompt says "seonds")
+                "seonds": 1.0, "secods": 1.0, "seconde": 1.0, "secondes": 1.0,
+                # Chinese
+                "秒": 1.0, "秒钟": 1.0, "分": 60.0, "分钟": 60.0, "小时": 3600.0}
+_UNITS = "|".join(re.escape(u) for u in sorted(UNIT_SECONDS, key=len, reverse=True))
+# One pass finds every time and skips what only looks like one. Alternatives, in order:
+TIME_PATTERN = re.compile(r"""
+    (?=[\d.v])                              # (a quick test before the slower ones)
+    (?<![\w.:,])                            # not the middle of a word or of a number
+    (?:
+        (?P<junk>                           # digits that are not times:
+            \d{4}-\d{1,2}-\d{1,2}           #   2023-05-01
+          | \d{1,2}/\d{1,2}/\d{2,4}         #   01/05/2023
+          | v?\d+(?:\.\d+){2,}              #   1.2.3, v2.0.1
+          | \d+(?:st|nd|rd|th)\b            #   3rd
+          | \d+(?:\.\d+)?\s*%               #   50%
+        )
+      | (?P<clock>\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)      # 1:05, 00:01:05, 1:05.5
+        (?![\w:]|[.,]\d)                                   #   not followed by more digits
+      | (?P<number>(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?) # 4, 4.1, .5, 5., 1e9
+        (?:
+            (?:\s*|-)(?P<unit>""" + _UNITS + r""")(?![a-z])(?:\.(?!\d))?  # 4 s, 4-second, 1分
+          | (?![\w:]|[.,]\d)                                   # or a bare number
+        )
+    )
+    """, re.ASCII | re.VERBOSE)
+DECIMAL_COMMA = re.compile(r"\d,\d", re.ASCII)
+PLAIN_SECONDS = re.compile(r"\d{1,15}(?:\.\d{1,15})?", re.ASCII)   # what TIME_PATTERN reads as-is
+T_EQUALS = re.compile(r"\bt\s*=\s*(?=[\d.])")               # "t=80 to t=100"
+# "1m5s": the 5 s follows a letter, so TIME_PATTERN (which starts only after a non-word)
+# skips it; this reads it as the tail of the compound.
+COMPOUND_TAIL = re.compile(r"(\d+(?:\.\d+)?)\s*(s|secs?|seconds?|m|mins?|minutes?)(?![a-z])",
+                           re.ASCII)
+RANGE_WORDS = {"-", "~", "to", "until", "till", "through", "thru", "至", "到", "and"}
+# (up to 32 characters between the word and its time: "the start time for this event is 13";
+# LABEL_REACH covers the longest word and those 32, so each search looks at that much text)
+LABEL_REACH = 48
+START_WORDS = re.compile(r"(?:\b(?:start\w*|begin\w*|from|onset)\b|开始|从)[^\d]{0,32}$")
+END_WORDS = re.compile(r"(?:\b(?:end\w*|finish\w*|stop\w*|until|till|offset|lands?|"
+                       r"landed)\b|结束)[^\d]{0,32}$")
+POINT_WORDS = re.compile(r"\b(?:at|around|about|approximately|roughly|near|~)\s*(?:the\s*)?$")
+# "lasts 5 seconds", "for 2 s": a length of time, not a moment in the video.
+DURATION_WORDS = re.compile(r"\b(?:lasts?|lasting|lasted|for|takes?|took|duration(?:\s+of)?|"
+                            r"within|every)\s+(?:about\s+|around\s+|roughly\s+)?$")
+# After a bare number (no unit), these words keep it a possible time; any other word makes it
+# a count ("2 people", "3 times") and not a time.
+CONNECTORS = {"and", "to", "until", "till", "through", "or", "in", "into", "of", "on", "for",
+              "when", "while", "where", "after", "before", "then", "but", "with", "during",
+              "is", "was", "as", "at", "by", "from", "mark", "the", "so", "if"}
+WORD_AFTER = re.compile(r"[ \t]+([a-z]+)")           # the next word on the same line
+MARK_AFTER = re.compile(r"[\s-]*(?:second\s*)?mark")
+SENTENCE_END = re.compile(r"[\n!?;。！？；]|(?<!e\.g)(?<!i\.e)\.(?=\s|$)")   # not after e.g.
+# A sentence that gives an example is not the answer (lmms-eval's Charades prompt has one).
+# Substrings every match of EXAMPLE_CUE contains: an answer without one skips the search.
+EXAMPLE_WORDS = ("exampl", "instance", "e.g.", "such as", "例如", "比如")
+EXAMPLE_CUE = re.compile(r"(?=[efas例比])(?:\b(?:for example|for instance|e\.g\.|an example|"
+                         r"example is|example:|specific example|such as)|例如|比如)")
+HAPPEN_CUE = re.compile(r"(?=[hot发])(?:\b(?:happen\w*|occur\w*|takes? place|took place)\b|发生)")
+TIME_TOKEN = re.compile(r"<(time|t)>([^<]{0,64})</\1>", re.IGNORECASE)
+FENCE = re.compile(r"```(?:json)?([^`]*)```", re.IGNORECASE)
+BRACKET_PAIR = re.compile(r"[\[(]\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*,"
+                          r"\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*[\])]")
+DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
+                        "\u2014": "-", "\u2015": "-", "\u2212": "-", "\ufe63": "-",
+                        "\uff5e": "~", "\u301c": "~", "\u3002": "."})
+
+
 @dataclass(frozen=True)
 class ParsePolicy:
     """How answers are read: swap_reversed reads an interval that ends before it starts as
@@ -2118,7 +2175,7 @@ class ParsePolicy:
     swap_reversed: bool = False
 
 
-def failed(reason: str, detail: str, shape: str | None = None) -> Reading:
+def unread(reason: str, detail: str, shape: str | None = None) -> Reading:
     """A Reading with no predictions that failed for `reason` (a FAILURE_REASONS key), with its
     detail and the shape the answer came in."""
     return Reading((), (reason, detail), shape)
@@ -2188,6 +2245,8 @@ def time_mentions(text: str) -> list[TimeMention]:
 
 def parse_time_text(text: str) -> float | None:
     """One time written alone ("4.1", "4.1s", "1:05.5", "1 min 5 s"): seconds, or None."""
+    if PLAIN_SECONDS.fullmatch(text):              # the common case, read without the pattern
+        return float(text)
     cleaned = normalise(text).strip()
     mentions = time_mentions(cleaned)
     if len(mentions) != 1 or (mentions[0].start, mentions[0].stop) != (0, len(cleaned)):
@@ -2203,20 +2262,24 @@ def normalise(text: str) -> str:
     return T_EQUALS.sub("", text) if "=" in text else text
 
 
-def check_times(predictions: tuple[Prediction, ...], duration: float | None,
+def apply_policies(predictions: tuple[Prediction, ...], duration: float | None,
                 policy: ParsePolicy, shape: str) -> Reading:
     """Apply the documented policies: NaN and infinity fail, a reversed interval fails (or is
     swapped); times before 0 or past the duration are kept as written and flagged."""
-    kept, flags = [], set()
     bound = MAX_TIME_S if duration is None else duration
+    if len(predictions) == 1:                           # the common case, kept fast
+        p = predictions[0]
+        if 0 <= p.start <= p.end <= bound and p.confidence is None:
+            return Reading(predictions, None, shape)
+    kept, flags = [], set()
     for p in predictions:
         if not (math.isfinite(p.start) and math.isfinite(p.end)):
-            return failed("not_finite", f"{p.start!r} to {p.end!r} is not a usable time", shape)
+            return unread("not_finite", f"{p.start!r} to {p.end!r} is not a usable time", shape)
         if p.confidence is not None and not math.isfinite(p.confidence):
-            return failed("not_finite", "confidence is not finite", shape)
+            return unread("not_finite", "confidence is not finite", shape)
         if p.end < p.start:
             if not policy.swap_reversed:
-                return failed("reversed", f"{p.start:g} s to {p.end:g} s ends before it starts",
+                return unread("reversed", f"{p.start:g} s to {p.end:g} s ends before it starts",
                               shape)
             p = p._replace(start=p.end, end=p.start)
         if p.start < 0:
@@ -2270,20 +2333,37 @@ def prefer_happening(text: str, found: list[tuple[int, Prediction]]) -> list[Pre
     return [p for _, p in found]
 
 
+def pair_labels(found: list[tuple[int, Prediction]], starts: list[TimeMention],
+                ends: list[TimeMention]) -> None:
+    """Add the labelled starts and ends to `found`: the k-th start with the k-th end as an
+    interval, the rest as points; a lone point before the first end starts it."""
+    points = [(at, p) for at, p in found if p.kind == "point"]
+    if ends and not starts and len(points) == 1 and points[0][0] < ends[0].start:
+        # "around the 4-second mark it jumps; it lands by 6": the one point starts the span
+        found.remove(points[0])
+        starts = [TimeMention(points[0][0], points[0][0], points[0][1].start, True, None)]
+    for s, e in zip(starts, ends):
+        found.append((min(s.start, e.start), Prediction("interval", s.seconds, e.seconds,
+                                                        "free_text", form="labelled")))
+    for m in starts[len(ends):] + ends[len(starts):]:
+        found.append((m.start, Prediction("point", m.seconds, m.seconds, "free_text",
+                                          form="labelled")))
+
+
 def parse_free_text(text: str) -> Reading:
     """Times in normalised prose: ranges, labelled starts and ends, points, a bare number."""
     mentions = time_mentions(text)
     if not mentions:
         if DECIMAL_COMMA.search(text):
-            return failed("ambiguous", "a decimal comma or thousands separator (4,5 s?)",
+            return unread("ambiguous", "a decimal comma or thousands separator (4,5 s?)",
                           "free_text")
         if DECLINE_CUE.search(text):
-            return failed("declined", "the answer says it cannot tell when", "free_text")
-        return failed("no_time_found", "no time expression in the answer", None)
+            return unread("declined", "the answer says it cannot tell when", "free_text")
+        return unread("no_time_found", "no time expression in the answer", None)
     example = any(cue in text for cue in EXAMPLE_WORDS) and EXAMPLE_CUE.search(text)
     kept = drop_examples(text, mentions) if example else mentions
     if not kept:
-        return failed("echoed_example", "the only times are in a sentence that gives an example",
+        return unread("echoed_example", "the only times are in a sentence that gives an example",
                       "free_text")
     bare = len(kept) == 1 and text.strip(" \t\n.") == text[kept[0].start:kept[0].stop]
     found: list[tuple[int, Prediction]] = []
@@ -2314,19 +2394,10 @@ def parse_free_text(text: str) -> Reading:
             found.append((m.start, Prediction("point", m.seconds, m.seconds, "free_text",
                                               form="bare" if bare else "point")))
         context, k = m.stop, k + 1
-    points = [(at, p) for at, p in found if p.kind == "point"]
-    if ends and not starts and len(points) == 1 and points[0][0] < ends[0].start:
-        # "around the 4-second mark it jumps; it lands by 6": the one point starts the span
-        found.remove(points[0])
-        starts = [TimeMention(points[0][0], points[0][0], points[0][1].start, True, None)]
-    for s, e in zip(starts, ends):
-        found.append((min(s.start, e.start), Prediction("interval", s.seconds, e.seconds,
-                                                        "free_text", form="labelled")))
-    for m in starts[len(ends):] + ends[len(starts):]:
-        found.append((m.start, Prediction("point", m.seconds, m.seconds, "free_text",
-                                          form="labelled")))
+    if starts or ends:
+        pair_labels(found, starts, ends)
     if not found:
-        return failed("no_time_found", "numbers, but none written as a time", "free_text")
+        return unread("no_time_found", "numbers, but none written as a time", "free_text")
     return Reading(tuple(prefer_happening(text, found)[:MAX_PREDICTIONS]), None, "free_text")
 
 
@@ -2446,12 +2517,12 @@ def parse_json_answer(text: str) -> Reading | None:
         if isinstance(got, str) or isinstance(value, dict):
             failure = failure or (got if isinstance(got, str) else "missing_field")
     if failure == "declined":
-        return failed("declined", "the answer says the event cannot be found", "json")
+        return unread("declined", "the answer says the event cannot be found", "json")
     if failure:
-        return failed(failure, "the JSON has no start/end, span or time field that reads as a "
+        return unread(failure, "the JSON has no start/end, span or time field that reads as a "
                                "time", "json")
     if looks_like_json:
-        return parse_bracket_pairs(text) or failed(
+        return parse_bracket_pairs(text) or unread(
             "bad_json", "the answer starts like JSON but does not parse", "json")
     return None
 
@@ -2467,14 +2538,14 @@ def parse_time_tokens(text: str) -> Reading | None:
     for content in contents[:2 * MAX_PREDICTIONS]:
         value = parse_time_text(content)
         if value is None:
-            return failed("bad_time_token", f"<time>{content[:40]}</time> is not a time",
+            return unread("bad_time_token", f"<time>{content[:40]}</time> is not a time",
                           "time_tokens")
         values.append(value)
     predictions = [Prediction("interval", values[k], values[k + 1], "time_tokens", form="pair")
                    for k in range(0, len(values) - 1, 2)]
     if len(values) % 2:
         if predictions:
-            return failed("ambiguous", f"{len(values)} <time> tokens do not pair up", "time_tokens")
+            return unread("ambiguous", f"{len(values)} <time> tokens do not pair up", "time_tokens")
         predictions.append(Prediction("point", values[0], values[0], "time_tokens", form="one"))
     return Reading(tuple(predictions), None, "time_tokens")
 
@@ -2497,9 +2568,9 @@ def parse_grounding(text: str, duration: float | None = None,
     then apply the policies (not finite, reversed) and flags (negative_time, beyond_duration).
     Predictions keep the answer's order; the first is the top-1 answer."""
     if not text or not text.strip():
-        return failed("empty", "the answer is empty")
+        return unread("empty", "the answer is empty")
     if len(text) > MAX_ANSWER_CHARS:
-        return failed("too_long", f"{len(text):,} characters; at most {MAX_ANSWER_CHARS:,} are "
+        return unread("too_long", f"{len(text):,} characters; at most {MAX_ANSWER_CHARS:,} are "
                                   "read")
     plain = text if text.isascii() else unicodedata.normalize("NFKC", text).translate(DASHES)
     reading = None
@@ -2513,1840 +2584,12 @@ def parse_grounding(text: str, duration: float | None = None,
         reading = parse_free_text(normalise(plain))
     if reading.failure is not None:
         return reading
-    return check_times(reading.predictions[:MAX_PREDICTIONS], duration, policy,
+    return apply_policies(reading.predictions[:MAX_PREDICTIONS], duration, policy,
                        reading.format or "free_text")
 
 
-# Scoring ---------------------------------------------------------------------------------------
-
-
-def interval_iou(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Temporal IoU. Two zero-length intervals: 1 if they coincide, else 0 (no 0/0)."""
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    union = max(a[1], b[1]) - min(a[0], b[0])
-    if union <= 0:
-        return 1.0 if a == b else 0.0
-    return inter / union
-
-
-def distance_to_interval(t: float, start: float, end: float) -> float:
-    """Seconds from time `t` to the interval [start, end]; 0 inside it."""
-    return max(0.0, start - t, t - end)
-
-
-class GroundTruth(NamedTuple):
-    """The truth of one grounding question: its span in seconds, the event or query when known,
-    the video's duration when known, and all true windows when there are several
-    (QVHighlights)."""
-    start: float
-    end: float
-    event: str | None = None
-    duration: float | None = None
-    windows: tuple[tuple[float, float], ...] = ()   # several true windows (QVHighlights)
-    saliency: tuple[tuple[int, tuple[int, ...]], ...] = ()   # (clip id, 3 scores), QVHighlights
-
-    def all_windows(self) -> tuple[tuple[float, float], ...]:
-        """Every true window: QVHighlights' several, or the one (start, end)."""
-        return self.windows or ((self.start, self.end),)
-
-
-def median_of(values: Sequence[float]) -> float:
-    """The median (the mean of the middle two of an even count)."""
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
-class ItemScore(NamedTuple):
-    """How one answer scored: its format, whether it was read (else the failure), a hit per
-    tolerance, its error in seconds, the top answer's IoU, the best IoU within the first k
-    answers per RECALL_KS, its flags, and whether times were clipped into the video."""
-    format: str | None
-    parsed: bool
-    failure: str | None
-    hit: tuple[bool, ...]          # one per tolerance, in order
-    abs_error_s: float | None      # point: distance to the span; interval: the worse end
-    iou: float
-    recall: tuple[float, ...]      # per RECALL_KS: best IoU among the first k answers
-    flags: tuple[str, ...] = ()
-    clipped: bool = False
-
-
-def clipped_span(p: Prediction, duration: float | None) -> tuple[float, float]:
-    """A prediction moved into the video, [0, duration] (or [0, a week] when unknown, the bound
-    check_times flags against)."""
-    high = MAX_TIME_S if duration is None else duration
-    return min(max(p.start, 0.0), high), min(max(p.end, 0.0), high)
-
-
-def answer_error(p: Prediction, span: tuple[float, float],
-                 windows: tuple[tuple[float, float], ...]) -> float:
-    """Seconds by which an answer misses: a point, its distance to the nearest true span; an
-    interval, the larger of its two end errors (so 0-25 s for a true 10-15 s is 10 s off)."""
-    if p.kind == "point":
-        return min(distance_to_interval(span[0], s, e) for s, e in windows)
-    return min(max(abs(span[0] - s), abs(span[1] - e)) for s, e in windows)
-
-
-def score_item(reading: Reading, truth: GroundTruth, tolerances: tuple[float, ...],
-               point_as_interval: float | None = None, duration: float | None = None
-               ) -> ItemScore:
-    """Score one reading against the truth; an unread answer scores 0 everywhere. Times
-    outside the video are clipped into it first (TOLERANCE_RULE for the tolerance)."""
-    windows = truth.all_windows()
-    if reading.failure is not None or not reading.predictions:
-        return ItemScore(reading.format, False, reading.failure[0] if reading.failure else
-                         "no_time_found", (False,) * len(tolerances), None, 0.0,
-                         (0.0,) * len(RECALL_KS))
-    predictions = reading.predictions
-    if len(predictions) == 1 and len(windows) == 1 and not reading.flags:
-        p, truth_span = predictions[0], windows[0]          # the common case, kept fast
-        if p.kind == "point":
-            error = distance_to_interval(p.start, *truth_span)
-            iou = 0.0 if point_as_interval is None else interval_iou(
-                (p.start - point_as_interval / 2, p.start + point_as_interval / 2), truth_span)
-        else:
-            error = max(abs(p.start - truth_span[0]), abs(p.end - truth_span[1]))
-            iou = interval_iou((p.start, p.end), truth_span)
-        return ItemScore(reading.format, True, None,
-                         tuple(error <= t + IOU_EPSILON for t in tolerances), error, iou,
-                         (iou,) * len(RECALL_KS))
-    spans = [clipped_span(p, duration) for p in predictions]
-    clipped = bool(reading.flags) and any(span != (p.start, p.end)
-                                          for p, span in zip(predictions, spans))
-    error = answer_error(predictions[0], spans[0], windows)
-    ious = []
-    for p, span in zip(predictions, spans):
-        if p.kind == "point":
-            if point_as_interval is None:
-                ious.append(0.0)
-                continue
-            span = (span[0] - point_as_interval / 2, span[0] + point_as_interval / 2)
-        ious.append(max(interval_iou(span, w) for w in windows) if len(windows) > 1
-                    else interval_iou(span, windows[0]))
-    if len(ious) == 1:
-        recall = (ious[0],) * len(RECALL_KS)
-    else:
-        best = list(itertools.accumulate(ious, max))
-        recall = tuple(best[min(k, len(best)) - 1] for k in RECALL_KS)
-    return ItemScore(reading.format, True, None,
-                     tuple(error <= t + IOU_EPSILON for t in tolerances), error, ious[0],
-                     recall, reading.flags, clipped)
-
-
-@dataclass
-class Tally:
-    """Running sums of ItemScores: constant memory however many answers stream past."""
-    tolerances: tuple[float, ...]
-    n: int = 0
-    parsed: int = 0
-    hits: dict = None
-    error_sum: float = 0.0
-    errors: array = None             # every read answer's error, for the median (8 bytes each)
-    iou_sum: float = 0.0
-    r1: dict = None
-    recall: dict = None
-    failures: dict = None
-    flags: dict = None
-    clipped: int = 0
-
-    def __post_init__(self):
-        self.hits = {t: 0 for t in self.tolerances}
-        self.errors = array("d")
-        self.r1 = {t: 0 for t in IOU_THRESHOLDS}
-        self.recall = {k: 0 for k in RECALL_KS}
-        self.failures = {}
-        self.flags = {}
-
-    def add(self, score: ItemScore) -> None:
-        """Count one scored answer."""
-        self.n += 1
-        if not score.parsed:
-            self.failures[score.failure] = self.failures.get(score.failure, 0) + 1
-            return
-        self.parsed += 1
-        self.error_sum += score.abs_error_s
-        self.errors.append(score.abs_error_s)
-        for t, hit in zip(self.tolerances, score.hit):
-            self.hits[t] += hit
-        iou = score.iou
-        self.iou_sum += iou
-        for t in IOU_THRESHOLDS:
-            self.r1[t] += iou >= t - IOU_EPSILON
-        for k, best in zip(RECALL_KS, score.recall):
-            self.recall[k] += best >= 0.5 - IOU_EPSILON
-        for flag in score.flags:
-            self.flags[flag] = self.flags.get(flag, 0) + 1
-        self.clipped += score.clipped
-
-    def merge(self, other: "Tally") -> None:
-        """Add another tally's counts to this one."""
-        self.n += other.n
-        self.parsed += other.parsed
-        self.error_sum += other.error_sum
-        self.errors.extend(other.errors)
-        self.iou_sum += other.iou_sum
-        self.clipped += other.clipped
-        for mine, theirs in ((self.hits, other.hits), (self.r1, other.r1),
-                             (self.recall, other.recall), (self.failures, other.failures),
-                             (self.flags, other.flags)):
-            for key, value in theirs.items():
-                mine[key] = mine.get(key, 0) + value
-
-    def summary(self) -> dict:
-        """The tallied scores as shares: parse rate, accuracy per tolerance, R1 per IoU threshold,
-        mIoU, recall@k and the mean absolute error; None where nothing was scored."""
-        n = self.n or 1
-        return {"n": self.n, "parsed": self.parsed,
-                "parse_rate": self.parsed / n if self.n else None,
-                "accuracy": {f"{t:g}": self.hits[t] / n if self.n else None
-                             for t in self.tolerances},
-                "mean_abs_error_s": self.error_sum / self.parsed if self.parsed else None,
-                "median_abs_error_s": median_of(self.errors) if self.parsed else None,
-                "r1": {f"{t:g}": self.r1[t] / n if self.n else None for t in IOU_THRESHOLDS},
-                "miou": self.iou_sum / n if self.n else None,
-                "recall_at_k_iou_0.5": {str(k): self.recall[k] / n if self.n else None
-                                        for k in RECALL_KS},
-                "failures": dict(sorted(self.failures.items())),
-                "flags": dict(sorted(self.flags.items())), "clipped": self.clipped}
-
-
-# QVHighlights' official numbers, as its evaluator computes them (jayleicn/moment_detr
-# standalone_eval/eval.py eval_submission, utils.py; checked equal on the 1,550 val queries).
-QVH_THRESHOLDS = tuple(round(0.5 + 0.05 * k, 2) for k in range(10))   # np.linspace(.5, .95, 10)
-QVH_MAX_WINDOWS = 10               # compute_mr_ap: the first 10 as listed, then sorted by score
-QVH_BUCKETS = {"full": None, "short": (0, 10), "middle": (10, 30), "long": (30, 150)}
-QVH_CLIP_S = 2                     # mk_gt_scores: int(duration / 2) two-second clips
-QVH_LEVELS = {"fair": 2, "good": 3, "very_good": 4}   # a clip is positive at a score >= level
-QVH_ANNOTATORS = 3
-
-
-class QvhQuery(NamedTuple):
-    """One QVHighlights query: true windows, predicted [start, end, score] as listed (None:
-    no prediction, a miss), the clip count, true saliency per clip (3 annotators) and the
-    predicted saliency (None: not given)."""
-    truth: tuple[tuple[float, float], ...]
-    windows: tuple[tuple[float, float, float], ...] | None
-    clips: int
-    saliency: dict[int, tuple[int, ...]]
-    predicted_saliency: tuple[float, ...] | None
-
-
-def numpy_sum(values: Sequence[float]) -> float:
-    """numpy's float64 sum of a 1-D array: pairwise, 8 accumulators, blocks of at most 128.
-    The same order of addition keeps the official two-decimal rounding identical."""
-    n = len(values)
-    if n < 8:
-        return sum_in_order(values)
-    if n > 128:
-        half = n // 2 - (n // 2) % 8
-        return numpy_sum(values[:half]) + numpy_sum(values[half:])
-    acc, whole = list(values[:8]), n - n % 8
-    for i in range(8, whole, 8):
-        for j in range(8):
-            acc[j] += values[i + j]
-    total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
-    return sum_in_order([total] + list(values[whole:]))
-
-
-def numpy_argsort(values: Sequence[float]) -> list[int]:
-    """np.argsort's classic default (introsort without SIMD: insertion sort up to 16 items,
-    median-of-3 quicksort above), which decides the order of tied IoUs in the evaluator."""
-    order, stack = list(range(len(values))), [(0, len(values) - 1)]
-    v = values
-    while stack:
-        low, high = stack.pop()
-        while high - low > 15:
-            mid = low + ((high - low) >> 1)
-            for x, y in ((mid, low), (high, mid), (mid, low)):
-                if v[order[x]] < v[order[y]]:
-                    order[x], order[y] = order[y], order[x]
-            pivot, i, j = v[order[mid]], low, high - 1
-            order[mid], order[j] = order[j], order[mid]
-            while True:
-                i += 1
-                while v[order[i]] < pivot:
-                    i += 1
-                j -= 1
-                while pivot < v[order[j]]:
-                    j -= 1
-                if i >= j:
-                    break
-                order[i], order[j] = order[j], order[i]
-            order[i], order[high - 1] = order[high - 1], order[i]
-            if i - low < high - i:
-                stack.append((i + 1, high))
-                high = i - 1
-            else:
-                stack.append((low, i - 1))
-                low = i + 1
-        for i in range(low + 1, high + 1):             # insertion sort: stable
-            item, j = order[i], i
-            while j > low and v[item] < v[order[j - 1]]:
-                order[j], j = order[j - 1], j - 1
-            order[j] = item
-    return order
-
-
-def window_iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """IoU of two windows (compute_temporal_iou_batch_cross); 0 when both are empty."""
-    inter = max(min(a[1], b[1]) - max(a[0], b[0]), 0)
-    union = (a[1] - a[0]) + (b[1] - b[0]) - inter
-    return inter / union if union > 0 else 0.0
-
-
-def hull_iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """R1's IoU (compute_temporal_iou_batch_paired): the overlap over the span both cover."""
-    span = max(a[1], b[1]) - min(a[0], b[0])
-    return max(0, min(a[1], b[1]) - max(a[0], b[0])) / span if span else 0.0
-
-
-def query_ap(truth: Sequence[Sequence[float]], windows: Sequence[Sequence[float]]) -> list[float]:
-    """One query's average precision at each QVH_THRESHOLDS (compute_average_precision_
-    detection): by score (a stable sort), each window takes the unmatched true window of
-    highest IoU above the threshold; precision made non-increasing, summed over recall steps."""
-    ranked = sorted(windows[:QVH_MAX_WINDOWS], key=lambda w: -w[2])
-    aps = []
-    for threshold in QVH_THRESHOLDS:
-        taken, hits, points = [False] * len(truth), 0, []
-        for k, window in enumerate(ranked, 1):
-            ious = [window_iou(window, t) for t in truth]
-            for j in reversed(numpy_argsort(ious)):     # argsort()[::-1]: highest IoU first
-                if ious[j] < threshold:
-                    break
-                if not taken[j]:                       # a true window is matched once
-                    taken[j], hits = True, hits + 1
-                    break
-            points.append((hits / k, hits / len(truth)))
-        precision = [0.0] + [p for p, _ in points] + [0.0]
-        recall = [0.0] + [r for _, r in points] + [1.0]
-        for i in range(len(precision) - 2, -1, -1):
-            precision[i] = max(precision[i], precision[i + 1])
-        aps.append(numpy_sum([(recall[i] - recall[i - 1]) * precision[i]
-                              for i in range(1, len(recall)) if recall[i] != recall[i - 1]]))
-    return aps
-
-
-def query_r1(truth: Sequence[Sequence[float]], windows: Sequence[Sequence[float]]) -> float:
-    """compute_mr_r1: the first listed window against the true window it overlaps most."""
-    top = windows[0]
-    best = max(range(len(truth)), key=lambda j: (window_iou(top, truth[j]), -j))
-    return hull_iou(top, truth[best])
-
-
-def moment_retrieval(queries: list[QvhQuery], bucket: tuple[float, float] | None) -> dict:
-    """MR mAP (per threshold and averaged) and R1 over the queries with a true window in the
-    bucket's (min, max] length (every window for the full set). A query without a prediction
-    is a miss: AP 0 and R1 0."""
-    aps, r1s = [], []
-    for q in queries:
-        truth = [t for t in q.truth if bucket is None or bucket[0] < t[1] - t[0] <= bucket[1]]
-        if not truth:
-            continue
-        if not q.windows:
-            aps.append([0.0] * len(QVH_THRESHOLDS))
-            r1s.append(0.0)
-            continue
-        aps.append(query_ap(truth, q.windows))
-        r1s.append(query_r1(truth, q.windows))
-    if not aps:
-        return {"map": None, "r1": None, "queries": 0}
-    by_threshold = [sum_in_order(a[k] for a in aps) / len(aps) for k in range(len(QVH_THRESHOLDS))]
-    return {"map": {**{f"{t:g}": v for t, v in zip(QVH_THRESHOLDS, by_threshold)},
-                    "average": numpy_sum(by_threshold) / len(by_threshold)},
-            "r1": {f"{t:g}": sum(r >= t for r in r1s) / len(r1s) for t in QVH_THRESHOLDS},
-            "queries": len(aps)}
-
-
-def highlight_ap(labels: list[int], scores: list[float]) -> float:
-    """get_ap over scikit-learn's precision_recall_curve: tied scores are one point; the
-    running best precision is averaged wherever recall rises. All negative: 0; all positive: 1."""
-    if len(set(labels)) == 1:
-        return float(labels[0] != 0)
-    order = sorted(range(len(scores)), key=lambda i: -scores[i])
-    points, hits = [], 0                                # (hits, predicted) at each distinct score
-    for k, i in enumerate(order, 1):
-        hits += labels[i]
-        if k == len(order) or scores[order[k]] != scores[i]:
-            points.append((hits, k))
-    values, best = [], 0.0
-    for n in range(len(points) - 1, -1, -1):            # from the lowest threshold up
-        best = max(best, points[n][0] / points[n][1])
-        if points[n][0] != (points[n - 1][0] if n else 0):
-            values.append(best)
-    return numpy_sum(values) / len(values)
-
-
-def highlight_detection(queries: list[QvhQuery], level: int) -> dict:
-    """HL mAP (per annotator, averaged) and HIT@1 at one saliency level; a query without
-    predicted saliency is a miss (AP 0, HIT@1 0)."""
-    aps, hits = [], []
-    for q in queries:
-        rows = [[int(v >= level) for v in q.saliency.get(c, (0,) * QVH_ANNOTATORS)]
-                for c in range(q.clips)]
-        scores = q.predicted_saliency
-        if not scores or not rows:
-            aps += [0.0] * QVH_ANNOTATORS
-            hits.append(0.0)
-            continue
-        top = max(range(len(scores)), key=lambda i: (scores[i], -i))   # np.argmax: first
-        hits.append(float(max(rows[top])) if top < len(rows) else 0.0)
-        fitted = (list(scores) + [0.0] * len(rows))[:len(rows)]       # cut, or padded with 0
-        aps += [highlight_ap([r[a] for r in rows], fitted) for a in range(QVH_ANNOTATORS)]
-    return {"map": numpy_sum(aps) / len(aps), "hit1": numpy_sum(hits) / len(hits)}
-
-
-def qvhighlights_scores(queries: list[QvhQuery], highlights: bool) -> dict:
-    """eval_submission's numbers, as fractions: MR for the full set and each length bucket;
-    HL at each saliency level when there are saliency scores to judge."""
-    doc = {"mr": {name: moment_retrieval(queries, bucket) for name, bucket in QVH_BUCKETS.items()}}
-    if highlights:
-        doc["hl"] = {name: highlight_detection(queries, level)
-                     for name, level in QVH_LEVELS.items()}
-    return doc
-
-
-def official_percent(fraction: float) -> float:
-    """The evaluator's rounding: float(f"{100 * v:.2f}")."""
-    return float(f"{100 * fraction:.2f}")
-
-
 # ----------------------------------------------------------------------------------------------
-# §6 Compare
-# The released designs and one-change ablations end to end on videos with known events:
-# a simulated reader with stated assumptions answers; the findings come from the rows.
-# ----------------------------------------------------------------------------------------------
-
-COMPARE_TOLERANCES = (0.5, 2.0)
-USEFUL_ACCURACY = 0.5        # a design is "cheapest per correct answer" only if right this often
-QWEN2_TRAINING_FPS = 2.0     # arXiv 2409.12191: videos were sampled at two frames per second
-EVENT_LABELS = ("jump", "turn", "sit", "wave", "fall", "run", "drop", "open", "throw", "clap")
-SIMULATED_READER_NOTE = ("No VLM runs here: a simulated reader with perfect per-frame perception "
-                         "answers; its errors come only from the frames sampled and the times "
-                         "its design's positions can express. Answers go through the real "
-                         "parser and scorer.")
-READER_RULES = (
-    "Perception is perfect (assumption): a unit (a frame, or a 2-frame patch for the Qwen "
-    "designs) shows an event when one of its frames lies inside it.",
-    "It knows only the time its design's input states for each unit. Video-LLaMA: the frame "
-    "times its vision-only demo writes into the prompt, to 0.1 s (Video-LLaMA "
-    "conversation_video.py upload_video_without_audio); LLaVA-Video: the frame times its time "
-    "instruction states, to 0.01 s (LLaVA-NeXT train.py); Video-LLaVA and LLaVA-OneVision: "
-    "frame i of N, and the video's length stated in the question (assumption), frames taken "
-    "as evenly spread (both sample with linspace); Qwen2-VL: patch k read as k "
-    "seconds (trained at 2 fps, arXiv 2409.12191); Qwen2.5-VL: temporal id / 2 "
-    "(tokens_per_second 2, config.json); Qwen3-VL: the '<t seconds>' text "
-    "(processing_qwen3_vl.py). A Qwen patch is read at the middle of its two frames.",
-    "It puts each boundary halfway between the last unit without the event and the first with "
-    "it (assumption), and says 'not found' when no unit shows the event.",
-    "Motion-adaptive frames (1-4 fps, rising with motion) go to Qwen2.5-VL as a list with one "
-    "fps, their mean rate (assumption: the best single number), and to Qwen3-VL with their true "
-    "frame indices and the video's fps as metadata, so its timestamps are the true times.",
-    "Video-LLaMA's 32 query tokens are assumed to keep which frame showed what (assumption: "
-    "what the Q-former loses in detail is not modelled).",
-    "Events are mostly motion bursts, which favour motion-following samplers by construction; "
-    "the suite also has events that are not (a still object appears, light slowly changes).",
-)
-
-
-@dataclass(frozen=True)
-class CompareDesign:
-    """A row of compare: a design from DESIGNS, fed some frames, read some way."""
-    name: str
-    model: str                   # what the table calls it
-    design: str                  # the DESIGNS entry: tokens, format and source
-    frames: str                  # "release": the design's own frames; "motion": 1-4 fps by motion
-    time_read: str               # how the reader learns a unit's time: a key of UNIT_TIMES
-    change: str = ""             # what this row changes against the released design
-    hypothetical: bool = False
-    with_text: bool = True       # the design's text (time instruction) goes into the prompt
-
-
-COMPARE_DESIGNS: dict[str, CompareDesign] = {d.name: d for d in (
-    CompareDesign("video-llama", "Video-LLaMA", "video-llama", "release", "prompt_times"),
-    CompareDesign("video-llava", "Video-LLaVA", "video-llava", "release", "frame_order"),
-    CompareDesign("llava-onevision", "LLaVA-OneVision", "llava-onevision", "release",
-                  "frame_order"),
-    CompareDesign("llava-video", "LLaVA-Video", "llava-video", "release", "instruction_times"),
-    CompareDesign("llava-video-no-time", "LLaVA-Video, no time text", "llava-video", "release",
-                  "frame_order", "the same 64 frames without the time instruction "
-                  "(add_time_instruction=False, lmms-eval's llava_vid default)", with_text=False),
-    CompareDesign("qwen2-vl", "Qwen2-VL", "qwen2-vl", "release", "patch_index"),
-    CompareDesign("qwen2.5-vl", "Qwen2.5-VL", "qwen2.5-vl", "release", "aligned"),
-    CompareDesign("qwen3-vl", "Qwen3-VL", "qwen3-vl", "release", "timestamps"),
-    CompareDesign("qwen2.5-vl-motion", "Qwen2.5-VL, motion frames", "qwen2.5-vl", "motion",
-                  "aligned", "motion-adaptive frames fed to the released model, which takes "
-                  "one seconds-per-patch for the whole video"),
-    CompareDesign("qwen3-vl-motion", "Qwen3-VL, motion frames", "qwen3-vl", "motion",
-                  "timestamps", "motion-adaptive frames with their true timestamps as text"),
-    CompareDesign("per-patch-time", "per-patch time (hyp.)", "qwen2.5-vl", "motion",
-                  "per_patch_time", "the lesson's time-aligned M-RoPE with each patch's own "
-                  "time, which no released model does; ids on a 0.5 s grid (2 a second), read "
-                  "at the middle of the half-second an id covers", hypothetical=True),
-)}
-
-
-@dataclass(frozen=True)
-class SuiteVideo:
-    """One video of the compare suite: its synthetic scene, and the nominal capture (640x360 at
-    30 fps) whose tokens are counted."""
-    scene: Scene
-    nominal: VideoFacts          # the capture the token arithmetic prices
-
-
-def varied_scene(rng: random.Random, index: int, durations: tuple[float, ...]) -> Scene:
-    """A seeded variation: calm or busy footage, 1-5 short events (0.2-2 s) of any kind,
-    0-3 cuts."""
-    duration = rng.choice(durations)
-    activity = rng.choice((0.0, 0.05, 0.2, 0.6, 1.0))
-    fps = 10.0
-    wanted = rng.randint(1, max(1, min(5, int(duration // 12) + 1)))
-    events: list[Event] = []
-    for _ in range(50):
-        if len(events) == wanted:
-            break
-        length = rng.randint(2, 20) / 10
-        start = rng.randint(10, int((duration - length - 1) * 10)) / 10
-        kind = rng.choice(("motion", "motion", "appear", "fade"))
-        if all(abs(start - e.start) > 4 for e in events):
-            events.append(Event(rng.choice(EVENT_LABELS), start, round(start + length, 1), kind))
-    cuts: list[float] = []
-    for _ in range(rng.randint(0, 3) if activity > 0 else 0):
-        t = rng.randint(20, int(duration - 2) * 10) / 10
-        if all(abs(t - e.start) > 2 and abs(t - e.end) > 2 for e in events) and \
-                all(abs(t - c) > 3 for c in cuts):
-            cuts.append(t)
-    return Scene(f"variation-{index}", float(duration), fps, 64, 36,
-                 tuple(sorted(events, key=lambda e: e.start)), tuple(sorted(cuts)), activity,
-                 seed=1000 + index)
-
-
-def benchmark_suite(suite: str, seed: int) -> list[SuiteVideo]:
-    """The presets plus seeded variations: small (default, quick) or full."""
-    rng = random.Random(seed)
-    if suite == "small":
-        variations = [varied_scene(rng, k, (10.0, 20.0, 30.0, 60.0)) for k in range(4)]
-    else:
-        variations = [varied_scene(rng, k, (10.0, 20.0, 30.0, 60.0, 90.0, 120.0, 180.0, 300.0))
-                      for k in range(30)]
-    scenes = list(PRESETS.values()) + variations
-    return [SuiteVideo(s, nominal_facts(s.duration_s)) for s in scenes]
-
-
-class Unit(NamedTuple):
-    """What the reader gets: the true seconds of a unit's frames, and the second the
-    design's input states for the unit."""
-    frame_times: tuple[float, ...]
-    stated_s: float
-
-
-def release_times(design: str, nominal: VideoFacts) -> list[float]:
-    """Seconds of the frames a design takes by its own rule from the nominal capture."""
-    if design in QWEN_DESIGNS:
-        patch = QWEN3_PATCH if design == "qwen3-vl" else QWEN2_PATCH
-        indices = qwen_video_plan(nominal, QwenOptions(), patch)["frame_indices"]
-    else:
-        indices = token_budget(design, nominal).details["frame_indices"]
-    return [i / nominal.fps for i in indices]
-
-
-def patch_units(times: list[float], stated: Callable[[PatchTimes], float],
-                rate_fps: float) -> list[Unit]:
-    """2-frame patches, each stated at `stated(patch)`, the middle of its two frames."""
-    return [Unit(p.frame_times, stated(p)) for p in patch_times(times, rate_fps)]
-
-
-def perceived_units(row: CompareDesign, times: list[float], duration: float,
-                    rate_fps: float) -> list[Unit]:
-    """The units a row's reader sees, each with the second its design lets it state."""
-    to_middle = FRAME_FACTOR / rate_fps / 4        # from a patch's first frame to its middle
-    if row.time_read == "prompt_times":
-        return [Unit((t,), round(t, 1)) for t in times]
-    if row.time_read == "instruction_times":
-        return [Unit((t,), float(f"{t:.2f}")) for t in times]
-    if row.time_read == "frame_order":
-        step = duration / max(1, len(times) - 1)
-        return [Unit((t,), i * step) for i, t in enumerate(times)]
-    if row.time_read == "patch_index":
-        per_patch = FRAME_FACTOR / QWEN2_TRAINING_FPS
-        return patch_units(times, lambda p: p.index_t * per_patch + per_patch / 4, rate_fps)
-    if row.time_read == "aligned":
-        return patch_units(times, lambda p: p.aligned_s + to_middle, rate_fps)
-    if row.time_read == "timestamps":
-        return patch_units(times, lambda p: timestamp_seconds(p.timestamp), rate_fps)
-    # per_patch_time (hypothetical): each patch's own mean time as an id on the 2-ids-a-second
-    # grid, read like the other rows at the middle of what the id can express (+ 1/4 s)
-    grid = 1 / TOKENS_PER_SECOND
-    return patch_units(times, lambda p: int(f32(mean(p.frame_times) * TOKENS_PER_SECOND)) * grid
-                       + grid / 2, rate_fps)
-
-
-def boundaries(units: list[Unit], seen: list[int], duration: float) -> tuple[float, float]:
-    """Start and end halfway between the last unit without the event and the first with it;
-    at the edge of the sampled units, half the spacing on the other side."""
-    stated = [u.stated_s for u in units]
-    first, last = seen[0], seen[-1]
-    if first > 0:
-        start = (stated[first - 1] + stated[first]) / 2
-    else:
-        start = stated[0] - ((stated[1] - stated[0]) / 2 if len(stated) > 1 else 0.0)
-    if last + 1 < len(stated):
-        end = (stated[last] + stated[last + 1]) / 2
-    else:
-        end = stated[last] + ((stated[last] - stated[last - 1]) / 2 if last > 0 else 0.0)
-    return min(max(0.0, start), duration), min(max(0.0, end), duration)
-
-
-def reader_answer(row: CompareDesign, event: Event, units: list[Unit],
-                  duration: float) -> tuple[str, bool]:
-    """The simulated reader's answer in the design's answer format, and whether any sampled
-    unit showed the event."""
-    seen = [k for k, unit in enumerate(units)
-            if any(event.start <= t < event.end for t in unit.frame_times)]
-    json_answer = DESIGNS[row.design].answer_format == "json"
-    if not seen:
-        if json_answer:
-            return json.dumps({"error": "not_found"}), False
-        return f"I could not find the {event.label} in the frames I was shown.", False
-    start, end = boundaries(units, seen, duration)
-    if json_answer:
-        return json.dumps({"event": event.label, "start": round(start, 2),
-                           "end": round(max(start, end), 2)}), True
-    return f"The {event.label} happens from {start:.1f} to {max(start, end):.1f} seconds.", True
-
-
-@dataclass
-class DesignTotals:
-    """A compare row's running totals over the suite: videos, frames, visual and all tokens,
-    seconds of video, events no sampled frame showed, score tallies (all events and per
-    event kind), and the most a unit's stated time was off its frames' mean."""
-    videos: int = 0
-    frames: int = 0
-    visual_tokens: int = 0
-    tokens: int = 0
-    seconds: float = 0.0
-    missed: int = 0
-    tally: Tally | None = None
-    by_kind: dict | None = None
-    unit_error: float = 0.0      # the most a unit's stated time is off its frames' mean
-
-
-def read_video_with(row: CompareDesign, motion: MotionAnalysis, windows: tuple[Window, ...],
-                    events: tuple[Event, ...], nominal: VideoFacts
-                    ) -> tuple[list[float], TokenBudget, list[tuple[Reading, bool]], list[Unit]]:
-    """One row on one video: the sampled times, their price, per event the parsed answer and
-    whether any sampled frame showed the event, and the units the reader saw."""
-    duration = motion.duration_s
-    if row.frames == "release":
-        times = release_times(row.design, nominal)
-        price = token_budget(row.design, nominal)
-        if not row.with_text:
-            price = replace(price, text_tokens=0)
-        rate = price.details.get("sample_fps", QWEN_FPS)
-    else:
-        sampled = dynamic_fps_sample(motion, windows, DEFAULT_MIN_FPS, DEFAULT_MAX_FPS,
-                                     FPS_MAX_FRAMES)
-        times = list(sampled.times)
-        price = price_frames(row.design, len(times), nominal)
-        rate = len(times) / duration
-    units = perceived_units(row, times, duration, rate)
-    readings = []
-    for event in events:
-        answer, shown = reader_answer(row, event, units, duration)
-        readings.append((parse_grounding(answer, duration), shown))
-    return times, price, readings, units
-
-
-def run_compare(videos: list[tuple[str, MotionAnalysis, tuple[Event, ...], VideoFacts]],
-                rows: list[CompareDesign]) -> dict[str, DesignTotals]:
-    """Every row on every video: sample, price, read each event, parse, score."""
-    totals = {r.name: DesignTotals(tally=Tally(COMPARE_TOLERANCES), by_kind={}) for r in rows}
-    for name, motion, events, nominal in videos:
-        windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
-        for row in rows:
-            total = totals[row.name]
-            times, price, readings, units = read_video_with(row, motion, windows, events, nominal)
-            total.unit_error = max([total.unit_error] + [
-                abs(u.stated_s - mean(u.frame_times)) for u in units])
-            total.videos += 1
-            total.frames += len(times)
-            total.visual_tokens += price.visual_tokens
-            total.tokens += price.total_tokens
-            total.seconds += motion.duration_s
-            for event, (reading, shown) in zip(events, readings):
-                total.missed += not shown
-                score = score_item(reading, GroundTruth(event.start, event.end), COMPARE_TOLERANCES)
-                total.tally.add(score)
-                total.by_kind.setdefault(event.kind, Tally(COMPARE_TOLERANCES)).add(score)
-    return totals
-
-
-def compare_rows(rows: list[CompareDesign], totals: dict[str, DesignTotals]) -> list[dict]:
-    """One summary dict per compare row: what the row is (design, sampler, temporal encoding,
-    source), per-video frames and tokens, parse rate, accuracy (also per event kind), R1,
-    mIoU, missed events, worst time error, and tokens per answer right within 0.5 s."""
-    out = []
-    for row in rows:
-        t, design = totals[row.name], DESIGNS[row.design]
-        summary = t.tally.summary()
-        hits = summary["accuracy"]["0.5"] * summary["n"] if summary["n"] else 0
-        out.append({
-            "name": row.name, "model": row.model, "design": row.design,
-            "hypothetical": row.hypothetical, "source": design.source, "change": row.change,
-            "sampler": design.frames if row.frames == "release" else "motion-adaptive, 1-4 fps",
-            "temporal_encoding": ("temporal id = each patch's own seconds x 2"
-                                  if row.hypothetical else design.temporal_encoding
-                                  if row.with_text else "none: frames in order"),
-            "answer_format": design.answer_format,
-            "frames": t.frames / t.videos, "visual_tokens": t.visual_tokens / t.videos,
-            "tokens": t.tokens / t.videos, "tokens_per_second": t.tokens / t.seconds,
-            "parse_rate": summary["parse_rate"], "accuracy": summary["accuracy"],
-            "accuracy_by_kind": {kind: tally.summary()["accuracy"]["0.5"]
-                                 for kind, tally in sorted(t.by_kind.items())},
-            "events_by_kind": {kind: tally.summary()["n"]
-                               for kind, tally in sorted(t.by_kind.items())},
-            "r1": summary["r1"], "miou": summary["miou"],
-            "events_missed": t.missed, "events": summary["n"],
-            "max_time_error_s": t.unit_error,
-            "tokens_per_correct": t.tokens / hits if hits else None})
-    return out
-
-
-def compare_findings(rows: list[dict]) -> list[str]:
-    """Plain sentences, each computed from the rows it speaks about: every FINDINGS function
-    whose rows are in the run, in order."""
-    by_name = {r["name"]: r for r in rows}
-    return [text for finding, needs in FINDINGS
-            if needs <= set(by_name) and (text := finding(by_name, rows))]
-
-
-def accuracy_05(row: dict) -> float:
-    """A row's accuracy with both ends within 0.5 s."""
-    return row["accuracy"]["0.5"]
-
-
-def pct(value: float) -> str:
-    """A share as a whole percentage, as findings write it."""
-    return format_percent(value, 0)
-
-
-def right_of(row: dict, tolerance: str = "0.5") -> str:
-    """A row's answers right within a tolerance, as a count over a count and a share."""
-    right = round(row["accuracy"][tolerance] * row["events"])
-    return f"{right} of {row['events']}, {pct(row['accuracy'][tolerance])}"
-
-
-def finding_pooled(by: dict, rows: list[dict]) -> str:
-    """What the pooled-per-frame rows show: frame count, not pooling, sets what they see, and
-    time text adds little when frames are evenly spaced."""
-    one, video, bare = by["llava-onevision"], by["llava-video"], by["llava-video-no-time"]
-    return (f"Pooled per frame, as released: LLaVA-OneVision ({one['frames']:.0f} frames, "
-            f"{one['tokens']:,.0f} tokens) is right within 0.5 s on {right_of(one)} and misses "
-            f"{one['events_missed']} of {one['events']} events; LLaVA-Video "
-            f"({video['frames']:.0f} frames and its time text, {video['tokens']:,.0f} tokens) "
-            f"on {right_of(video)}, missing {video['events_missed']}. Without the time text it is right on {right_of(bare)}: "
-            "its frames are evenly spaced, so their order and the video's length already give "
-            "their times. Pooling (729 SigLIP patches to 196 a frame) sets the price; this "
-            "reader's perfect perception (an assumption) cannot show what it costs in detail.")
-
-
-def finding_one_rate(by: dict, rows: list[dict]) -> str:
-    """What motion-adaptive frames do to Qwen2.5-VL, which takes one rate per video."""
-    return (f"Qwen2.5-VL as released (uniform 2 fps, time-aligned M-RoPE) is right within 0.5 s "
-            f"on {right_of(by['qwen2.5-vl'])}; fed motion-adaptive frames, on "
-            f"{right_of(by['qwen2.5-vl-motion'])}: it takes one seconds-per-patch for the whole "
-            "video, so uneven frames get evenly spaced times.")
-
-
-def finding_text_timestamps(by: dict, rows: list[dict]) -> str:
-    """What the same frames do with Qwen3-VL, which writes each patch's time as text."""
-    a, b = by["qwen3-vl"], by["qwen3-vl-motion"]
-    return (f"Qwen3-VL writes each patch's time as text, so the same motion-adaptive frames keep "
-            f"their times: right on {right_of(b)} at {b['tokens']:,.0f} tokens a video, against "
-            f"{right_of(a)} at {a['tokens']:,.0f} for its uniform 2 fps.")
-
-
-def finding_per_patch_time(by: dict, rows: list[dict]) -> str:
-    """What the lesson's hypothetical per-patch time would score."""
-    return (f"The lesson's per-patch absolute time (hypothetical, no released model; ids on a "
-            f"{1 / TOKENS_PER_SECOND:g} s grid) would be right on "
-            f"{right_of(by['per-patch-time'])}; Qwen3-VL's text timestamps are the released way "
-            "to give uneven frames their true times.")
-
-
-def finding_linspace_drift(by: dict, rows: list[dict]) -> str:
-    """Why the same uniform frames score differently: Qwen2.5-VL's stated times drift."""
-    return (f"The same uniform frames: Qwen3-VL right on {right_of(by['qwen3-vl'])}, Qwen2.5-VL "
-            f"on {right_of(by['qwen2.5-vl'])}. Qwen2.5-VL's ids assume a frame every "
-            "1 / sample_fps seconds, but qwen-vl-utils spreads its frames over the whole video "
-            "(linspace to the last frame), so its stated times drift, by up to "
-            f"{by['qwen2.5-vl']['max_time_error_s']:.2f} s here; Qwen3-VL's text comes from "
-            f"each frame's own index (off by at most "
-            f"{by['qwen3-vl']['max_time_error_s']:.2f} s, its 0.1 s rounding).")
-
-
-def finding_index_equals_time(by: dict, rows: list[dict]) -> str:
-    """Why index and time-aligned positions agree at 2 fps, and when they part."""
-    return (f"With uniform 2 fps frames, index positions (Qwen2-VL, right on "
-            f"{right_of(by['qwen2-vl'])}) and time-aligned ones (Qwen2.5-VL, "
-            f"{right_of(by['qwen2.5-vl'])}) say the same: one patch is one second. "
-            "They part when the rate is not 2 fps (videos over 384 s, or another fps).")
-
-
-def finding_cheapest(by: dict, rows: list[dict]) -> str | None:
-    """The released design that pays least per correct answer, among the useful ones."""
-    useful = [r for r in rows if accuracy_05(r) >= USEFUL_ACCURACY
-              and r["tokens_per_correct"] is not None and not r["hypothetical"]]
-    if not useful:
-        return None
-    cheapest = min(useful, key=lambda r: r["tokens_per_correct"])
-    return (f"Cheapest per correct answer among released designs right at least "
-            f"{pct(USEFUL_ACCURACY)} of the time: {cheapest['model']} (right on "
-            f"{right_of(cheapest)}), {cheapest['tokens_per_correct']:,.0f} tokens per event "
-            "found.")
-
-
-def finding_eight_frames(by: dict, rows: list[dict]) -> str:
-    """What eight frames cost Video-LLaMA and Video-LLaVA in missed events, each its own."""
-    llama, llava = by["video-llama"], by["video-llava"]
-    return (f"Eight frames: Video-LLaMA misses {llama['events_missed']} of {llama['events']} "
-            f"events and is right on {right_of(llama)} with {llama['tokens']:,.0f} tokens; "
-            f"Video-LLaVA misses {llava['events_missed']} of {llava['events']} and is right on "
-            f"{right_of(llava)} with {llava['tokens']:,.0f}.")
-
-
-def kind_share(row: dict, kinds: list[str]) -> str:
-    """A row's answers right within 0.5 s on events of these kinds, as a count over a count."""
-    n = sum(row["events_by_kind"].get(k, 0) for k in kinds)
-    right = sum(round(row["accuracy_by_kind"][k] * row["events_by_kind"][k]) for k in kinds
-                if k in row["events_by_kind"])
-    return f"{right} of {n}, {pct(right / n)}" if n else "none"
-
-
-def finding_still_events(by: dict, rows: list[dict]) -> str | None:
-    """How Qwen3-VL does on events that are not motion bursts (appear, fade)."""
-    still = [k for k in ("appear", "fade") if any(k in r["events_by_kind"] for r in rows)]
-    if not still:
-        return None
-    adaptive, uniform = by["qwen3-vl-motion"], by["qwen3-vl"]
-    return (f"On events that are not motion bursts ({', '.join(still)}), Qwen3-VL is right on "
-            f"{kind_share(adaptive, still)} with motion-adaptive frames and "
-            f"{kind_share(uniform, still)} with uniform ones; on motion bursts, "
-            f"{kind_share(adaptive, ['motion'])} and {kind_share(uniform, ['motion'])}.")
-
-
-# The findings compare prints, in order, each with the rows it needs: it speaks only when they
-# are in the run (and may still have nothing to say: no useful design, no still events).
-FINDINGS = ((finding_pooled, {"llava-onevision", "llava-video", "llava-video-no-time"}),
-            (finding_one_rate, {"qwen2.5-vl", "qwen2.5-vl-motion"}),
-            (finding_text_timestamps, {"qwen3-vl", "qwen3-vl-motion"}),
-            (finding_per_patch_time, {"per-patch-time"}),
-            (finding_linspace_drift, {"qwen2.5-vl", "qwen3-vl"}),
-            (finding_index_equals_time, {"qwen2-vl", "qwen2.5-vl"}),
-            (finding_cheapest, set()),
-            (finding_eight_frames, {"video-llama", "video-llava"}),
-            (finding_still_events, {"qwen3-vl", "qwen3-vl-motion"}))
-
-
-# ----------------------------------------------------------------------------------------------
-# §7 Plan
-# The frame planner as tables of rules with named thresholds (plan and the skill file read
-# the same tables), and the lesson's five exercises worked with live numbers.
-# ----------------------------------------------------------------------------------------------
-
-TASKS = ("monitoring", "action-recognition", "temporal-grounding", "summarization", "agent-replay")
-PLAN_MODELS = ("auto", "qwen2.5-vl", "qwen3-vl", "llava-video", "llava-onevision",
-               "llava-next-video", "internvl3", "video-llava", "video-llama")
-# Fixed-frame designs take their own frames (evenly spaced); these also state no time at all.
-FIXED_FRAME_DESIGNS = ("video-llava", "video-llama", "llava-next-video", "llava-onevision",
-                       "llava-video", "internvl3")
-NO_TIME_DESIGNS = ("video-llava", "llava-next-video", "llava-onevision", "internvl3")
-DEFAULT_MODEL_SIZE_B = 7.0
-SINGLE_CLIP_S = 30.0                              # action recognition on a clip this short
-ACTION_MEDIAN_MOTION = 0.015                      # median window motion of action-heavy video
-CINEMATIC_CUTS_PER_MIN = 2.0
-BURST_RATIO = 5.0                                 # busiest window vs median: rare events
-MIXED_RATIO = 2.0                                 # 90th percentile vs median: mixed motion
-MOTION_FLOOR = 0.001
-# Per-frame pixel budgets the planner tries for a Qwen model, largest first, in tokens per
-# 2-frame patch (max_pixels = tokens x factor^2, qwen-vl-utils' own unit); None is
-# qwen-vl-utils' own budget. Below its VIDEO_MIN_TOKENS (128) min_pixels must come down too,
-# or the floor lifts the frame back up.
-PIXEL_RUNGS = (None, 256, 128, 64, 32)
-MIN_RUNG = {"agent-replay": 256}                  # screen text needs detail: go no lower
-
-TIME_TASKS = ("monitoring", "action-recognition", "temporal-grounding", "agent-replay")
-
-# What the planner assumes about a task's footage when no video is measured.
-TASK_CONTENT = {"monitoring": "bursty", "action-recognition": "action-heavy",
-                "temporal-grounding": "mixed", "summarization": "cinematic",
-                "agent-replay": "steady"}
-SAMPLER_FOR_CONTENT = {
-    "steady": ("uniform", "steady content: even coverage loses nothing"),
-    "mixed": ("dynamic", "mixed motion: spend frames where things move (1-4 fps)"),
-    "action-heavy": ("event",
-                     "action-heavy: dense bursts around actions; uniform would alias them"),
-    "bursty": ("event", "rare short events in calm footage: sample densely only around them"),
-    "cinematic": ("keyframe", "cinematic: a keyframe per shot plus context frames"),
-}
-# Frames per second each uneven sampler spends, for an estimate without a video (assumptions).
-ASSUMED_FPS = {"dynamic": (DEFAULT_MIN_FPS + DEFAULT_MAX_FPS) / 2,
-               "event": DEFAULT_BASE_FPS + 0.1 * DEFAULT_BURST_FPS,      # 10% of time in bursts
-               "keyframe": 4 / 60 * (1 + 2 * DEFAULT_KEYFRAME_CONTEXT)}  # 4 cuts a minute
-OUTPUT_FORMAT = {
-    "temporal-grounding": "JSON {event, start, end, confidence}",
-    "action-recognition": "JSON {event, start, end, confidence}",
-    "summarization": "free text",
-    "monitoring": "time tokens (<time>s</time>) in mixed text",
-    "agent-replay": "time tokens (<time>s</time>) in mixed text",
-}
-NO_TIME_FORMAT = ("free text naming which of the sampled frames shows it; turn frame numbers "
-                  "into seconds yourself from the sampled frames' times")
-# Benchmarks and what each stresses, with the paper that introduced it.
-BENCHMARKS = {
-    "VideoMME": ("2405.21075", "short, medium and long video understanding (11 s to 1 h)"),
-    "TempCompass": ("2403.00476", "temporal order, speed and direction as multiple choice, "
-                    "yes/no and caption matching (no start or end asked)"),
-    "EgoSchema": ("2308.09126", "long-horizon egocentric understanding"),
-    "Video-MMMU": ("2501.13826", "knowledge acquired from lecture videos"),
-    "Charades-STA": ("1705.02101", "temporal grounding of a sentence: start and end seconds"),
-    "QVHighlights": ("2107.09609", "moment retrieval (start and end of every matching window) "
-                     "and highlight scores for a query"),
-    "ActivityNet Captions": ("1705.00754", "dense events in long untrimmed videos, each "
-                             "sentence with its start and end"),
-}
-TASK_BENCHMARKS = {
-    "monitoring": ("VideoMME", "TempCompass"),
-    "action-recognition": ("TempCompass", "VideoMME"),
-    "temporal-grounding": ("Charades-STA", "QVHighlights", "ActivityNet Captions"),
-    "summarization": ("VideoMME", "EgoSchema"),
-    "agent-replay": ("EgoSchema", "Video-MMMU"),
-}
-
-# VideoMME overall accuracy (%), without / with subtitles, each row from its published source.
-# temporal_encoding is stated only where the model's own code or paper says it.
-VIDEOMME_COLUMNS = ("model", "access", "params_b", "temporal_encoding", "videomme",
-                    "videomme_subs", "source")
-VIDEOMME_LEADERBOARD = ("Video-MME leaderboard, video-mme.github.io home_page.html (arXiv "
-                        "2405.21075), rows of 2024-06-15")
-QWEN25_README = "QwenLM/Qwen2.5-VL README.md @f0af2996 (2025-02), VideoMME row"
-QWEN3_REPORT = "Qwen3-VL report arXiv 2511.21631 (2025-11), Table {}; Instruct models"
-VIDEOMME_TABLE_READ = "2026-12"          # when every row below was read from its source
-VIDEOMME_TABLE = (
-    ("Gemini 2.5 Pro", "proprietary", None, "unknown", 85.1, None,
-     "arXiv 2511.21631 (2025-11), Table 2: thinking, 512 frames, run by Qwen"),
-    ("Gemini 1.5 Pro", "proprietary", None, "unknown", 75.0, 81.3, VIDEOMME_LEADERBOARD),
-    ("GPT-4o", "proprietary", None, "unknown", 71.9, 77.2, VIDEOMME_LEADERBOARD),
-    ("Qwen3-VL-32B", "open", 32.0, "text timestamps", 76.6, None, QWEN3_REPORT.format(3)),
-    ("Qwen3-VL-8B", "open", 8.0, "text timestamps", 71.4, None, QWEN3_REPORT.format(4)),
-    ("Qwen3-VL-4B", "open", 4.0, "text timestamps", 69.3, None, QWEN3_REPORT.format(4)),
-    ("Qwen3-VL-2B", "open", 2.0, "text timestamps", 61.9, None, QWEN3_REPORT.format(4)),
-    ("Qwen2.5-VL-72B", "open", 72.0, "time-aligned", 73.3, 79.1, QWEN25_README),
-    ("Qwen2.5-VL-7B", "open", 7.0, "time-aligned", 65.1, 71.6, QWEN25_README),
-    ("Qwen2.5-VL-3B", "open", 3.0, "time-aligned", 61.5, 67.6, QWEN25_README),
-    ("Qwen2-VL-72B", "open", 72.0, "index", 71.2, 77.8, QWEN25_README),
-    ("InternVL3-78B", "open", 78.0, "frame labels", 72.7, 75.7,
-     "arXiv 2504.10479 (2025-04), Table 8 (the best of 16, 32, 48 and 64 frames)"),
-    ("LLaVA-Video-72B", "open", 72.0, "time text", 70.5, 76.9,
-     "arXiv 2410.02713 (2024-10), Table 2 (the leaderboard lists 70.6)"),
-    ("LLaVA-Video-7B", "open", 7.0, "time text", 63.3, 69.7, "arXiv 2410.02713 (2024-10), Table 2"),
-)
-SMALL_OPEN_B = 7.0                                # "an open model of 7B or less"
-
-
-def videomme_rows() -> list[dict]:
-    """The shipped VideoMME table, one dict per model keyed by VIDEOMME_COLUMNS."""
-    return [dict(zip(VIDEOMME_COLUMNS, row)) for row in VIDEOMME_TABLE]
-
-
-def small_open_gap() -> tuple[dict, dict, float]:
-    """(best small open row, best proprietary row, gap in points) from the shipped table."""
-    rows = videomme_rows()
-    small = max((r for r in rows if r["access"] == "open" and r["params_b"] <= SMALL_OPEN_B),
-                key=lambda r: r["videomme"])
-    best = max((r for r in rows if r["access"] == "proprietary"), key=lambda r: r["videomme"])
-    return small, best, best["videomme"] - small["videomme"]
-
-
-def model_family(name: str) -> str:
-    """'Qwen2.5-VL-72B' -> 'Qwen2.5-VL': the name without its size."""
-    head, _, tail = name.rpartition("-")
-    return head if head and tail[:-1].replace(".", "").isdigit() and tail[-1:] in "bB" else name
-
-
-def scale_slope(rows: list[dict]) -> float | None:
-    """Least-squares points per doubling of parameters, or None with fewer than two sizes."""
-    if len({r["params_b"] for r in rows}) < 2:
-        return None
-    xs = [math.log2(r["params_b"]) for r in rows]
-    ys = [r["videomme"] for r in rows]
-    mx, my = mean(xs), mean(ys)
-    return (sum_in_order((x - mx) * (y - my) for x, y in zip(xs, ys))
-            / sum_in_order((x - mx) ** 2 for x in xs))
-
-
-def videomme_gap(rows: list[dict]) -> dict:
-    """The gap between the best proprietary and the best open model (without and with
-    subtitles), and what controlled pairs in the rows allow to say about its causes."""
-    open_rows = [r for r in rows if r["access"] == "open"]
-    closed = [r for r in rows if r["access"] == "proprietary"]
-    result: dict = {"best_open": None, "best_proprietary": None, "gap": None, "gap_subs": None,
-                    "scale_points_per_doubling": None, "scale_family": None,
-                    "encoding_points": None, "encoding_pairs": [], "notes": []}
-    if not open_rows or not closed:
-        result["notes"].append("the gap needs at least one open and one proprietary row")
-        return result
-    best_open = max(open_rows, key=lambda r: r["videomme"])
-    best_closed = max(closed, key=lambda r: r["videomme"])
-    result.update(best_open=best_open["model"], best_proprietary=best_closed["model"],
-                  gap=best_closed["videomme"] - best_open["videomme"])
-    if best_open.get("videomme_subs") is not None and best_closed.get("videomme_subs") is not None:
-        result["gap_subs"] = best_closed["videomme_subs"] - best_open["videomme_subs"]
-    family = model_family(best_open["model"])
-    same = [r for r in open_rows if model_family(r["model"]) == family and r["params_b"]]
-    result["scale_family"] = family
-    result["scale_points_per_doubling"] = scale_slope(same)
-    if result["scale_points_per_doubling"] is None:
-        result["notes"].append(f"scale: needs {family} rows at two or more sizes")
-    pairs = [(a, b) for a in open_rows for b in open_rows
-             if a["temporal_encoding"] == "time-aligned" and b["temporal_encoding"] == "index"
-             and a["params_b"] and a["params_b"] == b["params_b"]]
-    result["encoding_pairs"] = [{"time_aligned": a["model"], "index": b["model"],
-                                 "points": a["videomme"] - b["videomme"]} for a, b in pairs]
-    if pairs:
-        result["encoding_points"] = mean([p["points"] for p in result["encoding_pairs"]])
-    else:
-        result["notes"].append("encoding: needs a time-aligned and an index row of the same size")
-    return result
-
-
-@dataclass(frozen=True)
-class PlanRequest:
-    """What the planner is asked: the task, the video's length in seconds, the context in
-    tokens, the model size in billions, the target (standard or frontier), the frame-rate cap
-    (fps) and the model (auto lets the planner choose)."""
-    task: str
-    duration_s: float
-    context: int = DEFAULT_CONTEXT_TOKENS
-    model_size_b: float = DEFAULT_MODEL_SIZE_B
-    target: str = "standard"
-    max_fps: float = DEFAULT_MAX_FPS
-    model: str = "auto"
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One row of the planner's rule table: its key, its kind (refuse, reject or warn), when it
-    applies and why in words, what to do instead, and the test applied to a request and a
-    proposed plan."""
-    key: str
-    kind: str            # refuse: no plan; reject: never proposed; warn: a plan with a warning
-    when: str
-    reason: str
-    instead: str
-    applies: Callable[[PlanRequest, dict], bool]
-
-
-_SMALL, _BEST, _GAP = small_open_gap()
-ONE_RATE_MODELS = ("qwen2-vl", "qwen2.5-vl", "qwen2.5-omni")
-RULES: tuple[Rule, ...] = (
-    Rule("long-video-small-context", "refuse",
-         "duration over 10 minutes with a context under 32k tokens",
-         "no frame budget covers that much video in that context without losing the events "
-         "(the lesson's rule)",
-         "hierarchical summarization (summarize chunks, then the summaries) or agentic retrieval",
-         lambda r, p: r.duration_s > 600 and r.context < 32768),
-    Rule("frontier-with-open-7b", "refuse",
-         f"a frontier accuracy target with an open model of {SMALL_OPEN_B:g}B or less",
-         f"on VideoMME the best open model of that size in the shipped table ({_SMALL['model']}, "
-         f"{_SMALL['videomme']:.1f}) trails {_BEST['model']} ({_BEST['videomme']:.1f}) by "
-         f"{_GAP:.1f} points; sampling cannot close that",
-         "a 32B+ open model or a proprietary model",
-         lambda r, p: r.target == "frontier" and r.model_size_b <= SMALL_OPEN_B),
-    Rule("fps-cap-too-high", "refuse",
-         "a frame-rate cap (--max-fps) above 8 on a clip over 30 s with a 7B model",
-         "a 7B model cannot use that many frames; the tokens crowd out the question (the "
-         f"lesson's rule; qwen-vl-utils takes at most {FPS_MAX_FRAMES} frames anyway)",
-         "a cap of at most 8 fps (4 is the lesson's dynamic-FPS ceiling)",
-         lambda r, p: r.max_fps > 8 and r.duration_s > 30 and r.model_size_b <= 7),
-    Rule("uniform-for-action", "reject",
-         "uniform sampling for action-heavy video",
-         "evenly spaced frames alias short actions: most fall between samples",
-         "event-driven sampling",
-         lambda r, p: p.get("content") == "action-heavy" and p.get("sampler") == "uniform"),
-    Rule("uneven-frames-one-rate", "reject",
-         "motion-adaptive frames for a model with one frame rate per video (Qwen2-VL, "
-         "Qwen2.5-VL, Qwen2.5-Omni)",
-         "Qwen2-VL's temporal id is the patch number, with no seconds in it; Qwen2.5-VL and "
-         "Qwen2.5-Omni take one seconds-per-patch for the whole video (transformers "
-         "get_rope_index); either way uneven frames get evenly spaced times",
-         "Qwen3-VL with the frames' true indices and fps as metadata, or uniform frames",
-         lambda r, p: p.get("design") in ONE_RATE_MODELS and p.get("sampler") != "uniform"),
-    Rule("seconds-without-time", "reject",
-         "start and end seconds from a model whose input carries no time (Video-LLaVA, "
-         "LLaVA-NeXT-Video, LLaVA-OneVision; InternVL3's 'FrameN:' labels give order only)",
-         "nothing at its LLM input says when a frame was taken; it can only name frames",
-         "Qwen3-VL or LLaVA-Video (times as text), Qwen2.5-VL, or answers that name frames",
-         lambda r, p: p.get("design") in NO_TIME_DESIGNS and r.task in TIME_TASKS
-         and "JSON" in p.get("output_format", "")),
-    Rule("video-llama-new-project", "reject",
-         "Video-LLaMA for a new project",
-         "its release takes 8 frames into 32 query tokens and states their times only as "
-         "prompt text (DAMO-NLP-SG/Video-LLaMA)",
-         "a Qwen2.5-VL or Qwen3-VL model",
-         lambda r, p: p.get("design") == "video-llama"),
-    Rule("context-over-40", "warn",
-         "video tokens above 40% of the context",
-         "the question, instructions and answer need room too (the lesson's 40% rule)",
-         "fewer pixels per frame, fewer frames, or a longer context",
-         lambda r, p: p.get("context_fraction", 0) > CONTEXT_WARN_FRACTION),
-)
-
-
-def classify_content(motion: MotionAnalysis, windows: tuple[Window, ...],
-                     cuts: tuple[Cut, ...]) -> tuple[str, dict]:
-    """The content class a measured video falls in, and the measurements that decided it."""
-    values = sorted(w.motion for w in windows)
-    median = values[len(values) // 2]
-    p90 = values[min(len(values) - 1, int(0.9 * len(values)))]
-    peak = values[-1]
-    cuts_per_min = len(cuts) / (motion.duration_s / 60)
-    base = max(median, MOTION_FLOOR)
-    measured = {"median_window_motion": round(median, 6), "p90_window_motion": round(p90, 6),
-                "peak_window_motion": round(peak, 6), "cuts_per_minute": round(cuts_per_min, 3)}
-    if median >= ACTION_MEDIAN_MOTION:
-        content = "action-heavy"
-        why = f"median window motion {median:.4f} >= {ACTION_MEDIAN_MOTION}"
-    elif cuts_per_min >= CINEMATIC_CUTS_PER_MIN:
-        content = "cinematic"
-        why = f"{cuts_per_min:.1f} cuts per minute >= {CINEMATIC_CUTS_PER_MIN:g}"
-    elif peak >= BURST_RATIO * base and p90 < MIXED_RATIO * base:
-        content = "bursty"
-        why = f"peak motion {peak / base:.1f}x the median, 90th percentile only {p90 / base:.1f}x"
-    elif p90 >= MIXED_RATIO * base:
-        content = "mixed"
-        why = f"90th percentile motion {p90 / base:.1f}x the median"
-    else:
-        content = "steady"
-        why = f"motion within {p90 / base:.1f}x the median, {cuts_per_min:.1f} cuts per minute"
-    measured["decided_by"] = why
-    return content, measured
-
-
-# The compare rows the planner's choices cite, measured on compare's small suite each run.
-EVIDENCE_ROWS = ("qwen3-vl", "qwen2.5-vl", "llava-video", "qwen3-vl-motion", "qwen2.5-vl-motion")
-UNIFORM_CANDIDATES = ("qwen3-vl", "qwen2.5-vl", "llava-video")
-# Released sizes, for naming the checkpoint nearest --model-size (each from its report or card).
-RELEASED_SIZES = {
-    "qwen2-vl": ("2B", "7B", "72B"),                                   # arXiv 2409.12191
-    "qwen2.5-vl": ("3B", "7B", "32B", "72B"),                          # arXiv 2502.13923
-    "qwen3-vl": ("2B", "4B", "8B", "32B", "30B-A3B", "235B-A22B"),     # arXiv 2511.21631
-    "qwen2.5-omni": ("3B", "7B"),                                      # Qwen2.5-Omni README
-    "llava-video": ("7B", "72B"),                                      # arXiv 2410.02713
-    "llava-onevision": ("0.5B", "7B", "72B"),                          # arXiv 2408.03326
-    "llava-next-video": ("7B", "34B"),                                 # lmms-lab model cards
-    "internvl3": ("1B", "2B", "8B", "9B", "14B", "38B", "78B"),        # arXiv 2504.10479
-    "video-llava": ("7B",),                                            # arXiv 2311.10122
-    "video-llama": ("7B", "13B"),                                      # arXiv 2306.02858
-}
-
-
-def evidence_command(names: Iterable[str]) -> str:
-    """The compare command that shows these rows."""
-    return "compare " + " ".join(f"--design {n}" for n in names)
-
-
-def nearest_size(design: str, size_b: float) -> str:
-    """The released size of `design` nearest `size_b` billion parameters (MoE by total)."""
-    sizes = RELEASED_SIZES[design]
-    return min(sizes, key=lambda name: (abs(float(name.split("B")[0]) - size_b), name))
-
-
-def choose_model(request: PlanRequest, sampler: str, evidence: dict) -> tuple[str, str]:
-    """The design to recommend, and why: the released design compare measures best for these
-    frames (`evidence`: compare rows by name), or the one asked for."""
-    if request.model != "auto":
-        return request.model, "asked for (--model)"
-    if sampler == "uniform":
-        rows = [evidence[n] for n in UNIFORM_CANDIDATES]
-        best = max(rows, key=lambda r: (accuracy_05(r), -r["tokens"]))
-        others = "; ".join(f"{r['model']} {right_of(r)} at {r['tokens']:,.0f}"
-                           for r in rows if r is not best)
-        return best["design"], (
-            f"measured on its own evenly spaced frames, right within 0.5 s on {right_of(best)} "
-            f"at {best['tokens']:,.0f} tokens a video; {others} (compare's small suite: "
-            f"`{evidence_command(UNIFORM_CANDIDATES)}`)")
-    a, b = evidence["qwen3-vl-motion"], evidence["qwen2.5-vl-motion"]
-    return "qwen3-vl", (
-        f"uneven frames need each frame's own time: with motion-adaptive frames Qwen3-VL (times "
-        f"as text) is right within 0.5 s on {right_of(a)}, Qwen2.5-VL (one rate a video) on "
-        f"{right_of(b)} (compare's small suite: "
-        f"`{evidence_command(('qwen3-vl-motion', 'qwen2.5-vl-motion'))}`)")
-
-
-def sampler_evidence(sampler: str, evidence: dict) -> str:
-    """For an uneven sampler, what compare measures for motion-adaptive against uniform frames
-    (the sampler itself stays a rule of thumb: compare has no content classes)."""
-    if sampler == "uniform":
-        return ""
-    a, b = evidence["qwen3-vl-motion"], evidence["qwen3-vl"]
-    return (f"; measured for Qwen3-VL on compare's small suite, motion-adaptive frames are right "
-            f"within 0.5 s on {right_of(a)}, uniform 2 fps on {right_of(b)} (`compare --suite "
-            "full` has more events)")
-
-
-def plan_frames(sampler: str, design: str, request: PlanRequest, facts: VideoFacts,
-                measured_frames: int | None) -> int:
-    """Frames the plan takes: a fixed-frame design's own count; qwen-vl-utils' count at
-    min(2 fps, the cap) for uniform frames; the sampler's measured or assumed count otherwise."""
-    if design in FIXED_FRAME_DESIGNS:
-        return token_budget(design, facts).frames
-    if sampler == "uniform":
-        return smart_nframes(facts.total_frames, facts.fps, fps=min(QWEN_FPS, request.max_fps))
-    if measured_frames is not None:
-        return max(FRAME_FACTOR, min(FPS_MAX_FRAMES, measured_frames))
-    fps = min(ASSUMED_FPS[sampler], request.max_fps)
-    return max(FRAME_FACTOR, min(FPS_MAX_FRAMES, round(request.duration_s * fps)))
-
-
-def pixel_plan(design: str, frames: int, facts: VideoFacts, request: PlanRequest
-               ) -> tuple[TokenBudget, dict | None]:
-    """The largest per-frame pixel budget that keeps video within 40% of the context (never
-    below the task's MIN_RUNG), with the min_pixels/max_pixels to set; the smallest tried when
-    none fits. Fixed-frame designs have no pixel budget to choose."""
-    if design not in QWEN_DESIGNS:
-        options = DesignOptions(frames=frames, context=request.context)
-        return token_budget(design, facts, options), None
-    factor = (QWEN3_PATCH if design == "qwen3-vl" else QWEN2_PATCH) * QWEN_MERGE
-    floor = MIN_RUNG.get(request.task, 0)
-    result = None
-    for rung in [r for r in PIXEL_RUNGS if r is None or r >= floor]:
-        options = QwenOptions(nframes=frames)
-        if rung is not None:
-            options = replace(options, max_pixels=rung * factor ** 2,
-                              min_pixels=min(rung, VIDEO_MIN_TOKENS) * factor ** 2)
-        budget = token_budget(design, facts, DesignOptions(context=request.context, qwen=options))
-        d = budget.details
-        result = (budget, {"rung_tokens": rung, "min_pixels": options.min_pixels,
-                           "max_pixels": options.max_pixels,
-                           "resized": [d["resized_height"], d["resized_width"]]})
-        if budget.context_fraction <= CONTEXT_WARN_FRACTION:
-            break
-    return result
-
-
-def fit_frames(design: str, frames: int, facts: VideoFacts, request: PlanRequest
-               ) -> tuple[int, TokenBudget, dict | None]:
-    """Fewer pixels first (pixel_plan), then half the frames at a time (never below
-    qwen-vl-utils' minimum of 4), until the video fits within 40% of the context."""
-    while True:
-        budget, pixels = pixel_plan(design, frames, facts, request)
-        if (budget.context_fraction <= CONTEXT_WARN_FRACTION or design not in QWEN_DESIGNS
-                or frames <= FPS_MIN_FRAMES):
-            return frames, budget, pixels
-        frames = max(FPS_MIN_FRAMES, frames // 4 * 2)
-
-
-def how_to_feed(design: str, sampler: str, frames: int, request: PlanRequest,
-                pixels: dict | None) -> str:
-    """What to pass the model's own preprocessing so it does what the plan says."""
-    settings = ""
-    if pixels and pixels["rung_tokens"] is not None:
-        settings = (f", 'min_pixels': {pixels['min_pixels']:,}, "
-                    f"'max_pixels': {pixels['max_pixels']:,}")
-    if design == "video-llava":
-        return "8 frames from first to last (its processor's np.linspace); nothing to set"
-    if design == "video-llama":
-        return ("8 frames (its load_video); its vision-only demo writes their times into the "
-                "prompt (upload_video_without_audio)")
-    if design == "llava-video":
-        return (f"{frames} frames by np.linspace with force_sample=True, and its time "
-                "instruction before the question (add_time_instruction=True; lmms-eval's "
-                "llava_vid leaves both off by default)")
-    if design in FIXED_FRAME_DESIGNS:
-        return f"{frames} frames by its own sampler ({DESIGNS[design].frames}); nothing to set"
-    if sampler == "uniform":
-        patch = ", image_patch_size=16" if design == "qwen3-vl" else ""
-        return (f"qwen-vl-utils{patch}: {{'nframes': {frames}{settings}}} in the video entry "
-                f"(a frame every {request.duration_s / frames:.3g} s)")
-    return (f"the {frames} {sampler}-sampled frames to the processor with video_metadata "
-            "{'fps': the video's fps, 'frames_indices': their indices} and "
-            f"do_sample_frames=False{settings.replace(', ', '; ', 1) if settings else ''}, so "
-            "each '<t seconds>' states its pair's true time (qwen-vl-utils' list-of-frames path "
-            "numbers frames 0..n-1 and would write wrong times)")
-
-
-PLAN_MIN_GROUNDING_FPS = 0.5     # fewer frames than one per 2 s: short events fall between
-PLAN_DROP_SHARE = 0.25           # a stretch without a frame longer than this share is dropped
-
-
-def plan_video(request: PlanRequest, evidence: dict, content: str | None = None,
-               measured: dict | None = None, measured_frames: int | None = None,
-               facts: VideoFacts | None = None) -> dict:
-    """The plan for a task: sampler, model, pixels, format, benchmarks, tokens, warnings; or a
-    refusal naming the rule and what to do instead. `evidence`: compare rows by name."""
-    if request.task not in TASKS:
-        raise UserError(f"unknown task {request.task!r}; known: {', '.join(TASKS)}")
-    if request.model not in PLAN_MODELS:
-        raise UserError(f"unknown model {request.model!r}; known: {', '.join(PLAN_MODELS)}")
-    facts = facts or nominal_facts(request.duration_s)
-    content = content or TASK_CONTENT[request.task]
-    sampler, why = SAMPLER_FOR_CONTENT[content]
-    sampler_reason = f"rule of thumb (the lesson): {why}"
-    design, model_reason = choose_model(request, sampler, evidence)
-    if design in ONE_RATE_MODELS + FIXED_FRAME_DESIGNS and sampler != "uniform":
-        sampler, sampler_reason = "uniform", (
-            f"{DESIGNS[design].model} takes its own evenly spaced frames" if design in
-            FIXED_FRAME_DESIGNS else f"{DESIGNS[design].model} takes one rate per video")
-    sampler_reason += sampler_evidence(sampler, evidence) if request.model == "auto" else ""
-    wanted = plan_frames(sampler, design, request, facts, measured_frames)
-    frames, budget, pixels = fit_frames(design, wanted, facts, request)
-    if frames < wanted:
-        sampler_reason += (f"; {wanted} frames would not fit in {CONTEXT_WARN_FRACTION:.0%} of "
-                           f"the context even at the fewest pixels, so {frames}")
-    output = OUTPUT_FORMAT[request.task]
-    if design in NO_TIME_DESIGNS and request.task in TIME_TASKS:
-        output = NO_TIME_FORMAT
-    if request.task == "action-recognition" and request.duration_s <= SINGLE_CLIP_S:
-        output = "a label (a single short clip: when is not asked)"
-    size = nearest_size(design, request.model_size_b)
-    proposal = {"task": request.task, "content": content, "sampler": sampler,
-                "sampler_reason": sampler_reason, "frames": frames,
-                "frames_per_second": frames / request.duration_s,
-                "frame_indices": (budget.details.get("frame_indices") if sampler == "uniform"
-                                  else None),
-                "model": f"{DESIGNS[design].model}-{size}", "model_size": size,
-                "released_sizes": list(RELEASED_SIZES[design]),
-                "design": design, "model_reason": model_reason, "source": DESIGNS[design].source,
-                "temporal_encoding": DESIGNS[design].temporal_encoding,
-                "frame_pixels": pixels, "tokens_per_frame": budget.tokens_per_frame,
-                "tokens": budget.total_tokens, "context": request.context,
-                "context_fraction": budget.context_fraction, "output_format": output,
-                "how_to_feed": how_to_feed(design, sampler, frames, request, pixels),
-                "benchmarks": [{"name": name, "arxiv": BENCHMARKS[name][0],
-                                "stresses": BENCHMARKS[name][1]}
-                               for name in TASK_BENCHMARKS[request.task]],
-                "measurement": measured, "warnings": plan_warnings(request, sampler, frames,
-                                                                   pixels, design),
-                "refused": False, "reasons": []}
-    for rule in RULES:
-        if not rule.applies(request, proposal):
-            continue
-        text = f"{rule.when}: {rule.reason}; instead: {rule.instead}"
-        if rule.kind == "reject" and request.model == "auto":
-            raise AssertionError(f"the planner proposed a hard reject: {rule.key}")
-        if rule.kind in ("refuse", "reject"):
-            proposal["refused"] = True
-            proposal["reasons"].append(text)
-        else:
-            proposal["warnings"].append(text)
-    return proposal
-
-
-def plan_warnings(request: PlanRequest, sampler: str, frames: int, pixels: dict | None,
-                  design: str) -> list[str]:
-    """What a plan gives up, said where the user sees it: a rate below its sampler's floor or
-    below one frame per 2 s for a time task, pixels below the model's documented minimum."""
-    warnings, rate = [], frames / request.duration_s
-    if sampler == "dynamic" and rate < DEFAULT_MIN_FPS - 1e-9:
-        warnings.append(f"the dynamic sampler's {DEFAULT_MIN_FPS:g}-{DEFAULT_MAX_FPS:g} fps "
-                        f"became {rate:.3g} fps: {frames} frames is all the frame cap "
-                        f"({FPS_MAX_FRAMES}) and the context allow")
-    if request.task in TIME_TASKS and rate < PLAN_MIN_GROUNDING_FPS - 1e-9:
-        warnings.append(f"{frames} frames over {request.duration_s:g} s is one every "
-                        f"{1 / rate:.3g} s, fewer than one per {1 / PLAN_MIN_GROUNDING_FPS:g} s: "
-                        "shorter events can fall between frames; split the video, or give a "
-                        "longer context")
-    if pixels and pixels["rung_tokens"] is not None and pixels["rung_tokens"] < VIDEO_MIN_TOKENS:
-        h, w = pixels["resized"]
-        warnings.append(f"frames shrink to {h}x{w}, below {DESIGNS[design].model}'s documented "
-                        f"minimum of {VIDEO_MIN_TOKENS} tokens a frame (qwen-vl-utils "
-                        "VIDEO_MIN_PIXELS): small text and objects will not survive")
-    return warnings
-
-
-def shot_spans(frame_count: int, cuts: tuple[Cut, ...], transitions: tuple[Transition, ...]
-               ) -> list[tuple[int, int]]:
-    """The shots of a video as [first, stop) frames: split at each cut, and around each
-    gradual transition (the frames inside it belong to no shot)."""
-    edges = sorted([(c.frame, c.frame) for c in cuts] + [(t.first, t.stop) for t in transitions])
-    shots, start = [], 0
-    for end, resume in edges:
-        if end > start:
-            shots.append((start, end))
-        start = max(start, resume)
-    if start < frame_count:
-        shots.append((start, frame_count))
-    return shots
-
-
-def plan_promises(indices: list[int], fps: float, frame_count: int,
-                  shots: list[tuple[int, int]] | None) -> list[str]:
-    """Warnings when a plan's own frames break its promises: a shot with no frame (the keyframe
-    plan promises one a shot), or a stretch without a frame over PLAN_DROP_SHARE of the video."""
-    warnings = []
-    chosen = sorted(indices)
-    if shots:
-        empty = [(a, b) for a, b in shots
-                 if bisect.bisect_left(chosen, a) == bisect.bisect_left(chosen, b)]
-        if empty:
-            a, b = empty[0]
-            warnings.append(f"{len(empty)} of {len(shots)} shots get no frame (the first "
-                            f"{a / fps:.1f}-{b / fps:.1f} s)")
-    edges = [0] + chosen + [frame_count]
-    gap, at = max((edges[k + 1] - edges[k], k) for k in range(len(edges) - 1))
-    if gap > PLAN_DROP_SHARE * frame_count:
-        warnings.append(f"no frame from {edges[at] / fps:.1f} s to {edges[at + 1] / fps:.1f} s "
-                        f"({gap / frame_count:.0%} of the video): that part is dropped")
-    return warnings
-
-
-def plan_text(plan: dict) -> str:
-    """A plan as text: the content class and any measurement, then the seven numbered steps, how
-    to feed the model, the source and the warnings; for a refusal, REFUSED and the reasons."""
-    lines = [f"Plan for {plan['task']}: {plan['content']} content"]
-    if plan["measurement"]:
-        m = plan["measurement"]
-        lines.append(prose(f"measured: median motion {m['median_window_motion']}, 90th "
-                           f"percentile {m['p90_window_motion']}, {m['cuts_per_minute']} cuts/min "
-                           f"-> {m['decided_by']}", "    ", "  "))
-    if plan["refused"]:
-        lines.append("REFUSED")
-        lines += [prose(reason, "    ", "  - ") for reason in plan["reasons"]]
-        return "\n".join(lines)
-    pixels = plan["frame_pixels"]
-    size = (f"frames resized to {pixels['resized'][0]}x{pixels['resized'][1]}"
-            + ("" if pixels["rung_tokens"] is None else
-               f" (max_pixels {pixels['max_pixels']:,}, min_pixels {pixels['min_pixels']:,})")
-            if pixels else "the model's own frame size")
-    steps = [
-        f"1. sampler: {plan['sampler']}, {plan['frames']} frames, one every "
-        f"{1 / plan['frames_per_second']:.3g} s ({plan['frames_per_second']:.3g} fps): "
-        f"{plan['sampler_reason']}",
-        f"2. model: {plan['model']} (released: {', '.join(plan['released_sizes'])}): "
-        f"{plan['model_reason']}",
-        f"3. pixels: {size}, {plan['tokens_per_frame']:g} tokens per frame",
-        f"4. temporal encoding: {plan['temporal_encoding']}",
-        f"5. output format: {plan['output_format']}",
-        "6. benchmarks: " + "; ".join(f"{b['name']} (arXiv {b['arxiv']}): {b['stresses']}"
-                                      for b in plan["benchmarks"]),
-        f"7. tokens: {plan['tokens']:,}, {100 * plan['context_fraction']:.1f}% of a "
-        f"{plan['context']:,}-token context",
-        f"how: {plan['how_to_feed']}",
-        f"source: {plan['source']}",
-    ]
-    lines += [prose(step, "   ") for step in steps]
-    lines += [prose(f"warning: {w}", "   ") for w in plan["warnings"]]
-    return "\n".join(lines)
-
-
-SKILL_FILE = "skill-video-vlm-frame-planner.md"
-SKILL_VERSION = "2.0.0"
-
-SKILL_EXAMPLES = (("monitoring", 300.0), ("action-recognition", 20.0),
-                  ("temporal-grounding", 120.0), ("summarization", 480.0), ("agent-replay", 240.0))
-LESSON_CORRECTIONS = (
-    "Qwen2.5-VL's 'dynamic FPS' is a rate chosen per video (qwen-vl-utils, 2 fps by default); "
-    "inside one video its frames are evenly spaced and its time-aligned M-RoPE takes one "
-    "seconds-per-patch, so it cannot express uneven spacing. The lesson says TMRoPE handles "
-    "uneven spacing natively: TMRoPE is Qwen2.5-Omni's (arXiv 2503.20215), and it has one rate "
-    "per video too.",
-    "Uneven (motion-adaptive) frames keep their times with Qwen3-VL, which writes "
-    "'<t seconds>' text before each 2-frame patch (transformers processing_qwen3_vl.py).",
-    "Video-LLaVA keeps the CLS token for video: 8 x 257 = 2,056 tokens (transformers "
-    "processing_video_llava.py); its sense of order lives inside the LanguageBind encoder.",
-    "Video-LLaMA's release takes 8 frames (n_frms: 8), not 16, into 32 video-query tokens; "
-    "its vision-only demo writes the sampled seconds into the prompt, and with audio its "
-    "prompt drops them (conversation_video.py upload_video_without_audio, upload_video).",
-    "Pooled per frame as released is the LLaVA-NeXT line, not the lesson's 3 x 3 pool to 64: "
-    "LLaVA-NeXT-Video pools CLIP's 24 x 24 patches 2 x 2 to 144 a frame (up to 32 frames at "
-    "1 fps), LLaVA-OneVision SigLIP's 27 x 27 bilinearly to 196 (32 frames, one newline a "
-    "video), LLaVA-Video to 196 plus a newline per row, 210 (64 frames, their times as text); "
-    "InternVL3 pixel-shuffles 448 px to 256 a frame with 'FrameN:' labels "
-    "(../shared/reference/pooled-per-frame.md). A 3 x 3 pool is hypothetical: 64 a frame on "
-    "24 x 24, 81 on 27 x 27.",
-)
-
-
-def render_skill(evidence: dict) -> str:
-    """The skill file, from the same tables and measurements (`evidence`: compare rows by name)
-    plan reads. Nothing in it changes between runs."""
-    return "\n".join(skill_front_matter() + skill_what_it_produces(evidence) + skill_rules()
-                     + skill_examples(evidence) + skill_corrections_and_references())
-
-
-def skill_front_matter() -> list[str]:
-    """The skill file's YAML front matter, title and provenance."""
-    return ["---", "name: video-vlm-frame-planner",
-            "description: Pick the frame sampler, model, per-frame pixels, output format and "
-            "benchmarks for a video task, estimate its token cost with the model's own "
-            "arithmetic, and refuse plans that cannot work.",
-            f"version: {SKILL_VERSION}", "phase: 12", "lesson: 17",
-            "tags: [video, vlm, frame-sampling, visual-tokens, temporal-grounding, m-rope]",
-            "---", "", "# Video VLM frame planner", "",
-            "Generated by `python code/main.py skill` from the rule tables in `code/main.py`; "
-            "`python code/main.py plan` applies the same tables. Do not edit by hand.", ""]
-
-
-def skill_what_it_produces(evidence: dict) -> list[str]:
-    """The seven things a plan decides, each from the table or measurement it is read from."""
-    uniform = choose_model(PlanRequest("temporal-grounding", 60.0), "uniform", evidence)
-    uneven = choose_model(PlanRequest("temporal-grounding", 60.0), "dynamic", evidence)
-    lines = ["## What the planner produces", "",
-             "1. **Sampler**, from the footage (measured with `--video`/`--synth`, else assumed "
-             "from the task); rules of thumb from the lesson, not measurements:", ""]
-    lines += [f"   - {content}: `{sampler}`, {why}" for content, (sampler, why) in
-              SAMPLER_FOR_CONTENT.items()]
-    lines += ["", f"2. **Model**, from `compare`'s measurements: for evenly spaced frames "
-              f"{DESIGNS[uniform[0]].model}, {uniform[1]}. For uneven frames "
-              f"{DESIGNS[uneven[0]].model}: {uneven[1]}. `--model` asks for another; a "
-              "combination no released model supports is refused with the rule below. The plan "
-              "names the released size nearest `--model-size`.",
-              "3. **Pixels per frame** for a Qwen model: qwen-vl-utils' own budget first, then "
-              + ", ".join(f"{r}" for r in PIXEL_RUNGS if r) + " tokens per 2-frame patch "
-              "(max_pixels = tokens x 28^2, or x 32^2 for Qwen3-VL; min_pixels comes down with it "
-              "below "
-              f"{VIDEO_MIN_TOKENS}), the largest that keeps video within "
-              f"{CONTEXT_WARN_FRACTION:.0%} of the context.",
-              "4. **Temporal encoding**, as each model's code has it:", ""]
-    lines += [f"   - {d.model}: {d.temporal_encoding}" for d in DESIGNS.values()
-              if not d.hypothetical]
-    formats = "; ".join(f"{t}: {f}" for t, f in OUTPUT_FORMAT.items())
-    lines += ["", f"5. **Output format**: {formats}"
-              + f". With Video-LLaVA, whose input carries no time: {NO_TIME_FORMAT}.",
-              "6. **Benchmarks**: " + "; ".join(f"{n} (arXiv {a}): {s}"
-                                               for n, (a, s) in BENCHMARKS.items()) + ".",
-              "7. **Token estimate** from the model's own token arithmetic, with its share of the "
-              "context, and what to pass its preprocessing.", "",
-              "Every plan states the rate it delivers, and warns when frames fall below one per "
-              f"{1 / PLAN_MIN_GROUNDING_FPS:g} s for a task that asks when, when pixels fall "
-              f"below the model's documented minimum ({VIDEO_MIN_TOKENS} tokens a frame), when a "
-              "shot gets no frame, and when a stretch over "
-              f"{PLAN_DROP_SHARE:.0%} of the video gets none.", ""]
-    return lines
-
-
-def skill_rules() -> list[str]:
-    """The RULES table: hard rejects and refusals, when, why and what instead."""
-    lines = ["## Hard rejects and refusals", "",
-             "| rule | kind | when | why | instead |", "|---|---|---|---|---|"]
-    lines += [f"| `{r.key}` | {r.kind} | {r.when} | {r.reason} | {r.instead} |" for r in RULES]
-    lines += ["", "Refusals end with exit status 0 and a plan that says REFUSED; hard rejects are "
-              "never proposed, and asking for one with `--model` is refused.", ""]
-    return lines
-
-
-def skill_examples(evidence: dict) -> list[str]:
-    """Worked examples, each computed by plan_video, and one refusal."""
-    lines = ["## Worked examples", "",
-             "Computed by `plan` with its defaults (--model-size 7, 32,768-token context, 4 fps "
-             f"cap, a {NOMINAL_WIDTH}x{NOMINAL_HEIGHT} video):", "",
-             "| task | duration | sampler | model | frames | pixels | tokens | of context |",
-             "|---|---|---|---|---|---|---|---|"]
-    for task, duration in SKILL_EXAMPLES:
-        p = plan_video(PlanRequest(task, duration), evidence)
-        px = p["frame_pixels"]
-        pixels = (f"{px['resized'][0]}x{px['resized'][1]}"
-                  + ("" if px["rung_tokens"] is None else f" (max {px['max_pixels']:,})"))
-        lines.append(f"| {task} | {duration:g} s | {p['sampler']} | {p['model']} "
-                     f"| {p['frames']} | {pixels} | {p['tokens']:,} | "
-                     f"{100 * p['context_fraction']:.1f}% |")
-    refused = plan_video(PlanRequest("summarization", 1200.0, context=16384), evidence)
-    lines += ["", f"A 20-minute summary with a 16k context is refused: {refused['reasons'][0]}.",
-              ""]
-    return lines
-
-
-def skill_corrections_and_references() -> list[str]:
-    """Where the lesson and the released code differ, then each released design's source."""
-    lines = ["## Where the lesson and the released code differ", ""]
-    lines += [f"- {c}" for c in LESSON_CORRECTIONS]
-    lines += ["", "## References", ""]
-    lines += [f"- {d.model}: {d.source}" for d in DESIGNS.values() if not d.hypothetical]
-    return lines + [""]
-
-
-EXERCISE_PRICING = "qwen3-vl"         # the released design that takes uneven frames with times
-
-
-def exercise_sampling(design: str = EXERCISE_PRICING, width: int = NOMINAL_WIDTH,
-                      height: int = NOMINAL_HEIGHT) -> dict:
-    """Exercise 1 on cooking-3min: uniform 1 fps, uniform with dynamic's frame count, and dynamic
-    1-4 fps, priced by `design` (Qwen3-VL) at width x height: events hit, frames on events per
-    1,000 tokens, and which to pick to see what happens and to say when."""
-    scene = get_preset("cooking-3min")
-    motion = scene_motion(scene)
-    windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
-    facts = VideoFacts(motion.frame_count, motion.fps, width, height)
-    dynamic = dynamic_fps_sample(motion, windows, DEFAULT_MIN_FPS, DEFAULT_MAX_FPS, FPS_MAX_FRAMES)
-    options = [("uniform 1 fps", uniform_sample(motion, windows, round(motion.duration_s),
-                                                FPS_MAX_FRAMES)),
-               ("uniform, same frames as dynamic",
-                uniform_sample(motion, windows, len(dynamic.indices), FPS_MAX_FRAMES)),
-               ("dynamic 1-4 fps", dynamic)]
-    rows = []
-    for name, result in options:
-        hits = sum(events_hit(result.indices, motion.fps, scene.events))
-        on_events = sum(1 for t in result.times if any(e.start <= t < e.end for e in scene.events))
-        tokens = price_frames(design, len(result.indices), facts).total_tokens
-        rows.append({"sampler": name, "frames": len(result.indices), "tokens": tokens,
-                     "events_hit": hits, "events": len(scene.events),
-                     "frames_on_events": on_events,
-                     "frames_on_events_per_1k_tokens": 1000 * on_events / tokens})
-    cheapest = min((r for r in rows if r["events_hit"] == max(x["events_hit"] for x in rows)),
-                   key=lambda r: r["tokens"])
-    densest = max(rows, key=lambda r: r["frames_on_events_per_1k_tokens"])
-    why = (f"To see every action, {cheapest['sampler']} is cheapest: {cheapest['events_hit']} of "
-           f"{cheapest['events']} events with {cheapest['tokens']:,} tokens. To say when they "
-           f"happen, {densest['sampler']} puts {densest['frames_on_events_per_1k_tokens']:.2f} "
-           f"frames on the actions per 1,000 tokens, against "
-           f"{min(r['frames_on_events_per_1k_tokens'] for r in rows):.2f} for the sparsest; "
-           f"pick {densest['sampler']} for a cooking demo you will ask 'when' about, "
-           f"{cheapest['sampler']} if you only need 'what'. Uneven frames keep their times "
-           "with Qwen3-VL's text timestamps only when you pass their true frame indices and the "
-           "video's fps as video_metadata (do_sample_frames=False); qwen-vl-utils' "
-           "list-of-frames path numbers them 0..n-1 at a default rate. Fed to Qwen2.5-VL, which "
-           "takes one rate per video, they would be placed evenly (see compare).")
-    return {"video": scene.name, "priced_as": {"design": design, "width": facts.width,
-                                                "height": facts.height},
-            "options": rows, "pick_for_what": cheapest["sampler"],
-            "pick_for_when": densest["sampler"], "justification": why}
-
-
-def exercise_sampling_text(doc: dict) -> str:
-    """Exercise 1's report: the three options in a table, then the justification."""
-    priced = doc["priced_as"]
-    return "\n".join([
-        prose(f"{doc['video']}: " + pricing_note(priced["design"], priced["width"],
-                                                  priced["height"], "exercise 1")),
-        format_table(["sampler", "frames", "tokens", "events hit", "frames on events",
-                      "per 1k tokens"],
-                     [[r["sampler"], r["frames"], f"{r['tokens']:,}",
-                       f"{r['events_hit']}/{r['events']}", r["frames_on_events"],
-                       f"{r['frames_on_events_per_1k_tokens']:.2f}"] for r in doc["options"]]),
-        prose(doc["justification"])])
-
-
-def exercise_rope() -> dict:
-    """Exercise 2 on cooking-3min: Qwen2.5-VL's own uniform frames, then motion-adaptive ones
-    and the time each design states for them, and Qwen2.5-Omni's interleaving of the first
-    10 s with audio."""
-    scene = get_preset("cooking-3min")
-    motion = scene_motion(scene)
-    windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
-    facts = VideoFacts(motion.frame_count, motion.fps, NOMINAL_WIDTH, NOMINAL_HEIGHT)
-    release = qwen_video_plan(facts)
-    uniform = patch_times([i / facts.fps for i in release["frame_indices"]], release["sample_fps"])
-    times = list(dynamic_fps_sample(motion, windows, DEFAULT_MIN_FPS, DEFAULT_MAX_FPS,
-                                    FPS_MAX_FRAMES).times)
-    patches = patch_times(times, len(times) / motion.duration_s)
-    demo, uniform_demo = rope_demonstration(patches), rope_demonstration(uniform)
-    _, h, w = release["grid_thw"]
-    clip = Segment("av", audio_tokens(10.0), (10, h, w), release["second_per_grid_t"])
-    return {"video": scene.name, "patches": len(patches), "demonstration": demo,
-            "uniform_demonstration": uniform_demo, "conclusion": rope_conclusion(demo),
-            "omni_first_10_s": {"layout": f"av:10x{h}x{w}@{clip.second_per_grid!r}+{clip.count}",
-                                "pattern": av_pattern(clip)},
-            "learned_table_rows": LEARNED_TABLE_ROWS,
-            "frames_past_table": max(0, len(times) - LEARNED_TABLE_ROWS),
-            "uniform_frames": release["nframes"], "adaptive_frames": len(times)}
-
-
-def exercise_rope_text(doc: dict) -> str:
-    """Exercise 2's report: the uniform frames' error, the conclusion a paragraph a design,
-    Omni's interleaving of its own uniform frames."""
-    return "\n\n".join([
-        prose(f"{doc['video']}: Qwen2.5-VL's own uniform frames ({doc['uniform_frames']}) keep its "
-              f"time-aligned ids within "
-              f"{doc['uniform_demonstration']['aligned_max_error_s']:.2f} s of the truth. The "
-              f"{doc['adaptive_frames']} motion-adaptive frames ({doc['patches']} patches) are "
-              "another matter:")]
-        + [prose(sentence) for sentence in doc["conclusion"].split("\n")]
-        + [prose(f"Qwen2.5-Omni interleaves the first 10 s of its own uniform frames "
-                 f"({doc['omni_first_10_s']['layout']}) with 10 s of audio as: "
-                 f"{doc['omni_first_10_s']['pattern']} (V: video tokens, A: audio tokens, one "
-                 "chunk per 2 seconds)."),
-           prose(f"Every position: `{invocation()} rope --synth cooking-3min --strategy "
-                 "dynamic`.")])
-
-
-SCHEMA_EXAMPLES = (
-    ('[{"event": "jump", "start": 4.2, "end": 4.5, "confidence": 0.9}]', "a well-formed answer"),
-    ('{"error": "not_found"}', "the model says the event is not there"),
-    ('[{"event": "jump", "start": 4.5, "end": 4.2, "confidence": 0.9}]', "start after end"),
-    ('[{"event": "jump", "start": "4.2s", "end": 4.5}]', "a string time, no confidence"),
-    ('{"event": "jump", "start": 4.2, "end": 4.5, "confidence": 0.9}', "an object, not a list"),
-)
-
-
-def exercise_schema() -> dict:
-    """Exercise 3: each of SCHEMA_EXAMPLES checked against the grounding schema, valid or its
-    violations."""
-    results = []
-    for text, what in SCHEMA_EXAMPLES:
-        problems = validate(parse_json(text), GROUNDING_SCHEMA, GROUNDING_SCHEMA)
-        results.append({"answer": text, "what": what, "valid": not problems,
-                        "violations": [{"path": p, "message": m} for p, m in problems]})
-    return {"schema_id": GROUNDING_SCHEMA["$id"], "examples": results}
-
-
-def exercise_schema_text(doc: dict) -> str:
-    """Exercise 3's report: each example, valid or INVALID with its violations."""
-    lines = [f"The schema is `{invocation()} schema`; the five answers against it:"]
-    for r in doc["examples"]:
-        lines.append(f"{'valid  ' if r['valid'] else 'INVALID'} {r['what']}: {r['answer']}")
-        lines += [f"        {v['path']}: {v['message']}" for v in r["violations"]]
-    return "\n".join(lines)
-
-
-LESSON_POOLED = (64, 300)      # the lesson's pooled design: 64 tokens a frame x 300 frames
-
-
-def exercise_alignment() -> dict:
-    """Exercise 4: Video-LLaVA's two paths counted (an image, a video), and every released
-    design's tokens for a 300-frame clip (300 s at 1 fps, 640x360) beside the lesson's
-    hypothetical 64 x 300."""
-    facts = VideoFacts(LESSON_POOLED[1] * round(NOMINAL_FPS), NOMINAL_FPS, NOMINAL_WIDTH,
-                       NOMINAL_HEIGHT)
-    llava, llama = token_budget("video-llava", facts), token_budget("video-llama", facts)
-    image_tokens = (VIDEO_LLAVA_SIZE // VIDEO_LLAVA_PATCH) ** 2        # the CLS token dropped
-    designs = []
-    for name, design in DESIGNS.items():
-        if design.hypothetical:
-            continue
-        b = token_budget(name, facts)
-        designs.append({"design": name, "model": design.model, "frames": b.frames,
-                        "tokens_per_frame": b.tokens_per_frame, "visual_tokens": b.visual_tokens,
-                        "text_tokens": b.text_tokens, "tokens": b.total_tokens})
-    per_frame, frames = LESSON_POOLED
-    return {"video_llava": {"image_tokens": image_tokens, "frames": llava.frames,
-                            "tokens_per_frame": llava.tokens_per_frame,
-                            "video_tokens": llava.visual_tokens},
-            "video_llama": {"frames": llama.frames, "frame_queries": VIDEO_LLAMA_FRAME_QUERIES,
-                            "video_tokens": llama.visual_tokens},
-            "clip_s": facts.duration_s, "designs": designs,
-            "lesson_pooled": {"tokens_per_frame": per_frame, "frames": frames,
-                              "tokens": per_frame * frames, "hypothetical": True}}
-
-
-def exercise_alignment_text(doc: dict) -> str:
-    """Exercise 4's report: the order of alignment and projection, the two paths' counts, and
-    the released designs beside the lesson's pooled numbers."""
-    v, m, lesson = doc["video_llava"], doc["video_llama"], doc["lesson_pooled"]
-    rows = [[d["model"], d["frames"], f"{d['tokens_per_frame']:g}", f"{d['visual_tokens']:,}",
-             f"{d['text_tokens']:,}", f"{d['tokens']:,}"] for d in doc["designs"]]
-    rows.append(["the lesson's pooled design (hyp.)", lesson["frames"],
-                 lesson["tokens_per_frame"], f"{lesson['tokens']:,}", "0",
-                 f"{lesson['tokens']:,}"])
-    return "\n\n".join([
-        prose("Video-LLaVA (arXiv 2311.10122) encodes images and videos with LanguageBind "
-              "encoders trained against text, so both are in one language-aligned space before "
-              "anything reaches the LLM; then one shared projection maps them in. Aligning "
-              "first means what the LLM learns from images carries over to video; separately "
-              "projected features would be two dialects to learn."),
-        prose(f"Counted by this tool: an image enters as {v['image_tokens']} tokens (CLS "
-              f"dropped), a video as {v['frames']} frames x {v['tokens_per_frame']:g} (CLS kept) "
-              f"= {v['video_tokens']:,} (transformers processing_video_llava.py); order lives "
-              "inside the video encoder, and nothing marks time at the LLM input. Video-LLaMA "
-              f"turns {m['frames']} frames into {m['frames']} x {m['frame_queries']} Q-former "
-              f"queries, then {m['video_tokens']} tokens for the whole clip."),
-        prose(f"A {doc['clip_s']:g} s clip (the lesson's 300 frames at 1 fps), 640x360, as each "
-              "released design takes it:"),
-        format_table(["design", "frames", "tok/frame", "visual", "text", "total"], rows),
-        prose("The lesson's 64 tokens a frame is a 3 x 3 pool no release uses (`tokens --design "
-              "llava-next-video --pool 3`); the released pooled-per-frame models take 32 or 64 "
-              "frames, not 300.")])
-
-
-def exercise_videomme(scores: str | None, example_csv: bool) -> dict:
-    """Exercise 5: the VideoMME gap between the best proprietary and best open model (the
-    shipped table, or the `scores` CSV), and what same-size encoding pairs and scale can say;
-    with `example_csv`, the shipped table as CSV instead."""
-    if example_csv:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(VIDEOMME_COLUMNS)
-        writer.writerows(["" if v is None else v for v in row] for row in VIDEOMME_TABLE)
-        return {"csv": out.getvalue().rstrip("\n")}
-    rows = read_scores(scores) if scores else videomme_rows()
-    source = scores or (f"the shipped table, each row read in {VIDEOMME_TABLE_READ} from the "
-                        "source in its last column")
-    return {"source": source, "rows": rows, **videomme_gap(rows)}
-
-
-def exercise_videomme_text(doc: dict) -> str:
-    """Exercise 5's report: the scores, the gap, same-size encoding pairs (confounded), the
-    scale slope, and what the table cannot say; or the CSV."""
-    if "csv" in doc:
-        return doc["csv"]
-    lines = [prose(f"Scores from {doc['source']} (--scores FILE takes a CSV with columns "
-                   f"{', '.join(VIDEOMME_COLUMNS)}; `exercise 5 --example-csv` prints the "
-                   "table):"),
-             format_table(["model", "access", "params B", "encoding", "VideoMME", "+subs"],
-                          [[r["model"], r["access"],
-                            "" if r["params_b"] is None else f"{r['params_b']:g}",
-                            r["temporal_encoding"], f"{r['videomme']:.1f}",
-                            "" if r.get("videomme_subs") is None else f"{r['videomme_subs']:.1f}"]
-                           for r in doc["rows"]])]
-    if doc["gap"] is not None:
-        subs = "" if doc["gap_subs"] is None else f" ({doc['gap_subs']:.1f} with subtitles)"
-        lines.append(prose(f"Gap: {doc['best_proprietary']} minus {doc['best_open']} = "
-                           f"{doc['gap']:.1f} points{subs}."))
-    for pair in doc["encoding_pairs"]:
-        lines.append(prose(f"Encoding, same size: {pair['index']} (index M-RoPE) -> "
-                           f"{pair['time_aligned']} (time-aligned) = {pair['points']:+.1f} points. "
-                           "Confounded: the newer model also changed its training data, recipe "
-                           "and vision encoder, so this bounds what the encoding could explain; "
-                           "it does not isolate it."))
-    if doc["scale_points_per_doubling"] is not None:
-        lines.append(prose(f"Scale: {doc['scale_family']} gains "
-                           f"{doc['scale_points_per_doubling']:.2f} points per doubling of "
-                           "parameters (same family and encoding, least squares on log2 size)."))
-    lines += [prose(f"Cannot say: {note}.") for note in doc["notes"]]
-    return "\n".join(lines)
-
-
-# Each exercise's question, printed before its worked answer (`exercise N --answer`).
-EXERCISE_QUESTIONS = {
-    1: "A 3-minute cooking demo (the cooking-3min preset). Compare uniform 1 fps, uniform with "
-       "as many frames as dynamic 1-4 fps, and dynamic 1-4 fps: for each, count the frames, "
-       "the tokens (priced as Qwen3-VL), the events hit and the frames that land on an action "
-       "per 1,000 tokens. Which would you pick to see what happens, and which to say when? "
-       "Helps: `sample --synth cooking-3min`.",
-    2: "What does time-aligned RoPE add over a temporal embedding table? Take the cooking "
-       "demo's motion-adaptive frames, find the closest and the farthest-apart neighbouring "
-       "patches, and write down the temporal position each design gives them: Qwen2-VL, "
-       "Qwen2.5-VL, Qwen3-VL, Qwen2.5-Omni, and a learned 8-row table. Which of them can "
-       "express that the frames are unevenly spaced? Helps: `rope --synth cooking-3min "
-       "--strategy dynamic`.",
-    3: "Write a JSON Schema for a grounding answer (a list of events with start and end "
-       "seconds, start <= end, or an error saying the event is not there), then check five "
-       "answers against it: which are valid, and what is wrong with the others? Helps: "
-       "`schema`, `schema --validate FILE`.",
-    4: "Video-LLaVA aligns images and videos before projecting them. What does that order "
-       "buy, how many tokens does each path put into the LLM, and how do the released "
-       "designs' tokens for a 300-frame clip compare with the lesson's pooled 64 tokens x 300 "
-       "frames? Helps: `tokens --duration 300 --design all`.",
-    5: "How far do open models trail proprietary ones on VideoMME, and what can a table of "
-       "scores say about why: the temporal encoding, or scale? Helps: `exercise 5 "
-       "--example-csv` for the table, `--scores FILE` for your own.",
-}
-
-# Each exercise: the function that works it (its document) and the one that reports it.
-EXERCISES = {1: exercise_sampling, 2: exercise_rope, 3: exercise_schema, 4: exercise_alignment}
-EXERCISE_TEXTS = {1: exercise_sampling_text, 2: exercise_rope_text, 3: exercise_schema_text,
-                  4: exercise_alignment_text, 5: exercise_videomme_text}
-
-
-# ==============================================================================================
-# PART II: MACHINERY
-# How real inputs reach Part I: synthetic video, video files, the fast pixel arithmetic,
-# evaluation files, and everything that writes output.
-# ==============================================================================================
-
-
-# ----------------------------------------------------------------------------------------------
-# §8 Synthetic video
+# §7 Synthetic video
 # Seeded scenes with ground-truth events and cuts: a textured background that pans, sensor
 # grain, movers, fades, and the presets the suite and the examples use.
 # ----------------------------------------------------------------------------------------------
@@ -4546,7 +2789,7 @@ def scene_motion(scene: Scene, stride: int | None = None,
 
 
 # ----------------------------------------------------------------------------------------------
-# §9 Video files
+# §8 Video files
 # YUV4MPEG2 (.y4m, as `ffmpeg -f yuv4mpegpipe` writes it, from a file or a pipe) and
 # folders of PGM/PPM frames, read streaming (luma, one frame held); the Y4M writer.
 # ----------------------------------------------------------------------------------------------
@@ -5113,7 +3356,7 @@ def luma_8bit(luma: bytes, header: Y4MHeader, path: str, index: int) -> bytes:
 
 
 # ----------------------------------------------------------------------------------------------
-# §10 Fast pixels
+# §9 Fast pixels
 # The mean |luma change| of §2 at C speed: pixels in 16-bit lanes of big integers (the
 # SWAR trick), the one-pass analysis every reader feeds, the histogram and the box filter.
 # ----------------------------------------------------------------------------------------------
@@ -5125,8 +3368,8 @@ def luma_8bit(luma: bytes, header: Y4MHeader, path: str, index: int) -> bytes:
 # in each lane, never borrowing from its neighbour. Bit 8 of a lane says whether a >= b; one
 # mask and one XOR turn each lane into 256 - |a - b|; the two halves are added, and folding
 # the integer in halves six times adds the lanes up (a lane stays below 2**16); a short byte
-# sum finishes. Every step is one C loop over the whole frame. sad_simple is the plain
-# version; the tests check that both agree exactly.
+# sum finishes. Every step is one C loop over the whole frame. motion_scores (§2) is the plain
+# version of the motion score; the tests check that the two agree exactly.
 
 LANE_FOLDS = 6   # two halves of lanes <= 256 added, then 64 lanes summed: <= 32768 < 2**16
 
@@ -5317,6 +3560,46 @@ HISTOGRAM_TABLE = bytes(v * HISTOGRAM_BINS // 256 for v in range(256))
 HISTOGRAM_KEYS = tuple(bytes([k]) for k in range(HISTOGRAM_BINS))
 
 HISTOGRAM_SAMPLES = 512           # a histogram needs few samples; counting is the slow part
+
+
+def progress_span(frames: list[tuple[int, int]], byte_count: int
+                  ) -> tuple[int, int, list[float]] | None:
+    """Where a run of frames (cell lanes, to_lanes) goes from its first frame's shot to its
+    last's. Each frame k gets its progress t = (|k - a|^2 - |k - b|^2 + |b - a|^2) /
+    (2 |b - a|^2) from a = the first frame to b = the last, on the cells: 0 at a, 1 at b,
+    the fraction of the way for a blend, and the share of the picture turned over for a
+    wipe. Motion inside a shot moves the cells across the line from a to b rather than
+    along it, so it hardly moves t (it would move a plain distance). The transition is the
+    stretch of frames whose progress moves fastest: the best-sum run of |t_k - t_k-1| -
+    GRADUAL_SLOPE (a fade through black goes out and back, hence the absolute value), less
+    any frames at either end that move it less than GRADUAL_EDGE of its fastest frame (the
+    drift of a shot that moves, not the transition).
+    Returns (first, stop, t): frames first .. stop - 1 are between the shots, stop is the
+    first frame of the new one; None when there is no such run or it is one frame (a cut)."""
+    if len(frames) < 3:
+        return None
+    a, b = frames[0], frames[-1]
+    apart = square_distance(a, b, byte_count)
+    if not apart:
+        return None
+    t = [(square_distance(a, k, byte_count) - square_distance(k, b, byte_count) + apart)
+         / (2 * apart) for k in frames]
+    best, run, first, stop, start = 0.0, 0.0, -1, -1, 1
+    for k in range(1, len(t)):                      # the best-sum run (Kadane)
+        if run <= 0:
+            run, start = 0.0, k
+        run += abs(t[k] - t[k - 1]) - GRADUAL_SLOPE
+        if run > best:
+            best, first, stop = run, start, k
+    if stop <= first:
+        return None
+    steps = sorted(abs(t[k] - t[k - 1]) for k in range(first, stop + 1))
+    slow = GRADUAL_EDGE * steps[-1]                   # a tail of drift, not of the transition
+    while first < stop and abs(t[first] - t[first - 1]) < slow:
+        first += 1
+    while stop > first and abs(t[stop] - t[stop - 1]) < slow:
+        stop -= 1
+    return (first, stop, t) if stop > first else None
 
 
 def luma_histogram(grid: bytes) -> tuple[int, ...]:
@@ -5680,7 +3963,7 @@ def box_masks(lanes: int, box: int) -> tuple[int, int]:
 
 
 # ----------------------------------------------------------------------------------------------
-# §11 Evaluation files
+# §10 Evaluation files
 # Text input read alike from files and stdin, the ground-truth formats (GT_FORMATS), JSONL
 # answers, lmms-eval samples files and their readers, the JSON Schema, the VideoMME CSV.
 # ----------------------------------------------------------------------------------------------
@@ -6129,22 +4412,22 @@ def windows_reading(value: object, duration: float | None, policy: ParsePolicy) 
     """QVHighlights-style ranked [[start, end, score], ...] as a reading, its numbers checked
     like any answer's (NaN fails, a reversed window fails or is swapped, out-of-video flagged)."""
     if not isinstance(value, list):
-        return failed("missing_field", "pred_relevant_windows is not a list", "windows")
+        return unread("missing_field", "pred_relevant_windows is not a list", "windows")
     predictions = []
     for window in value[:MAX_PREDICTIONS]:
         if not (isinstance(window, list) and len(window) >= 2 and all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in window[:3])):
-            return failed("missing_field", f"window {str(window)[:60]} is not [start, end, score]",
+            return unread("missing_field", f"window {str(window)[:60]} is not [start, end, score]",
                           "windows")
         start, end = (finite_number(v) for v in window[:2])
         score = finite_number(window[2]) if len(window) > 2 else None
         if start is None or end is None or (len(window) > 2 and score is None):
-            return failed("not_finite", f"window {str(window)[:60]} has NaN or infinity",
+            return unread("not_finite", f"window {str(window)[:60]} has NaN or infinity",
                           "windows")
         predictions.append(Prediction("interval", start, end, "windows", None, score, "ranked"))
     if not predictions:
-        return failed("no_time_found", "no windows", "windows")
-    return check_times(tuple(predictions), duration, policy, "windows")
+        return unread("no_time_found", "no windows", "windows")
+    return apply_policies(tuple(predictions), duration, policy, "windows")
 
 
 def ranked_windows(item: dict, reading: Reading) -> tuple[tuple[float, float, float], ...]:
@@ -6282,7 +4565,7 @@ class AnswerScores:
             self.compat_ious.append(0.0 if found is None else
                                     lmms_eval_iou((got.truth.start, got.truth.end), found))
             return
-        if got.truth.windows and got.ident is not None:
+        if got.truth.spans and got.ident is not None:
             self.ranked[got.ident] = (ranked_windows(item, got.reading),
                                       self.predicted_saliency(item))
         score = score_item(got.reading, got.truth, self.tolerances,
@@ -6316,12 +4599,12 @@ class AnswerScores:
             truth = truths[qid]
             windows, saliency = self.ranked.get(qid, (None, None))
             clips = int(truth.duration / QVH_CLIP_S) if truth.duration else 0
-            queries.append(QvhQuery(truth.windows, windows, clips, dict(truth.saliency),
+            queries.append(QvhQuery(truth.spans, windows, clips, dict(truth.saliency),
                                     saliency))
         judged = any(q.saliency for q in queries) and any(
             q.predicted_saliency for q in queries)
         doc = qvhighlights_scores(queries, judged)
-        doc.update(queries=len(queries), without_windows=sum(not q.windows for q in queries),
+        doc.update(queries=len(queries), without_windows=sum(not q.predicted for q in queries),
                    without_saliency=sum(not q.predicted_saliency for q in queries) if judged
                    else None, saliency_unreadable=self.saliency_bad)
         return doc
@@ -6353,7 +4636,7 @@ class AnswerScores:
                                       "miou": part["miou"], "r1": part["r1"]}
         if self.options.details:
             doc["details"] = self.details
-        if truths and next(iter(truths.values())).windows:
+        if truths and next(iter(truths.values())).spans:
             doc["qvhighlights"] = self.qvhighlights(truths)
         return doc
 
@@ -6896,8 +5179,1678 @@ def videomme_row(row: dict, where: str, columns: int) -> dict:
             "params_b": field_number("params_b", 0.001, 1e6, True)}
 
 
+# QVHighlights' official numbers, as its evaluator computes them (jayleicn/moment_detr
+# standalone_eval/eval.py eval_submission, utils.py; checked equal on the 1,550 val queries).
+QVH_THRESHOLDS = tuple(round(0.5 + 0.05 * k, 2) for k in range(10))   # np.linspace(.5, .95, 10)
+QVH_MAX_WINDOWS = 10               # compute_mr_ap: the first 10 as listed, then sorted by score
+QVH_BUCKETS = {"full": None, "short": (0, 10), "middle": (10, 30), "long": (30, 150)}
+QVH_CLIP_S = 2                     # mk_gt_scores: int(duration / 2) two-second clips
+QVH_LEVELS = {"fair": 2, "good": 3, "very_good": 4}   # a clip is positive at a score >= level
+QVH_ANNOTATORS = 3
+
+
+class QvhQuery(NamedTuple):
+    """One QVHighlights query: true windows, predicted [start, end, score] as listed (None:
+    no prediction, a miss), the clip count, true saliency per clip (3 annotators) and the
+    predicted saliency (None: not given)."""
+    truth: tuple[tuple[float, float], ...]
+    predicted: tuple[tuple[float, float, float], ...] | None
+    clips: int
+    saliency: dict[int, tuple[int, ...]]
+    predicted_saliency: tuple[float, ...] | None
+
+
+def numpy_sum(values: Sequence[float]) -> float:
+    """numpy's float64 sum of a 1-D array: pairwise, 8 accumulators, blocks of at most 128.
+    The same order of addition keeps the official two-decimal rounding identical."""
+    n = len(values)
+    if n < 8:
+        return sum_in_order(values)
+    if n > 128:
+        half = n // 2 - (n // 2) % 8
+        return numpy_sum(values[:half]) + numpy_sum(values[half:])
+    acc, whole = list(values[:8]), n - n % 8
+    for i in range(8, whole, 8):
+        for j in range(8):
+            acc[j] += values[i + j]
+    total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+    return sum_in_order([total] + list(values[whole:]))
+
+
+def numpy_argsort(values: Sequence[float]) -> list[int]:
+    """np.argsort's classic default (introsort without SIMD: insertion sort up to 16 items,
+    median-of-3 quicksort above), which decides the order of tied IoUs in the evaluator."""
+    order, stack = list(range(len(values))), [(0, len(values) - 1)]
+    v = values
+    while stack:
+        low, high = stack.pop()
+        while high - low > 15:
+            mid = low + ((high - low) >> 1)
+            for x, y in ((mid, low), (high, mid), (mid, low)):
+                if v[order[x]] < v[order[y]]:
+                    order[x], order[y] = order[y], order[x]
+            pivot, i, j = v[order[mid]], low, high - 1
+            order[mid], order[j] = order[j], order[mid]
+            while True:
+                i += 1
+                while v[order[i]] < pivot:
+                    i += 1
+                j -= 1
+                while pivot < v[order[j]]:
+                    j -= 1
+                if i >= j:
+                    break
+                order[i], order[j] = order[j], order[i]
+            order[i], order[high - 1] = order[high - 1], order[i]
+            if i - low < high - i:
+                stack.append((i + 1, high))
+                high = i - 1
+            else:
+                stack.append((low, i - 1))
+                low = i + 1
+        for i in range(low + 1, high + 1):             # insertion sort: stable
+            item, j = order[i], i
+            while j > low and v[item] < v[order[j - 1]]:
+                order[j], j = order[j - 1], j - 1
+            order[j] = item
+    return order
+
+
+def window_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """IoU of two windows (compute_temporal_iou_batch_cross); 0 when both are empty."""
+    inter = max(min(a[1], b[1]) - max(a[0], b[0]), 0)
+    union = (a[1] - a[0]) + (b[1] - b[0]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def hull_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """R1's IoU (compute_temporal_iou_batch_paired): the overlap over the span both cover."""
+    span = max(a[1], b[1]) - min(a[0], b[0])
+    return max(0, min(a[1], b[1]) - max(a[0], b[0])) / span if span else 0.0
+
+
+def query_ap(truth: Sequence[Sequence[float]], windows: Sequence[Sequence[float]]) -> list[float]:
+    """One query's average precision at each QVH_THRESHOLDS (compute_average_precision_
+    detection): by score (a stable sort), each window takes the unmatched true window of
+    highest IoU above the threshold; precision made non-increasing, summed over recall steps."""
+    ranked = sorted(windows[:QVH_MAX_WINDOWS], key=lambda w: -w[2])
+    aps = []
+    for threshold in QVH_THRESHOLDS:
+        taken, hits, points = [False] * len(truth), 0, []
+        for k, window in enumerate(ranked, 1):
+            ious = [window_iou(window, t) for t in truth]
+            for j in reversed(numpy_argsort(ious)):     # argsort()[::-1]: highest IoU first
+                if ious[j] < threshold:
+                    break
+                if not taken[j]:                       # a true window is matched once
+                    taken[j], hits = True, hits + 1
+                    break
+            points.append((hits / k, hits / len(truth)))
+        precision = [0.0] + [p for p, _ in points] + [0.0]
+        recall = [0.0] + [r for _, r in points] + [1.0]
+        for i in range(len(precision) - 2, -1, -1):
+            precision[i] = max(precision[i], precision[i + 1])
+        aps.append(numpy_sum([(recall[i] - recall[i - 1]) * precision[i]
+                              for i in range(1, len(recall)) if recall[i] != recall[i - 1]]))
+    return aps
+
+
+def query_r1(truth: Sequence[Sequence[float]], windows: Sequence[Sequence[float]]) -> float:
+    """compute_mr_r1: the first listed window against the true window it overlaps most."""
+    top = windows[0]
+    best = max(range(len(truth)), key=lambda j: (window_iou(top, truth[j]), -j))
+    return hull_iou(top, truth[best])
+
+
+def moment_retrieval(queries: list[QvhQuery], bucket: tuple[float, float] | None) -> dict:
+    """MR mAP (per threshold and averaged) and R1 over the queries with a true window in the
+    bucket's (min, max] length (every window for the full set). A query without a prediction
+    is a miss: AP 0 and R1 0."""
+    aps, r1s = [], []
+    for q in queries:
+        truth = [t for t in q.truth if bucket is None or bucket[0] < t[1] - t[0] <= bucket[1]]
+        if not truth:
+            continue
+        if not q.predicted:
+            aps.append([0.0] * len(QVH_THRESHOLDS))
+            r1s.append(0.0)
+            continue
+        aps.append(query_ap(truth, q.predicted))
+        r1s.append(query_r1(truth, q.predicted))
+    if not aps:
+        return {"map": None, "r1": None, "queries": 0}
+    by_threshold = [sum_in_order(a[k] for a in aps) / len(aps) for k in range(len(QVH_THRESHOLDS))]
+    return {"map": {**{f"{t:g}": v for t, v in zip(QVH_THRESHOLDS, by_threshold)},
+                    "average": numpy_sum(by_threshold) / len(by_threshold)},
+            "r1": {f"{t:g}": sum(r >= t for r in r1s) / len(r1s) for t in QVH_THRESHOLDS},
+            "queries": len(aps)}
+
+
+def highlight_ap(labels: list[int], scores: list[float]) -> float:
+    """get_ap over scikit-learn's precision_recall_curve: tied scores are one point; the
+    running best precision is averaged wherever recall rises. All negative: 0; all positive: 1."""
+    if len(set(labels)) == 1:
+        return float(labels[0] != 0)
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    points, hits = [], 0                                # (hits, predicted) at each distinct score
+    for k, i in enumerate(order, 1):
+        hits += labels[i]
+        if k == len(order) or scores[order[k]] != scores[i]:
+            points.append((hits, k))
+    values, best = [], 0.0
+    for n in range(len(points) - 1, -1, -1):            # from the lowest threshold up
+        best = max(best, points[n][0] / points[n][1])
+        if points[n][0] != (points[n - 1][0] if n else 0):
+            values.append(best)
+    return numpy_sum(values) / len(values)
+
+
+def highlight_detection(queries: list[QvhQuery], level: int) -> dict:
+    """HL mAP (per annotator, averaged) and HIT@1 at one saliency level; a query without
+    predicted saliency is a miss (AP 0, HIT@1 0)."""
+    aps, hits = [], []
+    for q in queries:
+        rows = [[int(v >= level) for v in q.saliency.get(c, (0,) * QVH_ANNOTATORS)]
+                for c in range(q.clips)]
+        scores = q.predicted_saliency
+        if not scores or not rows:
+            aps += [0.0] * QVH_ANNOTATORS
+            hits.append(0.0)
+            continue
+        top = max(range(len(scores)), key=lambda i: (scores[i], -i))   # np.argmax: first
+        hits.append(float(max(rows[top])) if top < len(rows) else 0.0)
+        fitted = (list(scores) + [0.0] * len(rows))[:len(rows)]       # cut, or padded with 0
+        aps += [highlight_ap([r[a] for r in rows], fitted) for a in range(QVH_ANNOTATORS)]
+    return {"map": numpy_sum(aps) / len(aps), "hit1": numpy_sum(hits) / len(hits)}
+
+
+def qvhighlights_scores(queries: list[QvhQuery], highlights: bool) -> dict:
+    """eval_submission's numbers, as fractions: MR for the full set and each length bucket;
+    HL at each saliency level when there are saliency scores to judge."""
+    doc = {"mr": {name: moment_retrieval(queries, bucket) for name, bucket in QVH_BUCKETS.items()}}
+    if highlights:
+        doc["hl"] = {name: highlight_detection(queries, level)
+                     for name, level in QVH_LEVELS.items()}
+    return doc
+
+
+def official_percent(fraction: float) -> float:
+    """The evaluator's rounding: float(f"{100 * v:.2f}")."""
+    return float(f"{100 * fraction:.2f}")
+
+
 # ----------------------------------------------------------------------------------------------
-# §12 Output
+# §11 Compare
+# The released designs and one-change ablations end to end on videos with known events:
+# a simulated reader with stated assumptions answers; the findings come from the rows.
+# ----------------------------------------------------------------------------------------------
+
+COMPARE_TOLERANCES = (0.5, 2.0)
+USEFUL_ACCURACY = 0.5        # a design is "cheapest per correct answer" only if right this often
+QWEN2_TRAINING_FPS = 2.0     # arXiv 2409.12191: videos were sampled at two frames per second
+EVENT_LABELS = ("jump", "turn", "sit", "wave", "fall", "run", "drop", "open", "throw", "clap")
+SIMULATED_READER_NOTE = ("No VLM runs here: a simulated reader with perfect per-frame perception "
+                         "answers; its errors come only from the frames sampled and the times "
+                         "its design's positions can express. Answers go through the real "
+                         "parser and scorer.")
+READER_RULES = (
+    "Perception is perfect (assumption): a unit (a frame, or a 2-frame patch for the Qwen "
+    "designs) shows an event when one of its frames lies inside it.",
+    "It knows only the time its design's input states for each unit. Video-LLaMA: the frame "
+    "times its vision-only demo writes into the prompt, to 0.1 s (Video-LLaMA "
+    "conversation_video.py upload_video_without_audio); LLaVA-Video: the frame times its time "
+    "instruction states, to 0.01 s (LLaVA-NeXT train.py); Video-LLaVA and LLaVA-OneVision: "
+    "frame i of N, and the video's length stated in the question (assumption), frames taken "
+    "as evenly spread (both sample with linspace); Qwen2-VL: patch k read as k "
+    "seconds (trained at 2 fps, arXiv 2409.12191); Qwen2.5-VL: temporal id / 2 "
+    "(tokens_per_second 2, config.json); Qwen3-VL: the '<t seconds>' text "
+    "(processing_qwen3_vl.py). A Qwen patch is read at the middle of its two frames.",
+    "It puts each boundary halfway between the last unit without the event and the first with "
+    "it (assumption), and says 'not found' when no unit shows the event.",
+    "Motion-adaptive frames (1-4 fps, rising with motion) go to Qwen2.5-VL as a list with one "
+    "fps, their mean rate (assumption: the best single number), and to Qwen3-VL with their true "
+    "frame indices and the video's fps as metadata, so its timestamps are the true times.",
+    "Video-LLaMA's 32 query tokens are assumed to keep which frame showed what (assumption: "
+    "what the Q-former loses in detail is not modelled).",
+    "Events are mostly motion bursts, which favour motion-following samplers by construction; "
+    "the suite also has events that are not (a still object appears, light slowly changes).",
+)
+
+
+@dataclass(frozen=True)
+class CompareDesign:
+    """A row of compare: a design from DESIGNS, fed some frames, read some way."""
+    name: str
+    model: str                   # what the table calls it
+    design: str                  # the DESIGNS entry: tokens, format and source
+    frames: str                  # "release": the design's own frames; "motion": 1-4 fps by motion
+    time_read: str               # how the reader learns a unit's time: a key of UNIT_TIMES
+    change: str = ""             # what this row changes against the released design
+    hypothetical: bool = False
+    with_text: bool = True       # the design's text (time instruction) goes into the prompt
+
+
+COMPARE_DESIGNS: dict[str, CompareDesign] = {d.name: d for d in (
+    CompareDesign("video-llama", "Video-LLaMA", "video-llama", "release", "prompt_times"),
+    CompareDesign("video-llava", "Video-LLaVA", "video-llava", "release", "frame_order"),
+    CompareDesign("llava-onevision", "LLaVA-OneVision", "llava-onevision", "release",
+                  "frame_order"),
+    CompareDesign("llava-video", "LLaVA-Video", "llava-video", "release", "instruction_times"),
+    CompareDesign("llava-video-no-time", "LLaVA-Video, no time text", "llava-video", "release",
+                  "frame_order", "the same 64 frames without the time instruction "
+                  "(add_time_instruction=False, lmms-eval's llava_vid default)", with_text=False),
+    CompareDesign("qwen2-vl", "Qwen2-VL", "qwen2-vl", "release", "patch_index"),
+    CompareDesign("qwen2.5-vl", "Qwen2.5-VL", "qwen2.5-vl", "release", "aligned"),
+    CompareDesign("qwen3-vl", "Qwen3-VL", "qwen3-vl", "release", "timestamps"),
+    CompareDesign("qwen2.5-vl-motion", "Qwen2.5-VL, motion frames", "qwen2.5-vl", "motion",
+                  "aligned", "motion-adaptive frames fed to the released model, which takes "
+                  "one seconds-per-patch for the whole video"),
+    CompareDesign("qwen3-vl-motion", "Qwen3-VL, motion frames", "qwen3-vl", "motion",
+                  "timestamps", "motion-adaptive frames with their true timestamps as text"),
+    CompareDesign("per-patch-time", "per-patch time (hyp.)", "qwen2.5-vl", "motion",
+                  "per_patch_time", "the lesson's time-aligned M-RoPE with each patch's own "
+                  "time, which no released model does; ids on a 0.5 s grid (2 a second), read "
+                  "at the middle of the half-second an id covers", hypothetical=True),
+)}
+
+
+@dataclass(frozen=True)
+class SuiteVideo:
+    """One video of the compare suite: its synthetic scene, and the nominal capture (640x360 at
+    30 fps) whose tokens are counted."""
+    scene: Scene
+    nominal: VideoFacts          # the capture the token arithmetic prices
+
+
+def varied_scene(rng: random.Random, index: int, durations: tuple[float, ...]) -> Scene:
+    """A seeded variation: calm or busy footage, 1-5 short events (0.2-2 s) of any kind,
+    0-3 cuts."""
+    duration = rng.choice(durations)
+    activity = rng.choice((0.0, 0.05, 0.2, 0.6, 1.0))
+    fps = 10.0
+    wanted = rng.randint(1, max(1, min(5, int(duration // 12) + 1)))
+    events: list[Event] = []
+    for _ in range(50):
+        if len(events) == wanted:
+            break
+        length = rng.randint(2, 20) / 10
+        start = rng.randint(10, int((duration - length - 1) * 10)) / 10
+        kind = rng.choice(("motion", "motion", "appear", "fade"))
+        if all(abs(start - e.start) > 4 for e in events):
+            events.append(Event(rng.choice(EVENT_LABELS), start, round(start + length, 1), kind))
+    cuts: list[float] = []
+    for _ in range(rng.randint(0, 3) if activity > 0 else 0):
+        t = rng.randint(20, int(duration - 2) * 10) / 10
+        if all(abs(t - e.start) > 2 and abs(t - e.end) > 2 for e in events) and \
+                all(abs(t - c) > 3 for c in cuts):
+            cuts.append(t)
+    return Scene(f"variation-{index}", float(duration), fps, 64, 36,
+                 tuple(sorted(events, key=lambda e: e.start)), tuple(sorted(cuts)), activity,
+                 seed=1000 + index)
+
+
+def benchmark_suite(suite: str, seed: int) -> list[SuiteVideo]:
+    """The presets plus seeded variations: small (default, quick) or full."""
+    rng = random.Random(seed)
+    if suite == "small":
+        variations = [varied_scene(rng, k, (10.0, 20.0, 30.0, 60.0)) for k in range(4)]
+    else:
+        variations = [varied_scene(rng, k, (10.0, 20.0, 30.0, 60.0, 90.0, 120.0, 180.0, 300.0))
+                      for k in range(30)]
+    scenes = list(PRESETS.values()) + variations
+    return [SuiteVideo(s, nominal_facts(s.duration_s)) for s in scenes]
+
+
+class Unit(NamedTuple):
+    """What the reader gets: the true seconds of a unit's frames, and the second the
+    design's input states for the unit."""
+    frame_times: tuple[float, ...]
+    stated_s: float
+
+
+def release_times(design: str, nominal: VideoFacts) -> list[float]:
+    """Seconds of the frames a design takes by its own rule from the nominal capture."""
+    if design in QWEN_DESIGNS:
+        patch = QWEN3_PATCH if design == "qwen3-vl" else QWEN2_PATCH
+        indices = qwen_video_plan(nominal, QwenOptions(), patch)["frame_indices"]
+    else:
+        indices = token_cost(design, nominal).details["frame_indices"]
+    return [i / nominal.fps for i in indices]
+
+
+def patch_units(times: list[float], stated: Callable[[PatchTimes], float],
+                rate_fps: float) -> list[Unit]:
+    """2-frame patches, each stated at `stated(patch)`, the middle of its two frames."""
+    return [Unit(p.frame_times, stated(p)) for p in patch_times(times, rate_fps)]
+
+
+def perceived_units(row: CompareDesign, times: list[float], duration: float,
+                    rate_fps: float) -> list[Unit]:
+    """The units a row's reader sees, each with the second its design lets it state."""
+    to_middle = FRAME_FACTOR / rate_fps / 4        # from a patch's first frame to its middle
+    if row.time_read == "prompt_times":
+        return [Unit((t,), round(t, 1)) for t in times]
+    if row.time_read == "instruction_times":
+        return [Unit((t,), float(f"{t:.2f}")) for t in times]
+    if row.time_read == "frame_order":
+        step = duration / max(1, len(times) - 1)
+        return [Unit((t,), i * step) for i, t in enumerate(times)]
+    if row.time_read == "patch_index":
+        per_patch = FRAME_FACTOR / QWEN2_TRAINING_FPS
+        return patch_units(times, lambda p: p.index_t * per_patch + per_patch / 4, rate_fps)
+    if row.time_read == "aligned":
+        return patch_units(times, lambda p: p.aligned_s + to_middle, rate_fps)
+    if row.time_read == "timestamps":
+        return patch_units(times, lambda p: timestamp_seconds(p.timestamp), rate_fps)
+    # per_patch_time (hypothetical): each patch's own mean time as an id on the 2-ids-a-second
+    # grid, read like the other rows at the middle of what the id can express (+ 1/4 s)
+    grid = 1 / TOKENS_PER_SECOND
+    return patch_units(times, lambda p: int(f32(mean(p.frame_times) * TOKENS_PER_SECOND)) * grid
+                       + grid / 2, rate_fps)
+
+
+def boundaries(units: list[Unit], seen: list[int], duration: float) -> tuple[float, float]:
+    """Start and end halfway between the last unit without the event and the first with it;
+    at the edge of the sampled units, half the spacing on the other side."""
+    stated = [u.stated_s for u in units]
+    first, last = seen[0], seen[-1]
+    if first > 0:
+        start = (stated[first - 1] + stated[first]) / 2
+    else:
+        start = stated[0] - ((stated[1] - stated[0]) / 2 if len(stated) > 1 else 0.0)
+    if last + 1 < len(stated):
+        end = (stated[last] + stated[last + 1]) / 2
+    else:
+        end = stated[last] + ((stated[last] - stated[last - 1]) / 2 if last > 0 else 0.0)
+    return min(max(0.0, start), duration), min(max(0.0, end), duration)
+
+
+def reader_answer(row: CompareDesign, event: Event, units: list[Unit],
+                  duration: float) -> tuple[str, bool]:
+    """The simulated reader's answer in the design's answer format, and whether any sampled
+    unit showed the event."""
+    seen = [k for k, unit in enumerate(units)
+            if any(event.start <= t < event.end for t in unit.frame_times)]
+    json_answer = DESIGNS[row.design].answer_format == "json"
+    if not seen:
+        if json_answer:
+            return json.dumps({"error": "not_found"}), False
+        return f"I could not find the {event.label} in the frames I was shown.", False
+    start, end = boundaries(units, seen, duration)
+    if json_answer:
+        return json.dumps({"event": event.label, "start": round(start, 2),
+                           "end": round(max(start, end), 2)}), True
+    return f"The {event.label} happens from {start:.1f} to {max(start, end):.1f} seconds.", True
+
+
+@dataclass
+class DesignTotals:
+    """A compare row's running totals over the suite: videos, frames, visual and all tokens,
+    seconds of video, events no sampled frame showed, score tallies (all events and per
+    event kind), and the most a unit's stated time was off its frames' mean."""
+    videos: int = 0
+    frames: int = 0
+    visual_tokens: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    missed: int = 0
+    tally: Tally | None = None
+    by_kind: dict | None = None
+    unit_error: float = 0.0      # the most a unit's stated time is off its frames' mean
+
+
+def read_video_with(row: CompareDesign, motion: MotionAnalysis, windows: tuple[Window, ...],
+                    events: tuple[Event, ...], nominal: VideoFacts
+                    ) -> tuple[list[float], TokenCost, list[tuple[Reading, bool]], list[Unit]]:
+    """One row on one video: the sampled times, their price, per event the parsed answer and
+    whether any sampled frame showed the event, and the units the reader saw."""
+    duration = motion.duration_s
+    if row.frames == "release":
+        times = release_times(row.design, nominal)
+        price = token_cost(row.design, nominal)
+        if not row.with_text:
+            price = replace(price, text_tokens=0)
+        rate = price.details.get("sample_fps", QWEN_FPS)
+    else:
+        sampled = dynamic_fps_sample(windows, motion.fps, SamplerSettings())
+        times = list(sampled.times)
+        price = price_frames(row.design, len(times), nominal)
+        rate = len(times) / duration
+    units = perceived_units(row, times, duration, rate)
+    readings = []
+    for event in events:
+        answer, shown = reader_answer(row, event, units, duration)
+        readings.append((parse_grounding(answer, duration), shown))
+    return times, price, readings, units
+
+
+def run_compare(videos: list[tuple[str, MotionAnalysis, tuple[Event, ...], VideoFacts]],
+                rows: list[CompareDesign]) -> dict[str, DesignTotals]:
+    """Every row on every video: sample, price, read each event, parse, score."""
+    totals = {r.name: DesignTotals(tally=Tally(COMPARE_TOLERANCES), by_kind={}) for r in rows}
+    for name, motion, events, nominal in videos:
+        windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
+        for row in rows:
+            total = totals[row.name]
+            times, price, readings, units = read_video_with(row, motion, windows, events, nominal)
+            total.unit_error = max([total.unit_error] + [
+                abs(u.stated_s - mean(u.frame_times)) for u in units])
+            total.videos += 1
+            total.frames += len(times)
+            total.visual_tokens += price.visual_tokens
+            total.tokens += price.total_tokens
+            total.seconds += motion.duration_s
+            for event, (reading, shown) in zip(events, readings):
+                total.missed += not shown
+                score = score_item(reading, GroundTruth(event.start, event.end), COMPARE_TOLERANCES)
+                total.tally.add(score)
+                total.by_kind.setdefault(event.kind, Tally(COMPARE_TOLERANCES)).add(score)
+    return totals
+
+
+def compare_rows(rows: list[CompareDesign], totals: dict[str, DesignTotals]) -> list[dict]:
+    """One summary dict per compare row: what the row is (design, sampler, temporal encoding,
+    source), per-video frames and tokens, parse rate, accuracy (also per event kind), R1,
+    mIoU, missed events, worst time error, and tokens per answer right within 0.5 s."""
+    out = []
+    for row in rows:
+        t, design = totals[row.name], DESIGNS[row.design]
+        summary = t.tally.summary()
+        hits = summary["accuracy"]["0.5"] * summary["n"] if summary["n"] else 0
+        out.append({
+            "name": row.name, "model": row.model, "design": row.design,
+            "hypothetical": row.hypothetical, "source": design.source, "change": row.change,
+            "sampler": design.frames if row.frames == "release" else "motion-adaptive, 1-4 fps",
+            "temporal_encoding": ("temporal id = each patch's own seconds x 2"
+                                  if row.hypothetical else design.temporal_encoding
+                                  if row.with_text else "none: frames in order"),
+            "answer_format": design.answer_format,
+            "frames": t.frames / t.videos, "visual_tokens": t.visual_tokens / t.videos,
+            "tokens": t.tokens / t.videos, "tokens_per_second": t.tokens / t.seconds,
+            "parse_rate": summary["parse_rate"], "accuracy": summary["accuracy"],
+            "accuracy_by_kind": {kind: tally.summary()["accuracy"]["0.5"]
+                                 for kind, tally in sorted(t.by_kind.items())},
+            "events_by_kind": {kind: tally.summary()["n"]
+                               for kind, tally in sorted(t.by_kind.items())},
+            "r1": summary["r1"], "miou": summary["miou"],
+            "events_missed": t.missed, "events": summary["n"],
+            "max_time_error_s": t.unit_error,
+            "tokens_per_correct": t.tokens / hits if hits else None})
+    return out
+
+
+def compare_findings(rows: list[dict]) -> list[str]:
+    """Plain sentences, each computed from the rows it speaks about: every FINDINGS function
+    whose rows are in the run, in order."""
+    by_name = {r["name"]: r for r in rows}
+    return [text for finding, needs in FINDINGS
+            if needs <= set(by_name) and (text := finding(by_name, rows))]
+
+
+def accuracy_05(row: dict) -> float:
+    """A row's accuracy with both ends within 0.5 s."""
+    return row["accuracy"]["0.5"]
+
+
+def pct(value: float) -> str:
+    """A share as a whole percentage, as findings write it."""
+    return format_percent(value, 0)
+
+
+def right_of(row: dict, tolerance: str = "0.5") -> str:
+    """A row's answers right within a tolerance, as a count over a count and a share."""
+    right = round(row["accuracy"][tolerance] * row["events"])
+    return f"{right} of {row['events']}, {pct(row['accuracy'][tolerance])}"
+
+
+def finding_pooled(by: dict, rows: list[dict]) -> str:
+    """What the pooled-per-frame rows show: frame count, not pooling, sets what they see, and
+    time text adds little when frames are evenly spaced."""
+    one, video, bare = by["llava-onevision"], by["llava-video"], by["llava-video-no-time"]
+    return (f"Pooled per frame, as released: LLaVA-OneVision ({one['frames']:.0f} frames, "
+            f"{one['tokens']:,.0f} tokens) is right within 0.5 s on {right_of(one)} and misses "
+            f"{one['events_missed']} of {one['events']} events; LLaVA-Video "
+            f"({video['frames']:.0f} frames and its time text, {video['tokens']:,.0f} tokens) "
+            f"on {right_of(video)}, missing {video['events_missed']}. Without the time text it "
+            f"is right on {right_of(bare)}: "
+            "its frames are evenly spaced, so their order and the video's length already give "
+            "their times. Pooling (729 SigLIP patches to 196 a frame) sets the price; this "
+            "reader's perfect perception (an assumption) cannot show what it costs in detail.")
+
+
+def finding_one_rate(by: dict, rows: list[dict]) -> str:
+    """What motion-adaptive frames do to Qwen2.5-VL, which takes one rate per video."""
+    return (f"Qwen2.5-VL as released (uniform 2 fps, time-aligned M-RoPE) is right within 0.5 s "
+            f"on {right_of(by['qwen2.5-vl'])}; fed motion-adaptive frames, on "
+            f"{right_of(by['qwen2.5-vl-motion'])}: it takes one seconds-per-patch for the whole "
+            "video, so uneven frames get evenly spaced times.")
+
+
+def finding_text_timestamps(by: dict, rows: list[dict]) -> str:
+    """What the same frames do with Qwen3-VL, which writes each patch's time as text."""
+    a, b = by["qwen3-vl"], by["qwen3-vl-motion"]
+    return (f"Qwen3-VL writes each patch's time as text, so the same motion-adaptive frames keep "
+            f"their times: right on {right_of(b)} at {b['tokens']:,.0f} tokens a video, against "
+            f"{right_of(a)} at {a['tokens']:,.0f} for its uniform 2 fps.")
+
+
+def finding_per_patch_time(by: dict, rows: list[dict]) -> str:
+    """What the lesson's hypothetical per-patch time would score."""
+    return (f"The lesson's per-patch absolute time (hypothetical, no released model; ids on a "
+            f"{1 / TOKENS_PER_SECOND:g} s grid) would be right on "
+            f"{right_of(by['per-patch-time'])}; Qwen3-VL's text timestamps are the released way "
+            "to give uneven frames their true times.")
+
+
+def finding_linspace_drift(by: dict, rows: list[dict]) -> str:
+    """Why the same uniform frames score differently: Qwen2.5-VL's stated times drift."""
+    return (f"The same uniform frames: Qwen3-VL right on {right_of(by['qwen3-vl'])}, Qwen2.5-VL "
+            f"on {right_of(by['qwen2.5-vl'])}. Qwen2.5-VL's ids assume a frame every "
+            "1 / sample_fps seconds, but qwen-vl-utils spreads its frames over the whole video "
+            "(linspace to the last frame), so its stated times drift, by up to "
+            f"{by['qwen2.5-vl']['max_time_error_s']:.2f} s here; Qwen3-VL's text comes from "
+            f"each frame's own index (off by at most "
+            f"{by['qwen3-vl']['max_time_error_s']:.2f} s, its 0.1 s rounding).")
+
+
+def finding_index_equals_time(by: dict, rows: list[dict]) -> str:
+    """Why index and time-aligned positions agree at 2 fps, and when they part."""
+    return (f"With uniform 2 fps frames, index positions (Qwen2-VL, right on "
+            f"{right_of(by['qwen2-vl'])}) and time-aligned ones (Qwen2.5-VL, "
+            f"{right_of(by['qwen2.5-vl'])}) say the same: one patch is one second. "
+            "They part when the rate is not 2 fps (videos over 384 s, or another fps).")
+
+
+def finding_cheapest(by: dict, rows: list[dict]) -> str | None:
+    """The released design that pays least per correct answer, among the useful ones."""
+    useful = [r for r in rows if accuracy_05(r) >= USEFUL_ACCURACY
+              and r["tokens_per_correct"] is not None and not r["hypothetical"]]
+    if not useful:
+        return None
+    cheapest = min(useful, key=lambda r: r["tokens_per_correct"])
+    return (f"Cheapest per correct answer among released designs right at least "
+            f"{pct(USEFUL_ACCURACY)} of the time: {cheapest['model']} (right on "
+            f"{right_of(cheapest)}), {cheapest['tokens_per_correct']:,.0f} tokens per event "
+            "found.")
+
+
+def finding_eight_frames(by: dict, rows: list[dict]) -> str:
+    """What eight frames cost Video-LLaMA and Video-LLaVA in missed events, each its own."""
+    llama, llava = by["video-llama"], by["video-llava"]
+    return (f"Eight frames: Video-LLaMA misses {llama['events_missed']} of {llama['events']} "
+            f"events and is right on {right_of(llama)} with {llama['tokens']:,.0f} tokens; "
+            f"Video-LLaVA misses {llava['events_missed']} of {llava['events']} and is right on "
+            f"{right_of(llava)} with {llava['tokens']:,.0f}.")
+
+
+def kind_share(row: dict, kinds: list[str]) -> str:
+    """A row's answers right within 0.5 s on events of these kinds, as a count over a count."""
+    n = sum(row["events_by_kind"].get(k, 0) for k in kinds)
+    right = sum(round(row["accuracy_by_kind"][k] * row["events_by_kind"][k]) for k in kinds
+                if k in row["events_by_kind"])
+    return f"{right} of {n}, {pct(right / n)}" if n else "none"
+
+
+def finding_still_events(by: dict, rows: list[dict]) -> str | None:
+    """How Qwen3-VL does on events that are not motion bursts (appear, fade)."""
+    still = [k for k in ("appear", "fade") if any(k in r["events_by_kind"] for r in rows)]
+    if not still:
+        return None
+    adaptive, uniform = by["qwen3-vl-motion"], by["qwen3-vl"]
+    return (f"On events that are not motion bursts ({', '.join(still)}), Qwen3-VL is right on "
+            f"{kind_share(adaptive, still)} with motion-adaptive frames and "
+            f"{kind_share(uniform, still)} with uniform ones; on motion bursts, "
+            f"{kind_share(adaptive, ['motion'])} and {kind_share(uniform, ['motion'])}.")
+
+
+# The findings compare prints, in order, each with the rows it needs: it speaks only when they
+# are in the run (and may still have nothing to say: no useful design, no still events).
+FINDINGS = ((finding_pooled, {"llava-onevision", "llava-video", "llava-video-no-time"}),
+            (finding_one_rate, {"qwen2.5-vl", "qwen2.5-vl-motion"}),
+            (finding_text_timestamps, {"qwen3-vl", "qwen3-vl-motion"}),
+            (finding_per_patch_time, {"per-patch-time"}),
+            (finding_linspace_drift, {"qwen2.5-vl", "qwen3-vl"}),
+            (finding_index_equals_time, {"qwen2-vl", "qwen2.5-vl"}),
+            (finding_cheapest, set()),
+            (finding_eight_frames, {"video-llama", "video-llava"}),
+            (finding_still_events, {"qwen3-vl", "qwen3-vl-motion"}))
+
+
+# ----------------------------------------------------------------------------------------------
+# §12 Plan
+# The frame planner as tables of rules with named thresholds (plan and the skill file read
+# the same tables), and the lesson's five exercises worked with live numbers.
+# ----------------------------------------------------------------------------------------------
+
+TASKS = ("monitoring", "action-recognition", "temporal-grounding", "summarization", "agent-replay")
+PLAN_MODELS = ("auto", "qwen2.5-vl", "qwen3-vl", "llava-video", "llava-onevision",
+               "llava-next-video", "internvl3", "video-llava", "video-llama")
+# Fixed-frame designs take their own frames (evenly spaced); these also state no time at all.
+FIXED_FRAME_DESIGNS = ("video-llava", "video-llama", "llava-next-video", "llava-onevision",
+                       "llava-video", "internvl3")
+NO_TIME_DESIGNS = ("video-llava", "llava-next-video", "llava-onevision", "internvl3")
+DEFAULT_MODEL_SIZE_B = 7.0
+SINGLE_CLIP_S = 30.0                              # action recognition on a clip this short
+ACTION_MEDIAN_MOTION = 0.015                      # median window motion of action-heavy video
+CINEMATIC_CUTS_PER_MIN = 2.0
+BURST_RATIO = 5.0                                 # busiest window vs median: rare events
+MIXED_RATIO = 2.0                                 # 90th percentile vs median: mixed motion
+MOTION_FLOOR = 0.001
+# Per-frame pixel budgets the planner tries for a Qwen model, largest first, in tokens per
+# 2-frame patch (max_pixels = tokens x factor^2, qwen-vl-utils' own unit); None is
+# qwen-vl-utils' own budget. Below its VIDEO_MIN_TOKENS (128) min_pixels must come down too,
+# or the floor lifts the frame back up.
+PIXEL_RUNGS = (None, 256, 128, 64, 32)
+MIN_RUNG = {"agent-replay": 256}                  # screen text needs detail: go no lower
+
+TIME_TASKS = ("monitoring", "action-recognition", "temporal-grounding", "agent-replay")
+
+# What the planner assumes about a task's footage when no video is measured.
+TASK_CONTENT = {"monitoring": "bursty", "action-recognition": "action-heavy",
+                "temporal-grounding": "mixed", "summarization": "cinematic",
+                "agent-replay": "steady"}
+SAMPLER_FOR_CONTENT = {
+    "steady": ("uniform", "steady content: even coverage loses nothing"),
+    "mixed": ("dynamic", "mixed motion: spend frames where things move (1-4 fps)"),
+    "action-heavy": ("event",
+                     "action-heavy: dense bursts around actions; uniform would alias them"),
+    "bursty": ("event", "rare short events in calm footage: sample densely only around them"),
+    "cinematic": ("keyframe", "cinematic: a keyframe per shot plus context frames"),
+}
+# Frames per second each uneven sampler spends, for an estimate without a video (assumptions).
+ASSUMED_FPS = {"dynamic": (DEFAULT_MIN_FPS + DEFAULT_MAX_FPS) / 2,
+               "event": DEFAULT_BASE_FPS + 0.1 * DEFAULT_BURST_FPS,      # 10% of time in bursts
+               "keyframe": 4 / 60 * (1 + 2 * DEFAULT_KEYFRAME_CONTEXT)}  # 4 cuts a minute
+OUTPUT_FORMAT = {
+    "temporal-grounding": "JSON {event, start, end, confidence}",
+    "action-recognition": "JSON {event, start, end, confidence}",
+    "summarization": "free text",
+    "monitoring": "time tokens (<time>s</time>) in mixed text",
+    "agent-replay": "time tokens (<time>s</time>) in mixed text",
+}
+NO_TIME_FORMAT = ("free text naming which of the sampled frames shows it; turn frame numbers "
+                  "into seconds yourself from the sampled frames' times")
+# Benchmarks and what each stresses, with the paper that introduced it.
+BENCHMARKS = {
+    "VideoMME": ("2405.21075", "short, medium and long video understanding (11 s to 1 h)"),
+    "TempCompass": ("2403.00476", "temporal order, speed and direction as multiple choice, "
+                    "yes/no and caption matching (no start or end asked)"),
+    "EgoSchema": ("2308.09126", "long-horizon egocentric understanding"),
+    "Video-MMMU": ("2501.13826", "knowledge acquired from lecture videos"),
+    "Charades-STA": ("1705.02101", "temporal grounding of a sentence: start and end seconds"),
+    "QVHighlights": ("2107.09609", "moment retrieval (start and end of every matching window) "
+                     "and highlight scores for a query"),
+    "ActivityNet Captions": ("1705.00754", "dense events in long untrimmed videos, each "
+                             "sentence with its start and end"),
+}
+TASK_BENCHMARKS = {
+    "monitoring": ("VideoMME", "TempCompass"),
+    "action-recognition": ("TempCompass", "VideoMME"),
+    "temporal-grounding": ("Charades-STA", "QVHighlights", "ActivityNet Captions"),
+    "summarization": ("VideoMME", "EgoSchema"),
+    "agent-replay": ("EgoSchema", "Video-MMMU"),
+}
+
+# VideoMME overall accuracy (%), without / with subtitles, each row from its published source.
+# temporal_encoding is stated only where the model's own code or paper says it.
+VIDEOMME_COLUMNS = ("model", "access", "params_b", "temporal_encoding", "videomme",
+                    "videomme_subs", "source")
+VIDEOMME_LEADERBOARD = ("Video-MME leaderboard, video-mme.github.io home_page.html (arXiv "
+                        "2405.21075), rows of 2024-06-15")
+QWEN25_README = "QwenLM/Qwen2.5-VL README.md @f0af2996 (2025-02), VideoMME row"
+QWEN3_REPORT = "Qwen3-VL report arXiv 2511.21631 (2025-11), Table {}; Instruct models"
+VIDEOMME_TABLE_READ = "2026-12"          # when every row below was read from its source
+VIDEOMME_TABLE = (
+    ("Gemini 2.5 Pro", "proprietary", None, "unknown", 85.1, None,
+     "arXiv 2511.21631 (2025-11), Table 2: thinking, 512 frames, run by Qwen"),
+    ("Gemini 1.5 Pro", "proprietary", None, "unknown", 75.0, 81.3, VIDEOMME_LEADERBOARD),
+    ("GPT-4o", "proprietary", None, "unknown", 71.9, 77.2, VIDEOMME_LEADERBOARD),
+    ("Qwen3-VL-32B", "open", 32.0, "text timestamps", 76.6, None, QWEN3_REPORT.format(3)),
+    ("Qwen3-VL-8B", "open", 8.0, "text timestamps", 71.4, None, QWEN3_REPORT.format(4)),
+    ("Qwen3-VL-4B", "open", 4.0, "text timestamps", 69.3, None, QWEN3_REPORT.format(4)),
+    ("Qwen3-VL-2B", "open", 2.0, "text timestamps", 61.9, None, QWEN3_REPORT.format(4)),
+    ("Qwen2.5-VL-72B", "open", 72.0, "time-aligned", 73.3, 79.1, QWEN25_README),
+    ("Qwen2.5-VL-7B", "open", 7.0, "time-aligned", 65.1, 71.6, QWEN25_README),
+    ("Qwen2.5-VL-3B", "open", 3.0, "time-aligned", 61.5, 67.6, QWEN25_README),
+    ("Qwen2-VL-72B", "open", 72.0, "index", 71.2, 77.8, QWEN25_README),
+    ("InternVL3-78B", "open", 78.0, "frame labels", 72.7, 75.7,
+     "arXiv 2504.10479 (2025-04), Table 8 (the best of 16, 32, 48 and 64 frames)"),
+    ("LLaVA-Video-72B", "open", 72.0, "time text", 70.5, 76.9,
+     "arXiv 2410.02713 (2024-10), Table 2 (the leaderboard lists 70.6)"),
+    ("LLaVA-Video-7B", "open", 7.0, "time text", 63.3, 69.7, "arXiv 2410.02713 (2024-10), Table 2"),
+)
+SMALL_OPEN_B = 7.0                                # "an open model of 7B or less"
+
+
+def videomme_rows() -> list[dict]:
+    """The shipped VideoMME table, one dict per model keyed by VIDEOMME_COLUMNS."""
+    return [dict(zip(VIDEOMME_COLUMNS, row)) for row in VIDEOMME_TABLE]
+
+
+def small_open_gap() -> tuple[dict, dict, float]:
+    """(best small open row, best proprietary row, gap in points) from the shipped table."""
+    rows = videomme_rows()
+    small = max((r for r in rows if r["access"] == "open" and r["params_b"] <= SMALL_OPEN_B),
+                key=lambda r: r["videomme"])
+    best = max((r for r in rows if r["access"] == "proprietary"), key=lambda r: r["videomme"])
+    return small, best, best["videomme"] - small["videomme"]
+
+
+def model_family(name: str) -> str:
+    """'Qwen2.5-VL-72B' -> 'Qwen2.5-VL': the name without its size."""
+    head, _, tail = name.rpartition("-")
+    return head if head and tail[:-1].replace(".", "").isdigit() and tail[-1:] in "bB" else name
+
+
+def scale_slope(rows: list[dict]) -> float | None:
+    """Least-squares points per doubling of parameters, or None with fewer than two sizes."""
+    if len({r["params_b"] for r in rows}) < 2:
+        return None
+    xs = [math.log2(r["params_b"]) for r in rows]
+    ys = [r["videomme"] for r in rows]
+    mx, my = mean(xs), mean(ys)
+    return (sum_in_order((x - mx) * (y - my) for x, y in zip(xs, ys))
+            / sum_in_order((x - mx) ** 2 for x in xs))
+
+
+def videomme_gap(rows: list[dict]) -> dict:
+    """The gap between the best proprietary and the best open model (without and with
+    subtitles), and what controlled pairs in the rows allow to say about its causes."""
+    open_rows = [r for r in rows if r["access"] == "open"]
+    closed = [r for r in rows if r["access"] == "proprietary"]
+    result: dict = {"best_open": None, "best_proprietary": None, "gap": None, "gap_subs": None,
+                    "scale_points_per_doubling": None, "scale_family": None,
+                    "encoding_points": None, "encoding_pairs": [], "notes": []}
+    if not open_rows or not closed:
+        result["notes"].append("the gap needs at least one open and one proprietary row")
+        return result
+    best_open = max(open_rows, key=lambda r: r["videomme"])
+    best_closed = max(closed, key=lambda r: r["videomme"])
+    result.update(best_open=best_open["model"], best_proprietary=best_closed["model"],
+                  gap=best_closed["videomme"] - best_open["videomme"])
+    if best_open.get("videomme_subs") is not None and best_closed.get("videomme_subs") is not None:
+        result["gap_subs"] = best_closed["videomme_subs"] - best_open["videomme_subs"]
+    family = model_family(best_open["model"])
+    same = [r for r in open_rows if model_family(r["model"]) == family and r["params_b"]]
+    result["scale_family"] = family
+    result["scale_points_per_doubling"] = scale_slope(same)
+    if result["scale_points_per_doubling"] is None:
+        result["notes"].append(f"scale: needs {family} rows at two or more sizes")
+    pairs = [(a, b) for a in open_rows for b in open_rows
+             if a["temporal_encoding"] == "time-aligned" and b["temporal_encoding"] == "index"
+             and a["params_b"] and a["params_b"] == b["params_b"]]
+    result["encoding_pairs"] = [{"time_aligned": a["model"], "index": b["model"],
+                                 "points": a["videomme"] - b["videomme"]} for a, b in pairs]
+    if pairs:
+        result["encoding_points"] = mean([p["points"] for p in result["encoding_pairs"]])
+    else:
+        result["notes"].append("encoding: needs a time-aligned and an index row of the same size")
+    return result
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """What the planner is asked: the task, the video's length in seconds, the context in
+    tokens, the model size in billions, the target (standard or frontier), the frame-rate cap
+    (fps) and the model (auto lets the planner choose)."""
+    task: str
+    duration_s: float
+    context: int = DEFAULT_CONTEXT_TOKENS
+    model_size_b: float = DEFAULT_MODEL_SIZE_B
+    target: str = "standard"
+    max_fps: float = DEFAULT_MAX_FPS
+    model: str = "auto"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the planner's rule table: its key, its kind (refuse, reject or warn), when it
+    applies and why in words, what to do instead, and the test applied to a request and a
+    proposed plan."""
+    key: str
+    kind: str            # refuse: no plan; reject: never proposed; warn: a plan with a warning
+    when: str
+    reason: str
+    instead: str
+    applies: Callable[[PlanRequest, dict], bool]
+
+
+_SMALL, _BEST, _GAP = small_open_gap()
+ONE_RATE_MODELS = ("qwen2-vl", "qwen2.5-vl", "qwen2.5-omni")
+RULES: tuple[Rule, ...] = (
+    Rule("long-video-small-context", "refuse",
+         "duration over 10 minutes with a context under 32k tokens",
+         "no frame budget covers that much video in that context without losing the events "
+         "(the lesson's rule)",
+         "hierarchical summarization (summarize chunks, then the summaries) or agentic retrieval",
+         lambda r, p: r.duration_s > 600 and r.context < 32768),
+    Rule("frontier-with-open-7b", "refuse",
+         f"a frontier accuracy target with an open model of {SMALL_OPEN_B:g}B or less",
+         f"on VideoMME the best open model of that size in the shipped table ({_SMALL['model']}, "
+         f"{_SMALL['videomme']:.1f}) trails {_BEST['model']} ({_BEST['videomme']:.1f}) by "
+         f"{_GAP:.1f} points; sampling cannot close that",
+         "a 32B+ open model or a proprietary model",
+         lambda r, p: r.target == "frontier" and r.model_size_b <= SMALL_OPEN_B),
+    Rule("fps-cap-too-high", "refuse",
+         "a frame-rate cap (--max-fps) above 8 on a clip over 30 s with a 7B model",
+         "a 7B model cannot use that many frames; the tokens crowd out the question (the "
+         f"lesson's rule; qwen-vl-utils takes at most {FPS_MAX_FRAMES} frames anyway)",
+         "a cap of at most 8 fps (4 is the lesson's dynamic-FPS ceiling)",
+         lambda r, p: r.max_fps > 8 and r.duration_s > 30 and r.model_size_b <= 7),
+    Rule("uniform-for-action", "reject",
+         "uniform sampling for action-heavy video",
+         "evenly spaced frames alias short actions: most fall between samples",
+         "event-driven sampling",
+         lambda r, p: p.get("content") == "action-heavy" and p.get("sampler") == "uniform"),
+    Rule("uneven-frames-one-rate", "reject",
+         "motion-adaptive frames for a model with one frame rate per video (Qwen2-VL, "
+         "Qwen2.5-VL, Qwen2.5-Omni)",
+         "Qwen2-VL's temporal id is the patch number, with no seconds in it; Qwen2.5-VL and "
+         "Qwen2.5-Omni take one seconds-per-patch for the whole video (transformers "
+         "get_rope_index); either way uneven frames get evenly spaced times",
+         "Qwen3-VL with the frames' true indices and fps as metadata, or uniform frames",
+         lambda r, p: p.get("design") in ONE_RATE_MODELS and p.get("sampler") != "uniform"),
+    Rule("seconds-without-time", "reject",
+         "start and end seconds from a model whose input carries no time (Video-LLaVA, "
+         "LLaVA-NeXT-Video, LLaVA-OneVision; InternVL3's 'FrameN:' labels give order only)",
+         "nothing at its LLM input says when a frame was taken; it can only name frames",
+         "Qwen3-VL or LLaVA-Video (times as text), Qwen2.5-VL, or answers that name frames",
+         lambda r, p: p.get("design") in NO_TIME_DESIGNS and r.task in TIME_TASKS
+         and "JSON" in p.get("output_format", "")),
+    Rule("video-llama-new-project", "reject",
+         "Video-LLaMA for a new project",
+         "its release takes 8 frames into 32 query tokens and states their times only as "
+         "prompt text (DAMO-NLP-SG/Video-LLaMA)",
+         "a Qwen2.5-VL or Qwen3-VL model",
+         lambda r, p: p.get("design") == "video-llama"),
+    Rule("context-over-40", "warn",
+         "video tokens above 40% of the context",
+         "the question, instructions and answer need room too (the lesson's 40% rule)",
+         "fewer pixels per frame, fewer frames, or a longer context",
+         lambda r, p: p.get("context_fraction", 0) > CONTEXT_WARN_FRACTION),
+)
+
+
+def classify_content(motion: MotionAnalysis, windows: tuple[Window, ...],
+                     cuts: tuple[Cut, ...]) -> tuple[str, dict]:
+    """The content class a measured video falls in, and the measurements that decided it."""
+    values = sorted(w.motion for w in windows)
+    median = values[len(values) // 2]
+    p90 = values[min(len(values) - 1, int(0.9 * len(values)))]
+    peak = values[-1]
+    cuts_per_min = len(cuts) / (motion.duration_s / 60)
+    base = max(median, MOTION_FLOOR)
+    measured = {"median_window_motion": round(median, 6), "p90_window_motion": round(p90, 6),
+                "peak_window_motion": round(peak, 6), "cuts_per_minute": round(cuts_per_min, 3)}
+    if median >= ACTION_MEDIAN_MOTION:
+        content = "action-heavy"
+        why = f"median window motion {median:.4f} >= {ACTION_MEDIAN_MOTION}"
+    elif cuts_per_min >= CINEMATIC_CUTS_PER_MIN:
+        content = "cinematic"
+        why = f"{cuts_per_min:.1f} cuts per minute >= {CINEMATIC_CUTS_PER_MIN:g}"
+    elif peak >= BURST_RATIO * base and p90 < MIXED_RATIO * base:
+        content = "bursty"
+        why = f"peak motion {peak / base:.1f}x the median, 90th percentile only {p90 / base:.1f}x"
+    elif p90 >= MIXED_RATIO * base:
+        content = "mixed"
+        why = f"90th percentile motion {p90 / base:.1f}x the median"
+    else:
+        content = "steady"
+        why = f"motion within {p90 / base:.1f}x the median, {cuts_per_min:.1f} cuts per minute"
+    measured["decided_by"] = why
+    return content, measured
+
+
+# The compare rows the planner's choices cite, measured on compare's small suite each run.
+EVIDENCE_ROWS = ("qwen3-vl", "qwen2.5-vl", "llava-video", "qwen3-vl-motion", "qwen2.5-vl-motion")
+UNIFORM_CANDIDATES = ("qwen3-vl", "qwen2.5-vl", "llava-video")
+# Released sizes, for naming the checkpoint nearest --model-size (each from its report or card).
+RELEASED_SIZES = {
+    "qwen2-vl": ("2B", "7B", "72B"),                                   # arXiv 2409.12191
+    "qwen2.5-vl": ("3B", "7B", "32B", "72B"),                          # arXiv 2502.13923
+    "qwen3-vl": ("2B", "4B", "8B", "32B", "30B-A3B", "235B-A22B"),     # arXiv 2511.21631
+    "qwen2.5-omni": ("3B", "7B"),                                      # Qwen2.5-Omni README
+    "llava-video": ("7B", "72B"),                                      # arXiv 2410.02713
+    "llava-onevision": ("0.5B", "7B", "72B"),                          # arXiv 2408.03326
+    "llava-next-video": ("7B", "34B"),                                 # lmms-lab model cards
+    "internvl3": ("1B", "2B", "8B", "9B", "14B", "38B", "78B"),        # arXiv 2504.10479
+    "video-llava": ("7B",),                                            # arXiv 2311.10122
+    "video-llama": ("7B", "13B"),                                      # arXiv 2306.02858
+}
+
+
+def evidence_command(names: Iterable[str]) -> str:
+    """The compare command that shows these rows."""
+    return "compare " + " ".join(f"--design {n}" for n in names)
+
+
+def nearest_size(design: str, size_b: float) -> str:
+    """The released size of `design` nearest `size_b` billion parameters (MoE by total)."""
+    sizes = RELEASED_SIZES[design]
+    return min(sizes, key=lambda name: (abs(float(name.split("B")[0]) - size_b), name))
+
+
+def choose_model(request: PlanRequest, sampler: str, evidence: dict) -> tuple[str, str]:
+    """The design to recommend, and why: the released design compare measures best for these
+    frames (`evidence`: compare rows by name), or the one asked for."""
+    if request.model != "auto":
+        return request.model, "asked for (--model)"
+    if sampler == "uniform":
+        rows = [evidence[n] for n in UNIFORM_CANDIDATES]
+        best = max(rows, key=lambda r: (accuracy_05(r), -r["tokens"]))
+        others = "; ".join(f"{r['model']} {right_of(r)} at {r['tokens']:,.0f}"
+                           for r in rows if r is not best)
+        return best["design"], (
+            f"measured on its own evenly spaced frames, right within 0.5 s on {right_of(best)} "
+            f"at {best['tokens']:,.0f} tokens a video; {others} (compare's small suite: "
+            f"`{evidence_command(UNIFORM_CANDIDATES)}`)")
+    a, b = evidence["qwen3-vl-motion"], evidence["qwen2.5-vl-motion"]
+    return "qwen3-vl", (
+        f"uneven frames need each frame's own time: with motion-adaptive frames Qwen3-VL (times "
+        f"as text) is right within 0.5 s on {right_of(a)}, Qwen2.5-VL (one rate a video) on "
+        f"{right_of(b)} (compare's small suite: "
+        f"`{evidence_command(('qwen3-vl-motion', 'qwen2.5-vl-motion'))}`)")
+
+
+def sampler_evidence(sampler: str, evidence: dict) -> str:
+    """For an uneven sampler, what compare measures for motion-adaptive against uniform frames
+    (the sampler itself stays a rule of thumb: compare has no content classes)."""
+    if sampler == "uniform":
+        return ""
+    a, b = evidence["qwen3-vl-motion"], evidence["qwen3-vl"]
+    return (f"; measured for Qwen3-VL on compare's small suite, motion-adaptive frames are right "
+            f"within 0.5 s on {right_of(a)}, uniform 2 fps on {right_of(b)} (`compare --suite "
+            "full` has more events)")
+
+
+def plan_frames(sampler: str, design: str, request: PlanRequest, facts: VideoFacts,
+                measured_frames: int | None) -> int:
+    """Frames the plan takes: a fixed-frame design's own count; qwen-vl-utils' count at
+    min(2 fps, the cap) for uniform frames; the sampler's measured or assumed count otherwise."""
+    if design in FIXED_FRAME_DESIGNS:
+        return token_cost(design, facts).frames
+    if sampler == "uniform":
+        return smart_nframes(facts.total_frames, facts.fps,
+                             QwenOptions(fps=min(QWEN_FPS, request.max_fps)))
+    if measured_frames is not None:
+        return max(FRAME_FACTOR, min(FPS_MAX_FRAMES, measured_frames))
+    fps = min(ASSUMED_FPS[sampler], request.max_fps)
+    return max(FRAME_FACTOR, min(FPS_MAX_FRAMES, round(request.duration_s * fps)))
+
+
+def pixel_plan(design: str, frames: int, facts: VideoFacts, request: PlanRequest
+               ) -> tuple[TokenCost, dict | None]:
+    """The largest per-frame pixel budget that keeps video within 40% of the context (never
+    below the task's MIN_RUNG), with the min_pixels/max_pixels to set; the smallest tried when
+    none fits. Fixed-frame designs have no pixel budget to choose."""
+    if design not in QWEN_DESIGNS:
+        options = DesignOptions(frames=frames, context=request.context)
+        return token_cost(design, facts, options), None
+    factor = (QWEN3_PATCH if design == "qwen3-vl" else QWEN2_PATCH) * QWEN_MERGE
+    floor = MIN_RUNG.get(request.task, 0)
+    result = None
+    for rung in [r for r in PIXEL_RUNGS if r is None or r >= floor]:
+        options = QwenOptions(nframes=frames)
+        if rung is not None:
+            options = replace(options, max_pixels=rung * factor ** 2,
+                              min_pixels=min(rung, VIDEO_MIN_TOKENS) * factor ** 2)
+        budget = token_cost(design, facts, DesignOptions(context=request.context, qwen=options))
+        d = budget.details
+        result = (budget, {"rung_tokens": rung, "min_pixels": options.min_pixels,
+                           "max_pixels": options.max_pixels,
+                           "resized": [d["resized_height"], d["resized_width"]]})
+        if budget.context_fraction <= CONTEXT_WARN_FRACTION:
+            break
+    return result
+
+
+def fit_frames(design: str, frames: int, facts: VideoFacts, request: PlanRequest
+               ) -> tuple[int, TokenCost, dict | None]:
+    """Fewer pixels first (pixel_plan), then half the frames at a time (never below
+    qwen-vl-utils' minimum of 4), until the video fits within 40% of the context."""
+    while True:
+        budget, pixels = pixel_plan(design, frames, facts, request)
+        if (budget.context_fraction <= CONTEXT_WARN_FRACTION or design not in QWEN_DESIGNS
+                or frames <= FPS_MIN_FRAMES):
+            return frames, budget, pixels
+        frames = max(FPS_MIN_FRAMES, frames // 4 * 2)
+
+
+def how_to_feed(design: str, sampler: str, frames: int, request: PlanRequest,
+                pixels: dict | None) -> str:
+    """What to pass the model's own preprocessing so it does what the plan says."""
+    settings = ""
+    if pixels and pixels["rung_tokens"] is not None:
+        settings = (f", 'min_pixels': {pixels['min_pixels']:,}, "
+                    f"'max_pixels': {pixels['max_pixels']:,}")
+    if design == "video-llava":
+        return "8 frames from first to last (its processor's np.linspace); nothing to set"
+    if design == "video-llama":
+        return ("8 frames (its load_video); its vision-only demo writes their times into the "
+                "prompt (upload_video_without_audio)")
+    if design == "llava-video":
+        return (f"{frames} frames by np.linspace with force_sample=True, and its time "
+                "instruction before the question (add_time_instruction=True; lmms-eval's "
+                "llava_vid leaves both off by default)")
+    if design in FIXED_FRAME_DESIGNS:
+        return f"{frames} frames by its own sampler ({DESIGNS[design].frames}); nothing to set"
+    if sampler == "uniform":
+        patch = ", image_patch_size=16" if design == "qwen3-vl" else ""
+        return (f"qwen-vl-utils{patch}: {{'nframes': {frames}{settings}}} in the video entry "
+                f"(a frame every {request.duration_s / frames:.3g} s)")
+    return (f"the {frames} {sampler}-sampled frames to the processor with video_metadata "
+            "{'fps': the video's fps, 'frames_indices': their indices} and "
+            f"do_sample_frames=False{settings.replace(', ', '; ', 1) if settings else ''}, so "
+            "each '<t seconds>' states its pair's true time (qwen-vl-utils' list-of-frames path "
+            "numbers frames 0..n-1 and would write wrong times)")
+
+
+PLAN_MIN_GROUNDING_FPS = 0.5     # fewer frames than one per 2 s: short events fall between
+PLAN_DROP_SHARE = 0.25           # a stretch without a frame longer than this share is dropped
+
+
+def plan_video(request: PlanRequest, evidence: dict, content: str | None = None,
+               measured: dict | None = None, measured_frames: int | None = None,
+               facts: VideoFacts | None = None) -> dict:
+    """The plan for a task: sampler, model, pixels, format, benchmarks, tokens, warnings; or a
+    refusal naming the rule and what to do instead. `evidence`: compare rows by name."""
+    if request.task not in TASKS:
+        raise UserError(f"unknown task {request.task!r}; known: {', '.join(TASKS)}")
+    if request.model not in PLAN_MODELS:
+        raise UserError(f"unknown model {request.model!r}; known: {', '.join(PLAN_MODELS)}")
+    facts = facts or nominal_facts(request.duration_s)
+    content = content or TASK_CONTENT[request.task]
+    sampler, why = SAMPLER_FOR_CONTENT[content]
+    sampler_reason = f"rule of thumb (the lesson): {why}"
+    design, model_reason = choose_model(request, sampler, evidence)
+    if design in ONE_RATE_MODELS + FIXED_FRAME_DESIGNS and sampler != "uniform":
+        sampler, sampler_reason = "uniform", (
+            f"{DESIGNS[design].model} takes its own evenly spaced frames" if design in
+            FIXED_FRAME_DESIGNS else f"{DESIGNS[design].model} takes one rate per video")
+    sampler_reason += sampler_evidence(sampler, evidence) if request.model == "auto" else ""
+    wanted = plan_frames(sampler, design, request, facts, measured_frames)
+    frames, budget, pixels = fit_frames(design, wanted, facts, request)
+    if frames < wanted:
+        sampler_reason += (f"; {wanted} frames would not fit in {CONTEXT_WARN_FRACTION:.0%} of "
+                           f"the context even at the fewest pixels, so {frames}")
+    output = OUTPUT_FORMAT[request.task]
+    if design in NO_TIME_DESIGNS and request.task in TIME_TASKS:
+        output = NO_TIME_FORMAT
+    if request.task == "action-recognition" and request.duration_s <= SINGLE_CLIP_S:
+        output = "a label (a single short clip: when is not asked)"
+    size = nearest_size(design, request.model_size_b)
+    proposal = {"task": request.task, "content": content, "sampler": sampler,
+                "sampler_reason": sampler_reason, "frames": frames,
+                "frames_per_second": frames / request.duration_s,
+                "frame_indices": (budget.details.get("frame_indices") if sampler == "uniform"
+                                  else None),
+                "model": f"{DESIGNS[design].model}-{size}", "model_size": size,
+                "released_sizes": list(RELEASED_SIZES[design]),
+                "design": design, "model_reason": model_reason, "source": DESIGNS[design].source,
+                "temporal_encoding": DESIGNS[design].temporal_encoding,
+                "frame_pixels": pixels, "tokens_per_frame": budget.tokens_per_frame,
+                "tokens": budget.total_tokens, "context": request.context,
+                "context_fraction": budget.context_fraction, "output_format": output,
+                "how_to_feed": how_to_feed(design, sampler, frames, request, pixels),
+                "benchmarks": [{"name": name, "arxiv": BENCHMARKS[name][0],
+                                "stresses": BENCHMARKS[name][1]}
+                               for name in TASK_BENCHMARKS[request.task]],
+                "measurement": measured, "warnings": plan_warnings(request, sampler, frames,
+                                                                   pixels, design),
+                "refused": False, "reasons": []}
+    return apply_rules(request, proposal)
+
+
+def apply_rules(request: PlanRequest, proposal: dict) -> dict:
+    """The RULES that apply to a proposal: a refusal (with its reason) or a warning each."""
+    for rule in RULES:
+        if not rule.applies(request, proposal):
+            continue
+        text = f"{rule.when}: {rule.reason}; instead: {rule.instead}"
+        if rule.kind == "reject" and request.model == "auto":
+            raise AssertionError(f"the planner proposed a hard reject: {rule.key}")
+        if rule.kind in ("refuse", "reject"):
+            proposal["refused"] = True
+            proposal["reasons"].append(text)
+        else:
+            proposal["warnings"].append(text)
+    return proposal
+
+
+def plan_warnings(request: PlanRequest, sampler: str, frames: int, pixels: dict | None,
+                  design: str) -> list[str]:
+    """What a plan gives up, said where the user sees it: a rate below its sampler's floor or
+    below one frame per 2 s for a time task, pixels below the model's documented minimum."""
+    warnings, rate = [], frames / request.duration_s
+    if sampler == "dynamic" and rate < DEFAULT_MIN_FPS - 1e-9:
+        warnings.append(f"the dynamic sampler's {DEFAULT_MIN_FPS:g}-{DEFAULT_MAX_FPS:g} fps "
+                        f"became {rate:.3g} fps: {frames} frames is all the frame cap "
+                        f"({FPS_MAX_FRAMES}) and the context allow")
+    if request.task in TIME_TASKS and rate < PLAN_MIN_GROUNDING_FPS - 1e-9:
+        warnings.append(f"{frames} frames over {request.duration_s:g} s is one every "
+                        f"{1 / rate:.3g} s, fewer than one per {1 / PLAN_MIN_GROUNDING_FPS:g} s: "
+                        "shorter events can fall between frames; split the video, or give a "
+                        "longer context")
+    if pixels and pixels["rung_tokens"] is not None and pixels["rung_tokens"] < VIDEO_MIN_TOKENS:
+        h, w = pixels["resized"]
+        warnings.append(f"frames shrink to {h}x{w}, below {DESIGNS[design].model}'s documented "
+                        f"minimum of {VIDEO_MIN_TOKENS} tokens a frame (qwen-vl-utils "
+                        "VIDEO_MIN_PIXELS): small text and objects will not survive")
+    return warnings
+
+
+def shot_spans(frame_count: int, cuts: tuple[Cut, ...], transitions: tuple[Transition, ...]
+               ) -> list[tuple[int, int]]:
+    """The shots of a video as [first, stop) frames: split at each cut, and around each
+    gradual transition (the frames inside it belong to no shot)."""
+    edges = sorted([(c.frame, c.frame) for c in cuts]
+                   + [(t.first_frame, t.end_frame) for t in transitions])
+    shots, start = [], 0
+    for end, resume in edges:
+        if end > start:
+            shots.append((start, end))
+        start = max(start, resume)
+    if start < frame_count:
+        shots.append((start, frame_count))
+    return shots
+
+
+def plan_promises(indices: list[int], fps: float, frame_count: int,
+                  shots: list[tuple[int, int]] | None) -> list[str]:
+    """Warnings when a plan's own frames break its promises: a shot with no frame (the keyframe
+    plan promises one a shot), or a stretch without a frame over PLAN_DROP_SHARE of the video."""
+    warnings = []
+    chosen = sorted(indices)
+    if shots:
+        empty = [(a, b) for a, b in shots
+                 if bisect.bisect_left(chosen, a) == bisect.bisect_left(chosen, b)]
+        if empty:
+            a, b = empty[0]
+            warnings.append(f"{len(empty)} of {len(shots)} shots get no frame (the first "
+                            f"{a / fps:.1f}-{b / fps:.1f} s)")
+    edges = [0] + chosen + [frame_count]
+    gap, at = max((edges[k + 1] - edges[k], k) for k in range(len(edges) - 1))
+    if gap > PLAN_DROP_SHARE * frame_count:
+        warnings.append(f"no frame from {edges[at] / fps:.1f} s to {edges[at + 1] / fps:.1f} s "
+                        f"({gap / frame_count:.0%} of the video): that part is dropped")
+    return warnings
+
+
+def plan_text(plan: dict) -> str:
+    """A plan as text: the content class and any measurement, then the seven numbered steps, how
+    to feed the model, the source and the warnings; for a refusal, REFUSED and the reasons."""
+    lines = [f"Plan for {plan['task']}: {plan['content']} content"]
+    if plan["measurement"]:
+        m = plan["measurement"]
+        lines.append(prose(f"measured: median motion {m['median_window_motion']}, 90th "
+                           f"percentile {m['p90_window_motion']}, {m['cuts_per_minute']} cuts/min "
+                           f"-> {m['decided_by']}", "    ", "  "))
+    if plan["refused"]:
+        lines.append("REFUSED")
+        lines += [prose(reason, "    ", "  - ") for reason in plan["reasons"]]
+        return "\n".join(lines)
+    pixels = plan["frame_pixels"]
+    size = (f"frames resized to {pixels['resized'][0]}x{pixels['resized'][1]}"
+            + ("" if pixels["rung_tokens"] is None else
+               f" (max_pixels {pixels['max_pixels']:,}, min_pixels {pixels['min_pixels']:,})")
+            if pixels else "the model's own frame size")
+    steps = [
+        f"1. sampler: {plan['sampler']}, {plan['frames']} frames, one every "
+        f"{1 / plan['frames_per_second']:.3g} s ({plan['frames_per_second']:.3g} fps): "
+        f"{plan['sampler_reason']}",
+        f"2. model: {plan['model']} (released: {', '.join(plan['released_sizes'])}): "
+        f"{plan['model_reason']}",
+        f"3. pixels: {size}, {plan['tokens_per_frame']:g} tokens per frame",
+        f"4. temporal encoding: {plan['temporal_encoding']}",
+        f"5. output format: {plan['output_format']}",
+        "6. benchmarks: " + "; ".join(f"{b['name']} (arXiv {b['arxiv']}): {b['stresses']}"
+                                      for b in plan["benchmarks"]),
+        f"7. tokens: {plan['tokens']:,}, {100 * plan['context_fraction']:.1f}% of a "
+        f"{plan['context']:,}-token context",
+        f"how: {plan['how_to_feed']}",
+        f"source: {plan['source']}",
+    ]
+    lines += [prose(step, "   ") for step in steps]
+    lines += [prose(f"warning: {w}", "   ") for w in plan["warnings"]]
+    return "\n".join(lines)
+
+
+SKILL_FILE = "skill-video-vlm-frame-planner.md"
+SKILL_VERSION = "2.0.0"
+
+SKILL_EXAMPLES = (("monitoring", 300.0), ("action-recognition", 20.0),
+                  ("temporal-grounding", 120.0), ("summarization", 480.0), ("agent-replay", 240.0))
+LESSON_CORRECTIONS = (
+    "Qwen2.5-VL's 'dynamic FPS' is a rate chosen per video (qwen-vl-utils, 2 fps by default); "
+    "inside one video its frames are evenly spaced and its time-aligned M-RoPE takes one "
+    "seconds-per-patch, so it cannot express uneven spacing. The lesson says TMRoPE handles "
+    "uneven spacing natively: TMRoPE is Qwen2.5-Omni's (arXiv 2503.20215), and it has one rate "
+    "per video too.",
+    "Uneven (motion-adaptive) frames keep their times with Qwen3-VL, which writes "
+    "'<t seconds>' text before each 2-frame patch (transformers processing_qwen3_vl.py).",
+    "Video-LLaVA keeps the CLS token for video: 8 x 257 = 2,056 tokens (transformers "
+    "processing_video_llava.py); its sense of order lives inside the LanguageBind encoder.",
+    "Video-LLaMA's release takes 8 frames (n_frms: 8), not 16, into 32 video-query tokens; "
+    "its vision-only demo writes the sampled seconds into the prompt, and with audio its "
+    "prompt drops them (conversation_video.py upload_video_without_audio, upload_video).",
+    "Pooled per frame as released is the LLaVA-NeXT line, not the lesson's 3 x 3 pool to 64: "
+    "LLaVA-NeXT-Video pools CLIP's 24 x 24 patches 2 x 2 to 144 a frame (up to 32 frames at "
+    "1 fps), LLaVA-OneVision SigLIP's 27 x 27 bilinearly to 196 (32 frames, one newline a "
+    "video), LLaVA-Video to 196 plus a newline per row, 210 (64 frames, their times as text); "
+    "InternVL3 pixel-shuffles 448 px to 256 a frame with 'FrameN:' labels "
+    "(../shared/reference/pooled-per-frame.md). A 3 x 3 pool is hypothetical: 64 a frame on "
+    "24 x 24, 81 on 27 x 27.",
+)
+
+
+def render_skill(evidence: dict) -> str:
+    """The skill file, from the same tables and measurements (`evidence`: compare rows by name)
+    plan reads. Nothing in it changes between runs."""
+    return "\n".join(skill_front_matter() + skill_what_it_produces(evidence) + skill_rules()
+                     + skill_examples(evidence) + skill_corrections_and_references())
+
+
+def skill_front_matter() -> list[str]:
+    """The skill file's YAML front matter, title and provenance."""
+    return ["---", "name: video-vlm-frame-planner",
+            "description: Pick the frame sampler, model, per-frame pixels, output format and "
+            "benchmarks for a video task, estimate its token cost with the model's own "
+            "arithmetic, and refuse plans that cannot work.",
+            f"version: {SKILL_VERSION}", "phase: 12", "lesson: 17",
+            "tags: [video, vlm, frame-sampling, visual-tokens, temporal-grounding, m-rope]",
+            "---", "", "# Video VLM frame planner", "",
+            "Generated by `python code/main.py skill` from the rule tables in `code/main.py`; "
+            "`python code/main.py plan` applies the same tables. Do not edit by hand.", ""]
+
+
+def skill_what_it_produces(evidence: dict) -> list[str]:
+    """The seven things a plan decides, each from the table or measurement it is read from."""
+    uniform = choose_model(PlanRequest("temporal-grounding", 60.0), "uniform", evidence)
+    uneven = choose_model(PlanRequest("temporal-grounding", 60.0), "dynamic", evidence)
+    lines = ["## What the planner produces", "",
+             "1. **Sampler**, from the footage (measured with `--video`/`--synth`, else assumed "
+             "from the task); rules of thumb from the lesson, not measurements:", ""]
+    lines += [f"   - {content}: `{sampler}`, {why}" for content, (sampler, why) in
+              SAMPLER_FOR_CONTENT.items()]
+    lines += ["", f"2. **Model**, from `compare`'s measurements: for evenly spaced frames "
+              f"{DESIGNS[uniform[0]].model}, {uniform[1]}. For uneven frames "
+              f"{DESIGNS[uneven[0]].model}: {uneven[1]}. `--model` asks for another; a "
+              "combination no released model supports is refused with the rule below. The plan "
+              "names the released size nearest `--model-size`.",
+              "3. **Pixels per frame** for a Qwen model: qwen-vl-utils' own budget first, then "
+              + ", ".join(f"{r}" for r in PIXEL_RUNGS if r) + " tokens per 2-frame patch "
+              "(max_pixels = tokens x 28^2, or x 32^2 for Qwen3-VL; min_pixels comes down with it "
+              "below "
+              f"{VIDEO_MIN_TOKENS}), the largest that keeps video within "
+              f"{CONTEXT_WARN_FRACTION:.0%} of the context.",
+              "4. **Temporal encoding**, as each model's code has it:", ""]
+    lines += [f"   - {d.model}: {d.temporal_encoding}" for d in DESIGNS.values()
+              if not d.hypothetical]
+    formats = "; ".join(f"{t}: {f}" for t, f in OUTPUT_FORMAT.items())
+    lines += ["", f"5. **Output format**: {formats}"
+              + f". With Video-LLaVA, whose input carries no time: {NO_TIME_FORMAT}.",
+              "6. **Benchmarks**: " + "; ".join(f"{n} (arXiv {a}): {s}"
+                                               for n, (a, s) in BENCHMARKS.items()) + ".",
+              "7. **Token estimate** from the model's own token arithmetic, with its share of the "
+              "context, and what to pass its preprocessing.", "",
+              "Every plan states the rate it delivers, and warns when frames fall below one per "
+              f"{1 / PLAN_MIN_GROUNDING_FPS:g} s for a task that asks when, when pixels fall "
+              f"below the model's documented minimum ({VIDEO_MIN_TOKENS} tokens a frame), when a "
+              "shot gets no frame, and when a stretch over "
+              f"{PLAN_DROP_SHARE:.0%} of the video gets none.", ""]
+    return lines
+
+
+def skill_rules() -> list[str]:
+    """The RULES table: hard rejects and refusals, when, why and what instead."""
+    lines = ["## Hard rejects and refusals", "",
+             "| rule | kind | when | why | instead |", "|---|---|---|---|---|"]
+    lines += [f"| `{r.key}` | {r.kind} | {r.when} | {r.reason} | {r.instead} |" for r in RULES]
+    lines += ["", "Refusals end with exit status 0 and a plan that says REFUSED; hard rejects are "
+              "never proposed, and asking for one with `--model` is refused.", ""]
+    return lines
+
+
+def skill_examples(evidence: dict) -> list[str]:
+    """Worked examples, each computed by plan_video, and one refusal."""
+    lines = ["## Worked examples", "",
+             "Computed by `plan` with its defaults (--model-size 7, 32,768-token context, 4 fps "
+             f"cap, a {NOMINAL_WIDTH}x{NOMINAL_HEIGHT} video):", "",
+             "| task | duration | sampler | model | frames | pixels | tokens | of context |",
+             "|---|---|---|---|---|---|---|---|"]
+    for task, duration in SKILL_EXAMPLES:
+        p = plan_video(PlanRequest(task, duration), evidence)
+        px = p["frame_pixels"]
+        pixels = (f"{px['resized'][0]}x{px['resized'][1]}"
+                  + ("" if px["rung_tokens"] is None else f" (max {px['max_pixels']:,})"))
+        lines.append(f"| {task} | {duration:g} s | {p['sampler']} | {p['model']} "
+                     f"| {p['frames']} | {pixels} | {p['tokens']:,} | "
+                     f"{100 * p['context_fraction']:.1f}% |")
+    refused = plan_video(PlanRequest("summarization", 1200.0, context=16384), evidence)
+    lines += ["", f"A 20-minute summary with a 16k context is refused: {refused['reasons'][0]}.",
+              ""]
+    return lines
+
+
+def skill_corrections_and_references() -> list[str]:
+    """Where the lesson and the released code differ, then each released design's source."""
+    lines = ["## Where the lesson and the released code differ", ""]
+    lines += [f"- {c}" for c in LESSON_CORRECTIONS]
+    lines += ["", "## References", ""]
+    lines += [f"- {d.model}: {d.source}" for d in DESIGNS.values() if not d.hypothetical]
+    return lines + [""]
+
+
+EXERCISE_PRICING = "qwen3-vl"         # the released design that takes uneven frames with times
+
+
+def exercise_sampling(design: str = EXERCISE_PRICING, width: int = NOMINAL_WIDTH,
+                      height: int = NOMINAL_HEIGHT) -> dict:
+    """Exercise 1 on cooking-3min: uniform 1 fps, uniform with dynamic's frame count, and dynamic
+    1-4 fps, priced by `design` (Qwen3-VL) at width x height: events hit, frames on events per
+    1,000 tokens, and which to pick to see what happens and to say when."""
+    scene = get_preset("cooking-3min")
+    motion = scene_motion(scene)
+    windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
+    facts = VideoFacts(motion.frame_count, motion.fps, width, height)
+    dynamic = dynamic_fps_sample(windows, motion.fps, SamplerSettings())
+
+    def uniform(frames: int) -> SampleResult:     # no rate cap: only the count is asked
+        settings = SamplerSettings(uniform_frames=frames, max_fps=motion.fps)
+        return uniform_sample(motion.frame_count, motion.fps, settings)
+    options = [("uniform 1 fps", uniform(round(motion.duration_s))),
+               ("uniform, same frames as dynamic", uniform(len(dynamic.indices))),
+               ("dynamic 1-4 fps", dynamic)]
+    rows = []
+    for name, result in options:
+        hits = sum(events_hit(result.indices, motion.fps, scene.events))
+        on_events = sum(1 for t in result.times if any(e.start <= t < e.end for e in scene.events))
+        tokens = price_frames(design, len(result.indices), facts).total_tokens
+        rows.append({"sampler": name, "frames": len(result.indices), "tokens": tokens,
+                     "events_hit": hits, "events": len(scene.events),
+                     "frames_on_events": on_events,
+                     "frames_on_events_per_1k_tokens": 1000 * on_events / tokens})
+    cheapest = min((r for r in rows if r["events_hit"] == max(x["events_hit"] for x in rows)),
+                   key=lambda r: r["tokens"])
+    densest = max(rows, key=lambda r: r["frames_on_events_per_1k_tokens"])
+    why = (f"To see every action, {cheapest['sampler']} is cheapest: {cheapest['events_hit']} of "
+           f"{cheapest['events']} events with {cheapest['tokens']:,} tokens. To say when they "
+           f"happen, {densest['sampler']} puts {densest['frames_on_events_per_1k_tokens']:.2f} "
+           f"frames on the actions per 1,000 tokens, against "
+           f"{min(r['frames_on_events_per_1k_tokens'] for r in rows):.2f} for the sparsest; "
+           f"pick {densest['sampler']} for a cooking demo you will ask 'when' about, "
+           f"{cheapest['sampler']} if you only need 'what'. Uneven frames keep their times "
+           "with Qwen3-VL's text timestamps only when you pass their true frame indices and the "
+           "video's fps as video_metadata (do_sample_frames=False); qwen-vl-utils' "
+           "list-of-frames path numbers them 0..n-1 at a default rate. Fed to Qwen2.5-VL, which "
+           "takes one rate per video, they would be placed evenly (see compare).")
+    return {"video": scene.name, "priced_as": {"design": design, "width": facts.width,
+                                                "height": facts.height},
+            "options": rows, "pick_for_what": cheapest["sampler"],
+            "pick_for_when": densest["sampler"], "justification": why}
+
+
+def exercise_sampling_text(doc: dict) -> str:
+    """Exercise 1's report: the three options in a table, then the justification."""
+    priced = doc["priced_as"]
+    return "\n".join([
+        prose(f"{doc['video']}: " + pricing_note(priced["design"], priced["width"],
+                                                  priced["height"], "exercise 1")),
+        format_table(["sampler", "frames", "tokens", "events hit", "frames on events",
+                      "per 1k tokens"],
+                     [[r["sampler"], r["frames"], f"{r['tokens']:,}",
+                       f"{r['events_hit']}/{r['events']}", r["frames_on_events"],
+                       f"{r['frames_on_events_per_1k_tokens']:.2f}"] for r in doc["options"]]),
+        prose(doc["justification"])])
+
+
+def rope_conclusion(demo: dict | None, table_rows: int = LEARNED_TABLE_ROWS) -> str:
+    """Exercise 2's answer, in words computed from the demonstration."""
+    if demo is None:
+        return "Too few frames to compare encodings (need at least 3 temporal patches)."
+    c, f = demo["closest"], demo["farthest"]
+    spacing = (f"Neighbouring patches {c['time_gap_s']:.2f} s and {f['time_gap_s']:.2f} s apart"
+               if demo["uneven"] else f"Patches {c['time_gap_s']:.2f} s apart")
+    lines = [
+        f"{spacing} get Qwen2-VL index steps {c['index_delta']} and {f['index_delta']}: index "
+        "M-RoPE counts patches, not seconds.",
+        f"Qwen2.5-VL steps {c['aligned_delta']} and {f['aligned_delta']} (2 ids a second): its "
+        "time-aligned M-RoPE takes one seconds-per-patch for the whole video, so its ids are "
+        "evenly spaced whatever the frames were"
+        + (f"; here its time is up to {demo['aligned_max_error_s']:.2f} s off "
+           f"(patch {demo['aligned_worst_patch']})." if demo["aligned_max_error_s"] > 0.5
+           else f"; with these evenly spaced frames it is within "
+                f"{demo['aligned_max_error_s']:.2f} s of the truth."),
+        f"Qwen3-VL writes {c['timestamps'][0]} {c['timestamps'][1]} and {f['timestamps'][0]} "
+        f"{f['timestamps'][1]} as text before the patches, within "
+        f"{demo['timestamp_max_error_s']:.2f} s of each pair's true mean, so uneven spacing is "
+        "expressible; its temporal id carries no time.",
+        f"Qwen2.5-Omni's TMRoPE, called as its README calls the processor (no fps, so it "
+        f"assumes {OMNI_PROCESSOR_FPS:g} fps: 1 s a patch), steps {c['omni_delta']} and "
+        f"{f['omni_delta']} (25 ids a second) whatever the frames; a caller who passes these "
+        f"frames' own rate gets {c['omni_fps_delta']} and {f['omni_fps_delta']} (one rate per "
+        "video, like Qwen2.5-VL). It interleaves audio in 2-second chunks.",
+        f"A learned table (Video-LLaVA's encoder) has {table_rows} rows: frame i of "
+        f"{table_rows}, no seconds, and no row for {demo['frames_past_table']} of these frames.",
+        "The lesson calls time-aligned M-RoPE 'TMRoPE' and says it handles uneven spacing "
+        "natively; in the released code TMRoPE is Qwen2.5-Omni's, and neither it nor "
+        "Qwen2.5-VL can express uneven spacing within one video.",
+    ]
+    return "\n".join(lines)
+
+
+def exercise_rope() -> dict:
+    """Exercise 2 on cooking-3min: Qwen2.5-VL's own uniform frames, then motion-adaptive ones
+    and the time each design states for them, and Qwen2.5-Omni's interleaving of the first
+    10 s with audio."""
+    scene = get_preset("cooking-3min")
+    motion = scene_motion(scene)
+    windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
+    facts = VideoFacts(motion.frame_count, motion.fps, NOMINAL_WIDTH, NOMINAL_HEIGHT)
+    release = qwen_video_plan(facts)
+    uniform = patch_times([i / facts.fps for i in release["frame_indices"]], release["sample_fps"])
+    times = list(dynamic_fps_sample(windows, motion.fps, SamplerSettings()).times)
+    patches = patch_times(times, len(times) / motion.duration_s)
+    demo, uniform_demo = rope_demonstration(patches), rope_demonstration(uniform)
+    _, h, w = release["grid_thw"]
+    clip = Segment("av", audio_tokens(10.0), (10, h, w), release["second_per_grid_t"])
+    return {"video": scene.name, "patches": len(patches), "demonstration": demo,
+            "uniform_demonstration": uniform_demo, "conclusion": rope_conclusion(demo),
+            "omni_first_10_s": {"layout": f"av:10x{h}x{w}@{clip.second_per_grid!r}+{clip.count}",
+                                "pattern": av_pattern(clip)},
+            "learned_table_rows": LEARNED_TABLE_ROWS,
+            "frames_past_table": max(0, len(times) - LEARNED_TABLE_ROWS),
+            "uniform_frames": release["nframes"], "adaptive_frames": len(times)}
+
+
+def exercise_rope_text(doc: dict) -> str:
+    """Exercise 2's report: the uniform frames' error, the conclusion a paragraph a design,
+    Omni's interleaving of its own uniform frames."""
+    return "\n\n".join([
+        prose(f"{doc['video']}: Qwen2.5-VL's own uniform frames ({doc['uniform_frames']}) keep its "
+              f"time-aligned ids within "
+              f"{doc['uniform_demonstration']['aligned_max_error_s']:.2f} s of the truth. The "
+              f"{doc['adaptive_frames']} motion-adaptive frames ({doc['patches']} patches) are "
+              "another matter:")]
+        + [prose(sentence) for sentence in doc["conclusion"].split("\n")]
+        + [prose(f"Qwen2.5-Omni interleaves the first 10 s of its own uniform frames "
+                 f"({doc['omni_first_10_s']['layout']}) with 10 s of audio as: "
+                 f"{doc['omni_first_10_s']['pattern']} (V: video tokens, A: audio tokens, one "
+                 "chunk per 2 seconds)."),
+           prose(f"Every position: `{invocation()} rope --synth cooking-3min --strategy "
+                 "dynamic`.")])
+
+
+SCHEMA_EXAMPLES = (
+    ('[{"event": "jump", "start": 4.2, "end": 4.5, "confidence": 0.9}]', "a well-formed answer"),
+    ('{"error": "not_found"}', "the model says the event is not there"),
+    ('[{"event": "jump", "start": 4.5, "end": 4.2, "confidence": 0.9}]', "start after end"),
+    ('[{"event": "jump", "start": "4.2s", "end": 4.5}]', "a string time, no confidence"),
+    ('{"event": "jump", "start": 4.2, "end": 4.5, "confidence": 0.9}', "an object, not a list"),
+)
+
+
+def exercise_schema() -> dict:
+    """Exercise 3: each of SCHEMA_EXAMPLES checked against the grounding schema, valid or its
+    violations."""
+    results = []
+    for text, what in SCHEMA_EXAMPLES:
+        problems = validate(parse_json(text), GROUNDING_SCHEMA, GROUNDING_SCHEMA)
+        results.append({"answer": text, "what": what, "valid": not problems,
+                        "violations": [{"path": p, "message": m} for p, m in problems]})
+    return {"schema_id": GROUNDING_SCHEMA["$id"], "examples": results}
+
+
+def exercise_schema_text(doc: dict) -> str:
+    """Exercise 3's report: each example, valid or INVALID with its violations."""
+    lines = [f"The schema is `{invocation()} schema`; the five answers against it:"]
+    for r in doc["examples"]:
+        lines.append(f"{'valid  ' if r['valid'] else 'INVALID'} {r['what']}: {r['answer']}")
+        lines += [f"        {v['path']}: {v['message']}" for v in r["violations"]]
+    return "\n".join(lines)
+
+
+LESSON_POOLED = (64, 300)      # the lesson's pooled design: 64 tokens a frame x 300 frames
+
+
+def exercise_alignment() -> dict:
+    """Exercise 4: Video-LLaVA's two paths counted (an image, a video), and every released
+    design's tokens for a 300-frame clip (300 s at 1 fps, 640x360) beside the lesson's
+    hypothetical 64 x 300."""
+    facts = VideoFacts(LESSON_POOLED[1] * round(NOMINAL_FPS), NOMINAL_FPS, NOMINAL_WIDTH,
+                       NOMINAL_HEIGHT)
+    llava, llama = token_cost("video-llava", facts), token_cost("video-llama", facts)
+    image_tokens = (VIDEO_LLAVA_SIZE // VIDEO_LLAVA_PATCH) ** 2        # the CLS token dropped
+    designs = []
+    for name, design in DESIGNS.items():
+        if design.hypothetical:
+            continue
+        b = token_cost(name, facts)
+        designs.append({"design": name, "model": design.model, "frames": b.frames,
+                        "tokens_per_frame": b.tokens_per_frame, "visual_tokens": b.visual_tokens,
+                        "text_tokens": b.text_tokens, "tokens": b.total_tokens})
+    per_frame, frames = LESSON_POOLED
+    return {"video_llava": {"image_tokens": image_tokens, "frames": llava.frames,
+                            "tokens_per_frame": llava.tokens_per_frame,
+                            "video_tokens": llava.visual_tokens},
+            "video_llama": {"frames": llama.frames, "frame_queries": VIDEO_LLAMA_FRAME_QUERIES,
+                            "video_tokens": llama.visual_tokens},
+            "clip_s": facts.duration_s, "designs": designs,
+            "lesson_pooled": {"tokens_per_frame": per_frame, "frames": frames,
+                              "tokens": per_frame * frames, "hypothetical": True}}
+
+
+def exercise_alignment_text(doc: dict) -> str:
+    """Exercise 4's report: the order of alignment and projection, the two paths' counts, and
+    the released designs beside the lesson's pooled numbers."""
+    v, m, lesson = doc["video_llava"], doc["video_llama"], doc["lesson_pooled"]
+    rows = [[d["model"], d["frames"], f"{d['tokens_per_frame']:g}", f"{d['visual_tokens']:,}",
+             f"{d['text_tokens']:,}", f"{d['tokens']:,}"] for d in doc["designs"]]
+    rows.append(["the lesson's pooled design (hyp.)", lesson["frames"],
+                 lesson["tokens_per_frame"], f"{lesson['tokens']:,}", "0",
+                 f"{lesson['tokens']:,}"])
+    return "\n\n".join([
+        prose("Video-LLaVA (arXiv 2311.10122) encodes images and videos with LanguageBind "
+              "encoders trained against text, so both are in one language-aligned space before "
+              "anything reaches the LLM; then one shared projection maps them in. Aligning "
+              "first means what the LLM learns from images carries over to video; separately "
+              "projected features would be two dialects to learn."),
+        prose(f"Counted by this tool: an image enters as {v['image_tokens']} tokens (CLS "
+              f"dropped), a video as {v['frames']} frames x {v['tokens_per_frame']:g} (CLS kept) "
+              f"= {v['video_tokens']:,} (transformers processing_video_llava.py); order lives "
+              "inside the video encoder, and nothing marks time at the LLM input. Video-LLaMA "
+              f"turns {m['frames']} frames into {m['frames']} x {m['frame_queries']} Q-former "
+              f"queries, then {m['video_tokens']} tokens for the whole clip."),
+        prose(f"A {doc['clip_s']:g} s clip (the lesson's 300 frames at 1 fps), 640x360, as each "
+              "released design takes it:"),
+        format_table(["design", "frames", "tok/frame", "visual", "text", "total"], rows),
+        prose("The lesson's 64 tokens a frame is a 3 x 3 pool no release uses (`tokens --design "
+              "llava-next-video --pool 3`); the released pooled-per-frame models take 32 or 64 "
+              "frames, not 300.")])
+
+
+def exercise_videomme(scores: str | None, example_csv: bool) -> dict:
+    """Exercise 5: the VideoMME gap between the best proprietary and best open model (the
+    shipped table, or the `scores` CSV), and what same-size encoding pairs and scale can say;
+    with `example_csv`, the shipped table as CSV instead."""
+    if example_csv:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(VIDEOMME_COLUMNS)
+        writer.writerows(["" if v is None else v for v in row] for row in VIDEOMME_TABLE)
+        return {"csv": out.getvalue().rstrip("\n")}
+    rows = read_scores(scores) if scores else videomme_rows()
+    source = scores or (f"the shipped table, each row read in {VIDEOMME_TABLE_READ} from the "
+                        "source in its last column")
+    return {"source": source, "rows": rows, **videomme_gap(rows)}
+
+
+def exercise_videomme_text(doc: dict) -> str:
+    """Exercise 5's report: the scores, the gap, same-size encoding pairs (confounded), the
+    scale slope, and what the table cannot say; or the CSV."""
+    if "csv" in doc:
+        return doc["csv"]
+    lines = [prose(f"Scores from {doc['source']} (--scores FILE takes a CSV with columns "
+                   f"{', '.join(VIDEOMME_COLUMNS)}; `exercise 5 --example-csv` prints the "
+                   "table):"),
+             format_table(["model", "access", "params B", "encoding", "VideoMME", "+subs"],
+                          [[r["model"], r["access"],
+                            "" if r["params_b"] is None else f"{r['params_b']:g}",
+                            r["temporal_encoding"], f"{r['videomme']:.1f}",
+                            "" if r.get("videomme_subs") is None else f"{r['videomme_subs']:.1f}"]
+                           for r in doc["rows"]])]
+    if doc["gap"] is not None:
+        subs = "" if doc["gap_subs"] is None else f" ({doc['gap_subs']:.1f} with subtitles)"
+        lines.append(prose(f"Gap: {doc['best_proprietary']} minus {doc['best_open']} = "
+                           f"{doc['gap']:.1f} points{subs}."))
+    for pair in doc["encoding_pairs"]:
+        lines.append(prose(f"Encoding, same size: {pair['index']} (index M-RoPE) -> "
+                           f"{pair['time_aligned']} (time-aligned) = {pair['points']:+.1f} points. "
+                           "Confounded: the newer model also changed its training data, recipe "
+                           "and vision encoder, so this bounds what the encoding could explain; "
+                           "it does not isolate it."))
+    if doc["scale_points_per_doubling"] is not None:
+        lines.append(prose(f"Scale: {doc['scale_family']} gains "
+                           f"{doc['scale_points_per_doubling']:.2f} points per doubling of "
+                           "parameters (same family and encoding, least squares on log2 size)."))
+    lines += [prose(f"Cannot say: {note}.") for note in doc["notes"]]
+    return "\n".join(lines)
+
+
+# Each exercise's question, printed before its worked answer (`exercise N --answer`).
+EXERCISE_QUESTIONS = {
+    1: "A 3-minute cooking demo (the cooking-3min preset). Compare uniform 1 fps, uniform with "
+       "as many frames as dynamic 1-4 fps, and dynamic 1-4 fps: for each, count the frames, "
+       "the tokens (priced as Qwen3-VL), the events hit and the frames that land on an action "
+       "per 1,000 tokens. Which would you pick to see what happens, and which to say when? "
+       "Helps: `sample --synth cooking-3min`.",
+    2: "What does time-aligned RoPE add over a temporal embedding table? Take the cooking "
+       "demo's motion-adaptive frames, find the closest and the farthest-apart neighbouring "
+       "patches, and write down the temporal position each design gives them: Qwen2-VL, "
+       "Qwen2.5-VL, Qwen3-VL, Qwen2.5-Omni, and a learned 8-row table. Which of them can "
+       "express that the frames are unevenly spaced? Helps: `rope --synth cooking-3min "
+       "--strategy dynamic`.",
+    3: "Write a JSON Schema for a grounding answer (a list of events with start and end "
+       "seconds, start <= end, or an error saying the event is not there), then check five "
+       "answers against it: which are valid, and what is wrong with the others? Helps: "
+       "`schema`, `schema --validate FILE`.",
+    4: "Video-LLaVA aligns images and videos before projecting them. What does that order "
+       "buy, how many tokens does each path put into the LLM, and how do the released "
+       "designs' tokens for a 300-frame clip compare with the lesson's pooled 64 tokens x 300 "
+       "frames? Helps: `tokens --duration 300 --design all`.",
+    5: "How far do open models trail proprietary ones on VideoMME, and what can a table of "
+       "scores say about why: the temporal encoding, or scale? Helps: `exercise 5 "
+       "--example-csv` for the table, `--scores FILE` for your own.",
+}
+
+# Each exercise: the function that works it (its document) and the one that reports it.
+EXERCISES = {1: exercise_sampling, 2: exercise_rope, 3: exercise_schema, 4: exercise_alignment}
+EXERCISE_TEXTS = {1: exercise_sampling_text, 2: exercise_rope_text, 3: exercise_schema_text,
+                  4: exercise_alignment_text, 5: exercise_videomme_text}
+
+
+# ----------------------------------------------------------------------------------------------
+# §13 Output
 # Writes that never harm what sits at the path; text tables and prose that fit 100
 # columns; SVG pictures; PNG contact sheets (thumbnails, a 5x7 font, zlib).
 # ----------------------------------------------------------------------------------------------
@@ -7911,7 +7864,7 @@ def png_chunks(canvas: Canvas) -> Iterator[bytes]:
 
 
 # ----------------------------------------------------------------------------------------------
-# §13 Subcommands
+# §14 Subcommands
 # Shared plumbing first (one meaning per flag: OPTION_HELP; progress; loading a video),
 # then one block per subcommand in COMMANDS order: its options, its handler, its text.
 # ----------------------------------------------------------------------------------------------
@@ -8298,6 +8251,8 @@ def options_for(design: str, options: DesignOptions) -> DesignOptions:
 
 def sampler_settings(args: argparse.Namespace) -> SamplerSettings:
     """The samplers' options, as the command line gave them."""
+    if args.min_fps > args.max_fps:
+        raise UserError(f"--min-fps {args.min_fps:g} is above the cap --max-fps {args.max_fps:g}")
     return SamplerSettings(args.uniform_frames, args.max_frames, args.min_fps, args.max_fps,
                            args.burst_fps, args.base_fps, args.keyframe_context,
                            args.keyframe_gap)
@@ -8575,7 +8530,7 @@ def cmd_motion(args: argparse.Namespace) -> Result:
            "windows": [{"start_s": w.start_s, "end_s": w.end_s, "motion": round(w.motion, 6)}
                        for w in video.windows],
            "cuts": [{**asdict(c), "timecode": timecode(c.time_s)} for c in video.cuts],
-           "transitions": [{"kind": t.kind, "first_frame": t.first, "end_frame": t.stop,
+           "transitions": [{"kind": t.kind, "first_frame": t.first_frame, "end_frame": t.end_frame,
                             "start_s": t.start_s, "end_s": t.end_s,
                             "start_timecode": timecode(t.start_s),
                             "end_timecode": timecode(t.end_s)} for t in video.transitions],
@@ -8625,16 +8580,28 @@ def options_sample(p: argparse.ArgumentParser) -> None:
     option(p, "--wide", action="store_true")
 
 
-def sample_document(result: SampleResult, video: LoadedVideo, price: TokenBudget) -> dict:
+def per_window_counts(indices: Iterable[int], windows: tuple[Window, ...]) -> tuple[int, ...]:
+    """How many of `indices` fall in each window, in window order (any past the last window
+    count in the last)."""
+    counts = [0] * len(windows)
+    k = 0
+    for i in sorted(indices):
+        while k + 1 < len(windows) and i >= windows[k].stop:
+            k += 1
+        counts[k] += 1
+    return tuple(counts)
+
+
+def sample_document(result: SampleResult, video: LoadedVideo, price: TokenCost) -> dict:
     """One sampler's result as a document: its frames and their seconds, frames and motion per
     window, its price in tokens (`price`), which true events it hit, its spans and notes."""
     hits = events_hit(result.indices, result.fps, video.events)
     duration = result.frame_count / result.fps
     return {"strategy": result.strategy, "frames": len(result.indices),
             "frame_indices": list(result.indices), "frame_times_s": list(result.times),
-            "frames_per_window": list(result.frames_per_window),
-            "window_motion": [round(w.motion, 6) for w in result.windows],
-            "window_spans_s": [[w.start_s, w.end_s] for w in result.windows],
+            "frames_per_window": list(per_window_counts(result.indices, video.windows)),
+            "window_motion": [round(w.motion, 6) for w in video.windows],
+            "window_spans_s": [[w.start_s, w.end_s] for w in video.windows],
             "tokens_per_frame": price.tokens_per_frame, "visual_tokens": price.visual_tokens,
             "tokens": price.total_tokens, "tokens_per_second": price.total_tokens / duration,
             "events_hit": sum(hits), "events_total": len(hits),
@@ -8807,7 +8774,12 @@ def options_tokens(p: argparse.ArgumentParser) -> None:
                    help="k x k pooling of the patch grid: naive (default 1, none), and the LLaVA "
                         "designs, whose release pools 2 x 2 (another k is hypothetical: the "
                         "lesson's 3 x 3 gives 64 a frame on a 24 x 24 grid, 81 on 27 x 27)")
-    q = p.add_argument_group("Qwen designs (qwen-vl-utils options; unset = its defaults)")
+    add_qwen_options(p.add_argument_group("Qwen designs (qwen-vl-utils options; unset = its "
+                                          "defaults)"))
+
+
+def add_qwen_options(q: argparse._ArgumentGroup) -> None:
+    """qwen-vl-utils' own per-video options (for tokens' Qwen designs)."""
     q.add_argument("--sample-fps", type=bounded(float, 0.001, 1000), default=None,
                    help="the sampler's rate: frames per second qwen-vl-utils takes (its `fps`, "
                         f"default {QWEN_FPS:g})")
@@ -8830,8 +8802,8 @@ def options_tokens(p: argparse.ArgumentParser) -> None:
                    help="resize every frame to this width, pixels (with --resized-height)")
 
 
-def budget_document(budget: TokenBudget) -> dict:
-    """One design's TokenBudget as a document: the design's entry in DESIGNS (model, source,
+def cost_document(budget: TokenCost) -> dict:
+    """One design's TokenCost as a document: the design's entry in DESIGNS (model, source,
     rules), its tokens by kind, per frame and per second, its share of the context, details."""
     design = DESIGNS[budget.design]
     return {"design": budget.design, "model": design.model,
@@ -8846,8 +8818,8 @@ def budget_document(budget: TokenBudget) -> dict:
             "context_fraction": budget.context_fraction, "details": budget.details}
 
 
-def budget_detail_line(design: str, d: dict) -> str | None:
-    """One line of a design's intermediate numbers (its budget's details), or None."""
+def cost_detail_line(design: str, d: dict) -> str | None:
+    """One line of a design's intermediate numbers (its cost's details), or None."""
     if design in QWEN_DESIGNS:
         shown = d["frame_indices"][:6]
         line = (f"{design}: {d['nframes']} frames (indices {shown}"
@@ -8916,17 +8888,17 @@ def pooled_detail_line(design: str, d: dict) -> str:
 
 
 def cmd_tokens(args: argparse.Namespace) -> Result:
-    """`tokens`: each design's token budget for the video (or --design's one), with a verdict
+    """`tokens`: each design's token cost for the video (or --design's one), with a verdict
     against the context, warnings and each design's intermediate numbers. With all designs,
     each option reaches only the designs it belongs to."""
     video = video_facts(args)
     options = design_options(args)
     names = list(DESIGNS) if args.design == "all" else [args.design]
-    budgets = [token_budget(name, video, options_for(name, options) if args.design == "all"
+    costs = [token_cost(name, video, options_for(name, options) if args.design == "all"
                             else options) for name in names]
     doc = {"video": {"duration_s": video.duration_s, "total_frames": video.total_frames,
                      "fps": video.fps, "width": video.width, "height": video.height},
-           "context_tokens": options.context, "designs": [budget_document(b) for b in budgets]}
+           "context_tokens": options.context, "designs": [cost_document(b) for b in costs]}
     return Result(doc, tokens_text(doc, args.wide))
 
 
@@ -8962,10 +8934,66 @@ def tokens_text(doc: dict, wide: bool) -> str:
         elif b["context_fraction"] > CONTEXT_WARN_FRACTION:
             lines.append(prose(f"warning: {b['design']} spends {100 * b['context_fraction']:.0f}% "
                                "of the context on video (the lesson's limit is 40%)"))
-        detail = budget_detail_line(b["design"], b["details"])
+        detail = cost_detail_line(b["design"], b["details"])
         if detail:
             lines.append(prose(detail, "  ", ""))
     return "\n".join(lines)
+
+
+# rope --layout: the prompt layouts it reads, checked here, where the text comes in; Part I's
+# position_ids trusts the segments it is given.
+LAYOUT_KINDS = {"qwen2-vl": ("text", "image", "video"), "qwen2.5-vl": ("text", "image", "video"),
+                "qwen3-vl": ("text", "image", "video"),
+                "qwen2.5-omni": ("text", "image", "video", "audio", "av")}
+LAYOUT_GRAMMAR = ("text:N, image:1xHxW, video:TxHxW@S (S seconds per temporal patch), and for "
+                  "qwen2.5-omni audio:N and av:TxHxW@S+N (a video with N audio tokens)")
+
+
+def parse_segment(token: str, model: str) -> Segment:
+    """One --layout item (`text:N`, `image:1xHxW`, `video:TxHxW@S`, Omni's `audio:N`, `av:...+N`)
+    as a Segment for `model`. A kind the model lacks, bad numbers, odd H or W, a Qwen3-VL video
+    of T > 1 or with @S, or too many tokens is a UserError that says why."""
+    kind, _, spec = token.partition(":")
+    if kind not in LAYOUT_KINDS[model]:
+        raise UserError(f"--layout item {quoted(token)}: {model} takes "
+                        f"{', '.join(LAYOUT_KINDS[model])}")
+    try:
+        if kind in ("text", "audio"):
+            if not ascii_number(spec):
+                raise ValueError
+            return Segment(kind, count=int(spec))
+        spec, _, audio = spec.partition("+") if kind == "av" else (spec, "", "")
+        grid_text, at, seconds_text = spec.partition("@")
+        t, h, w = (int(v) for v in grid_text.split("x"))
+        seconds = float(seconds_text) if at else 1.0
+        count = int(audio) if kind == "av" else 0
+    except ValueError:
+        raise UserError(f"--layout item {quoted(token)}: expected {LAYOUT_GRAMMAR}") from None
+    if t < 1 or h < QWEN_MERGE or w < QWEN_MERGE or h % QWEN_MERGE or w % QWEN_MERGE or count < 0:
+        raise UserError(f"--layout item {quoted(token)}: T >= 1 and H, W even (2x2 merge)")
+    if not (math.isfinite(seconds) and 0 <= seconds <= MAX_TIME_S) or (kind == "image" and t != 1):
+        raise UserError(f"--layout item {quoted(token)}: seconds per patch must be "
+                        f"0..{MAX_TIME_S:g}, "
+                        "and an image has T = 1")
+    if model == "qwen3-vl" and kind == "video" and (t != 1 or at):
+        raise UserError(f"--layout item {quoted(token)}: Qwen3-VL carries time as text; give each "
+                        "frame pair as video:1xHxW after a text:N for its timestamp")
+    if t * h * w > 4 * MAX_LAYOUT_TOKENS:
+        raise UserError(f"--layout item {quoted(token)}: more than {MAX_LAYOUT_TOKENS:,} tokens")
+    return Segment(kind, count, (t, h, w), seconds)
+
+
+def parse_layout(text: str, model: str = "qwen2.5-vl") -> list[Segment]:
+    """`text:3 video:3x4x4@2.0 text:2` -> segments; at most MAX_LAYOUT_TOKENS tokens in all."""
+    if model not in ROPE_MODELS:
+        raise UserError(f"unknown model {model!r}; known: {', '.join(ROPE_MODELS)}")
+    segments = [parse_segment(token, model) for token in text.split()]
+    if not segments:
+        raise UserError(f"--layout is empty; expected {LAYOUT_GRAMMAR}")
+    total = sum(s.tokens for s in segments)
+    if total > MAX_LAYOUT_TOKENS:
+        raise UserError(f"--layout has {total:,} tokens; the limit is {MAX_LAYOUT_TOKENS:,}")
+    return segments
 
 
 def options_rope(p: argparse.ArgumentParser) -> None:
@@ -9259,48 +9287,56 @@ def score_cells(name: str, part: dict) -> list:
             format_percent(part["r1"]["0.7"]), format_percent(part["miou"])]
 
 
+def compat_lines(doc: dict) -> list[str]:
+    """evaluate --compat lmms-eval: the harness's numbers as it reports them (percentages)."""
+    lines = [prose(f"lmms-eval compatible scoring ({doc['task']} reader; {doc['n']} answers, "
+                   f"ground truth: {doc['gt_format']}), percentages as lmms-eval reports "
+                   "them:"),
+             format_table(["parsed", "IOU@0.3", "IOU@0.5", "IOU@0.7", "mIOU"],
+                          [[f"{100 * doc['parse_rate']:.2f}", f"{100 * doc['r1']['0.3']:.2f}",
+                            f"{100 * doc['r1']['0.5']:.2f}", f"{100 * doc['r1']['0.7']:.2f}",
+                            f"{100 * doc['miou']:.2f}"]])]
+    if doc.get("harness_unreadable_truth"):
+        lines.append(prose("lmms-eval could not read "
+                           f"{counted(doc['harness_unreadable_truth'], 'truth')} "
+                           "(np.float16(...) as numpy 2 writes them) and scored them 0, "
+                           "as here"))
+    return lines
+
+
+def score_lines(doc: dict) -> list[str]:
+    """evaluate's scores: overall and per format, error, recall at k, failures and flags."""
+    error = doc["mean_abs_error_s"]
+    lines = samples_text(doc) if doc.get("input") == "lmms-eval samples" else []
+    lines += [prose(f"{counted(doc['n'], 'answer')} (ground truth: {doc['gt_format']}), "
+                    f"{doc['parsed']:,} read ({format_percent(doc['parse_rate'])}); tolerance "
+                    f"{doc['tolerance_s']:g} s"),
+              format_table(["", "answers", "read", f"acc@{doc['tolerance_s']:g}s", "R1@0.3",
+                            "R1@0.5", "R1@0.7", "mIoU"],
+                           [score_cells("all", doc)] +
+                           [score_cells(name, part)
+                            for name, part in doc.get("by_format", {}).items()]),
+              prose(f"acc@{doc['tolerance_s']:g}s: {TOLERANCE_RULE}; R1@t: IoU at least t."),
+              prose(f"|time error| of read answers, after clipping into the video: mean "
+                    f"{'-' if error is None else seconds_or_reason(error)}, median "
+                    f"{'-' if error is None else seconds_or_reason(doc['median_abs_error_s'])}"
+                    "; recall@k (IoU 0.5): " +
+                    ", ".join(f"k={k}: {format_percent(v)}"
+                              for k, v in doc["recall_at_k_iou_0_5"].items()))]
+    if doc["failures"]:
+        lines.append(prose("not read: " + ", ".join(
+            f"{reason} {count}" for reason, count in doc["failures"].items())))
+    if doc["flags"]:
+        lines.append(prose("read as written, then clipped into the video for scoring: "
+                           + ", ".join(f"{flag} {n}" for flag, n in doc["flags"].items())
+                           + f" ({doc['clipped']} answers clipped)"))
+    return lines
+
+
 def evaluation_text(doc: dict) -> str:
-    """The text of an evaluate document: lmms-eval's percentages in compat mode; else the
-    samples comparison (if any), scores overall and per format, error, recall at k, failures
-    and flags; then the bad lines and the ids without truth or without predictions."""
-    if doc.get("compat"):
-        lines = [prose(f"lmms-eval compatible scoring ({doc['task']} reader; {doc['n']} answers, "
-                       f"ground truth: {doc['gt_format']}), percentages as lmms-eval reports "
-                       "them:"),
-                 format_table(["parsed", "IOU@0.3", "IOU@0.5", "IOU@0.7", "mIOU"],
-                              [[f"{100 * doc['parse_rate']:.2f}", f"{100 * doc['r1']['0.3']:.2f}",
-                                f"{100 * doc['r1']['0.5']:.2f}", f"{100 * doc['r1']['0.7']:.2f}",
-                                f"{100 * doc['miou']:.2f}"]])]
-        if doc.get("harness_unreadable_truth"):
-            lines.append(prose("lmms-eval could not read "
-                               f"{counted(doc['harness_unreadable_truth'], 'truth')} "
-                               "(np.float16(...) as numpy 2 writes them) and scored them 0, "
-                               "as here"))
-    else:
-        error = doc["mean_abs_error_s"]
-        lines = samples_text(doc) if doc.get("input") == "lmms-eval samples" else []
-        lines += [prose(f"{counted(doc['n'], 'answer')} (ground truth: {doc['gt_format']}), "
-                        f"{doc['parsed']:,} read ({format_percent(doc['parse_rate'])}); tolerance "
-                        f"{doc['tolerance_s']:g} s"),
-                  format_table(["", "answers", "read", f"acc@{doc['tolerance_s']:g}s", "R1@0.3",
-                                "R1@0.5", "R1@0.7", "mIoU"],
-                               [score_cells("all", doc)] +
-                               [score_cells(name, part)
-                                for name, part in doc.get("by_format", {}).items()]),
-                  prose(f"acc@{doc['tolerance_s']:g}s: {TOLERANCE_RULE}; R1@t: IoU at least t."),
-                  prose(f"|time error| of read answers, after clipping into the video: mean "
-                        f"{'-' if error is None else seconds_or_reason(error)}, median "
-                        f"{'-' if error is None else seconds_or_reason(doc['median_abs_error_s'])}"
-                        "; recall@k (IoU 0.5): " +
-                        ", ".join(f"k={k}: {format_percent(v)}"
-                                  for k, v in doc["recall_at_k_iou_0_5"].items()))]
-        if doc["failures"]:
-            lines.append(prose("not read: " + ", ".join(
-                f"{reason} {count}" for reason, count in doc["failures"].items())))
-        if doc["flags"]:
-            lines.append(prose("read as written, then clipped into the video for scoring: "
-                               + ", ".join(f"{flag} {n}" for flag, n in doc["flags"].items())
-                               + f" ({doc['clipped']} answers clipped)"))
+    """The text of an evaluate document: the scores (compat_lines or score_lines), then the
+    bad lines and the ids without truth or without predictions."""
+    lines = compat_lines(doc) if doc.get("compat") else score_lines(doc)
     if doc["bad_line_count"]:
         lines.append(prose(f"{doc['bad_line_count']} bad lines skipped, e.g. " + "; ".join(
             f"line {b['line']}: {b['reason']}" for b in doc["bad_lines"][:3])))
@@ -9468,8 +9504,10 @@ def cmd_plan(args: argparse.Namespace) -> Result:
                       plan_evidence(), content, measured,
                       len(planned.indices) if planned else None, priced_facts(video, args))
     if plan["sampler"] == "uniform":
-        planned = finish("uniform", video.motion, video.windows, plan["frame_indices"] or
-                         spread_in_range(0, video.motion.frame_count, plan["frames"]), [])
+        indices = plan["frame_indices"] or spread_in_range(0, video.motion.frame_count,
+                                                           plan["frames"])
+        planned = SampleResult("uniform", video.motion.fps, video.motion.frame_count,
+                               tuple(sorted(set(indices))), ())
     elif len(planned.indices) > plan["frames"]:      # fewer fit: the sampler chooses again
         planned = run_planned(sampler, video, replace(settings, max_frames=plan["frames"]))
     plan["frame_indices"] = list(planned.indices)
@@ -9493,8 +9531,8 @@ def run_planned(sampler: str, video: LoadedVideo, settings: SamplerSettings) -> 
     gradual transition, so the shot after a fade gets its keyframe too."""
     if sampler != "keyframe":
         return run_sampler(sampler, video, settings)
-    ends = tuple(Cut(t.stop, t.stop / video.motion.fps, 1.0) for t in video.transitions
-                 if t.stop < video.motion.frame_count)
+    ends = tuple(Cut(t.end_frame, t.end_frame / video.motion.fps, 1.0) for t in video.transitions
+                 if t.end_frame < video.motion.frame_count)
     anchors = tuple(sorted(video.cuts + ends, key=lambda c: c.frame))
     return SAMPLERS[sampler](video.motion, video.windows, anchors, settings)
 
@@ -9805,7 +9843,7 @@ def bench_text(doc: dict) -> str:
 
 
 # ----------------------------------------------------------------------------------------------
-# §14 The program
+# §15 The program
 # The COMMANDS table, the parser built from it, and main(): the one place that writes to
 # stdout and turns errors into one line and an exit status.
 # ----------------------------------------------------------------------------------------------

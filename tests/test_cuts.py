@@ -102,9 +102,9 @@ class TransitionTests(unittest.TestCase):
         self.assertEqual(cuts, [46])
         self.assertEqual(len(transitions), 1)
         t = transitions[0]
-        self.assertLessEqual(abs(t.first - 30), 1)
-        self.assertLessEqual(abs(t.stop - 44), 1)
-        self.assertFalse(any(t.first <= cut < t.stop for cut in cuts))
+        self.assertLessEqual(abs(t.first_frame - 30), 1)
+        self.assertLessEqual(abs(t.end_frame - 44), 1)
+        self.assertFalse(any(t.first_frame <= cut < t.end_frame for cut in cuts))
 
     def test_spans_never_run_backwards_or_overlap(self):
         rng = random.Random(5)
@@ -118,9 +118,9 @@ class TransitionTests(unittest.TestCase):
                 shot += 1
             _, transitions = analyse(frames, self.w, self.h)
             for t in transitions:
-                self.assertLess(t.first, t.stop, trial)
+                self.assertLess(t.first_frame, t.end_frame, trial)
             for one, two in zip(transitions, transitions[1:]):
-                self.assertLessEqual(one.stop, two.first, trial)
+                self.assertLessEqual(one.end_frame, two.first_frame, trial)
 
     def test_kind_names(self):
         a, b = self.shots[0], self.shots[2]

@@ -1,3 +1,4 @@
+import itertools
 import random
 import unittest
 
@@ -26,6 +27,17 @@ class FastDifferenceTests(unittest.TestCase):
             self.assertEqual(main.sad_lanes(main.to_lanes(white), main.to_lanes(black), size),
                              255 * size)
             self.assertEqual(main.sad_lanes(main.to_lanes(white), main.to_lanes(white), size), 0)
+
+    def test_the_plain_motion_scorer_and_the_fast_pass_agree_exactly(self):
+        # motion_scores is the lesson's loop; MotionPass the big-integer version of it
+        scene = main.get_preset("cooking-3min")             # a cut at 60 s, motion around it
+        frames = list(itertools.islice(main.render_scene(scene), 560, 640))
+        width, height = scene.width, scene.height
+        for stride in (1, 3, main.auto_stride(height)):
+            fast = main.analyze_motion(frames, width, height, scene.fps, stride).scores
+            plain = main.motion_scores(frames, width, height, stride)
+            self.assertEqual(list(fast), plain, stride)      # the same integers divided alike
+        self.assertGreater(max(plain), 0.0)
 
     def test_grid_sample_keeps_every_kth_pixel_of_every_kth_row(self):
         width, height = 10, 7

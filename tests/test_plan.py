@@ -108,7 +108,7 @@ class PlanRuleTests(unittest.TestCase):
         doc = run_json("plan", "--task", "temporal-grounding", "--duration", "120")
         pixels = doc["frame_pixels"]
         facts = main.VideoFacts(3600, 30.0, 640, 360)
-        budget = main.token_budget(doc["design"], facts, main.DesignOptions(
+        budget = main.token_cost(doc["design"], facts, main.DesignOptions(
             qwen=main.QwenOptions(nframes=doc["frames"], min_pixels=pixels["min_pixels"],
                                   max_pixels=pixels["max_pixels"])))
         self.assertEqual(doc["tokens"], budget.total_tokens)
@@ -218,7 +218,7 @@ class ExerciseTests(unittest.TestCase):
         for name in main.DESIGNS:
             if not main.DESIGNS[name].hypothetical:
                 facts = main.VideoFacts(9000, 30.0, 640, 360)
-                self.assertEqual(by[name]["tokens"], main.token_budget(name, facts).total_tokens)
+                self.assertEqual(by[name]["tokens"], main.token_cost(name, facts).total_tokens)
         self.assertEqual(doc["lesson_pooled"]["tokens"], 19200)
         _, out, _ = run("exercise", "4", "--answer")
         self.assertIn("19,200", out)

@@ -11,7 +11,7 @@ POOLED = ("llava-next-video", "llava-onevision", "llava-video", "internvl3")
 
 def budget(design, frames_total, fps, width=640, height=360, **options):
     video = main.VideoFacts(frames_total, fps, width, height)
-    return main.token_budget(design, video, main.DesignOptions(**options))
+    return main.token_cost(design, video, main.DesignOptions(**options))
 
 
 class TokenArithmeticTests(unittest.TestCase):

@@ -4,20 +4,31 @@ import unittest
 from support import main, motion_from_scores, run_json
 
 
-def check_well_formed(testcase, result, budget):
+def settings(budget=768, **fields):
+    return main.SamplerSettings(max_frames=budget, **fields)
+
+
+def uniform(motion, frames, budget):
+    # the plain count, no rate cap (max_fps at the video's own rate)
+    return main.uniform_sample(motion.frame_count, motion.fps,
+                               settings(budget, uniform_frames=frames, max_fps=motion.fps))
+
+
+def check_well_formed(testcase, result, budget, windows):
     idx = result.indices
     testcase.assertEqual(list(idx), sorted(set(idx)))
     testcase.assertTrue(all(0 <= i < result.frame_count for i in idx))
     testcase.assertLessEqual(len(idx), budget)
-    testcase.assertEqual(sum(result.frames_per_window), len(idx))
+    testcase.assertEqual(sum(main.per_window_counts(idx, windows)), len(idx))
 
 
 def all_samplers(motion, windows, budget):
     cuts = main.detect_cuts(motion)
-    return [main.uniform_sample(motion, windows, 16, budget),
-            main.dynamic_fps_sample(motion, windows, 1.0, 4.0, budget),
-            main.event_driven_sample(motion, windows, cuts, 8.0, 0.5, budget),
-            main.keyframe_sample(motion, windows, cuts, 2, 0.5, budget)]
+    s = settings(budget)
+    return [uniform(motion, 16, budget),
+            main.dynamic_fps_sample(windows, motion.fps, s),
+            main.event_driven_sample(motion, cuts, s),
+            main.keyframe_sample(motion.frame_count, motion.fps, cuts, s)]
 
 
 class BudgetTests(unittest.TestCase):
@@ -32,7 +43,7 @@ class BudgetTests(unittest.TestCase):
             budget = rng.randint(1, 200)
             for result in all_samplers(motion, windows, budget):
                 with self.subTest(trial=trial, strategy=result.strategy):
-                    check_well_formed(self, result, min(budget, frames))
+                    check_well_formed(self, result, min(budget, frames), windows)
 
     def test_dynamic_never_exceeds_its_budget_where_the_lesson_sampler_did(self):
         # The lesson's reference sampler, asked for 12 frames, returned 15.
@@ -40,21 +51,21 @@ class BudgetTests(unittest.TestCase):
         scores = [rng.random() for _ in range(600)]
         motion = motion_from_scores(scores, 30.0)
         windows = main.motion_windows(motion.scores, 30.0, 1.0)
-        result = main.dynamic_fps_sample(motion, windows, 1.0, 4.0, 12)
+        result = main.dynamic_fps_sample(windows, 30.0, settings(12))
         self.assertEqual(len(result.indices), 12)
 
     def test_zero_motion_degrades_to_uniform_at_min_fps(self):
         motion = motion_from_scores([0.0] * 100, 10.0)
         windows = main.motion_windows(motion.scores, 10.0, 1.0)
-        result = main.dynamic_fps_sample(motion, windows, 1.0, 4.0, 768)
-        self.assertEqual(result.frames_per_window, (1,) * 10)
+        result = main.dynamic_fps_sample(windows, 10.0, settings())
+        self.assertEqual(main.per_window_counts(result.indices, windows), (1,) * 10)
         self.assertEqual(result.indices, tuple(range(5, 100, 10)))
 
     def test_uniform_takes_segment_centres(self):
         motion = motion_from_scores([0.0] * 100, 10.0)
         windows = main.motion_windows(motion.scores, 10.0, 1.0)
-        self.assertEqual(main.uniform_sample(motion, windows, 4, 768).indices, (12, 37, 62, 87))
-        self.assertEqual(len(main.uniform_sample(motion, windows, 500, 768).indices), 100)
+        self.assertEqual(uniform(motion, 4, 768).indices, (12, 37, 62, 87))
+        self.assertEqual(len(uniform(motion, 500, 768).indices), 100)
 
     def test_allocate_counts_is_proportional_and_exact(self):
         self.assertEqual(main.allocate_counts([1, 1, 2], 8, [10, 10, 10]), [2, 2, 4])

@@ -47,14 +47,14 @@ class QwenArithmeticTests(unittest.TestCase):
     def test_frame_counts(self):
         for total, fps, kw, expected in FRAME_CASES:
             with self.subTest(total=total, fps=fps, kw=kw):
-                self.assertEqual(main.smart_nframes(total, fps, **kw), expected)
+                self.assertEqual(main.smart_nframes(total, fps, main.QwenOptions(**kw)), expected)
 
     def test_frame_counts_outside_the_reference_range_are_errors(self):
         for total, kw in ((1, {}), (300, {"nframes": 1}), (4, {"nframes": 7})):
             with self.assertRaises(main.UserError):
-                main.smart_nframes(total, 30, **kw)
+                main.qwen_video_plan(V(total, 30, 640, 360), main.QwenOptions(**kw))
         with self.assertRaisesRegex(main.UserError, "not both"):
-            main.smart_nframes(300, 30, fps=2.0, nframes=8)
+            main.qwen_video_plan(V(300, 30, 640, 360), main.QwenOptions(fps=2.0, nframes=8))
 
     def test_resizing(self):
         for h, w, n, kw, expected in RESIZE_CASES:
@@ -65,13 +65,15 @@ class QwenArithmeticTests(unittest.TestCase):
                 self.assertEqual((plan["resized_height"], plan["resized_width"]), expected)
 
     def test_smart_resize_rounds_half_to_even_and_refuses_extreme_aspect(self):
-        self.assertEqual(main.smart_resize(70, 1400), (56, 1400))   # 70 / 28 = 2.5 -> 2
-        self.assertEqual(main.smart_resize(42, 1400), (56, 1400))   # 1.5 -> 2
-        self.assertEqual(main.smart_resize(300, 500), (308, 504))
+        image = (28, 4 * 28 * 28, 16384 * 28 * 28)               # the image bounds
+        self.assertEqual(main.smart_resize(70, 1400, *image), (56, 1400))   # 2.5 -> 2
+        self.assertEqual(main.smart_resize(42, 1400, *image), (56, 1400))   # 1.5 -> 2
+        self.assertEqual(main.smart_resize(300, 500, *image), (308, 504))
         with self.assertRaisesRegex(main.UserError, "over the reference's limit of 200"):
-            main.smart_resize(10, 2010)
+            main.qwen_video_plan(V(300, 30, 2010, 10))
         with self.assertRaisesRegex(main.UserError, "below min_pixels"):
-            main.smart_resize(360, 640, 28, 200000, 100000)
+            main.qwen_video_plan(V(300, 30, 640, 360), main.QwenOptions(min_pixels=200000,
+                                                                        max_pixels=100000))
 
     def test_a_thin_frame_can_be_floored_to_nothing_as_the_reference_does(self):
         # qwen-vl-utils 0.0.10-0.0.14: the max-pixels branch floors each side with no lower
@@ -87,7 +89,7 @@ class QwenArithmeticTests(unittest.TestCase):
         self.assertEqual((plan["resized_height"], plan["resized_width"]), (308, 504))
 
     def test_ten_minute_1080p_video(self):
-        budget = main.token_budget("qwen2.5-vl", V(18000, 30, 1920, 1080))
+        budget = main.token_cost("qwen2.5-vl", V(18000, 30, 1920, 1080))
         self.assertEqual(budget.frames, 768)
         self.assertEqual(budget.details["grid_thw"], [384, 24, 46])
         self.assertEqual(budget.visual_tokens, 105984)
@@ -95,7 +97,7 @@ class QwenArithmeticTests(unittest.TestCase):
         self.assertAlmostEqual(budget.details["second_per_grid_t"], 1.5625)
 
     def test_one_minute_640x360(self):
-        budget = main.token_budget("qwen2.5-vl", V(1800, 30, 640, 360))
+        budget = main.token_cost("qwen2.5-vl", V(1800, 30, 640, 360))
         self.assertEqual((budget.frames, budget.details["grid_thw"], budget.visual_tokens),
                          (120, [60, 26, 46], 17940))
 
@@ -119,39 +121,39 @@ class QwenArithmeticTests(unittest.TestCase):
 class DesignBudgetTests(unittest.TestCase):
     def test_lesson_numbers_with_the_naive_baseline(self):
         minute = V(1800, 30, 640, 360)
-        self.assertEqual(main.token_budget("naive", minute).visual_tokens, 352800)   # 14 x 14
+        self.assertEqual(main.token_cost("naive", minute).visual_tokens, 352800)   # 14 x 14
         five = V(9000, 30, 640, 360)
         for pool, tokens in ((1, 172800), (3, 19200), (6, 4800)):     # 24 x 24 at 336 / 14
             opts = main.DesignOptions(frames=300, image_size=336, patch=14, pool=pool)
-            self.assertEqual(main.token_budget("naive", five, opts).visual_tokens, tokens)
+            self.assertEqual(main.token_cost("naive", five, opts).visual_tokens, tokens)
         self.assertTrue(main.DESIGNS["naive"].hypothetical)
 
     def test_video_llava_keeps_the_cls_token(self):
         # (224 / 14)^2 + 1 = 257 a frame, 8 frames: 2,056 (processing_video_llava.py).
-        llava = main.token_budget("video-llava", V(1800, 30, 640, 360))
+        llava = main.token_cost("video-llava", V(1800, 30, 640, 360))
         self.assertEqual((llava.frames, llava.tokens_per_frame, llava.visual_tokens), (8, 257, 2056))
         # np.linspace(0, 1799, 8, dtype=int): 1799 * k / 7, truncated.
         self.assertEqual(llava.details["frame_indices"], [0, 257, 514, 771, 1028, 1285, 1542, 1799])
 
     def test_video_llama_as_released(self):
         clip = V(300, 30, 640, 360)
-        llama = main.token_budget("video-llama", clip)
+        llama = main.token_cost("video-llama", clip)
         self.assertEqual((llama.frames, llama.visual_tokens, llama.audio_tokens), (8, 32, 0))
         # np.arange(0, 300, 37.5).astype(int) and round(i / 30, 1), as its load_video writes them.
         self.assertEqual(llama.details["frame_indices"], [0, 37, 75, 112, 150, 187, 225, 262])
         self.assertIn("sampled at 0.0, 1.2, 2.5, 3.7, 5.0, 6.2, 7.5, 8.7 seconds.",
                       llama.details["prompt_text"])
-        audio = main.token_budget("video-llama", clip, main.DesignOptions(audio=True))
+        audio = main.token_cost("video-llama", clip, main.DesignOptions(audio=True))
         self.assertEqual(audio.total_tokens, 40)
-        lesson = main.token_budget("video-llama", clip, main.DesignOptions(frames=16))
+        lesson = main.token_cost("video-llama", clip, main.DesignOptions(frames=16))
         self.assertEqual((lesson.frames, lesson.visual_tokens), (16, 32))
         with self.assertRaisesRegex(main.UserError, "32 rows"):
-            main.token_budget("video-llama", clip, main.DesignOptions(frames=33))
+            main.token_cost("video-llama", clip, main.DesignOptions(frames=33))
 
     def test_qwen3_vl_frames_sizes_and_timestamps(self):
         # qwen-vl-utils 0.0.14 with patch 16 (factor 32) and the processor's timestamp text;
         # the three cases of ../shared/reference/qwen3-vl-and-omni.md section 1b.
-        ten = main.token_budget("qwen3-vl", V(300, 30, 1920, 1080))
+        ten = main.token_cost("qwen3-vl", V(300, 30, 1920, 1080))
         d = ten.details
         self.assertEqual((d["nframes"], d["resized_height"], d["resized_width"], d["grid_thw"]),
                          (20, 640, 1152, [10, 40, 72]))
@@ -160,13 +162,13 @@ class DesignBudgetTests(unittest.TestCase):
         self.assertEqual(d["timestamps"][-1], "<9.7 seconds>")     # (283 + 299) / 60 = 9.7
         self.assertEqual(d["timestamp_tokens"], 60)                 # ten of 5 + 1 digit
         self.assertEqual(d["segment_tokens"], 7282)                 # 2 + 10 x (6 + 2 + 720)
-        long = main.token_budget("qwen3-vl", V(215784, 29.97, 3840, 2160)).details
+        long = main.token_cost("qwen3-vl", V(215784, 29.97, 3840, 2160)).details
         self.assertEqual((long["nframes"], long["resized_height"], long["resized_width"],
                           long["grid_thw"]), (768, 384, 736, [384, 24, 46]))
         self.assertEqual((long["timestamps"][0], long["timestamps"][-1]),
                          ("<4.7 seconds>", "<7195.3 seconds>"))
         self.assertEqual(long["segment_tokens"], 110149)
-        tiny = main.token_budget("qwen3-vl", V(48, 24, 160, 90))
+        tiny = main.token_cost("qwen3-vl", V(48, 24, 160, 90))
         self.assertEqual((tiny.details["grid_thw"], tiny.visual_tokens, tiny.details["segment_tokens"]),
                          ([2, 18, 32], 288, 306))
         self.assertEqual(tiny.details["timestamps"], ["<0.3 seconds>", "<1.6 seconds>"])
@@ -185,21 +187,21 @@ class DesignBudgetTests(unittest.TestCase):
                                 (400.0, 7500)):           # 30,000 mel frames at most: 300 s
             with self.subTest(seconds=seconds):
                 self.assertEqual(main.audio_tokens(seconds), tokens)
-        omni = main.token_budget("qwen2.5-omni", V(1800, 30, 640, 360), main.DesignOptions(audio=True))
+        omni = main.token_cost("qwen2.5-omni", V(1800, 30, 640, 360), main.DesignOptions(audio=True))
         self.assertEqual((omni.visual_tokens, omni.audio_tokens), (17940, 1500))
 
     def test_options_belong_to_their_design(self):
         with self.assertRaisesRegex(main.UserError, "does not divide the 14x14"):
-            main.token_budget("naive", V(100, 30, 64, 36), main.DesignOptions(pool=5))
+            main.token_cost("naive", V(100, 30, 64, 36), main.DesignOptions(pool=5))
         with self.assertRaisesRegex(main.UserError, "--nframes"):
-            main.token_budget("qwen3-vl", V(100, 30, 64, 36), main.DesignOptions(frames=8))
+            main.token_cost("qwen3-vl", V(100, 30, 64, 36), main.DesignOptions(frames=8))
         with self.assertRaisesRegex(main.UserError, "no pooling"):
-            main.token_budget("video-llava", V(100, 30, 64, 36), main.DesignOptions(pool=2))
+            main.token_cost("video-llava", V(100, 30, 64, 36), main.DesignOptions(pool=2))
 
     def test_price_frames_matches_the_budget_of_that_many_frames(self):
         video = V(1800, 30, 640, 360)
         self.assertEqual(main.price_frames("qwen2.5-vl", 121, video).visual_tokens,
-                         main.token_budget("qwen2.5-vl", video, main.DesignOptions(
+                         main.token_cost("qwen2.5-vl", video, main.DesignOptions(
                              qwen=main.QwenOptions(nframes=122))).visual_tokens)
         self.assertEqual(main.price_frames("video-llava", 3, video).visual_tokens, 3 * 257)
 

@@ -294,8 +294,8 @@ class HonestCutTests(unittest.TestCase):
                 cuts, gradual = transitions_of(frames)
                 self.assertEqual(cuts, [])
                 self.assertEqual([t.kind for t in gradual], ["dissolve"])
-                self.assertLessEqual(abs(gradual[0].first - 30), 2)
-                self.assertLessEqual(abs(gradual[0].stop - (30 + length - 1)), 2)
+                self.assertLessEqual(abs(gradual[0].first_frame - 30), 2)
+                self.assertLessEqual(abs(gradual[0].end_frame - (30 + length - 1)), 2)
 
     def test_a_fade_out_and_in_is_one_fade(self):
         out = [bytes(round(x * (1 - k / 24)) for x in self.a) for k in range(1, 25)]
@@ -303,7 +303,7 @@ class HonestCutTests(unittest.TestCase):
         cuts, gradual = transitions_of([self.a] * 30 + out + into + [self.b] * 30)
         self.assertEqual(cuts, [])
         # the kind says through what (#24); stop is the first frame of the new shot (77 is b)
-        self.assertEqual([(t.kind, t.first, t.stop) for t in gradual], [("fade-black", 30, 77)])
+        self.assertEqual([(t.kind, t.first_frame, t.end_frame) for t in gradual], [("fade-black", 30, 77)])
         scenes = main.scene_list(108, 30.0, (), gradual)
         self.assertEqual([(s.first, s.stop) for s in scenes], [(0, 53), (53, 108)])
 
