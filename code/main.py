@@ -7905,93 +7905,6 @@ def bounded(kind: type, low: float, high: float):
     return parse
 
 
-# One meaning per flag: every flag that more than one subcommand takes is added through
-# option(), with its one help text from this table (tests check that no flag has two).
-OPTION_HELP = {
-    "--json": "print one JSON object instead of text",
-    "--wide": "show every column, however wide (default: tables fit in 100 columns)",
-    "--out": "where to write the file (- for stdout)",
-    "--sheet": f"also write a PNG contact sheet of the chosen frames: a row per sampler, each "
-               f"thumbnail labelled with its time, at most {SHEET_MAX_THUMBS} a row (an evenly "
-               "spaced subset past that)",
-    "--synth": f"a synthetic video preset: {', '.join(PRESETS)} (motion, sample, plot and rope "
-               "use cat-jump when neither --synth nor --video is given)",
-    "--video": "your video: a .y4m file, - for a Y4M stream on stdin, or a folder of numbered "
-               "PGM/PPM frames (with --fps)",
-    "--fps": {None: "the video's own frame rate, frames per second: needed for a folder of "
-                    "frames, which has none of its own (a Y4M states its rate)",
-              "tokens": "the video's frame rate, frames per second: needed for a folder of "
-                        "frames; with --duration or --total-frames it sets the rate (default "
-                        f"{NOMINAL_FPS:g})"},
-    "--allow-truncated": "accept a Y4M stream cut short after its last whole frame, with a "
-                         "warning",
-    "--seed": "seed of everything made at random: synthetic videos, the compare suite, bench "
-              f"answers (default {DEFAULT_SEED})",
-    "--window": f"motion window, seconds (default {DEFAULT_WINDOW_S:g})",
-    "--stride": f"score every K-th pixel of every K-th row (default: about {MOTION_GRID_ROWS} "
-                "rows)",
-    "--cut-threshold": "a frame difference (0-1) below this is never a hard cut (default "
-                       f"{CUT_MIN_SCORE:g})",
-    "--cut-ratio": "a hard cut stands this many times above the local median difference "
-                   f"(default {CUT_MEDIAN_RATIO:g})",
-    "--strategy": {None: "the frame sampler: uniform, dynamic (motion-adaptive), event (dense "
-                         "around actions), keyframe (cuts and their neighbours), or all (the "
-                         "default)",
-                   "rope": "the frames to place: release (the model's own frames, the default), "
-                           "or a sampler's: uniform, dynamic, event or keyframe"},
-    "--uniform-frames": f"uniform sampler: how many frames (default {DEFAULT_UNIFORM_FRAMES})",
-    "--max-frames": f"the most frames taken, the frame budget (default {FPS_MAX_FRAMES}, "
-                    "qwen-vl-utils' FPS_MAX_FRAMES)",
-    "--min-fps": f"dynamic sampler: its lowest frame rate, frames per second (default "
-                 f"{DEFAULT_MIN_FPS:g})",
-    "--max-fps": "the cap: the highest frame rate any sampler uses, frames per second "
-                 f"(default {DEFAULT_MAX_FPS:g}, the lesson's dynamic-FPS ceiling)",
-    "--burst-fps": "event sampler: frames per second inside action spans, at most the cap "
-                   f"(default {DEFAULT_BURST_FPS:g})",
-    "--base-fps": f"event sampler: frames per second elsewhere (default {DEFAULT_BASE_FPS:g})",
-    "--keyframe-context": "keyframe sampler: neighbours either side of each keyframe "
-                          f"(default {DEFAULT_KEYFRAME_CONTEXT})",
-    "--keyframe-gap": "keyframe sampler: seconds between a keyframe's neighbours (default "
-                      f"{DEFAULT_CONTEXT_GAP_S:g})",
-    "--design": {"tokens": "the design to count (default all): " + ", ".join(DESIGNS),
-                 "compare": "a row to run, by name (repeatable; default every row): "
-                            + ", ".join(COMPARE_DESIGNS),
-                 "exercise": f"exercise 1: the design that prices its frames (default "
-                             f"{EXERCISE_PRICING}): " + ", ".join(DESIGNS),
-                 None: f"the design that prices the frames (default {DEFAULT_PRICING_DESIGN}): "
-                       + ", ".join(DESIGNS)},
-    "--width": "frame width in pixels for the token arithmetic (default: the video's own; "
-               f"{NOMINAL_WIDTH} for a synthetic preset or a --duration)",
-    "--height": "frame height in pixels for the token arithmetic (default: the video's own; "
-                f"{NOMINAL_HEIGHT} for a synthetic preset or a --duration)",
-    "--duration": "the video's length, seconds",
-    "--context-tokens": f"the model's context length, tokens (default {DEFAULT_CONTEXT_TOKENS})",
-    "--model": {"plan": "the model whose rules apply: auto (the default: the design compare "
-                        "measures best for the frames), or " + ", ".join(PLAN_MODELS[1:]),
-                "rope": f"the model whose position ids to show (default {DEFAULT_ROPE_MODEL})"},
-}
-# Old spellings kept for one release: they work, and say their new name on stderr.
-RENAMED_FLAGS = {"--svg": "--out", "--preset": "--synth"}
-
-
-def option(p: argparse.ArgumentParser, flag: str, **kwargs) -> None:
-    """Add `flag` to `p` with its help text from OPTION_HELP: one text, or one per subcommand
-    where the subcommand does something of its own with it (option.command is the subcommand
-    being built); the rest goes to add_argument."""
-    text = OPTION_HELP[flag]
-    if isinstance(text, dict):
-        text = text.get(option.command, text.get(None))
-    p.add_argument(flag, help=text, **kwargs)
-
-
-option.command = None                    # set by build_parser while it adds each subcommand
-
-
-def renamed(p: argparse.ArgumentParser, old: str, dest: str) -> None:
-    """A hidden old spelling that stores into the new option and is reported when used."""
-    p.add_argument(old, dest=dest, help=argparse.SUPPRESS, action=RenamedFlag)
-
-
 class RenamedFlag(argparse.Action):
     """The argparse action of an old flag spelling: stores the value where the new flag does,
     and warns on stderr with the new name."""
@@ -8000,58 +7913,6 @@ class RenamedFlag(argparse.Action):
         warn(f"{option_string} is now {RENAMED_FLAGS[option_string]}; the old spelling goes "
              "in the next release")
         setattr(namespace, self.dest, values)
-
-
-def add_source_options(p: argparse.ArgumentParser, motion: bool = True) -> None:
-    """Add the options that choose the video (--synth or --video, one of them), --fps,
-    --allow-truncated and --seed; with `motion`, also --window, --stride and the cut
-    detector's --cut-threshold and --cut-ratio."""
-    source = p.add_mutually_exclusive_group()
-    option(source, "--synth", metavar="PRESET")
-    option(source, "--video", metavar="PATH")
-    option(p, "--fps", type=bounded(float, 0.001, 1000), default=None)
-    option(p, "--allow-truncated", action="store_true")
-    option(p, "--seed", type=bounded(int, 0, 2**31), default=DEFAULT_SEED)
-    if motion:
-        option(p, "--window", type=bounded(float, 0.05, 3600), default=DEFAULT_WINDOW_S)
-        option(p, "--stride", type=bounded(int, 1, 1024), default=None)
-        option(p, "--cut-threshold", type=bounded(float, 0.0, 1.0), default=CUT_MIN_SCORE)
-        option(p, "--cut-ratio", type=bounded(float, 1.0, 1000.0), default=CUT_MEDIAN_RATIO)
-
-
-def add_sampler_options(p: argparse.ArgumentParser) -> None:
-    """Add the samplers' options, each range-checked: --uniform-frames, the --max-frames budget,
-    the frame rates (--min-fps, --max-fps, --burst-fps, --base-fps) and the keyframe settings."""
-    rate = bounded(float, 0.01, 240)
-    option(p, "--uniform-frames", type=bounded(int, 1, MAX_FRAME_COUNT),
-           default=DEFAULT_UNIFORM_FRAMES)
-    option(p, "--max-frames", type=bounded(int, 1, MAX_FRAME_COUNT), default=FPS_MAX_FRAMES)
-    option(p, "--min-fps", type=rate, default=DEFAULT_MIN_FPS)
-    option(p, "--max-fps", type=rate, default=DEFAULT_MAX_FPS)
-    option(p, "--burst-fps", type=rate, default=DEFAULT_BURST_FPS)
-    option(p, "--base-fps", type=bounded(float, 0.0, 240), default=DEFAULT_BASE_FPS)
-    option(p, "--keyframe-context", type=bounded(int, 0, 100), default=DEFAULT_KEYFRAME_CONTEXT)
-    option(p, "--keyframe-gap", type=bounded(float, 0.001, 60), default=DEFAULT_CONTEXT_GAP_S)
-
-
-def add_size_options(p: argparse.ArgumentParser) -> None:
-    """Add --width and --height, the frame size in pixels for the token arithmetic."""
-    option(p, "--width", type=bounded(int, 1, MAX_SIDE), default=None)
-    option(p, "--height", type=bounded(int, 1, MAX_SIDE), default=None)
-
-
-def add_pricing_options(p: argparse.ArgumentParser) -> None:
-    """Add --design, the design that prices sampled frames (default qwen3-vl), and the size
-    options."""
-    option(p, "--design", choices=tuple(DESIGNS), default=DEFAULT_PRICING_DESIGN, metavar="NAME")
-    add_size_options(p)
-
-
-def add_policy_options(p: argparse.ArgumentParser) -> None:
-    """Add --swap-reversed, the parse policy for an interval that ends before it starts."""
-    p.add_argument("--swap-reversed", action="store_true",
-                   help="read an interval that ends before it starts as swapped (default: "
-                        "the failure `reversed`)")
 
 
 def parse_policy(args: argparse.Namespace) -> ParsePolicy:
@@ -8337,26 +8198,6 @@ def default_skill_path() -> str:
         folder = parent
 
 
-def options_compare(p: argparse.ArgumentParser) -> None:
-    """The options of `compare`: --suite and --seed, --design rows (repeatable), or --video with
-    --events, --fps and --allow-truncated, --out FILE.svg (old spelling --svg) with --draw,
-    and --wide."""
-    p.add_argument("--suite", choices=("small", "full"), default="small",
-                   help="small (default, about a second) or full (more and longer videos)")
-    option(p, "--seed", type=bounded(int, 0, 2**31), default=DEFAULT_SEED)
-    option(p, "--design", action="append", metavar="NAME")
-    option(p, "--video", metavar="PATH")
-    p.add_argument("--events", metavar="FILE",
-                   help="with --video: your events, a JSON list of {event, start, end} in seconds")
-    option(p, "--fps", type=bounded(float, 0.001, 1000), default=None)
-    option(p, "--allow-truncated", action="store_true")
-    option(p, "--out", metavar="FILE.svg")
-    renamed(p, "--svg", "out")
-    p.add_argument("--draw", metavar="NAME",
-                   help="with --out: which video of the run the picture shows (default: the first)")
-    option(p, "--wide", action="store_true")
-
-
 def compare_videos(args: argparse.Namespace
                    ) -> tuple[str, list[tuple[str, MotionAnalysis, tuple[Event, ...], VideoFacts]]]:
     """The suite's synthetic videos, or the user's clip with its events file."""
@@ -8470,14 +8311,6 @@ def compare_text(doc: dict, wide: bool) -> str:
     return "\n".join(lines)
 
 
-def options_synth(p: argparse.ArgumentParser) -> None:
-    """The options of `synth`: the preset (default cat-jump; old spelling --preset) and --out
-    for the video as a .y4m file."""
-    option(p, "--synth", metavar="PRESET", default="cat-jump")
-    renamed(p, "--preset", "synth")
-    option(p, "--out", metavar="FILE.y4m")
-
-
 def cmd_synth(args: argparse.Namespace) -> Result:
     """`synth`: a preset's ground truth (events, cuts); --out also writes the video as Y4M
     (Cmono), and --out - sends the video alone to stdout."""
@@ -8506,15 +8339,6 @@ def synth_text(doc: dict) -> str:
         lines.append(f"wrote {doc['written']['path']} ({doc['written']['bytes']:,} bytes, "
                      "YUV4MPEG2 Cmono)")
     return "\n".join(lines)
-
-
-def options_motion(p: argparse.ArgumentParser) -> None:
-    """The options of `motion`: the video and motion options, --scenes for the scene list as a
-    CSV, and --wide."""
-    add_source_options(p)
-    p.add_argument("--scenes", metavar="FILE.csv",
-                   help="also write the scene list as PySceneDetect does (- for stdout)")
-    option(p, "--wide", action="store_true")
 
 
 def cmd_motion(args: argparse.Namespace) -> Result:
@@ -8567,17 +8391,6 @@ def motion_text(doc: dict) -> str:
                   f"; wrote {doc['scenes_file']['path']}"
                   if doc.get("scenes_file", {}).get("path", "-") != "-" else ""))]
     return "\n".join(lines)
-
-
-def options_sample(p: argparse.ArgumentParser) -> None:
-    """The options of `sample`: the video and motion options, --strategy (default all), the
-    samplers' settings, the pricing design and size, --sheet and --wide."""
-    add_source_options(p)
-    option(p, "--strategy", choices=STRATEGIES + ("all",), default="all")
-    add_sampler_options(p)
-    add_pricing_options(p)
-    option(p, "--sheet", metavar="FILE.png")
-    option(p, "--wide", action="store_true")
 
 
 def per_window_counts(indices: Iterable[int], windows: tuple[Window, ...]) -> tuple[int, ...]:
@@ -8706,17 +8519,6 @@ def one_sampler_lines(d: dict) -> list[str]:
     return lines
 
 
-def options_plot(p: argparse.ArgumentParser) -> None:
-    """The options of `plot`: the video and motion options, one or more --strategy (default
-    all), the samplers' settings, the pricing design and size, and --out FILE.svg (required)."""
-    add_source_options(p)
-    option(p, "--strategy", nargs="+", choices=STRATEGIES + ("all",), default=["all"],
-           metavar="NAME")
-    add_sampler_options(p)
-    add_pricing_options(p)
-    option(p, "--out", metavar="FILE.svg", required=True)
-
-
 def cmd_plot(args: argparse.Namespace) -> Result:
     """`plot`: an SVG timeline of motion, true events, cuts, gradual transitions and each
     sampler's frames, written to --out (- sends it alone to stdout); frames and tokens per
@@ -8740,66 +8542,6 @@ def cmd_plot(args: argparse.Namespace) -> Result:
     text = "\n".join(timeline_lines(doc["timeline"])
                      + [f"wrote {doc['path']} ({doc['bytes']:,} bytes)"])
     return Result(doc, text, stdout=picture.stdout)
-
-
-def options_tokens(p: argparse.ArgumentParser) -> None:
-    """The options of `tokens`: the video (--video/--synth, or --duration/--total-frames), frame
-    size, --design (default all), context, --frames and --audio, the naive baseline's
-    --image-size, --patch and --pool, and qwen-vl-utils' own options for the Qwen designs."""
-    add_source_options(p, motion=False)
-    option(p, "--duration", type=bounded(float, 0.001, 10 * 24 * 3600), default=None)
-    p.add_argument("--total-frames", type=bounded(int, 1, MAX_FRAME_COUNT * 10), default=None,
-                   help="the video's length in frames, instead of --duration")
-    add_size_options(p)
-    option(p, "--design", choices=tuple(DESIGNS) + ("all",), default="all", metavar="NAME")
-    option(p, "--context-tokens", type=bounded(int, 1, 100_000_000),
-           default=DEFAULT_CONTEXT_TOKENS)
-    p.add_argument("--frames", type=bounded(int, 1, MAX_FRAME_COUNT), default=None,
-                   help="frames a fixed-frame design takes: naive (default every frame), "
-                        f"video-llama and video-llava (default {VIDEO_LLAMA_FRAMES}), "
-                        f"llava-next-video (its cap on 1 fps, default {NEXT_VIDEO_MAX_FRAMES}), "
-                        f"llava-onevision (default {ONEVISION_FRAMES}; its tutorial uses 16), "
-                        f"llava-video (default {LLAVA_VIDEO_FRAMES}), internvl3 (default "
-                        f"{INTERNVL_FRAMES}; its README uses 8)")
-    p.add_argument("--audio", action="store_true",
-                   help="count the audio branch: Video-LLaMA's 8 audio-query tokens, "
-                        "Qwen2.5-Omni's 25 audio tokens a second (default: video only)")
-    option(p, "--wide", action="store_true")
-    n = p.add_argument_group("naive (the lesson's baseline)")
-    n.add_argument("--image-size", type=bounded(int, 1, 8192), default=NAIVE_SIZE,
-                   help="encoder input side, pixels (default %(default)s)")
-    n.add_argument("--patch", type=bounded(int, 1, 1024), default=NAIVE_PATCH,
-                   help="patch side, pixels (default %(default)s)")
-    n.add_argument("--pool", type=bounded(int, 1, 1024), default=None,
-                   help="k x k pooling of the patch grid: naive (default 1, none), and the LLaVA "
-                        "designs, whose release pools 2 x 2 (another k is hypothetical: the "
-                        "lesson's 3 x 3 gives 64 a frame on a 24 x 24 grid, 81 on 27 x 27)")
-    add_qwen_options(p.add_argument_group("Qwen designs (qwen-vl-utils options; unset = its "
-                                          "defaults)"))
-
-
-def add_qwen_options(q: argparse._ArgumentGroup) -> None:
-    """qwen-vl-utils' own per-video options (for tokens' Qwen designs)."""
-    q.add_argument("--sample-fps", type=bounded(float, 0.001, 1000), default=None,
-                   help="the sampler's rate: frames per second qwen-vl-utils takes (its `fps`, "
-                        f"default {QWEN_FPS:g})")
-    q.add_argument("--nframes", type=bounded(int, 1, MAX_FRAME_COUNT), default=None,
-                   help="take exactly this many frames instead (rounded to even)")
-    q.add_argument("--min-frames", type=bounded(int, 1, MAX_FRAME_COUNT), default=None,
-                   help=f"the fewest frames taken (default {FPS_MIN_FRAMES})")
-    option(q, "--max-frames", type=bounded(int, 1, MAX_FRAME_COUNT), default=None)
-    q.add_argument("--min-pixels", type=bounded(float, 1, 1e10), default=None,
-                   help="the fewest pixels a frame keeps (default 128 tokens' worth: 128 x 28^2, "
-                        "or x 32^2 for Qwen3-VL)")
-    q.add_argument("--max-pixels", type=bounded(float, 1, 1e10), default=None,
-                   help="the most pixels a frame keeps (default 768 tokens' worth, shared out "
-                        "of --total-pixels)")
-    q.add_argument("--total-pixels", type=bounded(float, 1, 1e12), default=None,
-                   help="the whole video's pixel budget (default 128000 x 0.9 tokens' worth)")
-    q.add_argument("--resized-height", type=bounded(int, 1, MAX_SIDE), default=None,
-                   help="resize every frame to this height, pixels (with --resized-width)")
-    q.add_argument("--resized-width", type=bounded(int, 1, MAX_SIDE), default=None,
-                   help="resize every frame to this width, pixels (with --resized-height)")
 
 
 def cost_document(budget: TokenCost) -> dict:
@@ -8996,26 +8738,6 @@ def parse_layout(text: str, model: str = "qwen2.5-vl") -> list[Segment]:
     return segments
 
 
-def options_rope(p: argparse.ArgumentParser) -> None:
-    """The options of `rope`: --model (or the older --encoding), a --layout or --timestamps to
-    place, else the video, --strategy (default release), sampler and size options, and
-    --table-rows and --wide."""
-    option(p, "--model", choices=ROPE_MODELS, default=DEFAULT_ROPE_MODEL)
-    p.add_argument("--encoding", choices=("absolute", "index"), default=None,
-                   help="older spelling: index = --model qwen2-vl, absolute = --model qwen2.5-vl")
-    p.add_argument("--layout", help=f"a prompt layout ({LAYOUT_GRAMMAR}), e.g. "
-                                    "'text:3 video:3x4x4@2.0 text:2'")
-    p.add_argument("--timestamps", help="sampled seconds, comma-separated, e.g. 0,0.5,1,4,4.25")
-    add_source_options(p)
-    option(p, "--strategy", choices=("release",) + STRATEGIES, default="release")
-    add_sampler_options(p)
-    add_size_options(p)
-    p.add_argument("--table-rows", type=bounded(int, 1, 100000), default=LEARNED_TABLE_ROWS,
-                   help="rows of a learned frame table (default %(default)s, Video-LLaVA's "
-                        "encoder)")
-    option(p, "--wide", action="store_true")
-
-
 def rope_model(args: argparse.Namespace) -> str:
     """--model, or the older --encoding spelling (index: Qwen2-VL, absolute: Qwen2.5-VL)."""
     if args.encoding is None:
@@ -9132,13 +8854,6 @@ def rope_text(doc: dict, wide: bool) -> str:
     return "\n".join(lines)
 
 
-def options_parse(p: argparse.ArgumentParser) -> None:
-    """The options of `parse`: the answer (- reads stdin), --duration and --swap-reversed."""
-    p.add_argument("text", help="the model's answer, or - to read it from stdin")
-    option(p, "--duration", type=bounded(float, 0.001, MAX_TIME_S), default=None)
-    add_policy_options(p)
-
-
 def cmd_parse(args: argparse.Namespace) -> Result:
     """`parse`: how one answer (or stdin's, for -) is read: its predictions ranked, with flags;
     or the failure and its reason."""
@@ -9168,36 +8883,6 @@ def parse_text(doc: dict) -> str:
     lines += [f"flag: {flag}, {FLAG_REASONS[flag]}; scoring clips it into the video"
               for flag in doc["flags"]]
     return "\n".join(lines)
-
-
-def options_evaluate(p: argparse.ArgumentParser) -> None:
-    """The options of `evaluate`: the predictions file (- for stdin), --gt and --duration-file,
-    --tolerance, --point-as-interval, --compat lmms-eval, --lmms-results and --gt-round (for
-    an lmms-eval samples file), --details and --swap-reversed."""
-    p.add_argument("predictions", help="JSONL: {id, output, gt?, duration?} per line, or an "
-                                       "lmms-eval <date>_samples_<task>.jsonl as it is (- for "
-                                       "stdin)")
-    p.add_argument("--gt", metavar="FILE", help="the truth: Charades-STA .txt, ActivityNet "
-                                               "Captions .json or QVHighlights .jsonl")
-    p.add_argument("--duration-file", metavar="FILE",
-                   help="video lengths: JSON {id: seconds} or JSONL {id, duration}")
-    p.add_argument("--tolerance", type=bounded(float, 0.0, 3600.0), default=DEFAULT_TOLERANCE_S,
-                   help="seconds for tolerance accuracy (default %(default)s)")
-    p.add_argument("--point-as-interval", type=bounded(float, 0.001, 3600.0), default=None,
-                   metavar="W", help="score a point answer as a W-second interval for IoU "
-                                     "(default: a point scores IoU 0)")
-    p.add_argument("--compat", choices=("lmms-eval",), default=None,
-                   help="reproduce lmms-eval's reading and scoring, quirks included (its "
-                        "Charades-STA reader, or its timelens reader for a timelens samples "
-                        "file); default: this tool's")
-    p.add_argument("--lmms-results", metavar="FILE",
-                   help="with an lmms-eval samples file: its <date>_results.json, to show the "
-                        "harness's own numbers beside this tool's")
-    p.add_argument("--gt-round", type=bounded(float, 0.001, 60), default=None, metavar="S",
-                   help="with an lmms-eval samples file: round the truth to S seconds for this "
-                        "tool's scores (0.1 undoes float16 storage; default: as written)")
-    p.add_argument("--details", action="store_true", help="include every answer's reading")
-    add_policy_options(p)
 
 
 def samples_task_name(path: str, task: str) -> str:
@@ -9403,13 +9088,6 @@ def qvhighlights_lines(q: dict) -> list[str]:
     return lines
 
 
-def options_schema(p: argparse.ArgumentParser) -> None:
-    """The options of `schema`: --validate FILE checks answers instead of printing the schema."""
-    p.add_argument("--validate", metavar="FILE",
-                   help="check answers (JSONL: a JSON answer, or {output: text}) per line; "
-                        "exit status 1 if any answer does not match")
-
-
 def cmd_schema(args: argparse.Namespace) -> Result:
     """`schema`: the JSON Schema for grounding answers; with --validate, how many answers of a
     JSONL file match it and the first violations, with exit status 1 if any does not."""
@@ -9442,25 +9120,6 @@ def validation_text(doc: dict) -> str:
     return "\n".join(lines)
 
 
-def options_plan(p: argparse.ArgumentParser) -> None:
-    """The options of `plan`: --task (required), --duration or a video to measure, context
-    tokens, --model-size, --target, --max-fps, --model, --sheet and the frame size."""
-    p.add_argument("--task", choices=TASKS, required=True, metavar="TASK",
-                   help=f"what the video is for: {', '.join(TASKS)}")
-    option(p, "--duration", type=bounded(float, 0.1, 10 * 24 * 3600), default=None)
-    option(p, "--context-tokens", type=bounded(int, 1, 100_000_000),
-           default=DEFAULT_CONTEXT_TOKENS)
-    p.add_argument("--model-size", type=bounded(float, 0.1, 10000), default=DEFAULT_MODEL_SIZE_B,
-                   help="model parameters, billions (default %(default)s)")
-    p.add_argument("--target", choices=("standard", "frontier"), default="standard",
-                   help="the accuracy wanted (default %(default)s)")
-    option(p, "--max-fps", type=bounded(float, 0.01, 240), default=DEFAULT_MAX_FPS)
-    option(p, "--model", choices=PLAN_MODELS, default="auto", metavar="NAME")
-    add_source_options(p)
-    option(p, "--sheet", metavar="FILE.png")
-    add_size_options(p)
-
-
 def planned_sampler_options(args: argparse.Namespace) -> SamplerSettings:
     """The settings a plan samples with: each sampler's own defaults, under --max-fps."""
     return SamplerSettings(min_fps=min(DEFAULT_MIN_FPS, args.max_fps), max_fps=args.max_fps)
@@ -9487,35 +9146,13 @@ def cmd_plan(args: argparse.Namespace) -> Result:
             raise UserError("give --duration S, or --video/--synth to measure a video")
         if args.sheet:
             raise UserError("--sheet shows a video's planned frames; give --video or --synth")
-        plan = plan_video(PlanRequest(args.task, args.duration, **request_args), plan_evidence())
-        if plan["frame_indices"] and not plan["refused"]:
-            facts = nominal_facts(args.duration)
-            plan["warnings"] += plan_promises(plan["frame_indices"], facts.fps,
-                                              facts.total_frames, None)
+        plan = plan_nominal(PlanRequest(args.task, args.duration, **request_args))
         return Result(plan, plan_text(plan))
     if args.duration is not None:
         raise UserError("give --duration or --video/--synth, not both")
     video = load_video(args)
-    content, measured = classify_content(video.motion, video.windows, video.cuts)
-    sampler = SAMPLER_FOR_CONTENT[content][0]
-    settings = planned_sampler_options(args)
-    planned = run_planned(sampler, video, settings) if sampler != "uniform" else None
-    plan = plan_video(PlanRequest(args.task, video.motion.duration_s, **request_args),
-                      plan_evidence(), content, measured,
-                      len(planned.indices) if planned else None, priced_facts(video, args))
-    if plan["sampler"] == "uniform":
-        indices = plan["frame_indices"] or spread_in_range(0, video.motion.frame_count,
-                                                           plan["frames"])
-        planned = SampleResult("uniform", video.motion.fps, video.motion.frame_count,
-                               tuple(sorted(set(indices))), ())
-    elif len(planned.indices) > plan["frames"]:      # fewer fit: the sampler chooses again
-        planned = run_planned(sampler, video, replace(settings, max_frames=plan["frames"]))
-    plan["frame_indices"] = list(planned.indices)
-    if not plan["refused"]:
-        shots = (shot_spans(video.motion.frame_count, video.cuts, video.transitions)
-                 if plan["sampler"] == "keyframe" else None)
-        plan["warnings"] += plan_promises(plan["frame_indices"], video.motion.fps,
-                                          video.motion.frame_count, shots)
+    plan, planned = plan_measured(PlanRequest(args.task, video.motion.duration_s, **request_args),
+                                  video, priced_facts(video, args), planned_sampler_options(args))
     sheet = None
     if args.sheet:
         if plan["refused"]:
@@ -9524,6 +9161,39 @@ def cmd_plan(args: argparse.Namespace) -> Result:
         plan["sheet"] = sheet.info
     text = plan_text(plan) + ("\n" + sheet_line(plan["sheet"]) if "sheet" in plan else "")
     return Result(plan, text, stdout=sheet.stdout if sheet else None)
+
+
+def plan_nominal(request: PlanRequest) -> dict:
+    """The plan for a video known by its length only (a nominal 640x360 30 fps capture)."""
+    plan = plan_video(request, plan_evidence())
+    if plan["frame_indices"] and not plan["refused"]:
+        facts = nominal_facts(request.duration_s)
+        plan["warnings"] += plan_promises(plan["frame_indices"], facts.fps, facts.total_frames,
+                                          None)
+    return plan
+
+
+def plan_measured(request: PlanRequest, video: LoadedVideo, facts: VideoFacts,
+                  settings: SamplerSettings) -> tuple[dict, SampleResult]:
+    """The plan for a video measured frame by frame, and the frames it plans, checked against
+    the plan's promises (a frame in every shot, no long stretch without one)."""
+    content, measured = classify_content(video.motion, video.windows, video.cuts)
+    sampler = SAMPLER_FOR_CONTENT[content][0]
+    planned = run_planned(sampler, video, settings) if sampler != "uniform" else None
+    plan = plan_video(request, plan_evidence(), content, measured,
+                      len(planned.indices) if planned else None, facts)
+    m = video.motion
+    if plan["sampler"] == "uniform":
+        indices = plan["frame_indices"] or spread_in_range(0, m.frame_count, plan["frames"])
+        planned = SampleResult("uniform", m.fps, m.frame_count, tuple(sorted(set(indices))), ())
+    elif len(planned.indices) > plan["frames"]:      # fewer fit: the sampler chooses again
+        planned = run_planned(sampler, video, replace(settings, max_frames=plan["frames"]))
+    plan["frame_indices"] = list(planned.indices)
+    if not plan["refused"]:
+        shots = (shot_spans(m.frame_count, video.cuts, video.transitions)
+                 if plan["sampler"] == "keyframe" else None)
+        plan["warnings"] += plan_promises(plan["frame_indices"], m.fps, m.frame_count, shots)
+    return plan, planned
 
 
 def run_planned(sampler: str, video: LoadedVideo, settings: SamplerSettings) -> SampleResult:
@@ -9535,13 +9205,6 @@ def run_planned(sampler: str, video: LoadedVideo, settings: SamplerSettings) -> 
                  if t.end_frame < video.motion.frame_count)
     anchors = tuple(sorted(video.cuts + ends, key=lambda c: c.frame))
     return SAMPLERS[sampler](video.motion, video.windows, anchors, settings)
-
-
-def options_skill(p: argparse.ArgumentParser) -> None:
-    """The options of `skill`: --check, to compare the file with what skill writes, and --out."""
-    p.add_argument("--check", action="store_true",
-                   help="exit 1 and say what differs if the file is not what skill writes")
-    option(p, "--out", metavar="PATH")
 
 
 def cmd_skill(args: argparse.Namespace) -> Result:
@@ -9591,21 +9254,6 @@ def skill_text(doc: dict) -> str:
     return f"{doc['path']} is stale ({doc['difference']}); run: {invocation()} skill"
 
 
-def options_exercise(p: argparse.ArgumentParser) -> None:
-    """The options of `exercise`: its number (1-5), --answer, exercise 1's pricing (--design,
-    --width, --height) and exercise 5's --scores and --example-csv."""
-    p.add_argument("number", type=bounded(int, 1, 5), help="1 sampling, 2 RoPE, 3 schema, "
-                   "4 alignment before projection, 5 VideoMME gap")
-    p.add_argument("--answer", action="store_true",
-                   help="print the worked answer after the question (default: the question)")
-    option(p, "--design", choices=tuple(DESIGNS), default=None, metavar="NAME")  # exercise 1
-    add_size_options(p)
-    p.add_argument("--scores", metavar="FILE",
-                   help="exercise 5: your CSV of VideoMME scores (default: the shipped table)")
-    p.add_argument("--example-csv", action="store_true",
-                   help="exercise 5: print the shipped table as a CSV to start from")
-
-
 def cmd_exercise(args: argparse.Namespace) -> Result:
     """`exercise`: the numbered exercise's question and, with --answer, its worked answer (the
     JSON always has both); an option of another exercise is a UserError."""
@@ -9632,21 +9280,6 @@ def cmd_exercise(args: argparse.Namespace) -> Result:
 
 
 COMMAND_RUNS = 5                   # a whole command is timed this many times; the fastest is kept
-
-
-def options_bench(p: argparse.ArgumentParser) -> None:
-    """The options of `bench`: the clip's length in seconds, frames for the slow naive
-    reference, answers to score, runs of each whole-command timing, and --seed."""
-    p.add_argument("--seconds", type=bounded(float, 1, 600), default=60.0,
-                   help="length of the 640x360 30 fps bench clip, seconds (default %(default)s)")
-    p.add_argument("--naive-frames", type=bounded(int, 2, 100000), default=90,
-                   help="frames for the naive reference, which is slow (default %(default)s)")
-    p.add_argument("--answers", type=bounded(int, 1, 10_000_000), default=100_000,
-                   help="JSONL answers to score (default %(default)s)")
-    p.add_argument("--runs", type=bounded(int, 1, 100), default=COMMAND_RUNS,
-                   help="times each whole command (--help, sample with and without --sheet) "
-                        "is run; the fastest counts (default %(default)s)")
-    option(p, "--seed", type=bounded(int, 0, 2**31), default=DEFAULT_SEED)
 
 
 BENCH_SIZE = (NOMINAL_WIDTH, NOMINAL_HEIGHT, NOMINAL_FPS)   # the bench clip, yuv420p like a phone
@@ -9849,14 +9482,317 @@ def bench_text(doc: dict) -> str:
 # ----------------------------------------------------------------------------------------------
 
 # The subcommands: name, one-line help, description, options, handler.
+# Every option once: its help and how argparse reads it. A value that differs by subcommand is a
+# dict of subcommand -> value (None: every other subcommand), so each subcommand's help says what
+# that subcommand does with the flag (tests check that no flag has two texts elsewhere).
+# COMMAND_OPTIONS lists each subcommand's options in --help order: a flag, a positional name,
+# "A|B" for two flags of which one may be given, or a title that opens an argument group.
+SECONDS_10_DAYS = 10 * 24 * 3600
+PER_FRAME = bounded(int, 1, MAX_FRAME_COUNT)
+RATE = bounded(float, 0.01, 240)
+OPTIONS = {
+    "--json": dict(action="store_true", help="print one JSON object instead of text"),
+    "--wide": dict(action="store_true",
+                   help="show every column, however wide (default: tables fit in 100 columns)"),
+    "--out": dict(metavar={"compare": "FILE.svg", "synth": "FILE.y4m", "plot": "FILE.svg",
+                           "skill": "PATH"}, required={"plot": True},
+                  help="where to write the file (- for stdout)"),
+    "--sheet": dict(metavar="FILE.png",
+                    help=f"also write a PNG contact sheet of the chosen frames: a row per "
+                         f"sampler, each thumbnail labelled with its time, at most "
+                         f"{SHEET_MAX_THUMBS} a row (an evenly spaced subset past that)"),
+    "--synth": dict(metavar="PRESET", default={"synth": "cat-jump"},
+                    help=f"a synthetic video preset: {', '.join(PRESETS)} (motion, sample, plot "
+                         "and rope use cat-jump when neither --synth nor --video is given)"),
+    "--video": dict(metavar="PATH",
+                    help="your video: a .y4m file, - for a Y4M stream on stdin, or a folder of "
+                         "numbered PGM/PPM frames (with --fps)"),
+    "--fps": dict(type=bounded(float, 0.001, 1000),
+                  help={None: "the video's own frame rate, frames per second: needed for a "
+                              "folder of frames, which has none of its own (a Y4M states its "
+                              "rate)",
+                        "tokens": "the video's frame rate, frames per second: needed for a "
+                                  "folder of frames; with --duration or --total-frames it sets "
+                                  f"the rate (default {NOMINAL_FPS:g})"}),
+    "--allow-truncated": dict(action="store_true",
+                              help="accept a Y4M stream cut short after its last whole frame, "
+                                   "with a warning"),
+    "--seed": dict(type=bounded(int, 0, 2**31), default=DEFAULT_SEED,
+                   help="seed of everything made at random: synthetic videos, the compare "
+                        f"suite, bench answers (default {DEFAULT_SEED})"),
+    "--window": dict(type=bounded(float, 0.05, 3600), default=DEFAULT_WINDOW_S,
+                     help=f"motion window, seconds (default {DEFAULT_WINDOW_S:g})"),
+    "--stride": dict(type=bounded(int, 1, 1024),
+                     help=f"score every K-th pixel of every K-th row (default: about "
+                          f"{MOTION_GRID_ROWS} rows)"),
+    "--cut-threshold": dict(type=bounded(float, 0.0, 1.0), default=CUT_MIN_SCORE,
+                            help="a frame difference (0-1) below this is never a hard cut "
+                                 f"(default {CUT_MIN_SCORE:g})"),
+    "--cut-ratio": dict(type=bounded(float, 1.0, 1000.0), default=CUT_MEDIAN_RATIO,
+                        help="a hard cut stands this many times above the local median "
+                             f"difference (default {CUT_MEDIAN_RATIO:g})"),
+    "--strategy": dict(
+        choices={"sample": STRATEGIES + ("all",), "plot": STRATEGIES + ("all",),
+                 "rope": ("release",) + STRATEGIES},
+        default={"sample": "all", "plot": ["all"], "rope": "release"},
+        nargs={"plot": "+"}, metavar={"plot": "NAME"},
+        help={None: "the frame sampler: uniform, dynamic (motion-adaptive), event (dense "
+                    "around actions), keyframe (cuts and their neighbours), or all (the "
+                    "default)",
+              "rope": "the frames to place: release (the model's own frames, the default), "
+                      "or a sampler's: uniform, dynamic, event or keyframe"}),
+    "--uniform-frames": dict(type=PER_FRAME, default=DEFAULT_UNIFORM_FRAMES,
+                             help="uniform sampler: how many frames (default "
+                                  f"{DEFAULT_UNIFORM_FRAMES})"),
+    "--max-frames": dict(type=PER_FRAME, default={None: FPS_MAX_FRAMES, "tokens": None},
+                         help=f"the most frames taken, the frame budget (default "
+                              f"{FPS_MAX_FRAMES}, qwen-vl-utils' FPS_MAX_FRAMES)"),
+    "--min-fps": dict(type=RATE, default=DEFAULT_MIN_FPS,
+                      help=f"dynamic sampler: its lowest frame rate, frames per second "
+                           f"(default {DEFAULT_MIN_FPS:g})"),
+    "--max-fps": dict(type=RATE, default=DEFAULT_MAX_FPS,
+                      help="the cap: the highest frame rate any sampler uses, frames per second "
+                           f"(default {DEFAULT_MAX_FPS:g}, the lesson's dynamic-FPS ceiling)"),
+    "--burst-fps": dict(type=RATE, default=DEFAULT_BURST_FPS,
+                        help="event sampler: frames per second inside action spans, at most "
+                             f"the cap (default {DEFAULT_BURST_FPS:g})"),
+    "--base-fps": dict(type=bounded(float, 0.0, 240), default=DEFAULT_BASE_FPS,
+                       help=f"event sampler: frames per second elsewhere (default "
+                            f"{DEFAULT_BASE_FPS:g})"),
+    "--keyframe-context": dict(type=bounded(int, 0, 100), default=DEFAULT_KEYFRAME_CONTEXT,
+                               help="keyframe sampler: neighbours either side of each keyframe "
+                                    f"(default {DEFAULT_KEYFRAME_CONTEXT})"),
+    "--keyframe-gap": dict(type=bounded(float, 0.001, 60), default=DEFAULT_CONTEXT_GAP_S,
+                           help="keyframe sampler: seconds between a keyframe's neighbours "
+                                f"(default {DEFAULT_CONTEXT_GAP_S:g})"),
+    "--design": dict(
+        choices={None: tuple(DESIGNS), "tokens": tuple(DESIGNS) + ("all",), "compare": None},
+        default={None: DEFAULT_PRICING_DESIGN, "tokens": "all", "exercise": None,
+                 "compare": None},
+        action={"compare": "append"}, metavar="NAME",
+        help={"tokens": "the design to count (default all): " + ", ".join(DESIGNS),
+              "compare": "a row to run, by name (repeatable; default every row): "
+                         + ", ".join(COMPARE_DESIGNS),
+              "exercise": f"exercise 1: the design that prices its frames (default "
+                          f"{EXERCISE_PRICING}): " + ", ".join(DESIGNS),
+              None: f"the design that prices the frames (default {DEFAULT_PRICING_DESIGN}): "
+                    + ", ".join(DESIGNS)}),
+    "--width": dict(type=bounded(int, 1, MAX_SIDE),
+                    help="frame width in pixels for the token arithmetic (default: the video's "
+                         f"own; {NOMINAL_WIDTH} for a synthetic preset or a --duration)"),
+    "--height": dict(type=bounded(int, 1, MAX_SIDE),
+                     help="frame height in pixels for the token arithmetic (default: the "
+                          f"video's own; {NOMINAL_HEIGHT} for a synthetic preset or a "
+                          "--duration)"),
+    "--duration": dict(type={"tokens": bounded(float, 0.001, SECONDS_10_DAYS),
+                             "parse": bounded(float, 0.001, MAX_TIME_S),
+                             "plan": bounded(float, 0.1, SECONDS_10_DAYS)},
+                       help="the video's length, seconds"),
+    "--context-tokens": dict(type=bounded(int, 1, 100_000_000), default=DEFAULT_CONTEXT_TOKENS,
+                             help=f"the model's context length, tokens (default "
+                                  f"{DEFAULT_CONTEXT_TOKENS})"),
+    "--model": dict(choices={"plan": PLAN_MODELS, "rope": ROPE_MODELS},
+                    default={"plan": "auto", "rope": DEFAULT_ROPE_MODEL},
+                    metavar={"plan": "NAME"},
+                    help={"plan": "the model whose rules apply: auto (the default: the design "
+                                  "compare measures best for the frames), or "
+                                  + ", ".join(PLAN_MODELS[1:]),
+                          "rope": f"the model whose position ids to show (default "
+                                  f"{DEFAULT_ROPE_MODEL})"}),
+    "--swap-reversed": dict(action="store_true",
+                            help="read an interval that ends before it starts as swapped "
+                                 "(default: the failure `reversed`)"),
+    # compare
+    "--suite": dict(choices=("small", "full"), default="small",
+                    help="small (default, about a second) or full (more and longer videos)"),
+    "--events": dict(metavar="FILE", help="with --video: your events, a JSON list of {event, "
+                                          "start, end} in seconds"),
+    "--draw": dict(metavar="NAME", help="with --out: which video of the run the picture shows "
+                                        "(default: the first)"),
+    # motion
+    "--scenes": dict(metavar="FILE.csv",
+                     help="also write the scene list as PySceneDetect does (- for stdout)"),
+    # tokens
+    "--total-frames": dict(type=bounded(int, 1, MAX_FRAME_COUNT * 10),
+                           help="the video's length in frames, instead of --duration"),
+    "--frames": dict(type=PER_FRAME,
+                     help="frames a fixed-frame design takes: naive (default every frame), "
+                          f"video-llama and video-llava (default {VIDEO_LLAMA_FRAMES}), "
+                          f"llava-next-video (its cap on 1 fps, default "
+                          f"{NEXT_VIDEO_MAX_FRAMES}), llava-onevision (default "
+                          f"{ONEVISION_FRAMES}; its tutorial uses 16), llava-video (default "
+                          f"{LLAVA_VIDEO_FRAMES}), internvl3 (default {INTERNVL_FRAMES}; its "
+                          "README uses 8)"),
+    "--audio": dict(action="store_true",
+                    help="count the audio branch: Video-LLaMA's 8 audio-query tokens, "
+                         "Qwen2.5-Omni's 25 audio tokens a second (default: video only)"),
+    "--image-size": dict(type=bounded(int, 1, 8192), default=NAIVE_SIZE,
+                         help="encoder input side, pixels (default %(default)s)"),
+    "--patch": dict(type=bounded(int, 1, 1024), default=NAIVE_PATCH,
+                    help="patch side, pixels (default %(default)s)"),
+    "--pool": dict(type=bounded(int, 1, 1024),
+                   help="k x k pooling of the patch grid: naive (default 1, none), and the "
+                        "LLaVA designs, whose release pools 2 x 2 (another k is hypothetical: "
+                        "the lesson's 3 x 3 gives 64 a frame on a 24 x 24 grid, 81 on 27 x 27)"),
+    "--sample-fps": dict(type=bounded(float, 0.001, 1000),
+                         help="the sampler's rate: frames per second qwen-vl-utils takes (its "
+                              f"`fps`, default {QWEN_FPS:g})"),
+    "--nframes": dict(type=PER_FRAME,
+                      help="take exactly this many frames instead (rounded to even)"),
+    "--min-frames": dict(type=PER_FRAME,
+                         help=f"the fewest frames taken (default {FPS_MIN_FRAMES})"),
+    "--min-pixels": dict(type=bounded(float, 1, 1e10),
+                         help="the fewest pixels a frame keeps (default 128 tokens' worth: "
+                              "128 x 28^2, or x 32^2 for Qwen3-VL)"),
+    "--max-pixels": dict(type=bounded(float, 1, 1e10),
+                         help="the most pixels a frame keeps (default 768 tokens' worth, "
+                              "shared out of --total-pixels)"),
+    "--total-pixels": dict(type=bounded(float, 1, 1e12),
+                           help="the whole video's pixel budget (default 128000 x 0.9 tokens' "
+                                "worth)"),
+    "--resized-height": dict(type=bounded(int, 1, MAX_SIDE),
+                             help="resize every frame to this height, pixels (with "
+                                  "--resized-width)"),
+    "--resized-width": dict(type=bounded(int, 1, MAX_SIDE),
+                            help="resize every frame to this width, pixels (with "
+                                 "--resized-height)"),
+    # rope
+    "--encoding": dict(choices=("absolute", "index"),
+                       help="older spelling: index = --model qwen2-vl, absolute = --model "
+                            "qwen2.5-vl"),
+    "--layout": dict(help=f"a prompt layout ({LAYOUT_GRAMMAR}), e.g. "
+                          "'text:3 video:3x4x4@2.0 text:2'"),
+    "--timestamps": dict(help="sampled seconds, comma-separated, e.g. 0,0.5,1,4,4.25"),
+    "--table-rows": dict(type=bounded(int, 1, 100000), default=LEARNED_TABLE_ROWS,
+                         help="rows of a learned frame table (default %(default)s, "
+                              "Video-LLaVA's encoder)"),
+    # parse, evaluate, schema
+    "text": dict(help="the model's answer, or - to read it from stdin"),
+    "predictions": dict(help="JSONL: {id, output, gt?, duration?} per line, or an lmms-eval "
+                             "<date>_samples_<task>.jsonl as it is (- for stdin)"),
+    "--gt": dict(metavar="FILE", help="the truth: Charades-STA .txt, ActivityNet Captions .json "
+                                      "or QVHighlights .jsonl"),
+    "--duration-file": dict(metavar="FILE",
+                            help="video lengths: JSON {id: seconds} or JSONL {id, duration}"),
+    "--tolerance": dict(type=bounded(float, 0.0, 3600.0), default=DEFAULT_TOLERANCE_S,
+                        help="seconds for tolerance accuracy (default %(default)s)"),
+    "--point-as-interval": dict(type=bounded(float, 0.001, 3600.0), metavar="W",
+                                help="score a point answer as a W-second interval for IoU "
+                                     "(default: a point scores IoU 0)"),
+    "--compat": dict(choices=("lmms-eval",),
+                     help="reproduce lmms-eval's reading and scoring, quirks included (its "
+                          "Charades-STA reader, or its timelens reader for a timelens samples "
+                          "file); default: this tool's"),
+    "--lmms-results": dict(metavar="FILE",
+                           help="with an lmms-eval samples file: its <date>_results.json, to "
+                                "show the harness's own numbers beside this tool's"),
+    "--gt-round": dict(type=bounded(float, 0.001, 60), metavar="S",
+                       help="with an lmms-eval samples file: round the truth to S seconds for "
+                            "this tool's scores (0.1 undoes float16 storage; default: as "
+                            "written)"),
+    "--details": dict(action="store_true", help="include every answer's reading"),
+    "--validate": dict(metavar="FILE",
+                       help="check answers (JSONL: a JSON answer, or {output: text}) per line; "
+                            "exit status 1 if any answer does not match"),
+    # plan, skill, exercise
+    "--task": dict(choices=TASKS, required=True, metavar="TASK",
+                   help=f"what the video is for: {', '.join(TASKS)}"),
+    "--model-size": dict(type=bounded(float, 0.1, 10000), default=DEFAULT_MODEL_SIZE_B,
+                         help="model parameters, billions (default %(default)s)"),
+    "--target": dict(choices=("standard", "frontier"), default="standard",
+                     help="the accuracy wanted (default %(default)s)"),
+    "--check": dict(action="store_true",
+                    help="exit 1 and say what differs if the file is not what skill writes"),
+    "number": dict(type=bounded(int, 1, 5), help="1 sampling, 2 RoPE, 3 schema, 4 alignment "
+                                                 "before projection, 5 VideoMME gap"),
+    "--answer": dict(action="store_true",
+                     help="print the worked answer after the question (default: the question)"),
+    "--scores": dict(metavar="FILE", help="exercise 5: your CSV of VideoMME scores (default: "
+                                          "the shipped table)"),
+    "--example-csv": dict(action="store_true",
+                          help="exercise 5: print the shipped table as a CSV to start from"),
+    # bench
+    "--seconds": dict(type=bounded(float, 1, 600), default=60.0,
+                      help="length of the 640x360 30 fps bench clip, seconds (default "
+                           "%(default)s)"),
+    "--naive-frames": dict(type=bounded(int, 2, 100000), default=90,
+                           help="frames for the naive reference, which is slow (default "
+                                "%(default)s)"),
+    "--answers": dict(type=bounded(int, 1, 10_000_000), default=100_000,
+                      help="JSONL answers to score (default %(default)s)"),
+    "--runs": dict(type=bounded(int, 1, 100), default=COMMAND_RUNS,
+                   help="times each whole command (--help, sample with and without --sheet) is "
+                        "run; the fastest counts (default %(default)s)"),
+}
+# Old spellings kept for one release: they work, and say their new name on stderr.
+RENAMED_FLAGS = {"--svg": "--out", "--preset": "--synth"}
+SOURCE = ("--synth|--video", "--fps", "--allow-truncated", "--seed")
+MOTION = ("--window", "--stride", "--cut-threshold", "--cut-ratio")
+SAMPLING = ("--uniform-frames", "--max-frames", "--min-fps", "--max-fps", "--burst-fps",
+            "--base-fps", "--keyframe-context", "--keyframe-gap")
+SIZE = ("--width", "--height")
+COMMAND_OPTIONS = {
+    "compare": ("--suite", "--seed", "--design", "--video", "--events", "--fps",
+                "--allow-truncated", "--out", "--svg", "--draw", "--wide"),
+    "synth": ("--synth", "--preset", "--out"),
+    "motion": SOURCE + MOTION + ("--scenes", "--wide"),
+    "sample": SOURCE + MOTION + ("--strategy",) + SAMPLING + ("--design",) + SIZE
+              + ("--sheet", "--wide"),
+    "plot": SOURCE + MOTION + ("--strategy",) + SAMPLING + ("--design",) + SIZE + ("--out",),
+    "tokens": SOURCE + ("--duration", "--total-frames") + SIZE + (
+        "--design", "--context-tokens", "--frames", "--audio", "--wide",
+        "naive (the lesson's baseline)", "--image-size", "--patch", "--pool",
+        "Qwen designs (qwen-vl-utils options; unset = its defaults)", "--sample-fps",
+        "--nframes", "--min-frames", "--max-frames", "--min-pixels", "--max-pixels",
+        "--total-pixels", "--resized-height", "--resized-width"),
+    "rope": ("--model", "--encoding", "--layout", "--timestamps") + SOURCE + MOTION
+            + ("--strategy",) + SAMPLING + SIZE + ("--table-rows", "--wide"),
+    "parse": ("text", "--duration", "--swap-reversed"),
+    "evaluate": ("predictions", "--gt", "--duration-file", "--tolerance", "--point-as-interval",
+                 "--compat", "--lmms-results", "--gt-round", "--details", "--swap-reversed"),
+    "schema": ("--validate",),
+    "plan": ("--task", "--duration", "--context-tokens", "--model-size", "--target", "--max-fps",
+             "--model") + SOURCE + MOTION + ("--sheet",) + SIZE,
+    "skill": ("--check", "--out"),
+    "exercise": ("number", "--answer", "--design") + SIZE + ("--scores", "--example-csv"),
+    "bench": ("--seconds", "--naive-frames", "--answers", "--runs", "--seed"),
+}
+
+
+def option_kwargs(flag: str, command: str | None) -> dict:
+    """OPTIONS[flag] for `command`: each per-subcommand value resolved, unset ones left out."""
+    kwargs = {}
+    for key, value in OPTIONS[flag].items():
+        value = value.get(command, value.get(None)) if isinstance(value, dict) else value
+        if value is not None:
+            kwargs[key] = value
+    return kwargs
+
+
+def add_options(p: argparse.ArgumentParser, command: str) -> None:
+    """A subcommand's options, in COMMAND_OPTIONS order, from the one OPTIONS table."""
+    group = p
+    for entry in COMMAND_OPTIONS[command]:
+        if " " in entry:                                 # a title opens an argument group
+            group = p.add_argument_group(entry)
+        elif entry in RENAMED_FLAGS:
+            group.add_argument(entry, dest=RENAMED_FLAGS[entry].lstrip("-"),
+                               help=argparse.SUPPRESS, action=RenamedFlag)
+        elif "|" in entry:
+            exclusive = group.add_mutually_exclusive_group()
+            for flag in entry.split("|"):
+                exclusive.add_argument(flag, **option_kwargs(flag, command))
+        else:
+            group.add_argument(entry, **option_kwargs(entry, command))
+
+
 COMMANDS = (
     ("compare", "the designs end to end: tokens and temporal accuracy",
      "Run Video-LLaMA, Video-LLaVA, Qwen2-VL, Qwen2.5-VL and Qwen3-VL as released, and "
      "ablations that change one thing each, on synthetic videos with known events (or your "
-     "clip with --video and --events). " + SIMULATED_READER_NOTE, options_compare, cmd_compare),
+     "clip with --video and --events). " + SIMULATED_READER_NOTE, cmd_compare),
     ("synth", "a synthetic video's ground truth, or the video as a .y4m file",
-     "The presets' events and cuts; --out writes the video itself (YUV4MPEG2, Cmono).",
-     options_synth, cmd_synth),
+     "The presets' events and cuts; --out writes the video itself (YUV4MPEG2, Cmono).", cmd_synth),
     ("motion", "motion per window, hard cuts and gradual transitions",
      "Frame-difference motion per window, hard cuts and gradual transitions, and the scene "
      "list. Cuts and transitions are read from cell means (a cell's few pixels placed so that "
@@ -9866,27 +9802,25 @@ COMMANDS = (
      "not cuts); never inside a transition. Transitions, each one span: fade-black and "
      "fade-white (out and in through black or white), fade-in-black/-white and "
      "fade-out-black/-white (one side), wipe (the change crosses the picture region by "
-     "region) and dissolve (a cross-fade: everywhere at once).",
-     options_motion, cmd_motion),
+     "region) and dissolve (a cross-fade: everywhere at once).", cmd_motion),
     ("sample", "where each frame sampler spends its frames",
      "Uniform, dynamic (motion-adaptive), event-driven and keyframe+context sampling side by "
-     "side, priced by a design's own token arithmetic.", options_sample, cmd_sample),
+     "side, priced by a design's own token arithmetic.", cmd_sample),
     ("plot", "an SVG timeline of motion, events, cuts and sampled frames",
-     "The same as sample, drawn: motion, true events, cuts and each sampler's frames.",
-     options_plot, cmd_plot),
+     "The same as sample, drawn: motion, true events, cuts and each sampler's frames.", cmd_plot),
     ("tokens", "tokens per design, as each released model counts them",
      "Tokens of a video under each design: Video-LLaMA, Video-LLaVA, the Qwen family "
      "(qwen-vl-utils' frames and sizes, Qwen3-VL's timestamp text, Qwen2.5-Omni's audio) and "
-     "the lesson's naive baseline.", options_tokens, cmd_tokens),
+     "the lesson's naive baseline.", cmd_tokens),
     ("rope", "position ids: Qwen2-VL, Qwen2.5-VL, Qwen3-VL, Qwen2.5-Omni",
      "Where each token sits, as each model's get_rope_index puts it: index M-RoPE (Qwen2-VL), "
      "time-aligned M-RoPE with one rate per video (Qwen2.5-VL), text timestamps before each "
      "patch (Qwen3-VL), TMRoPE with audio in 2-second chunks (Qwen2.5-Omni). The lesson calls "
      "Qwen2.5-VL's encoding TMRoPE; in the released code TMRoPE is Qwen2.5-Omni's. At most "
-     f"{MAX_LAYOUT_TOKENS:,} tokens a layout.", options_rope, cmd_rope),
+     f"{MAX_LAYOUT_TOKENS:,} tokens a layout.", cmd_rope),
     ("parse", "how one model answer is read",
      "Read one answer as evaluate does: JSON, <time> tokens, bracketed pairs, free text "
-     "(English or Chinese).", options_parse, cmd_parse),
+     "(English or Chinese).", cmd_parse),
     ("evaluate", "score temporal-grounding answers, or re-score an lmms-eval run",
      "Score a JSONL file of model answers, or re-score an lmms-eval samples file as it is. "
      + " ".join(f"--gt {name}: {form.description}." for name, form in GT_FORMATS.items())
@@ -9896,24 +9830,21 @@ COMMANDS = (
      "0.75 and averaged over 0.5:0.05:0.95, R1@0.5/0.7, mAP by window length (short <= 10 s, "
      "middle 10-30 s, long 30-150 s), and from pred_saliency_scores HL mAP and HIT@1 at Fair "
      "(>= 2), Good (>= 3) and VeryGood (>= 4); a query without a prediction counts as a miss.",
-     options_evaluate, cmd_evaluate),
+     cmd_evaluate),
     ("schema", "the JSON Schema for grounding answers, and a validator",
-     "Print the schema, or check answers against it.", options_schema, cmd_schema),
+     "Print the schema, or check answers against it.", cmd_schema),
     ("plan", "a frame plan for a video task, or a refusal",
      "Sampler, model, pixels per frame, output format, benchmarks and tokens for a task, from "
-     "the rule table the skill file is written from; or REFUSED and what to do instead.",
-     options_plan, cmd_plan),
+     "the rule table the skill file is written from; or REFUSED and what to do instead.", cmd_plan),
     ("skill", f"write outputs/{SKILL_FILE}",
      "Write the planner's skill file from the rule table (or --check that it is current). "
      f"Without --out it is outputs/{SKILL_FILE} in the nearest folder, from the current one "
      "upward, that has an outputs/ folder (a checkout's, from anywhere inside it), for the "
-     "script and the installed command alike; with none, give --out.",
-     options_skill, cmd_skill),
-    ("exercise", "the lesson's five exercises, worked with live numbers", "",
-     options_exercise, cmd_exercise),
+     "script and the installed command alike; with none, give --out.", cmd_skill),
+    ("exercise", "the lesson's five exercises, worked with live numbers", "", cmd_exercise),
     ("bench", "how fast: reading, motion scoring, answers scored, --help",
      "Writes a 640x360 clip to a temporary folder (removed afterwards) and times the readers "
-     "and scorers on it; figures depend on the machine.", options_bench, cmd_bench),
+     "and scorers on it; figures depend on the machine.", cmd_bench),
 )
 EMIT_CHUNK = 1 << 16
 SCHEMA_VERSION = 2                   # of every --json document: 2 since the 0.2 JSON changes
@@ -9990,7 +9921,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser: --version, and a subcommand per COMMANDS entry with --json, its
     options, its limits epilog and its handler."""
     common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
-    option(common, "--json", action="store_true")
+    common.add_argument("--json", **option_kwargs("--json", None))
     parser = Parser(prog=PROG, description=__doc__.split("\n\n")[0],
                     formatter_class=help_formatter(raw=True),
                     epilog=f"Start with `{invocation()} compare`; every subcommand takes --json "
@@ -9998,12 +9929,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name, summary, description, add_options, handler in COMMANDS:
+    for name, summary, description, handler in COMMANDS:
         p = sub.add_parser(name, parents=[common], help=summary,
                            description=description or summary,
                            epilog=limits_epilog(name), formatter_class=help_formatter())
-        option.command = name
-        add_options(p)
+        add_options(p, name)
         p.set_defaults(func=handler)
     return parser
 

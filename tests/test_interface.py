@@ -38,16 +38,12 @@ class OptionTests(unittest.TestCase):
                     self.assertTrue(action.help and len(action.help) > 10, action.help)
 
     def test_each_flag_has_one_source_of_help(self):
-        # A flag's help comes from OPTION_HELP; where a subcommand does something of its own
+        # A flag's help comes from OPTIONS; where a subcommand does something of its own
         # with it, the table says so for that subcommand (issue 25), else one text for all.
         for name, sub in subcommands().items():
             for action in visible_options(sub):
                 for flag in action.option_strings:
-                    entry = main.OPTION_HELP.get(flag)
-                    if entry is None:
-                        continue
-                    expected = entry.get(name, entry.get(None)) if isinstance(entry, dict) \
-                        else entry
+                    expected = main.option_kwargs(flag, name).get("help")
                     with self.subTest(command=name, flag=flag):
                         self.assertEqual(action.help, expected)
 
