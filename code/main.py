@@ -39,9 +39,9 @@ Part II, the machinery, and the runs built from the lesson
                                                                                   exercise
     §13 Output            careful file writes, tables and prose, SVG, PNG sheets
 Part III, the command line
-    §14 Subcommands       one block each: its options, its handler, its text      bench too
-    §15 The program       COMMANDS, build_parser() and main(), the one place that writes to
-                          stdout
+    §14 Subcommands       one block each: its handler and its text                bench too
+    §15 The program       OPTIONS (every option once), COMMANDS, build_parser() and main(),
+                          the one place that writes to stdout
 
 Vocabulary of the lesson
     frame budget   the most frames a model is given (`--max-frames`); a sampler never exceeds it
@@ -7865,8 +7865,8 @@ def png_chunks(canvas: Canvas) -> Iterator[bytes]:
 
 # ----------------------------------------------------------------------------------------------
 # §14 Subcommands
-# Shared plumbing first (one meaning per flag: OPTION_HELP; progress; loading a video),
-# then one block per subcommand in COMMANDS order: its options, its handler, its text.
+# Shared plumbing first (the parser, progress, loading a video), then one block per
+# subcommand in COMMANDS order: its handler and its text. Its options are in OPTIONS (§15).
 # ----------------------------------------------------------------------------------------------
 
 class Parser(argparse.ArgumentParser):
@@ -9477,7 +9477,7 @@ def bench_text(doc: dict) -> str:
 
 # ----------------------------------------------------------------------------------------------
 # §15 The program
-# The COMMANDS table, the parser built from it, and main(): the one place that writes to
+# OPTIONS and COMMANDS, the parser built from them, and main(): the one place that writes to
 # stdout and turns errors into one line and an exit status.
 # ----------------------------------------------------------------------------------------------
 
