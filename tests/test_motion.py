@@ -33,7 +33,7 @@ class FastDifferenceTests(unittest.TestCase):
         scene = main.get_preset("cooking-3min")             # a cut at 60 s, motion around it
         frames = list(itertools.islice(main.render_scene(scene), 560, 640))
         width, height = scene.width, scene.height
-        for stride in (1, 3, main.auto_stride(height)):
+        for stride in (1, 3, 8):                       # 8: the grid of a 640x360 video
             fast = main.analyze_motion(frames, width, height, scene.fps, stride).scores
             plain = main.motion_scores(frames, width, height, stride)
             self.assertEqual(list(fast), plain, stride)      # the same integers divided alike
