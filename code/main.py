@@ -1009,8 +1009,9 @@ def smart_nframes(total_frames: int, video_fps: float, options: QwenOptions) -> 
 def smart_resize(height: int, width: int, factor: int, min_pixels: float, max_pixels: float
                  ) -> tuple[int, int]:
     """qwen-vl-utils smart_resize (its *_by_factor helpers written out): sides divisible by
-    factor, pixels within bounds, aspect kept. Its edge behaviour is kept too: the max-pixels branch floors each side, so the result can
-    fall below min_pixels, and a very thin frame gets a side of 0."""
+    factor, pixels within bounds, aspect kept. Its edge behaviour is kept too: the max-pixels
+    branch floors each side, so the result can fall below min_pixels, and a very thin frame
+    gets a side of 0."""
     h_bar = max(factor, round(height / factor) * factor)
     w_bar = max(factor, round(width / factor) * factor)
     if h_bar * w_bar > max_pixels:

@@ -3,7 +3,7 @@ import subprocess
 import sys
 import unittest
 
-from support import MAIN_PATH, ROOT, run
+from support import ROOT, compiled_main, run
 
 BAD_INPUTS = [
     ("sample", "--window", "0"),
@@ -39,7 +39,7 @@ class CommandLineTests(unittest.TestCase):
         self.assertIn("[0.05, 3600]", err)
 
     def test_real_process_exit_status_and_no_traceback(self):
-        proc = subprocess.run([sys.executable, str(MAIN_PATH), "sample", "--uniform-frames", "-3"],
+        proc = subprocess.run([sys.executable, compiled_main(), "sample", "--uniform-frames", "-3"],
                               capture_output=True, text=True, cwd=ROOT)
         self.assertEqual(proc.returncode, 2)
         self.assertNotIn("Traceback", proc.stderr)
@@ -54,7 +54,7 @@ class CommandLineTests(unittest.TestCase):
                 self.assertEqual(out.count("\n"), 1)
 
     def test_help_lists_the_subcommands(self):
-        proc = subprocess.run([sys.executable, str(MAIN_PATH), "--help"],
+        proc = subprocess.run([sys.executable, compiled_main(), "--help"],
                               capture_output=True, text=True, cwd=ROOT)
         self.assertEqual(proc.returncode, 0)
         for name in ("synth", "motion", "sample"):

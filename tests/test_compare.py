@@ -5,7 +5,7 @@ import sys
 import tempfile
 import unittest
 
-from support import MAIN_PATH, ROOT, main, run, run_json
+from support import ROOT, compiled_main, main, run, run_json
 
 
 class CompareTests(unittest.TestCase):
@@ -117,7 +117,7 @@ class CompareTests(unittest.TestCase):
         self.assertIn("video-llama", err)
 
     def test_help_and_output_say_the_reader_is_simulated_and_list_its_rules(self):
-        proc = subprocess.run([sys.executable, str(MAIN_PATH), "compare", "--help"],
+        proc = subprocess.run([sys.executable, compiled_main(), "compare", "--help"],
                               capture_output=True, text=True, cwd=ROOT)
         self.assertIn("simulated reader", " ".join(proc.stdout.split()))
         _, out, _ = run("compare", "--design", "video-llama")

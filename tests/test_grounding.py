@@ -3,7 +3,7 @@ import os
 import tempfile
 import unittest
 
-from support import main, run, run_json
+from support import compiled_main, main, run, run_json
 
 I = "interval"
 P = "point"
@@ -503,8 +503,7 @@ class ToleranceTests(unittest.TestCase):
         self.assertIn("both of its ends", main.TOLERANCE_RULE)
         import subprocess
         import sys
-        from support import MAIN_PATH
-        out = subprocess.run([sys.executable, str(MAIN_PATH), "evaluate", "--help"],
+        out = subprocess.run([sys.executable, compiled_main(), "evaluate", "--help"],
                              capture_output=True, text=True).stdout
         self.assertIn("both of its ends", " ".join(out.split()))
 

@@ -12,7 +12,7 @@ import sys
 import tempfile
 import unittest
 
-from support import MAIN_PATH, ROOT, compiled_main, main, run
+from support import ROOT, compiled_main, main, run
 
 DATA = ROOT / "tests" / "data"
 
@@ -206,7 +206,7 @@ class TerminalTests(unittest.TestCase):
         # LANG=C alone: Python switches the C locale to UTF-8 (PEP 538/540); the tool follows
         # the stream it is given and prints the glyphs, as the README says.
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "PYTHONIO"))}
-        proc = subprocess.run([sys.executable, str(MAIN_PATH), "motion"], capture_output=True,
+        proc = subprocess.run([sys.executable, compiled_main(), "motion"], capture_output=True,
                               env={**env, "LANG": "C"}, timeout=120)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("▁", proc.stdout.decode("utf-8"))
@@ -215,11 +215,11 @@ class TerminalTests(unittest.TestCase):
         for how in ("closed", "full"):
             with self.subTest(stdout=how):
                 if how == "closed":
-                    proc = subprocess.run(f'"{sys.executable}" "{MAIN_PATH}" synth >&-',
+                    proc = subprocess.run(f'"{sys.executable}" "{compiled_main()}" synth >&-',
                                           shell=True, capture_output=True, text=True, cwd=ROOT)
                 elif os.path.exists("/dev/full"):
                     with open("/dev/full", "w") as full:
-                        proc = subprocess.run([sys.executable, str(MAIN_PATH), "synth"],
+                        proc = subprocess.run([sys.executable, compiled_main(), "synth"],
                                               stdout=full, stderr=subprocess.PIPE, text=True)
                 else:
                     continue
@@ -265,7 +265,7 @@ class ProgressTests(unittest.TestCase):
         self.assertEqual(list(main.with_progress(range(3), "x", stream=redirected)), [0, 1, 2])
         main.show_progress("busy", stream=redirected)
         self.assertEqual(redirected.getvalue(), "")
-        proc = subprocess.run([sys.executable, str(MAIN_PATH), "motion", "--synth",
+        proc = subprocess.run([sys.executable, compiled_main(), "motion", "--synth",
                                "security-5min"], capture_output=True, text=True, cwd=ROOT)
         self.assertEqual(proc.returncode, 0)
         self.assertEqual(proc.stderr, "")

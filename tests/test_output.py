@@ -83,7 +83,7 @@ class OutputTests(ScratchTest):
                 self.assertTrue(stat.S_ISCHR(os.stat(device).st_mode))
 
     def test_dev_stdout_is_written_directly(self):
-        proc = subprocess.run([sys.executable, str(MAIN_PATH), "synth", "--out", "/dev/stdout"],
+        proc = subprocess.run([sys.executable, compiled_main(), "synth", "--out", "/dev/stdout"],
                               capture_output=True, cwd=self.dir, timeout=DEADLINE_S)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertTrue(proc.stdout.startswith(b"YUV4MPEG2 "))
@@ -188,7 +188,7 @@ def alive(pid):
 
 class StreamTests(unittest.TestCase):
     def shell(self, command):
-        return subprocess.run(command.replace("MAIN", f'"{sys.executable}" "{MAIN_PATH}"'),
+        return subprocess.run(command.replace("MAIN", f'"{sys.executable}" "{compiled_main()}"'),
                               shell=True, capture_output=True, text=True, cwd=ROOT,
                               timeout=DEADLINE_S)
 
@@ -217,7 +217,7 @@ class StreamTests(unittest.TestCase):
     def test_ctrl_c_while_running(self):
         if not os.path.exists("/proc/self/stat"):
             self.skipTest("needs /proc to see when the process waits for input")
-        process = subprocess.Popen([sys.executable, str(MAIN_PATH), "evaluate", "-"],
+        process = subprocess.Popen([sys.executable, compiled_main(), "evaluate", "-"],
                                    stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                    preexec_fn=default_sigint)
         deadline = time.monotonic() + DEADLINE_S

@@ -13,7 +13,7 @@ import tempfile
 import tracemalloc
 import unittest
 
-from support import MAIN_PATH, ROOT, ScratchTest, main, run, run_json
+from support import ROOT, ScratchTest, compiled_main, main, run, run_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPECIALS = [b" W99999", b" H0", b" F0:0", b" C420p10", b"FRAME ", b"\n", b" Cmono16", b"#",
@@ -322,7 +322,7 @@ class CommandLineWideTests(unittest.TestCase):
 
     def test_warnings_go_to_stderr_and_json_stays_clean(self):
         data = b"".join(main.y4m_bytes(main.render_scene(main.get_preset("cat-jump")), 64, 36, 30.0))
-        proc = subprocess.run([sys.executable, str(MAIN_PATH), "motion", "--video", "-",
+        proc = subprocess.run([sys.executable, compiled_main(), "motion", "--video", "-",
                                "--allow-truncated", "--json"], input=data[:-100],
                               capture_output=True, cwd=ROOT)
         self.assertEqual(proc.returncode, 0)
@@ -343,7 +343,7 @@ class CommandLineWideTests(unittest.TestCase):
         self.assertEqual(err.strip(), "main.py: interrupted")
 
     def test_closed_pipe_ends_quietly(self):
-        proc = subprocess.Popen([sys.executable, str(MAIN_PATH), "rope", "--layout",
+        proc = subprocess.Popen([sys.executable, compiled_main(), "rope", "--layout",
                                  "video:100x100x100", "--json"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
         first = proc.stdout.read(10)
@@ -491,7 +491,7 @@ class HostileFileTests(ScratchTest):
     def test_evaluate_reads_stdin_like_a_file(self):
         data = (b'{"id": "AO8RW#0", "output": "0 - 6.9 s \xff\xfe", "gt": [0, 6.9]}\n'
                 b'\xef\xbb\xbf{"id": "x", "output": "1 - 2 s", "gt": [1, 2]}\n')
-        proc = subprocess.run([sys.executable, str(MAIN_PATH), "evaluate", "-", "--json"],
+        proc = subprocess.run([sys.executable, compiled_main(), "evaluate", "-", "--json"],
                               input=data, capture_output=True, cwd=ROOT)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         doc = json.loads(proc.stdout)
@@ -504,7 +504,7 @@ class HostileFileTests(ScratchTest):
         self.assertEqual(doc["n"], 2)              # a mark opening a line (joined files) is dropped
 
     def test_evaluate_takes_a_pipe_by_its_dev_fd_name(self):
-        proc = subprocess.run(f'"{sys.executable}" "{MAIN_PATH}" evaluate /dev/fd/3 --json '
+        proc = subprocess.run(f'"{sys.executable}" "{compiled_main()}" evaluate /dev/fd/3 --json '
                               f'3< <(printf \'{{"id": "a", "output": "1 - 2 s", "gt": [1, 2]}}\\n\')',
                               shell=True, executable="/bin/bash", capture_output=True, text=True)
         self.assertEqual(proc.returncode, 0, proc.stderr)
@@ -512,7 +512,7 @@ class HostileFileTests(ScratchTest):
 
     def test_a_file_name_that_is_not_utf8(self):
         name = os.fsdecode(os.fsencode(self.dir) + b"/bad\xff.svg")
-        proc = subprocess.run([sys.executable, str(MAIN_PATH), "plot", "--out", name],
+        proc = subprocess.run([sys.executable, compiled_main(), "plot", "--out", name],
                               capture_output=True, cwd=ROOT,
                               env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"})
         self.assertEqual(proc.returncode, 0, proc.stderr)

@@ -10,8 +10,8 @@ import sys
 import time
 import unittest
 
-from support import (MAIN_PATH, ROOT, ScratchTest, compiled_main, main, motion_from_scores,
-                     run, run_json)
+from support import (ROOT, ScratchTest, compiled_main, main, motion_from_scores, run,
+                     run_json)
 
 DEADLINE_S = 120          # a bound on waiting for another process, never a sleep
 SAMPLES = os.path.join(ROOT, "tests", "data",
@@ -243,7 +243,7 @@ class FullDiskTests(unittest.TestCase):
 class BenchTerminationTests(ScratchTest):
     def test_sigterm_removes_the_folder_and_says_so(self):
         env = {**os.environ, "TMPDIR": self.dir}
-        proc = subprocess.Popen([sys.executable, str(MAIN_PATH), "bench", "--seconds", "2",
+        proc = subprocess.Popen([sys.executable, compiled_main(), "bench", "--seconds", "2",
                                  "--answers", "1000", "--runs", "1"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         first = proc.stderr.readline()                 # "bench: writing ..." once the folder is made

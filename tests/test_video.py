@@ -7,7 +7,7 @@ import tempfile
 import tracemalloc
 import unittest
 
-from support import MAIN_PATH, ROOT, main, run, run_json
+from support import ROOT, compiled_main, main, run, run_json
 
 
 def y4m(header, frames_payload):
@@ -78,7 +78,7 @@ class Y4MReaderTests(unittest.TestCase):
     def test_stream_from_a_pipe(self):
         frames = list(main.render_scene(main.get_preset("cat-jump")))
         data = b"".join(main.y4m_bytes(frames, 64, 36, 30.0))
-        proc = subprocess.run([sys.executable, str(MAIN_PATH), "motion", "--video", "-", "--json"],
+        proc = subprocess.run([sys.executable, compiled_main(), "motion", "--video", "-", "--json"],
                               input=data, capture_output=True, cwd=ROOT)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         import json
