@@ -895,13 +895,6 @@ LLAVA_VIDEO_INSTRUCTION = ("The video lasts for {length} seconds, and {count} fr
                            "Please answer the following questions related to this video.")
 LLAVA_VIDEO_FIXED_TOKENS = 35
 
-#
-# The simulated reader. There is no VLM here. The reader sees perfectly: it knows whether a
-# sampled frame shows the event (from the ground truth). All of its error comes from the two
-# things the lesson is about: which frames were sampled, and what time the design's input lets
-# it state. It writes its answer as text in its design's format; the text goes through
-# parse_grounding and score_item like any model's. Every rule it follows is in READER_RULES,
-# which compare prints under its table.
 
 NOMINAL_WIDTH, NOMINAL_HEIGHT, NOMINAL_FPS = 640, 360, 30.0   # capture size for token counts
 
@@ -1805,7 +1798,7 @@ def rope_demonstration(patches: tuple[PatchTimes, ...]) -> dict | None:
 
 def expanded_layout(model: str, patches: tuple[PatchTimes, ...], facts: VideoFacts,
                     rate_fps: float) -> str:
-    """The prompt layout of a video as `model` receives it, in parse_layout's grammar: each
+    """The prompt layout of a video as `model` receives it, in rope --layout's grammar: each
     vision segment is its pads, its start and end tokens are text (Qwen3-VL: a timestamp and a
     pair of markers around every patch, inside an outer pair; Omni: `av` owns its four)."""
     frames = sum(len(p.frame_times) for p in patches)
@@ -5390,6 +5383,12 @@ COMPARE_TOLERANCES = (0.5, 2.0)
 USEFUL_ACCURACY = 0.5        # a design is "cheapest per correct answer" only if right this often
 QWEN2_TRAINING_FPS = 2.0     # arXiv 2409.12191: videos were sampled at two frames per second
 EVENT_LABELS = ("jump", "turn", "sit", "wave", "fall", "run", "drop", "open", "throw", "clap")
+# The simulated reader. There is no VLM here. The reader sees perfectly: it knows whether a
+# sampled frame shows the event (from the ground truth). All of its error comes from the two
+# things the lesson is about: which frames were sampled, and what time the design's input lets
+# it state. It writes its answer as text in its design's format; the text goes through
+# parse_grounding and score_item like any model's. Every rule it follows is in READER_RULES,
+# which compare prints under its table.
 SIMULATED_READER_NOTE = ("No VLM runs here: a simulated reader with perfect per-frame perception "
                          "answers; its errors come only from the frames sampled and the times "
                          "its design's positions can express. Answers go through the real "
