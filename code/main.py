@@ -59,7 +59,8 @@ Vocabulary of the lesson
                    sampler anchors on cuts
     transition     a gradual shot change over a span of frames: a fade through black or white,
                    a wipe (region by region) or a dissolve (a cross-fade)
-    hit            a sampled frame whose timestamp lies inside an event, [start, end)
+    hit            a sampled frame whose timestamp lies inside an event, [start, end); in
+                   scoring, an answer within the tolerance
     R@1 IoU t      share of questions whose top answer overlaps the truth with IoU >= t
     contact sheet  the sampled frames as thumbnails in time order, a row per sampler
 
@@ -176,8 +177,8 @@ def mean(values: Sequence[float]) -> float:
 
 # ==============================================================================================
 # PART I: THE LESSON
-# Pure functions over plain values, in the order the lesson teaches. Each section opens with
-# its constants (sources cited), then its records, then its functions.
+# Functions over plain values and frozen records, in the order the lesson teaches. Each
+# section opens with its constants (sources cited); records sit before the code that uses them.
 # ==============================================================================================
 
 
@@ -187,8 +188,9 @@ def mean(values: Sequence[float]) -> float:
 # (bursts in action spans) and keyframe + context (cuts and their neighbours). SAMPLERS.
 # ----------------------------------------------------------------------------------------------
 
-# Samplers. The 1-4 fps range is the lesson's dynamic-FPS range.
-DEFAULT_UNIFORM_FRAMES = 16      # the lesson's Video-LLaMA figure
+# Samplers. The 1-4 fps range is the lesson's dynamic-FPS range. They read a video through
+# §2's records, defined just below: MotionAnalysis (per-frame scores), its Windows, its Cuts.
+DEFAULT_UNIFORM_FRAMES = 16      # the lesson's figure (Video-LLaMA's release takes 8, §3)
 # The frame budget: qwen-vl-utils vision_process.py FPS_MIN_FRAMES, FPS_MAX_FRAMES.
 FPS_MIN_FRAMES, FPS_MAX_FRAMES = 4, 768
 DEFAULT_MIN_FPS = 1.0
@@ -222,8 +224,9 @@ class SampleResult:
 
 @dataclass(frozen=True)
 class SamplerSettings:
-    """What the samplers are asked for. max_fps caps every sampler's rate (uniform takes at most
-    duration x max_fps frames); max_frames is the frame budget none exceeds."""
+    """What the samplers are asked for. max_fps caps the uniform, dynamic and event samplers'
+    rates (uniform takes at most duration x max_fps frames; the keyframe sampler's spacing is
+    keyframe_gap_s); max_frames is the frame budget none exceeds."""
     uniform_frames: int = DEFAULT_UNIFORM_FRAMES
     max_frames: int = FPS_MAX_FRAMES
     min_fps: float = DEFAULT_MIN_FPS       # never above max_fps (checked where options are read)
@@ -257,8 +260,11 @@ def uniform_sample(frame_count: int, fps: float, s: SamplerSettings) -> SampleRe
 
 def allocate_counts(weights: list[float], total: int, capacities: list[int],
                     minimum: int = 0) -> list[int]:
-    """Split `total` whole frames in proportion to weights (largest remainder), within
-    capacities; each item first gets up to `minimum` (heaviest items first)."""
+    """Split `total` whole frames by weight within capacities: each item first gets up to
+    `minimum` (heaviest first); then, round by round, every item below its capacity gets the
+    whole part of its share of what is left, and when no share is whole the rest go one at a
+    time to the largest shares. The rounds favour heavy items (5 frames for weights 3.2 and
+    1.8 give 4 and 1, where largest remainder would give 3 and 2)."""
     counts = [0] * len(weights)
     total = min(total, sum(capacities))
     given = 0                      # sum(counts), kept as we go: the loops stay linear
@@ -301,7 +307,7 @@ def dynamic_fps_sample(windows: tuple[Window, ...], fps: float, s: SamplerSettin
     wanted = [rate * (w.end_s - w.start_s) for rate, w in zip(rates, windows)]
     total = math.fsum(wanted)
     budget = min(s.max_frames, round(total))
-    # Step 3: whole frames in proportion to what was asked, never more than a window holds.
+    # Step 3: whole frames by what each window asked (allocate_counts), at most what it holds.
     counts = allocate_counts(wanted, max(1, budget), [w.stop - w.first for w in windows])
     # Step 4: each window's frames spread evenly inside it.
     indices = [i for w, n in zip(windows, counts) for i in spread_in_range(w.first, w.stop, n)]
@@ -343,8 +349,8 @@ def detect_action_spans(motion: MotionAnalysis, cuts: tuple[Cut, ...]
 def event_driven_sample(motion: MotionAnalysis, cuts: tuple[Cut, ...], s: SamplerSettings
                         ) -> SampleResult:
     """Dense inside detected action spans (padded by EVENT_PAD_S), sparse elsewhere, both
-    rates held under max_fps. Over budget, every span keeps at least one frame before the
-    background gets any."""
+    rates held under max_fps. Over budget, each span gets a frame (the busiest first) before
+    the background gets any."""
     fps, count = motion.fps, motion.frame_count
     burst, base = min(s.burst_fps, s.max_fps), min(s.base_fps, s.max_fps)
     # Step 1: the action spans, padded, overlapping ones merged; the gaps between them.
@@ -488,7 +494,7 @@ class Event:
 @dataclass(frozen=True)
 class Cut:
     """A hard cut: the frame where the new shot starts, its time in seconds, and its strength
-    (the larger of its histogram distance and frame difference, 0 to 1)."""
+    (the largest of its histogram distance, cell difference and colour change, 0 to 1)."""
     frame: int
     time_s: float
     score: float
@@ -572,7 +578,8 @@ def motion_scores(frames: Iterable[bytes], width: int, height: int, stride: int)
     """The motion score of each frame, the definition in plain Python: the mean |luma change|
     from the previous frame over every stride-th pixel of every stride-th row, as a share of
     full scale (0 for the first frame). MotionPass (§9) computes the same numbers with
-    big-integer lanes, many times faster (`bench` times both); the tests hold the two equal."""
+    big-integer lanes, many times faster (`bench` times it against a plain loop over every
+    pixel); the tests hold the two equal."""
     scores, previous = [], None
     for frame in frames:
         # Step 1: the grid, every stride-th pixel of every stride-th row of the luma plane.
@@ -614,7 +621,7 @@ def local_median(values: tuple[float, ...], center: int, radius: int) -> float:
 
 
 def gradual_scales(fps: float) -> tuple[int, ...]:
-    """The half-windows (frames) MotionPass looks across: 2, 3, 4, 6, ... growing by
+    """The half-windows (frames) MotionPass looks across: 2, 3, 5, 8, 13, ... growing by
     GRADUAL_SCALE_STEP up to half of GRADUAL_MAX_S, so a transition of any length up to that
     has a window about its own size, and no window much longer than it (motion would add up)."""
     top = max(2, round(GRADUAL_MAX_S * fps / 2))
@@ -641,8 +648,10 @@ def detect_gradual(motion: MotionAnalysis) -> tuple[Transition, ...]:
 
     What (transition_kind): a fade when a flat black or white frame lies in or at the edge of
     the span (in from black or white when the span starts on it, out to it when it ends on
-    it); else a wipe when its cells change hands over a good part of it, region by region
-    (MotionPass.sweep); else a dissolve (cross-fade)."""
+    it, through it when it lies only inside; flat at both edges but not throughout is a
+    dissolve between two dark or two bright shots); else a wipe when its cells change hands
+    over a good part of it, region by region (MotionPass.sweep); else a dissolve
+    (cross-fade)."""
     spans: list[list] = []
     for first, stop, sweep in sorted(motion.gradual_spans):
         first, stop = fade_reach(motion, first, stop)
@@ -826,7 +835,9 @@ QWEN2_PATCH, QWEN3_PATCH = 14, 16
 QWEN_FPS = 2.0                           # frames per second taken by default
 MAX_RATIO = 200                          # longest side / shortest side
 IMAGE_MIN_TOKENS, IMAGE_MAX_TOKENS = 4, 16384      # per image, in merged tokens
-VIDEO_MIN_TOKENS, VIDEO_MAX_TOKENS = 128, 768      # per frame, in merged tokens
+# A video frame's pixel bounds in tokens' worth (pixels / factor^2): a 2-frame patch of frames
+# that size is that many tokens, so 768 is 384 tokens a frame.
+VIDEO_MIN_TOKENS, VIDEO_MAX_TOKENS = 128, 768
 VIDEO_TOTAL_TOKENS = 128000 * 0.9        # the whole video's pixel budget, in tokens
 # Qwen2.5-VL config.json (vision_config.tokens_per_second of the released checkpoints; the
 # transformers class default differs, so the checkpoint's value is the one that counts):
@@ -986,7 +997,8 @@ class QwenOptions:
 
 def smart_nframes(total_frames: int, video_fps: float, options: QwenOptions) -> int:
     """Frames the Qwen preprocessing takes from a video (qwen-vl-utils smart_nframes):
-    2 per second by default, at least 4, at most 768, always an even number. Its
+    2 per second by default, at least 4 (where the video has them), at most 768, always an even
+    number. Its
     round_by_factor, ceil_by_factor and floor_by_factor are written out where they are used."""
     if options.nframes is not None:
         return round(options.nframes / FRAME_FACTOR) * FRAME_FACTOR   # half to even, as theirs
@@ -1023,11 +1035,13 @@ def qwen_video_tokens(video: VideoFacts, options: QwenOptions = QwenOptions(),
     """A video's tokens as the Qwen preprocessing counts them (Qwen2.5-VL: 14-pixel patches,
     qwen-vl-utils vision_process.py fetch_video), with the numbers on the way."""
     factor = patch * QWEN_MERGE                 # one merged token is factor x factor pixels
-    # Step 1: how many frames (2 a second, 4 to 768, even), and the rate that makes.
+    # Step 1: how many frames (2 a second, 4 to 768 where the video has them, even), and the
+    # rate that makes.
     nframes = smart_nframes(video.total_frames, video.fps, options)
     sample_fps = nframes / video.total_frames * video.fps
-    # Step 2: each frame's pixel bounds: the whole video's budget shared out, at most 768
-    # tokens a frame, at least 1.05 x the minimum (an explicit size uses the image bounds).
+    # Step 2: each frame's pixel bounds: the whole video's pixels shared out, at most 768
+    # tokens' worth a frame (768 tokens a 2-frame patch), at least 1.05 x the minimum (an
+    # explicit size uses the image bounds).
     if options.resized_height is not None:
         low, high = IMAGE_MIN_TOKENS * factor ** 2, IMAGE_MAX_TOKENS * factor ** 2
         height, width, bounds = options.resized_height, options.resized_width, (None, None)
@@ -1181,11 +1195,17 @@ def fixed_frame_count(name: str, options: DesignOptions, released: int, video: V
 
 def video_llama_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     """32 video-query tokens for the whole clip, whatever the frame count (+8 audio tokens)."""
-    frames = fixed_frame_count("video-llama", options, VIDEO_LLAMA_FRAMES, video)
+    asked = fixed_frame_count("video-llama", options, VIDEO_LLAMA_FRAMES, video)
+    indices = video_llama_indices(video.total_frames, asked)
+    frames = len(indices)                  # np.arange's float step can give one more
+    more = f" (np.arange gives {frames} here)" if frames != asked else ""
+    if indices[-1] >= video.total_frames:
+        raise UserError(f"--frames {asked}{more}: Video-LLaMA's load_video asks this "
+                        f"{video.total_frames}-frame video for frame {indices[-1]}, one past "
+                        "its last")
     if frames > VIDEO_LLAMA_MAX_FRAME_POS:
-        raise UserError(f"--frames {frames}: Video-LLaMA's frame position embedding has "
+        raise UserError(f"--frames {asked}{more}: Video-LLaMA's frame position embedding has "
                         f"{VIDEO_LLAMA_MAX_FRAME_POS} rows (max_frame_pos)")
-    indices = video_llama_indices(video.total_frames, frames)
     times = ", ".join(str(round(i / video.fps, 1)) for i in indices)
     audio = VIDEO_LLAMA_AUDIO_QUERIES if options.audio else 0
     # The vision-only demo (demo_video.py: upload_video_without_audio) writes the times; with
@@ -1212,9 +1232,14 @@ def video_llava_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
 
 
 def video_llama_indices(total_frames: int, count: int) -> list[int]:
-    """Video-LLaMA load_video(sampling="uniform"): np.arange(0, n, n / count).astype(int);
-    n / count is exact in binary when count is a power of two, and floors otherwise too."""
-    return [k * total_frames // count for k in range(count)]
+    """Video-LLaMA load_video(sampling="uniform"): np.arange(0, n, n / count).astype(int), k
+    times a float64 step, truncated, ceil(n / step) of them. The step is exact when count is a
+    power of two (the released 8). Otherwise k x step can fall just short of a whole number
+    (392 frames, 24 asked: the 16th is 244, not 245), and float rounding can make the list one
+    longer: one frame more than asked (15 frames, 13 asked: 14), or frame n itself, one past
+    the last (17 frames, 7 asked)."""
+    step = total_frames / count
+    return [int(k * step) for k in range(math.ceil(total_frames / step))]
 
 
 def video_llava_indices(total_frames: int, count: int) -> list[int]:
@@ -1573,7 +1598,7 @@ MROPE_SECTION = (16, 24, 24)
 HEAD_DIM = 128
 ROPE_THETA = 1_000_000.0
 # Longer prompts are refused before anything is built: 256K tokens is Qwen3-VL's native context
-# (arXiv 2511.21631), beyond any of these models' windows; the ids of that many take ~30 MB.
+# (arXiv 2511.21631), beyond any of these models' windows; their ids take 3 x 8 bytes each.
 MAX_LAYOUT_TOKENS = 262_144
 LEARNED_TABLE_ROWS = VIDEO_LLAVA_FRAMES  # LanguageBind's temporal embedding: one row per frame
 ROPE_MODELS = ("qwen2-vl", "qwen2.5-vl", "qwen3-vl", "qwen2.5-omni")
@@ -1599,7 +1624,8 @@ def time_position(patch: int, second_per_grid: float, per_second: float) -> int:
 
 
 class Segment(NamedTuple):
-    """One piece of a prompt layout; a vision or audio segment is its pad tokens alone."""
+    """One piece of a prompt layout; a vision or audio segment is its pad tokens alone (an av
+    segment also owns its two start and two end tokens)."""
     kind: str                                  # text, image, video, audio or av
     count: int = 0                             # text or audio tokens
     grid: tuple[int, int, int] = (0, 0, 0)     # t, h, w patches before the 2x2 merge
@@ -1701,8 +1727,9 @@ def position_ids(segments: list[Segment], model: str = "qwen2.5-vl"
     """3-axis (t, h, w) position ids of a prompt and mrope_position_delta (max + 1 - length).
     Text counts on from the previous piece's largest id + 1, the same on all three axes; a
     vision block starts there, with t = start + its temporal offset, h = start + row,
-    w = start + column. (That is Qwen2.5-VL's rule as released, transformers 4.49; from 5.x its
-    text resumes at start + max(h, w) / 2 instead, below a long video's largest t.)"""
+    w = start + column. (That is Qwen2.5-VL's rule as released, transformers 4.49; from 5.3 its
+    text resumes at start + max(h, w) / 2 instead, below a long video's largest t;
+    ../shared/reference/qwen3-vl-and-omni.md.)"""
     axes = (array("q"), array("q"), array("q"))
     next_id = 0
     for segment in segments:
@@ -1742,10 +1769,11 @@ class PatchTimes(NamedTuple):
 def patch_times(times: list[float], rate_fps: float,
                 table_rows: int = LEARNED_TABLE_ROWS) -> tuple[PatchTimes, ...]:
     """The temporal patches of sampled frames (their true seconds, sorted) under each design.
-    Qwen2.5-VL and Qwen2.5-Omni get one frame rate for the whole video, rate_fps (the sample
-    rate of the reference's own uniform frames, or the fps a caller passes with a list of
-    frames), so their patches are evenly spaced whatever the frames were; Qwen3-VL's text
-    carries each pair's own mean time. An odd list repeats its last frame, as the reference."""
+    Qwen2.5-VL gets one frame rate for the whole video, rate_fps (the sample rate of the
+    reference's own uniform frames, or the fps a caller passes with a list of frames), so its
+    patches are evenly spaced whatever the frames were; so does Qwen2.5-Omni, at its
+    processor's 2 fps (omni_t) or at rate_fps when the caller passes it (omni_fps_t); Qwen3-VL's
+    text carries each pair's own mean time. An odd list repeats its last frame, as the reference."""
     padded = list(times) + list(times[-1:]) * (len(times) % FRAME_FACTOR)
     second_per_grid = FRAME_FACTOR / rate_fps
     patches = []
@@ -1770,7 +1798,8 @@ def timestamp_seconds(text: str) -> float:
 
 def rope_demonstration(patches: tuple[PatchTimes, ...]) -> dict | None:
     """What each design tells the model about the closest and the farthest-apart neighbouring
-    patches, and how far each design's time is from the truth at worst."""
+    patches, and how far Qwen2.5-VL's ids and Qwen3-VL's text are from the true times at
+    worst."""
     if len(patches) < 3:
         return None
     # The gap between two patches is between their mean times, the times Qwen3-VL writes.
@@ -1980,8 +2009,8 @@ def score_item(reading: Reading, truth: GroundTruth, tolerances: tuple[float, ..
         if error is None:
             error = min(max(0.0, s - span[0], span[0] - e) if p.kind == "point" else
                         max(abs(span[0] - s), abs(span[1] - e)) for s, e in true_spans)
-        # Step 3: its IoU with the true span it overlaps most; a point has none, unless it is
-        # read as an interval of point_as_interval seconds around it.
+        # Step 3: each answer's IoU with the true span it overlaps most; a point has none,
+        # unless it is read as an interval of point_as_interval seconds around it.
         if p.kind == "point":
             if half is None:
                 ious.append(0.0)
@@ -1998,7 +2027,7 @@ def score_item(reading: Reading, truth: GroundTruth, tolerances: tuple[float, ..
 
 @dataclass
 class Tally:
-    """Running sums of ItemScores: constant memory however many answers stream past."""
+    """Running sums of ItemScores, and each read answer's error (8 bytes, for the median)."""
     tolerances: tuple[float, ...]
     n: int = 0
     parsed: int = 0

@@ -43,6 +43,22 @@ RESIZE_CASES = [
 ]
 
 
+class VideoLlamaIndexTests(unittest.TestCase):
+    # Video-LLaMA load_video: np.arange(0, n, n / count).astype(int), figures from numpy 2.
+    def test_float_steps_truncate_as_numpy_does(self):
+        self.assertEqual(main.video_llama_indices(392, 24)[14:16], [228, 244])   # not 245
+        self.assertEqual(main.video_llama_indices(300, 8), [0, 37, 75, 112, 150, 187, 225, 262])
+        self.assertEqual(main.video_llama_indices(15, 13),
+                         [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14])         # one more
+
+    def test_one_past_the_last_frame_is_refused_and_one_more_is_priced(self):
+        with self.assertRaisesRegex(main.UserError, "frame 17, one past its last"):
+            main.token_cost("video-llama", V(17, 30, 640, 360), main.DesignOptions(frames=7))
+        cost = main.token_cost("video-llama", V(15, 30, 640, 360), main.DesignOptions(frames=13))
+        self.assertEqual(cost.frames, 14)
+        self.assertEqual(cost.visual_tokens, main.VIDEO_LLAMA_VIDEO_QUERIES)
+
+
 class QwenArithmeticTests(unittest.TestCase):
     def test_frame_counts(self):
         for total, fps, kw, expected in FRAME_CASES:
