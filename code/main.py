@@ -1064,8 +1064,7 @@ def qwen_video_tokens(video: VideoFacts, options: QwenOptions = QwenOptions(),
 
 
 def qwen_refusal(video: VideoFacts, options: QwenOptions, patch: int) -> str | None:
-    """Why the reference refuses these options for this video (qwen-vl-utils raises or asserts,
-    or its pixel cap floors a side to 0, which gives no tokens), or None."""
+    """Why qwen-vl-utils refuses these options for this video (it raises or asserts), or None."""
     factor = patch * QWEN_MERGE
     if options.fps is not None and options.nframes is not None:
         return "give a sample fps or a frame count (--nframes), not both"
@@ -1086,22 +1085,21 @@ def qwen_refusal(video: VideoFacts, options: QwenOptions, patch: int) -> str | N
             options.max_pixels < low:
         return (f"max_pixels {options.max_pixels:g} is below min_pixels {low:g}; the "
                 "reference refuses that (qwen-vl-utils 0.0.14 asserts)")
-    plan = qwen_video_tokens(video, options, patch)
-    if not plan["resized_height"] or not plan["resized_width"]:
-        return (f"the reference resizes this {video.width}x{video.height} video to "
-                f"{plan['resized_width']}x{plan['resized_height']}: its pixel cap floors a side "
-                "to 0, which gives no tokens")
     return None
 
 
 def qwen_video_plan(video: VideoFacts, options: QwenOptions = QwenOptions(),
                     patch: int = QWEN2_PATCH) -> dict:
-    """qwen_video_tokens with the frame indices the reference takes; what it refuses is a
-    UserError that says why."""
+    """qwen_video_tokens with the frame indices the reference takes. What it refuses, and a
+    frame its pixel cap floors to a side of 0 (no tokens), is a UserError that says why."""
     refusal = qwen_refusal(video, options, patch)
     if refusal:
         raise UserError(refusal)
     plan = qwen_video_tokens(video, options, patch)
+    if not plan["resized_height"] or not plan["resized_width"]:
+        raise UserError(f"the reference resizes this {video.width}x{video.height} video to "
+                        f"{plan['resized_width']}x{plan['resized_height']}: its pixel cap floors "
+                        "a side to 0, which gives no tokens")
     return {"nframes": plan["nframes"],
             "frame_indices": linspace_indices(video.total_frames, plan["nframes"]), **plan}
 
