@@ -1,3 +1,4 @@
+import random
 import unittest
 
 from support import main, run, run_json
@@ -23,6 +24,15 @@ class SyntheticVideoTests(unittest.TestCase):
         self.assertEqual(list(main.render_scene(scene)), list(main.render_scene(scene)))
         other = main.Scene(**{**scene.__dict__, "seed": 5})
         self.assertNotEqual(list(main.render_scene(scene))[:5], list(main.render_scene(other))[:5])
+
+    def test_grain_is_drawn_as_randrange_draws_it(self):
+        # render_scene's draws must stay randrange's on every Python: same numbers, same state
+        for n, seed in ((3, 0), (3, 7919), (1, 4), (17, 2), (64, 9)):
+            expected, fast = random.Random(seed), random.Random(seed)
+            draws = main.randrange_draws(fast, n)
+            self.assertEqual([next(draws) for _ in range(500)],
+                             [expected.randrange(n) for _ in range(500)])
+            self.assertEqual(fast.getstate(), expected.getstate())
 
     def test_event_frames_move_and_calm_frames_do_not(self):
         scene = main.get_preset("cat-jump")
