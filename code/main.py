@@ -2157,15 +2157,19 @@ COMPOUND_TAIL = re.compile(r"(\d+(?:\.\d+)?)\s*(s|secs?|seconds?|m|mins?|minutes
                            re.ASCII)
 RANGE_WORDS = {"-", "~", "to", "until", "till", "through", "thru", "至", "到", "and"}
 # (up to 32 characters between the word and its time: "the start time for this event is 13";
-# LABEL_REACH covers the longest word and those 32, so each search looks at that much text)
+# LABEL_REACH covers the longest word and those 32, so each search looks at that much text;
+# each pattern opens with its words' first letters, a quick test at every position it tries)
 LABEL_REACH = 48
-START_WORDS = re.compile(r"(?:\b(?:start\w*|begin\w*|from|onset)\b|开始|从)[^\d]{0,32}$")
-END_WORDS = re.compile(r"(?:\b(?:end\w*|finish\w*|stop\w*|until|till|offset|lands?|"
-                       r"landed)\b|结束)[^\d]{0,32}$")
-POINT_WORDS = re.compile(r"\b(?:at|around|about|approximately|roughly|near|~)\s*(?:the\s*)?$")
+START_WORDS = re.compile(r"(?=[sbfo开从])(?:\b(?:start\w*|begin\w*|from|onset)\b|开始|从)"
+                         r"[^\d]{0,32}$")
+END_WORDS = re.compile(r"(?=[efsutol结])(?:\b(?:end\w*|finish\w*|stop\w*|until|till|offset|"
+                       r"lands?|landed)\b|结束)[^\d]{0,32}$")
+POINT_WORDS = re.compile(r"(?=[arn~])\b(?:at|around|about|approximately|roughly|near|~)\s*"
+                         r"(?:the\s*)?$")
 # "lasts 5 seconds", "for 2 s": a length of time, not a moment in the video.
-DURATION_WORDS = re.compile(r"\b(?:lasts?|lasting|lasted|for|takes?|took|duration(?:\s+of)?|"
-                            r"within|every)\s+(?:about\s+|around\s+|roughly\s+)?$")
+DURATION_WORDS = re.compile(r"(?=[lftdwe])\b(?:lasts?|lasting|lasted|for|takes?|took|"
+                            r"duration(?:\s+of)?|within|every)\s+(?:about\s+|around\s+|"
+                            r"roughly\s+)?$")
 # After a bare number (no unit), these words keep it a possible time; any other word makes it
 # a count ("2 people", "3 times") and not a time.
 CONNECTORS = {"and", "to", "until", "till", "through", "or", "in", "into", "of", "on", "for",
@@ -2283,15 +2287,16 @@ def normalise(text: str) -> str:
     return T_EQUALS.sub("", text) if "=" in text else text
 
 
-def apply_policies(predictions: tuple[Prediction, ...], duration: float | None,
-                policy: ParsePolicy, shape: str) -> Reading:
-    """Apply the documented policies: NaN and infinity fail, a reversed interval fails (or is
-    swapped); times before 0 or past the duration are kept as written and flagged."""
+def apply_policies(reading: Reading, duration: float | None, policy: ParsePolicy) -> Reading:
+    """Apply the documented policies to a reading's predictions: NaN and infinity fail, a
+    reversed interval fails (or is swapped); times before 0 or past the duration are kept as
+    written and flagged. A reading nothing applies to comes back as it is."""
+    predictions, shape = reading.predictions, reading.format
     bound = MAX_TIME_S if duration is None else duration
     if len(predictions) == 1:                           # the common case, kept fast
         p = predictions[0]
         if 0 <= p.start <= p.end <= bound and p.confidence is None:
-            return Reading(predictions, None, shape)
+            return reading
     kept, flags = [], set()
     for p in predictions:
         if not (math.isfinite(p.start) and math.isfinite(p.end)):
@@ -2605,8 +2610,7 @@ def parse_grounding(text: str, duration: float | None = None,
         reading = parse_free_text(normalise(plain))
     if reading.failure is not None:
         return reading
-    return apply_policies(reading.predictions[:MAX_PREDICTIONS], duration, policy,
-                       reading.format or "free_text")
+    return apply_policies(reading, duration, policy)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -4461,7 +4465,7 @@ def windows_reading(value: object, duration: float | None, policy: ParsePolicy) 
         predictions.append(Prediction("interval", start, end, "windows", None, score, "ranked"))
     if not predictions:
         return unread("no_time_found", "no windows", "windows")
-    return apply_policies(tuple(predictions), duration, policy, "windows")
+    return apply_policies(Reading(tuple(predictions), None, "windows"), duration, policy)
 
 
 def ranked_windows(item: dict, reading: Reading) -> tuple[tuple[float, float, float], ...]:
@@ -4505,8 +4509,9 @@ def answer_line(number: int, item: dict, truths: dict[str, GroundTruth] | None,
                 durations: dict[str, float], policy: ParsePolicy) -> AnswerLine | str | None:
     """One of our JSONL lines read: the answer, its truth and duration; a reason when the line
     is bad; None when it has no truth in --gt (reported apart)."""
-    ident = item.get("id", item.get("qid"))
-    ident = None if ident is None or isinstance(ident, (dict, list)) else str(ident)
+    ident = item["id"] if "id" in item else item.get("qid")
+    if type(ident) is not str:
+        ident = None if ident is None or isinstance(ident, (dict, list)) else str(ident)
     output = item.get("output")
     if output is None and "pred_relevant_windows" not in item:
         return "no `output` field"
