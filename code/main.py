@@ -81,7 +81,8 @@ import sys
 def interrupted_at_start(number, frame) -> None:
     """Ctrl-C before main() runs (while Python imports and defines what follows): one line,
     status 130. Before this line runs, Python is still starting or compiling this file, and
-    Ctrl-C is Python's own (a shorter file, or the installed command, narrows that window)."""
+    Ctrl-C is Python's own: `KeyboardInterrupt`, status 1 (a shorter file, or the installed
+    command, narrows that window)."""
     os.write(2, f"{os.path.basename(sys.argv[0])}: interrupted\n".encode())
     os._exit(130)
 
