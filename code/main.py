@@ -2039,6 +2039,7 @@ class Tally:
     failures: dict = None
     flags: dict = None
     clipped: int = 0
+    clipped_unknown_length: int = 0  # of those, clipped at a week: the video's length unknown
 
     def __post_init__(self):
         self.hits = {t: 0 for t in self.tolerances}
@@ -2048,8 +2049,8 @@ class Tally:
         self.failures = {}
         self.flags = {}
 
-    def add(self, score: ItemScore) -> None:
-        """Count one scored answer."""
+    def add(self, score: ItemScore, length_known: bool = True) -> None:
+        """Count one scored answer (length_known: whether its video's duration was known)."""
         self.n += 1
         if not score.parsed:
             self.failures[score.failure] = self.failures.get(score.failure, 0) + 1
@@ -2072,6 +2073,7 @@ class Tally:
             for flag in score.flags:
                 self.flags[flag] = self.flags.get(flag, 0) + 1
             self.clipped += score.clipped
+            self.clipped_unknown_length += score.clipped and not length_known
 
     def merge(self, other: "Tally") -> None:
         """Add another tally's counts to this one."""
@@ -2081,6 +2083,7 @@ class Tally:
         self.errors.extend(other.errors)
         self.iou_sum += other.iou_sum
         self.clipped += other.clipped
+        self.clipped_unknown_length += other.clipped_unknown_length
         for mine, theirs in ((self.hits, other.hits), (self.r1, other.r1),
                              (self.recall, other.recall), (self.failures, other.failures),
                              (self.flags, other.flags)):
@@ -2102,7 +2105,8 @@ class Tally:
                 "recall_at_k_iou_0.5": {str(k): self.recall[k] / n if self.n else None
                                         for k in RECALL_KS},
                 "failures": dict(sorted(self.failures.items())),
-                "flags": dict(sorted(self.flags.items())), "clipped": self.clipped}
+                "flags": dict(sorted(self.flags.items())), "clipped": self.clipped,
+                "clipped_unknown_length": self.clipped_unknown_length}
 
 
 # ==============================================================================================
@@ -4492,7 +4496,8 @@ def tool_document(summary: dict, options: EvalOptions) -> dict:
             "median_abs_error_s": summary["median_abs_error_s"], "r1": summary["r1"],
             "miou": summary["miou"], "recall_at_k_iou_0_5": summary["recall_at_k_iou_0.5"],
             "failures": summary["failures"], "flags": summary["flags"],
-            "clipped": summary["clipped"]}
+            "clipped": summary["clipped"],
+            "clipped_unknown_length": summary["clipped_unknown_length"]}
 
 
 class AnswerLine(NamedTuple):
@@ -4580,7 +4585,8 @@ class AnswerScores:
         self.by_format: dict[str, Tally] = {}
         self.bad = BadLines()
         self.seen: set[str] = set()
-        self.without_truth: list[str] = []
+        self.without_truth: list[str] = []      # the first MAX_BAD_LINES_SHOWN of them
+        self.without_truth_count = 0
         self.details: list[dict] = []
         self.compat_ious: list[float] = []
         self.compat_parsed = 0
@@ -4590,6 +4596,7 @@ class AnswerScores:
     def add(self, number: int, item: dict, got: AnswerLine | str | None) -> None:
         """One line's answer_line(): scored, or counted as bad or as without truth."""
         if got is None:
+            self.without_truth_count += 1
             if len(self.without_truth) < MAX_BAD_LINES_SHOWN:
                 ident = item.get("id", item.get("qid"))
                 self.without_truth.append(f"line {number}" if ident is None else str(ident))
@@ -4613,7 +4620,7 @@ class AnswerScores:
         shape = got.reading.format or "none"
         if shape not in self.by_format:
             self.by_format[shape] = Tally(self.tolerances)
-        self.by_format[shape].add(score)
+        self.by_format[shape].add(score, got.duration is not None)
         if self.options.details:
             self.details.append({"line": number, "id": got.ident, **got.reading.as_dict(),
                                  "iou": score.iou, "hit": score.hit[0],
@@ -4655,6 +4662,7 @@ class AnswerScores:
         truth its official numbers."""
         missing = sorted(set(truths) - self.seen) if truths is not None else []
         unmatched = {"predictions_without_truth": self.without_truth,
+                     "predictions_without_truth_count": self.without_truth_count,
                      "truth_without_predictions": missing[:MAX_BAD_LINES_SHOWN],
                      "truth_without_predictions_count": len(missing)}
         if self.options.compat:
@@ -5029,7 +5037,7 @@ def tool_scores(items: Iterable[HarnessItem], unread: set[str], durations: dict[
         duration = durations.get(item.video) or durations.get(item.video.rsplit(".", 1)[0])
         reading = parse_grounding(item.answer, duration, options.policy)
         tally.add(score_item(reading, mine, (options.tolerance,), options.point_as_interval,
-                             duration))
+                             duration), duration is not None)
         if item.key in unread and reading.failure is None:
             rescued[rescue_reason(reading)] += 1
     return tally, truth_values, rescued
@@ -6317,7 +6325,7 @@ def plan_video(request: PlanRequest, evidence: dict, content: str | None = None,
     wanted = plan_frames(sampler, design, request, facts, measured_frames)
     frames, budget, pixels = fit_frames(design, wanted, facts, request)
     if frames < wanted:
-        sampler_reason += (f"; {wanted} frames would not fit in {CONTEXT_WARN_FRACTION:.0%} of "
+        sampler_reason += (f"; {wanted:,} frames would not fit in {CONTEXT_WARN_FRACTION:.0%} of "
                            f"the context even at the fewest pixels, so {frames}")
     output = OUTPUT_FORMAT[request.task]
     if design in NO_TIME_DESIGNS and request.task in TIME_TASKS:
@@ -7444,7 +7452,7 @@ def timeline_svg(name: str, motion: MotionAnalysis, windows: tuple[Window, ...],
     axis_y = rows_top + row_height * len(rows) + 8
     x_of = (lambda t: left + SVG_PAD + plot_width * t / duration)
     body = [f'<text x="{left}" y="24" font-size="16" font-weight="bold">'
-            f'{esc(display_name(name))}: {duration:g} s, {motion.frame_count} frames at '
+            f'{esc(display_name(name))}: {duration:g} s, {motion.frame_count:,} frames at '
             f'{motion.fps:g} fps</text>']
     body += [f'<text x="{left}" y="{44 + 18 * k}" fill="#444444">{esc(line)}</text>'
              for k, line in enumerate(legend_lines)]
@@ -8112,7 +8120,8 @@ def video_facts(args: argparse.Namespace) -> VideoFacts:
     else:
         raise UserError("say which video: --duration S (or --total-frames N), or --video/--synth")
     if total > MAX_FRAME_COUNT * 10:
-        raise UserError(f"{total} frames is more than this tool handles ({MAX_FRAME_COUNT * 10})")
+        raise UserError(f"{total:,} frames is more than this tool handles "
+                        f"({MAX_FRAME_COUNT * 10:,})")
     return VideoFacts(total, fps, args.width or NOMINAL_WIDTH, args.height or NOMINAL_HEIGHT)
 
 
@@ -8212,7 +8221,7 @@ def write_sheet(args: argparse.Namespace, video: LoadedVideo, results: list[Samp
         w, h, thumb = frame_thumbnail(pixels, width, height, channels)
         thumbs[index] = (w, h, yuv_to_rgb(thumb) if yuv and channels == 3 else thumb)
     m = video.motion
-    title = (f"{display_name(video.name)}: {m.duration_s:g} s, {m.frame_count} frames at "
+    title = (f"{display_name(video.name)}: {m.duration_s:g} s, {m.frame_count:,} frames at "
              f"{m.fps:g} fps")
     canvas, cells = contact_sheet(title, rows, thumbs, channels, m.fps, video.events,
                                   frozenset(c.frame for c in video.cuts))
@@ -8375,7 +8384,7 @@ def cmd_synth(args: argparse.Namespace) -> Result:
 def synth_text(doc: dict) -> str:
     """`synth`'s report: the preset, its events, its cuts, and the file written."""
     lines = [f"{doc['video']}: {doc['duration_s']:g} s at {doc['fps']:g} fps, {doc['width']}x"
-             f"{doc['height']}, {doc['frames']} frames, activity {doc['activity']:g}",
+             f"{doc['height']}, {doc['frames']:,} frames, activity {doc['activity']:g}",
              format_table(["event", "start_s", "end_s"],
                           [[e["label"], format_seconds(e["start"]), format_seconds(e["end"])]
                            for e in doc["events"]]),
@@ -8417,7 +8426,7 @@ def motion_text(doc: dict) -> str:
     timecodes and strength, gradual transitions, and the scene count."""
     windows = doc["windows"]
     peak = max((w["motion"] for w in windows), default=0.0)
-    lines = [prose(f"{doc['video']}: {doc['frames']} frames at {doc['fps']:g} fps, grid stride "
+    lines = [prose(f"{doc['video']}: {doc['frames']:,} frames at {doc['fps']:g} fps, grid stride "
                    f"{doc['stride']}, {counted(len(windows), 'window')} of {doc['window_s']:g} s")]
     if len(windows) <= 40:
         lines.append(format_table(["start", "end", "motion", ""],
@@ -8523,7 +8532,7 @@ def sample_text(doc: dict, wide: bool) -> str:
     events = doc["results"][0]["events"]
     priced = doc["priced_as"]
     lines = [prose(f"{doc['video']}: {doc['duration_s']:g} s, "
-                   f"{round(doc['duration_s'] * doc['fps'])} frames at {doc['fps']:g} fps; "
+                   f"{round(doc['duration_s'] * doc['fps']):,} frames at {doc['fps']:g} fps; "
                    f"events: " + (", ".join(f"{e['label']} {e['start']:g}-{e['end']:g} s"
                                             for e in events) or "none known")),
              prose(pricing_note(priced["design"], priced["width"], priced["height"])
@@ -8694,7 +8703,7 @@ def tokens_text(doc: dict, wide: bool) -> str:
     """`tokens`' report: the video, a row per design with its verdict, a legend, then the
     designs that do not fit or spend over 40% of the context, and each one's numbers."""
     v, context = doc["video"], doc["context_tokens"]
-    lines = [prose(f"video: {v['duration_s']:g} s, {v['total_frames']} frames at {v['fps']:g} "
+    lines = [prose(f"video: {v['duration_s']:g} s, {v['total_frames']:,} frames at {v['fps']:g} "
                    f"fps, {v['width']}x{v['height']}; context {context:,} tokens")]
     rows = []
     audio = any(b["audio_tokens"] for b in doc["designs"])     # the column only when counted
@@ -8821,7 +8830,7 @@ def rope_source(args: argparse.Namespace, model: str
                 facts)
     result = run_sampler(args.strategy, video, sampler_settings(args))
     times = list(result.times)
-    return (f"{video.name}, {args.strategy} sampler, {len(times)} frames", times,
+    return (f"{video.name}, {args.strategy} sampler, {len(times):,} frames", times,
             len(times) / video.motion.duration_s, facts)
 
 
@@ -8981,9 +8990,10 @@ def samples_text(doc: dict) -> list[str]:
     if "recomputed" in harness:
         rows.append(score_row("lmms-eval (recomputed here)", harness["recomputed"]))
     rows.append(score_row("this tool", doc))
-    lines = [prose(f"lmms-eval samples ({doc['task']}): {doc['lines']} lines, {doc['n']} items"
-                   + (f" ({doc['duplicates']} repeated keys: the later answer counts, as in "
-                      "lmms-eval)" if doc["duplicates"] else "")),
+    lines = [prose(f"lmms-eval samples ({doc['task']}): {counted(doc['lines'], 'line')}, "
+                   f"{counted(doc['n'], 'item')}"
+                   + (f" ({counted(doc['duplicates'], 'repeated key')}: the later answer counts, "
+                      "as in lmms-eval)" if doc["duplicates"] else "")),
              format_table(["", "R1@0.3", "R1@0.5", "R1@0.7", "mIoU"], rows)]
     if "recomputed" in harness and (harness["recomputed"]["r1"] != harness["r1"]
                                     or not math.isclose(harness["recomputed"]["miou"],
@@ -8991,8 +9001,8 @@ def samples_text(doc: dict) -> list[str]:
         lines.append(prose("the results file's numbers differ from the samples recomputed: "
                            "are they from the same run?"))
     rescued = doc["rescued"]
-    lines.append(prose(f"lmms-eval could not read {doc['n'] - harness['read']} answers (scored "
-                       f"0); this tool read {rescued['count']} of them"
+    lines.append(prose(f"lmms-eval could not read {counted(doc['n'] - harness['read'], 'answer')} "
+                       f"(scored 0); this tool read {rescued['count']:,} of them"
                        + (": " + ", ".join(f"{reason} {count}" for reason, count in
                                            rescued["by_reason"].items())
                           if rescued["count"] else "")))
@@ -9020,7 +9030,8 @@ def score_cells(name: str, part: dict) -> list:
 
 def compat_lines(doc: dict) -> list[str]:
     """evaluate --compat lmms-eval: the harness's numbers as it reports them (percentages)."""
-    lines = [prose(f"lmms-eval compatible scoring ({doc['task']} reader; {doc['n']} answers, "
+    lines = [prose(f"lmms-eval compatible scoring ({doc['task']} reader; "
+                   f"{counted(doc['n'], 'answer')}, "
                    f"ground truth: {doc['gt_format']}), percentages as lmms-eval reports "
                    "them:"),
              format_table(["parsed", "IOU@0.3", "IOU@0.5", "IOU@0.7", "mIOU"],
@@ -9058,9 +9069,12 @@ def score_lines(doc: dict) -> list[str]:
         lines.append(prose("not read: " + ", ".join(
             f"{reason} {count}" for reason, count in doc["failures"].items())))
     if doc["flags"]:
+        week = doc["clipped_unknown_length"]
         lines.append(prose("read as written, then clipped into the video for scoring: "
                            + ", ".join(f"{flag} {n}" for flag, n in doc["flags"].items())
-                           + f" ({doc['clipped']} answers clipped)"))
+                           + f" ({counted(doc['clipped'], 'answer')} clipped"
+                           + (f"; {week:,} at a week, the video's length unknown: "
+                              "--duration-file gives lengths" if week else "") + ")"))
     return lines
 
 
@@ -9069,13 +9083,16 @@ def evaluation_text(doc: dict) -> str:
     bad lines and the ids without truth or without predictions."""
     lines = compat_lines(doc) if doc.get("compat") else score_lines(doc)
     if doc["bad_line_count"]:
-        lines.append(prose(f"{doc['bad_line_count']} bad lines skipped, e.g. " + "; ".join(
-            f"line {b['line']}: {b['reason']}" for b in doc["bad_lines"][:3])))
-    if doc.get("predictions_without_truth"):
-        lines.append(prose(f"{len(doc['predictions_without_truth'])} predictions have no ground "
+        lines.append(prose(f"{counted(doc['bad_line_count'], 'bad line')} skipped, e.g. "
+                           + "; ".join(f"line {b['line']}: {b['reason']}"
+                                       for b in doc["bad_lines"][:3])))
+    if doc.get("predictions_without_truth_count"):
+        n = doc["predictions_without_truth_count"]
+        lines.append(prose(f"{counted(n, 'prediction')} {'has' if n == 1 else 'have'} no ground "
                            f"truth, e.g. {', '.join(doc['predictions_without_truth'][:3])}"))
     if doc.get("truth_without_predictions_count"):
-        lines.append(prose(f"{doc['truth_without_predictions_count']} ground-truth items have no "
+        n = doc["truth_without_predictions_count"]
+        lines.append(prose(f"{counted(n, 'ground-truth item')} {'has' if n == 1 else 'have'} no "
                            f"prediction, e.g. {', '.join(doc['truth_without_predictions'][:3])}"))
     if "qvhighlights" in doc:
         lines += qvhighlights_lines(doc["qvhighlights"])
@@ -9158,8 +9175,8 @@ def cmd_schema(args: argparse.Namespace) -> Result:
 
 def validation_text(doc: dict) -> str:
     """`schema --validate`'s report: how many match, then each violation shown."""
-    lines = [f"{doc['valid']} of {doc['valid'] + doc['invalid']} answers match the grounding "
-             "schema"]
+    lines = [f"{doc['valid']:,} of {counted(doc['valid'] + doc['invalid'], 'answer')} "
+             f"{'matches' if doc['valid'] == 1 else 'match'} the grounding schema"]
     lines += [f"line {v['line']}: {v['path']}: {v['message']}" for v in doc["violations"]]
     if doc["invalid"] and doc["violations_shown"] == MAX_BAD_LINES_SHOWN:
         lines.append(f"(the first {MAX_BAD_LINES_SHOWN} violations are shown)")
@@ -9501,7 +9518,7 @@ def bench_text(doc: dict) -> str:
     clip, sheet, helps, runs = doc["video"], doc["sheet"], doc["help"], doc["runs"]
     return "\n".join([
         prose(f"bench clip: {clip['width']}x{clip['height']} yuv420p, {clip['fps']:g} fps, "
-              f"{clip['frames']} frames ({clip['megabytes']:.0f} MB), written in "
+              f"{clip['frames']:,} frames ({clip['megabytes']:.0f} MB), written in "
               f"{clip['write_seconds']:.1f} s"),
         format_table(["what", "count", "seconds", "per second", "vs raw read"],
                      [[r["name"], r["count"], r["seconds"], r["per_s"],

@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -158,6 +159,18 @@ class CountAndLegendTests(unittest.TestCase):
         self.assertEqual(main.counted(1, "scene"), "1 scene")
         self.assertEqual(main.counted(28903, "frame"), "28,903 frames")
 
+    def test_counts_have_separators_and_singulars_in_every_output(self):
+        # a count of a thousand or more is written 1,800, and one of anything is singular
+        nouns = r"(?:frames|tokens|answers|lines|items|videos|scenes|events|predictions|keys)"
+        for argv in (("sample", "--synth", "cooking-3min"), ("motion", "--synth", "security-5min"),
+                     ("synth", "--synth", "security-5min"), ("rope", "--synth", "security-5min"),
+                     ("tokens", "--design", "all", "--duration", "3600")):
+            flat = " ".join(run(*argv)[1].split())
+            with self.subTest(argv=argv):
+                self.assertRegex(flat, r"\d,\d{3} ")          # the check below has counts to see
+                self.assertIsNone(re.search(rf"(?<![\d,.])\d{{4,}} {nouns}\b", flat))
+                self.assertIsNone(re.search(rf"(?<![\d,.])1 {nouns}\b", flat))
+
     def test_plot_text_has_a_legend(self):
         _, out, _ = run("plot", "--synth", "cat-jump", "--out", os.devnull)
         self.assertIn("frames each sampler took", " ".join(out.split()))
@@ -177,6 +190,38 @@ class SummaryTests(ScratchTest):
         self.assertEqual(doc["clipped"], 3)
         _, text, _ = run("evaluate", path)
         self.assertIn("median", text)
+        self.assertEqual(doc["clipped_unknown_length"], 0)     # every line gives its duration
+
+    def test_clipped_at_a_week_when_the_length_is_unknown_and_said_so(self):
+        path = os.path.join(self.dir, "a.jsonl")
+        with open(path, "w") as handle:
+            handle.write(json.dumps({"id": "0", "output": "0 to 1e+08 seconds", "gt": [2, 4]}))
+            handle.write("\n" + json.dumps({"id": "1", "output": "0 to 1e+08 seconds",
+                                            "gt": [2, 4], "duration": 30}) + "\n")
+        doc = run_json("evaluate", path)
+        self.assertEqual((doc["clipped"], doc["clipped_unknown_length"]), (2, 1))
+        week = main.MAX_TIME_S
+        self.assertAlmostEqual(doc["mean_abs_error_s"], ((week - 4) + (30 - 4)) / 2)
+        flat = " ".join(run("evaluate", path)[1].split())
+        self.assertIn("(2 answers clipped; 1 at a week, the video's length unknown: "
+                      "--duration-file gives lengths)", flat)
+        with open(path, "w") as handle:                   # one answer: singular
+            handle.write(json.dumps({"id": "0", "output": "0 to 1e+08 seconds", "gt": [2, 4]}))
+        self.assertIn("1 answer clipped;", " ".join(run("evaluate", path)[1].split()))
+
+    def test_predictions_without_truth_are_counted_past_those_shown(self):
+        path = os.path.join(self.dir, "a.jsonl")
+        extra = main.MAX_BAD_LINES_SHOWN + 7
+        with open(path, "w") as handle:
+            handle.write(json.dumps({"id": "3MSZA#0", "output": "from 24 to 30 s"}) + "\n")
+            for k in range(extra):
+                handle.write(json.dumps({"id": f"none{k}#0", "output": "from 1 to 2 s"}) + "\n")
+        gt = str(ROOT / "tests" / "data" / "charades_test.txt")
+        doc = run_json("evaluate", path, "--gt", gt)
+        self.assertEqual(doc["predictions_without_truth_count"], extra)
+        self.assertEqual(len(doc["predictions_without_truth"]), main.MAX_BAD_LINES_SHOWN)
+        self.assertIn(f"{extra} predictions have no ground truth",
+                      " ".join(run("evaluate", path, "--gt", gt)[1].split()))
 
 
 if __name__ == "__main__":
