@@ -480,6 +480,12 @@ CUT_PERSIST = 0.6                # after the change, no frame within P may come 
                                  # the frames before than this share of the change itself
 CUT_MEDIAN_WINDOW_S = 1.0        # local median over this span around the frame
 FLASH_MAX_FRAMES = 3             # a change undone within this many frames is a flash, not a cut
+BLOCK_CELLS = (4, 2)             # a block: 4 x 2 cells (64 x 64 pixels at 640x360) ...
+BLOCK_SHARE = 0.35               # ... whose change is at least this share of the cells' when
+                                 # shots change (the corpus: 0.51 to 1.03), where a texture
+                                 # coarser than a cell that moves changes cells, not blocks (0.26)
+GRADUAL_BLOCK_SHARE = 0.15       # ... and across a gradual window (the corpus: 0.2 and more;
+                                 # stripes 32 pixels apart, moving: 0.01)
 
 
 @dataclass(frozen=True)
@@ -560,6 +566,7 @@ class MotionAnalysis:
     chroma_long: Sequence[float | None] = ()  # its least across the frame, as hist_long
     gradual_spans: tuple[tuple[int, int, float], ...] = ()   # (first, stop, sweep) of each
                                    # gradual change MotionPass.close_run found
+    block_change: Sequence[float] = ()  # mean |block change| from frame i-1 (BLOCK_CELLS)
 
     @property
     def frame_count(self) -> int:
@@ -733,6 +740,9 @@ def transition_kind(motion: MotionAnalysis, first: int, stop: int, sweep: float)
 #     local median (for cuts between shots of similar exposure);
 #   colour: its chroma cells change by CUT_CHROMA_MIN and median_ratio times the local
 #     median (a cut that keeps the brightness; only when the video has colour).
+# The histogram and the difference count only when blocks of cells (BLOCK_CELLS) change by
+# BLOCK_SHARE of the cells' change: a texture coarser than a cell that moves (stripes 32
+# pixels apart at 640x360) changes cells every few frames, and their histogram, not blocks.
 # The signal must persist: no frame within P = FLASH_MAX_FRAMES after i may come back
 # nearer to a frame within P before it than CUT_PERSIST of the change at i
 # (MotionPass.persistence); and when the histogram fired, it must persist whatever else
@@ -750,6 +760,7 @@ def detect_cuts(motion: MotionAnalysis, min_score: float = CUT_MIN_SCORE,
     spans = sorted((t.first_frame, t.end_frame) for t in transitions)
     radius = max(2, round(CUT_MEDIAN_WINDOW_S * motion.fps / 2))
     change = motion.cell_change or motion.scores     # an analysis made by hand has no cells
+    blocks = motion.block_change or change
     chroma = motion.chroma_change
     colour_long = motion.chroma_long or [None] * motion.frame_count
 
@@ -770,8 +781,9 @@ def detect_cuts(motion: MotionAnalysis, min_score: float = CUT_MIN_SCORE,
                      else None]
             if fired[0] is not None and not lasts(*fired[0]):
                 continue                        # the histogram came back: a flash
-            by_histogram = fired[0] is not None and change[i] >= CUT_PERSIST * min_score
-            by_difference = (fired[1] is not None and lasts(*fired[1]) and
+            coarse = blocks[i] >= BLOCK_SHARE * change[i]     # not a texture moving
+            by_histogram = fired[0] is not None and change[i] >= CUT_PERSIST * min_score and coarse
+            by_difference = (fired[1] is not None and lasts(*fired[1]) and coarse and
                              change[i] >= median_ratio * local_median(change, i, radius))
             by_colour = (fired[2] is not None and lasts(*fired[2]) and
                          chroma[i] >= median_ratio * local_median(chroma, i, radius))
@@ -3538,6 +3550,26 @@ def cell_means(plane, slices: tuple[tuple[slice, ...], ...]) -> bytes:
     return (even | odd << 8).to_bytes(count, "little")
 
 
+def block_means(cells: bytes, columns: int) -> bytes:
+    """The mean of each whole block of BLOCK_CELLS (4 x 2) cells, rounded, row by row, from
+    cell means `columns` to a row: neighbouring lanes added, then the lanes of the row below,
+    in one integer; each block's mean then sits in the low byte of its first lane."""
+    wide = columns - columns % 4                    # whole blocks only: 4 cells ...
+    rows = len(cells) // columns // 2 * 2           # ... by 2 rows
+    if not wide or not rows:
+        return b""
+    if wide != columns:
+        cells = b"".join(cells[r * columns:r * columns + wide] for r in range(rows))
+    even, odd = to_lanes(cells[:rows * wide])       # lane j: cells 2j and 2j + 1
+    pairs = even + odd
+    fours = pairs + (pairs >> 16)                   # lane j: cells 2j .. 2j + 3
+    eights = fours + (fours >> (8 * wide))          # ... and the same four in the row below
+    low, _ = rook_masks(rows * wide)
+    means = ((eights + (low // 0xFF) * 4) >> 3) & low   # / 8, rounded (a lane: 2044 at most)
+    data = means.to_bytes(rows * wide + 2, "little")       # a row of cells: `wide` bytes
+    return b"".join(data[r * wide:(r + 1) * wide:4] for r in range(0, rows, 2))
+
+
 def lane_differences(a: tuple[int, int], b: tuple[int, int], byte_count: int) -> tuple[int, int]:
     """|a - b| per 16-bit lane, from to_lanes() of two grids (the first step of sad_lanes)."""
     low_bytes, bit8, _ = lane_masks(lane_count(byte_count))
@@ -3672,11 +3704,12 @@ def analyze_motion(frames: Iterable[bytes], width: int, height: int, fps: float,
 
 
 class Cells(NamedTuple):
-    """One frame as the ring keeps it: its luma cells as lanes, their histogram, and its
-    chroma cells as lanes (None without colour)."""
+    """One frame as the ring keeps it: its luma cells as lanes, their histogram, its chroma
+    cells as lanes (None without colour), and its blocks of cells as lanes."""
     lanes: tuple[int, int]
     hist: tuple[int, ...]
     colour: tuple[int, int] | None
+    blocks: tuple[int, int]
 
 
 class MotionPass:
@@ -3691,6 +3724,7 @@ class MotionPass:
         self.rooks = rook_slices(width, height, unit)
         self.cell_columns = width // (4 * unit) if unit else width
         self.cell_bytes = len(self.rooks[0]) * self.cell_columns
+        self.block_bytes = len(self.rooks[0]) // 2 * (self.cell_columns // 4)
         half_w, half_h = ceil_div(width, 2), ceil_div(height, 2)
         # chroma cells of the same pattern on the half-size planes (twice as big on the
         # picture: the colour of a cut is broad): U then V, the slices of V shifted past U so
@@ -3710,7 +3744,7 @@ class MotionPass:
             maxlen=6 * self.scales[-1] + 4 * FLASH_MAX_FRAMES + 8)
         self.scores, self.hist_short, self.hist_long = array("d"), array("d"), array("d")
         self.cell_change, self.brightness = array("d"), array("d")
-        self.chroma_change = array("d")
+        self.chroma_change, self.block_change = array("d"), array("d")
         self.climb = array("d", [0.0])       # climb[k]: the cell changes of frames 0..k-1 added
         self.diff_long: list[float | None] = []
         self.chroma_long: list[float | None] = []
@@ -3735,9 +3769,10 @@ class MotionPass:
         grid = grid_sample(frame, self.width, self.height, self.stride)
         lanes = to_lanes(grid)
         cells = cell_means(frame, self.rooks)
-        now = Cells(to_lanes(cells), luma_histogram(cells), self.colour_of(frame))
+        now = Cells(to_lanes(cells), luma_histogram(cells), self.colour_of(frame),
+                    to_lanes(block_means(cells, self.cell_columns)))
         if self.previous is None:
-            changes = (0.0, 0.0, 0.0, 0.0)
+            changes = (0.0, 0.0, 0.0, 0.0, 0.0)
         else:
             last = self.ring[-1]
             colour = (sad_lanes(last.colour, now.colour, self.chroma_bytes)
@@ -3746,12 +3781,13 @@ class MotionPass:
             changes = (sad_lanes(self.previous, lanes, len(grid)) / (len(grid) * LUMA_MAX),
                        histogram_distance(last.hist, now.hist),
                        sad_lanes(last.lanes, now.lanes, len(cells)) / (len(cells) * LUMA_MAX),
-                       colour)
+                       colour, self.block_distance(last, now))
         self.previous = lanes
         self.scores.append(changes[0])
         self.hist_short.append(changes[1])
         self.cell_change.append(changes[2])
         self.chroma_change.append(changes[3])
+        self.block_change.append(changes[4])
         self.climb.append(self.climb[-1] + changes[2])
         self.flat.append(max(now.hist[0] + now.hist[1], now.hist[-2] + now.hist[-1])
                          >= FLAT_SHARE * (sum(now.hist) or 1))
@@ -3765,6 +3801,18 @@ class MotionPass:
         if count > FLASH_MAX_FRAMES:
             self.persistence(count - 1 - FLASH_MAX_FRAMES, count - 1)
         self.gradual_windows(count - 1)
+
+    def block_distance(self, one: Cells, other: Cells) -> float:
+        """Mean |block change| between two frames, 0..1 (0 when the frame has no whole block)."""
+        n = self.block_bytes
+        return sad_lanes(one.blocks, other.blocks, n) / (n * LUMA_MAX) if n else 0.0
+
+    def stands_out(self, k: int) -> bool:
+        """Whether frame k's cell change is a cut's: at least cut_floor, and CUT_MEDIAN_RATIO
+        times the largest of the two frames' either side (a blend's frames change alike)."""
+        near = self.cell_change[max(0, k - 2):k] + self.cell_change[k + 1:k + 3]
+        change = self.cell_change[k]
+        return change >= self.cut_floor and change >= CUT_MEDIAN_RATIO * max(near, default=0.0)
 
     def at(self, k: int) -> Cells:
         """Frame k's cells, from the ring."""
@@ -3931,7 +3979,7 @@ class MotionPass:
         """Whether frames start and end differ like a gradual change of shot (see
         gradual_windows): GRADUAL_MIN_CHANGE on cells and CUT_HIST_MIN on histograms, at
         least GRADUAL_DIRECTED of the frame-to-frame changes between them, and no frame
-        carrying GRADUAL_MAX_SHARE of it."""
+        carrying GRADUAL_MAX_SHARE of it, nor a change that stands out like a cut."""
         if end - start < 2 or start < len(self.scores) - len(self.ring):
             return False
         path = self.climb[end + 1] - self.climb[start + 1]
@@ -3941,9 +3989,14 @@ class MotionPass:
         if histogram_distance(one.hist, other.hist) < CUT_HIST_MIN:
             return False
         across = sad_lanes(one.lanes, other.lanes, self.cell_bytes) / (self.cell_bytes * LUMA_MAX)
-        if (across < GRADUAL_MIN_CHANGE
-                or max(self.cell_change[start + 1:end + 1]) >= GRADUAL_MAX_SHARE * across):
+        window = self.cell_change[start + 1:end + 1]
+        peak = max(window)
+        if across < GRADUAL_MIN_CHANGE or peak >= GRADUAL_MAX_SHARE * across:
             return False
+        if self.stands_out(start + 1 + window.index(peak)):
+            return False          # a fade, then a cut: two events (the cut's share can be small)
+        if self.block_bytes and self.block_distance(one, other) < GRADUAL_BLOCK_SHARE * across:
+            return False                     # a texture coarser than a cell moved (detect_cuts)
         if across >= GRADUAL_DIRECTED * path:
             return True
         # strong motion in either shot adds up along the path; the middle frame of a blend
@@ -3965,7 +4018,7 @@ class MotionPass:
                               self.hist_short, self.hist_long, self.diff_long,
                               bytes(self.gradual), self.cell_change, bytes(self.flat),
                               self.brightness, self.chroma_change, self.chroma_long,
-                              tuple(self.spans))
+                              tuple(self.spans), self.block_change)
 
 
 MAX_BOX_SIDE = 16                  # box_downscale's limit: a 16x16 sum of bytes fits 16 bits
@@ -9859,8 +9912,10 @@ COMMANDS = (
     ("motion", "motion per window, hard cuts and gradual transitions",
      "Frame-difference motion per window, hard cuts and gradual transitions, and the scene "
      "list. Cuts and transitions are read from cell means (a cell's few pixels placed so that "
-     "textures of period 8 or 16 average out when they move) of the luma and, for an 8-bit "
-     "4:2:0 Y4M, of the chroma, so a cut that only turns the hue is found. A hard cut is a "
+     "a moving texture of period 8 or 16 pixels at 640x360 averages out; a coarser one changes "
+     "cells but not blocks of 4 x 2 cells, and a change must move blocks too) of the luma "
+     "and, for an 8-bit 4:2:0 Y4M, of the chroma, so a cut that only turns the hue is found. "
+     "A hard cut is a "
      "change that is sudden, stands out and persists (flashes of 1-3 frames, one or two, are "
      "not cuts); never inside a transition. Transitions, each one span: fade-black and "
      "fade-white (out and in through black or white), fade-in-black/-white and "

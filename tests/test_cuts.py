@@ -28,6 +28,12 @@ def checkerboard_frames(period, count, step=2, width=W, height=H):
     return frames
 
 
+def stripe_frames(period, count, step, width=W, height=H):
+    """Vertical black/white stripes `period` pixels apart, panned `step` pixels a frame."""
+    row = bytes(235 if (x // (period // 2)) % 2 else 16 for x in range(width + period))
+    return [row[(k * step) % period:][:width] * height for k in range(count)]
+
+
 def textured(rng, w, h, base, spread=30):
     return bytes(rng.randrange(base - spread, base + spread) for _ in range(w * h))
 
@@ -70,6 +76,29 @@ class CellAliasingTests(unittest.TestCase):
                 self.assertEqual(cuts, [])
                 self.assertEqual(transitions, ())
 
+    def test_a_coarser_texture_that_moves_changes_cells_not_blocks(self):
+        # stripes 32 apart at 640x360 (16 at 320x180) alias in cells 16 (8) pixels wide; the
+        # blocks of 4 x 2 cells hold whole periods, so only a real change moves them
+        for period, step, w, h in ((32, 1, W, H), (32, 3, W, H), (48, 2, W, H),
+                                   (16, 1, 320, 180), (16, 3, 320, 180)):
+            with self.subTest(period=period, step=step, size=(w, h)):
+                frames = stripe_frames(period, 50, step, w, h)
+                motion = main.analyze_motion(frames, w, h, 25.0)
+                self.assertGreater(max(motion.cell_change), main.CUT_MIN_SCORE)  # cells alias
+                cuts, transitions = analyse(frames, w, h)
+                self.assertEqual((cuts, transitions), ([], ()))
+        frames = stripe_frames(32, 30, 1) + [bytes([60]) * (W * H)] * 30
+        self.assertEqual(analyse(frames, W, H)[0], [30])      # a real cut after them is kept
+
+    def test_block_means_are_the_plain_means(self):
+        rng = random.Random(3)
+        for columns, rows in ((40, 11), (9, 10), (3, 4), (41, 7), (4, 1)):
+            cells = bytes(rng.randrange(256) for _ in range(columns * rows))
+            plain = bytes((sum(cells[(r + d) * columns + c + k] for d in (0, 1) for k in range(4))
+                           + 4) // 8 for r in range(0, rows - 1, 2)
+                          for c in range(0, columns - 3, 4))
+            self.assertEqual(main.block_means(cells, columns), plain)
+
     def test_a_cut_between_textures_is_still_found(self):
         frames = checkerboard_frames(16, 30) + [bytes([60]) * (W * H)] * 30
         self.assertEqual(analyse(frames, W, H)[0], [30])
@@ -105,6 +134,21 @@ class TransitionTests(unittest.TestCase):
         self.assertLessEqual(abs(t.first_frame - 30), 1)
         self.assertLessEqual(abs(t.end_frame - 44), 1)
         self.assertFalse(any(t.first_frame <= cut < t.end_frame for cut in cuts))
+
+    def test_a_cut_ten_frames_after_a_fade_through_white_or_black_is_its_own_event(self):
+        # the windows that hold the fade's second half and the cut must not read as one blend
+        a, b, c = self.shots[:3]
+        for shade in (235, 16):
+            flat = bytes([shade]) * (self.w * self.h)
+            frames = ([a] * 30 + [blend(a, flat, k / 12) for k in range(1, 13)]
+                      + [blend(flat, b, k / 12) for k in range(1, 13)] + [b] * 10 + [c] * 30)
+            with self.subTest(shade=shade):
+                cuts, transitions = analyse(frames, self.w, self.h)
+                self.assertEqual(cuts, [64])
+                self.assertEqual([t.kind for t in transitions],
+                                 ["fade-white" if shade == 235 else "fade-black"])
+                self.assertLessEqual(abs(transitions[0].first_frame - 30), 2)
+                self.assertLessEqual(abs(transitions[0].end_frame - 54), 2)
 
     def test_spans_never_run_backwards_or_overlap(self):
         rng = random.Random(5)
