@@ -9912,8 +9912,9 @@ COMMANDS = (
     ("motion", "motion per window, hard cuts and gradual transitions",
      "Frame-difference motion per window, hard cuts and gradual transitions, and the scene "
      "list. Cuts and transitions are read from cell means (a cell's few pixels placed so that "
-     "a moving texture of period 8 or 16 pixels at 640x360 averages out; a coarser one changes "
-     "cells but not blocks of 4 x 2 cells, and a change must move blocks too) of the luma "
+     "a moving texture of period 8 or 16 pixels at 640x360 averages out; stripes 32 or 48 "
+     "apart change cells but not blocks of 4 x 2 cells, and a change must move blocks too; "
+     "the README says what still aliases) of the luma "
      "and, for an 8-bit 4:2:0 Y4M, of the chroma, so a cut that only turns the hue is found. "
      "A hard cut is a "
      "change that is sudden, stands out and persists (flashes of 1-3 frames, one or two, are "
