@@ -9912,7 +9912,8 @@ COMMANDS = (
     ("motion", "motion per window, hard cuts and gradual transitions",
      "Frame-difference motion per window, hard cuts and gradual transitions, and the scene "
      "list. Cuts and transitions are read from cell means (a cell's few pixels placed so that "
-     "a moving texture of period 8 or 16 pixels at 640x360 averages out; stripes 32 or 48 "
+     "a texture repeating every 8 or 16 pixels across or down, at 640x360, averages out as it "
+     "moves; stripes 32 or 48 "
      "apart change cells but not blocks of 4 x 2 cells, and a change must move blocks too; "
      "the README says what still aliases) of the luma "
      "and, for an 8-bit 4:2:0 Y4M, of the chroma, so a cut that only turns the hue is found. "
