@@ -7,10 +7,9 @@ import os
 import random
 import shutil
 import subprocess
-import tempfile
 import unittest
 
-from support import main, run_json
+from support import ScratchTest, main, run_json
 
 W, H = 640, 360
 
@@ -187,12 +186,7 @@ class TransitionTests(unittest.TestCase):
                 self.assertEqual(cuts, [])
 
 
-class ColourTests(unittest.TestCase):
-    def setUp(self):
-        scratch = tempfile.TemporaryDirectory()
-        self.addCleanup(scratch.cleanup)
-        self.dir = scratch.name
-
+class ColourTests(ScratchTest):
     def write(self, name, data):
         path = os.path.join(self.dir, name)
         with open(path, "wb") as f:
@@ -222,12 +216,7 @@ class ColourTests(unittest.TestCase):
 
 
 @unittest.skipUnless(shutil.which("ffmpeg"), "ffmpeg is not installed")
-class FfmpegTests(unittest.TestCase):
-    def setUp(self):
-        scratch = tempfile.TemporaryDirectory()
-        self.addCleanup(scratch.cleanup)
-        self.dir = scratch.name
-
+class FfmpegTests(ScratchTest):
     def motion(self, graph, frames):
         path = os.path.join(self.dir, "clip.y4m")
         subprocess.run(["ffmpeg", "-v", "error", "-y", "-filter_complex", graph, "-map", "[v]",
