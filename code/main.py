@@ -467,6 +467,7 @@ WIPE_APART = 24                  # cells whose two shots differ by this much (of
 WIPE_SWEEP = 0.4                 # a transition is a wipe when its cells change hands over at
                                  # least this share of its frames (a blend: all at once) ...
 WIPE_COHERENT = 0.75             # ... in a region: this share of neighbouring cells agree
+WIPE_GAP = 2                     # two wipes this few frames apart are one (MotionPass.add_span)
 FADE_STEP = 0.5                  # a fading frame's mean luma moves at least this much a frame
 FADE_HOLD_S = 0.25               # a fade through black or white may rest on it this long
 FLAT_SHARE = 0.9                 # a frame this much below luma 32 (video black is 16) or above
@@ -3497,13 +3498,15 @@ def grid_sample(frame: bytes, width: int, height: int, stride: int) -> bytes:
 # tall at 640x360: 40 x 11 cells), each scored by its mean, not by one pixel: a texture finer
 # than the grid that moves (a fence, a checkerboard) would otherwise alias, its single
 # samples flipping between light and dark every few frames like a cut. A cell's mean is
-# estimated from four pixels placed like rooks (no two share a row or a column) at a unit
-# of half a stride apart (4 pixels at 640x360), chosen so that a stripe or checkerboard
-# repeating every 8 or 16 pixels, in x or in y, at any phase, puts two rooks on each half
-# of it and averages out. Four samples, not the whole cell: taking pixels costs a slice per
-# row (hence tall cells: fewer rows), and box_downscale over a 4 x 4 subgrid of square cells
-# costs three times as much per frame, for no cut found or lost on the test corpus.
-CELL_ROOKS = ((3, 1), (2, 3), (1, 4), (0, 6))     # (x, y) in units; a cell is 4 x 8 units
+# estimated from eight pixels (the "rooks", two to a column) on a grid of half a stride (4
+# pixels at 640x360), chosen so that stripes repeating every 8 or 16 pixels across, down or
+# along either diagonal, at any phase, put four of them on each half of a period: they
+# average out. (Four, one to a row and a column, balance across and down only: stripes 16
+# apart on a diagonal, panned, gave a cut every few frames.) Eight samples, not the whole
+# cell: taking pixels costs a slice per row (hence tall cells: fewer rows), and box_downscale
+# over a 4 x 4 subgrid of square cells costs several times as much per frame. A cell is 4 x 8
+# units.
+CELL_ROOKS = ((0, 2), (0, 7), (1, 0), (1, 5), (2, 2), (2, 7), (3, 0), (3, 5))  # (x, y) in units
 
 
 def cell_unit(coarse: int) -> int:
@@ -3527,26 +3530,29 @@ def rook_slices(width: int, height: int, unit: int) -> tuple[tuple[slice, ...], 
 
 @functools.lru_cache(maxsize=16)
 def rook_masks(count: int) -> tuple[int, int]:
-    """For `count` cells in 16-bit lanes: the low-byte mask, and 2 in every lane (rounding)."""
+    """For `count` cells in 16-bit lanes: the low-byte mask, and 1 in every lane."""
     ones = int.from_bytes(b"\x01\x00" * ((count + 1) // 2), "little")
-    return ones * 0xFF, ones * 2
+    return ones * 0xFF, ones
 
 
 def cell_means(plane, slices: tuple[tuple[slice, ...], ...]) -> bytes:
-    """The mean of each cell's rooks, rounded: the four samples of every cell are added in
-    16-bit lanes (even cells in one integer, odd cells in another), then halved twice."""
+    """The mean of each cell's rooks, rounded: the samples of every cell are added in 16-bit
+    lanes (even cells in one integer, odd cells in another), then divided by their count, a
+    power of two."""
     picks = [b"".join(map(plane.__getitem__, rows)) for rows in slices]
     if len(picks) == 1:
         return picks[0]
     count = len(picks[0])
-    low, twos = rook_masks(count)
+    low, ones = rook_masks(count)
     even = odd = 0
     for pick in picks:
         value = int.from_bytes(pick, "little")
         even += value & low
         odd += (value >> 8) & low
-    even = ((even + twos) >> 2) & low          # a lane holds at most 4 x 255: no carry out
-    odd = ((odd + twos) >> 2) & low
+    shift = len(picks).bit_length() - 1        # a lane holds at most 8 x 255: no carry out
+    half = ones << (shift - 1)
+    even = ((even + half) >> shift) & low
+    odd = ((odd + half) >> shift) & low
     return (even | odd << 8).to_bytes(count, "little")
 
 
@@ -3564,8 +3570,8 @@ def block_means(cells: bytes, columns: int) -> bytes:
     pairs = even + odd
     fours = pairs + (pairs >> 16)                   # lane j: cells 2j .. 2j + 3
     eights = fours + (fours >> (8 * wide))          # ... and the same four in the row below
-    low, _ = rook_masks(rows * wide)
-    means = ((eights + (low // 0xFF) * 4) >> 3) & low   # / 8, rounded (a lane: 2044 at most)
+    low, ones = rook_masks(rows * wide)
+    means = ((eights + ones * 4) >> 3) & low        # / 8, rounded (a lane: 2044 at most)
     data = means.to_bytes(rows * wide + 2, "little")       # a row of cells: `wide` bytes
     return b"".join(data[r * wide:(r + 1) * wide:4] for r in range(0, rows, 2))
 
@@ -3943,8 +3949,9 @@ class MotionPass:
         between the two pieces lie between the shot before both and the shot after both
         (collinear: |a - g|^2 + |g - b|^2 at most GRADUAL_PIECES x |a - b|^2; a blend half
         way gives 1/2, a third shot about 2), and not at either end (each piece carries
-        GRADUAL_PIECE_MIN of it). Motion can spoil the windows over the middle of a long
-        transition and split its run of marks in two."""
+        GRADUAL_PIECE_MIN of it); or two wipes (WIPE_SWEEP) at most WIPE_GAP frames apart,
+        whose moving edge the windows lost for a moment (a slide is not collinear). Motion can
+        spoil the windows over the middle of a long transition and split its run of marks."""
         oldest = len(self.scores) - len(self.ring)
         for k, (f0, s0, w0) in enumerate(self.spans):
             one, other = ((f0, s0), (first, stop)) if f0 < first else ((first, stop), (f0, s0))
@@ -3958,8 +3965,9 @@ class MotionPass:
             apart = square_distance(a, b, self.cell_bytes)
             to_a, to_b = (square_distance(a, g, self.cell_bytes),
                           square_distance(g, b, self.cell_bytes))
-            if apart and to_a + to_b <= GRADUAL_PIECES * apart and min(to_a, to_b) >= (
-                    GRADUAL_PIECE_MIN * apart):
+            collinear = apart and to_a + to_b <= GRADUAL_PIECES * apart and min(to_a, to_b) >= (
+                GRADUAL_PIECE_MIN * apart)
+            if collinear or (other[0] - one[1] <= WIPE_GAP and min(sweep, w0) >= WIPE_SWEEP):
                 del self.spans[k]
                 self.add_span(min(first, f0), max(stop, s0), max(sweep, w0))
                 return
@@ -9912,10 +9920,10 @@ COMMANDS = (
     ("motion", "motion per window, hard cuts and gradual transitions",
      "Frame-difference motion per window, hard cuts and gradual transitions, and the scene "
      "list. Cuts and transitions are read from cell means (a cell's few pixels placed so that "
-     "a texture repeating every 8 or 16 pixels across or down, at 640x360, averages out as it "
-     "moves; stripes 32 or 48 "
+     "a texture repeating every 8 or 16 pixels across, down or along a diagonal, at 640x360, "
+     "averages out as it moves; stripes 32 or 48 "
      "apart change cells but not blocks of 4 x 2 cells, and a change must move blocks too; "
-     "the README says what still aliases) of the luma "
+     "the README lists what it still gets wrong) of the luma "
      "and, for an 8-bit 4:2:0 Y4M, of the chroma, so a cut that only turns the hue is found. "
      "A hard cut is a "
      "change that is sudden, stands out and persists (flashes of 1-3 frames, one or two, are "

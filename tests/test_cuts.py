@@ -33,6 +33,15 @@ def stripe_frames(period, count, step, width=W, height=H):
     return [row[(k * step) % period:][:width] * height for k in range(count)]
 
 
+def diagonal_frames(period, count, step, sign=1, width=W, height=H):
+    """Stripes along a diagonal (sign 1: x + y, sign -1: x - y), `period` pixels apart along
+    x, panned `step` pixels a frame."""
+    line = bytes(235 if (x // (period // 2)) % 2 else 16
+                 for x in range(width + height + count * step + period))
+    return [b"".join(line[k * step + (y if sign > 0 else height - y):][:width]
+                     for y in range(height)) for k in range(count)]
+
+
 def textured(rng, w, h, base, spread=30):
     return bytes(rng.randrange(base - spread, base + spread) for _ in range(w * h))
 
@@ -61,12 +70,15 @@ def y4m_420(frames, w, h, fps=25):
 
 class CellAliasingTests(unittest.TestCase):
     def test_rook_cells_do_not_flicker_on_periods_8_and_16(self):
+        # across, down (a checkerboard is both) and along either diagonal, at every phase
         unit = main.cell_unit(main.auto_stride(H))
         rooks = main.rook_slices(W, H, unit)
         for period in (8, 16):
-            with self.subTest(period=period):
-                cells = {main.cell_means(f, rooks) for f in checkerboard_frames(period, period)}
-                self.assertEqual(len(cells), 1)          # the same cells at every phase
+            for name, frames in (("checkerboard", checkerboard_frames(period, period, 1)),
+                                 ("diagonal", diagonal_frames(period, period, 1)),
+                                 ("anti-diagonal", diagonal_frames(period, period, 1, -1))):
+                with self.subTest(period=period, texture=name):
+                    self.assertEqual(len({main.cell_means(f, rooks) for f in frames}), 1)
 
     def test_a_panned_fine_texture_is_no_cut_and_no_transition(self):
         for period in (8, 16):
@@ -88,6 +100,12 @@ class CellAliasingTests(unittest.TestCase):
                 self.assertEqual((cuts, transitions), ([], ()))
         frames = stripe_frames(32, 30, 1) + [bytes([60]) * (W * H)] * 30
         self.assertEqual(analyse(frames, W, H)[0], [30])      # a real cut after them is kept
+
+    def test_diagonal_textures_that_move_are_no_cut_and_no_transition(self):
+        for period, step, sign in ((16, 1, 1), (16, 2, -1), (48, 2, 1), (48, 1, -1)):
+            with self.subTest(period=period, step=step, sign=sign):
+                frames = diagonal_frames(period, 40, step, sign)
+                self.assertEqual(analyse(frames, W, H), ([], ()))
 
     def test_block_means_are_the_plain_means(self):
         rng = random.Random(3)
