@@ -251,6 +251,14 @@ class FfmpegTests(ScratchTest):
                  "[a][b]concat=n=2:v=1:a=0,format=yuv420p[v]")
         self.assertEqual(self.motion(graph, 100), ([50], []))
 
+    def test_a_cut_between_two_near_identical_shots(self):
+        # the same source one second later: found by its colour (CHROMA_ROOKS)
+        src = "testsrc2=s=320x180:r=25"
+        graph = (f"{src},trim=end_frame=75[a];"
+                 f"{src},trim=start_frame=25:end_frame=100,setpts=PTS-STARTPTS[b];"
+                 "[a][b]concat=n=2:v=1:a=0,format=yuv420p[v]")
+        self.assertEqual(self.motion(graph, 150), ([75], []))
+
     def test_panned_checkerboards(self):
         for period in (8, 16):
             with self.subTest(period=period):
