@@ -3565,6 +3565,7 @@ def block_means(cells: bytes, columns: int) -> bytes:
     """The mean of each whole block of BLOCK_CELLS (4 x 2) cells, rounded, row by row, from
     cell means `columns` to a row: neighbouring lanes added, then the lanes of the row below,
     in one integer; each block's mean then sits in the low byte of its first lane."""
+    assert BLOCK_CELLS == (4, 2)                    # the lane arithmetic is written for it
     wide = columns - columns % 4                    # whole blocks only: 4 cells ...
     rows = len(cells) // columns // 2 * 2           # ... by 2 rows
     if not wide or not rows:
