@@ -468,6 +468,13 @@ WIPE_SWEEP = 0.4                 # a transition is a wipe when its cells change 
                                  # least this share of its frames (a blend: all at once) ...
 WIPE_COHERENT = 0.75             # ... in a region: this share of neighbouring cells agree
 WIPE_GAP = 2                     # two wipes this few frames apart are one (MotionPass.add_span)
+EXPOSURE_MATCH = 0.35            # a window whose two ends, each standardised (mean 0, spread
+                                 # 1), differ by less than this (mean |z|, cells) is one picture
+                                 # made brighter or darker: not a transition (brightness and
+                                 # gamma ramps: 0.27 at most; the corpus's transitions: none
+                                 # affected up to 0.5) ...
+EXPOSURE_MIN_SPREAD = 8          # ... when both ends have this much contrast (spread of cell
+                                 # means, of 255): a fade ends flat, black or white
 FADE_STEP = 0.5                  # a fading frame's mean luma moves at least this much a frame
 FADE_HOLD_S = 0.25               # a fade through black or white may rest on it this long
 FLAT_SHARE = 0.9                 # a frame this much below luma 32 (video black is 16) or above
@@ -646,7 +653,8 @@ def detect_gradual(motion: MotionAnalysis) -> tuple[Transition, ...]:
     """Gradual transitions: dissolves, wipes and fades.
 
     Where: MotionPass marked the centres of windows whose two ends differ like two shots
-    while the frames between walked there directly, a step at a time (gradual_windows), and
+    while the frames between walked there directly, a step at a time, and are not one
+    picture in another light (EXPOSURE_MATCH; gradual_windows), and
     for each run of marks found the frames that have left the shot before and not yet
     reached the shot after (transitions_between). A span that touches a black or white frame
     is widened over the rest of the fade (fade_reach): a fade out can be too quick for a
@@ -905,7 +913,8 @@ NAIVE_PATCH, NAIVE_SIZE = 16, 224        # the lesson's naive baseline: ViT-B/16
 CLIP336_GRID = 336 // 14            # LLaVA-NeXT-Video: CLIP ViT-L/14, 336 px crop -> 24 x 24
 SIGLIP384_GRID = 384 // 14          # OneVision, LLaVA-Video: SigLIP at 384 x 384 -> 27 x 27
 LLAVA_POOL_STRIDE = 2               # LLaVA-NeXT llava_arch.py get_2dPool(stride=2)
-NEXT_VIDEO_MAX_FRAMES = 32          # video_demo.py for_get_frames_num 32: a cap on 1 fps
+NEXT_VIDEO_MAX_FRAMES = 32          # docs/LLaVA-NeXT-Video.md "Sampled frames: 32" (video_demo.py
+                                    # for_get_frames_num, default 4 there): a cap on 1 fps
 ONEVISION_FRAMES = 32               # lmms-eval llava_onevision.py max_frames_num (tutorial: 16)
 LLAVA_VIDEO_FRAMES = 64             # train script: --frames_upbound 64 --force_sample True
 INTERNVL_FRAMES = 32                # InternVL load_video(num_segments=32); its README calls 8
@@ -1009,11 +1018,12 @@ class QwenOptions:
     resized_width: int | None = None
 
 
-def smart_nframes(total_frames: int, video_fps: float, options: QwenOptions) -> int:
+def smart_nframes(total_frames: int, video_fps: float, options: QwenOptions,
+                  to_even: Callable[[float], int] = math.floor) -> int:
     """Frames the Qwen preprocessing takes from a video (qwen-vl-utils smart_nframes):
     2 per second by default, at least 4 (where the video has them), at most 768, always an even
-    number. Its
-    round_by_factor, ceil_by_factor and floor_by_factor are written out where they are used."""
+    number (to_even=round: 0.0.8's rule, Qwen2-VL's release, which rounds where 0.0.10 floors).
+    Its round_by_factor, ceil_by_factor and floor_by_factor are written out where used."""
     if options.nframes is not None:
         return round(options.nframes / FRAME_FACTOR) * FRAME_FACTOR   # half to even, as theirs
     fps = QWEN_FPS if options.fps is None else options.fps
@@ -1022,7 +1032,7 @@ def smart_nframes(total_frames: int, video_fps: float, options: QwenOptions) -> 
     low = math.ceil(low / FRAME_FACTOR) * FRAME_FACTOR
     high = math.floor(high / FRAME_FACTOR) * FRAME_FACTOR
     wanted = total_frames / video_fps * fps
-    return math.floor(min(max(wanted, low), high, total_frames) / FRAME_FACTOR) * FRAME_FACTOR
+    return to_even(min(max(wanted, low), high, total_frames) / FRAME_FACTOR) * FRAME_FACTOR
 
 
 def smart_resize(height: int, width: int, factor: int, min_pixels: float, max_pixels: float
@@ -1398,7 +1408,7 @@ def qwen_cost(name: str, video: VideoFacts, options: DesignOptions, patch: int) 
         raise UserError(f"{name} takes frames by qwen-vl-utils' rules: use --nframes or "
                         "--sample-fps, and --max-pixels instead of --pool")
     plan = qwen_video_plan(video, options.qwen, patch)
-    plan["version_notes"] = qwen_version_notes(name, video, plan)
+    plan["version_notes"] = qwen_version_notes(name, video, plan, options.qwen)
     return cost_of(name, video, options, plan["nframes"], plan.pop("visual_tokens"), plan)
 
 
@@ -1411,12 +1421,21 @@ QWEN3_HF_LONGEST_EDGE = 25165824
 QWEN3_HF_PATCH_FACTOR = 32
 
 
+def qwen3_transformers_frames(video: VideoFacts) -> int:
+    """Frames Qwen3-VL's video processor takes by itself (video_processing_qwen3_vl.py
+    sample_frames): int(seconds x 2), at least 4, at most 768 and the video's frames. An odd
+    count stays odd; patchify repeats the last frame to fill the last pair."""
+    wanted = int(video.total_frames / video.fps * QWEN_FPS)
+    return min(max(wanted, FPS_MIN_FRAMES), FPS_MAX_FRAMES, video.total_frames)
+
+
 def qwen3_transformers_size(frames: int, height: int, width: int) -> tuple[int, int]:
     """Qwen3-VL's frame size through transformers alone: one beta for all frames together,
-    so that frames x height x width fits QWEN3_HF_LONGEST_EDGE (video_processing_qwen3_vl.py)."""
+    so that frames x height x width fits QWEN3_HF_LONGEST_EDGE (video_processing_qwen3_vl.py
+    smart_resize, which rounds the frame count to a pair, half to even)."""
     factor = QWEN3_HF_PATCH_FACTOR
     h, w = round(height / factor) * factor, round(width / factor) * factor
-    t = ceil_div(frames, FRAME_FACTOR) * FRAME_FACTOR
+    t = round(frames / FRAME_FACTOR) * FRAME_FACTOR
     if t * h * w > QWEN3_HF_LONGEST_EDGE:
         beta = math.sqrt(frames * height * width / QWEN3_HF_LONGEST_EDGE)
         h = max(factor, math.floor(height / beta / factor) * factor)
@@ -1424,26 +1443,33 @@ def qwen3_transformers_size(frames: int, height: int, width: int) -> tuple[int, 
     return h, w
 
 
-def qwen_version_notes(name: str, video: VideoFacts, plan: dict) -> list[str]:
+def qwen_version_notes(name: str, video: VideoFacts, plan: dict,
+                       qwen: QwenOptions = QwenOptions()) -> list[str]:
     """What another version of the model's code gives for this video, where it differs."""
     notes = []
     if name == "qwen2-vl":
-        old = qwen_video_plan(video, QwenOptions(total_pixels=QWEN2_VL_UTILS_TOTAL_PIXELS))
-        if old["visual_tokens"] != plan["visual_tokens"]:
+        frames = smart_nframes(video.total_frames, video.fps, qwen, to_even=round)
+        old = qwen_video_plan(video, replace(
+            qwen, fps=None, min_frames=None, max_frames=None, nframes=frames,
+            total_pixels=qwen.total_pixels or QWEN2_VL_UTILS_TOTAL_PIXELS))
+        if (old["nframes"], old["visual_tokens"]) != (plan["nframes"], plan["visual_tokens"]):
             notes.append(f"qwen-vl-utils 0.0.8 (Qwen2-VL's release; VIDEO_TOTAL_PIXELS 24576 x "
-                         f"28^2) gives {old['resized_height']}x{old['resized_width']}, "
+                         f"28^2, frames rounded to a pair, not floored) takes {old['nframes']} "
+                         f"frames at {old['resized_height']}x{old['resized_width']}, "
                          f"{old['visual_tokens']:,} tokens")
     if name == "qwen2.5-vl" and plan["second_per_grid_t"] != int(plan["second_per_grid_t"]):
-        notes.append(f"transformers 4.52 to 5.0 cast second_per_grid_t to int64: "
+        notes.append(f"transformers 4.52 to 5.17 truncate second_per_grid_t to an integer: "
                      f"{plan['second_per_grid_t']:g} becomes {int(plan['second_per_grid_t'])}, "
                      "and the time ids with it")
     if name == "qwen3-vl":
-        h, w = qwen3_transformers_size(plan["nframes"], video.height, video.width)
-        tokens = plan["nframes"] // FRAME_FACTOR * (h // QWEN3_HF_PATCH_FACTOR) * (
+        frames = qwen3_transformers_frames(video)
+        h, w = qwen3_transformers_size(frames, video.height, video.width)
+        tokens = ceil_div(frames, FRAME_FACTOR) * (h // QWEN3_HF_PATCH_FACTOR) * (
             w // QWEN3_HF_PATCH_FACTOR)
         if tokens != plan["visual_tokens"]:
-            notes.append(f"through transformers alone (no qwen-vl-utils) the checkpoint's video "
-                         f"budget gives {h}x{w}, {tokens:,} tokens")
+            notes.append(f"through transformers alone (no qwen-vl-utils) it takes {frames} "
+                         f"frames and the checkpoint's video budget gives {h}x{w}, "
+                         f"{tokens:,} tokens")
     return notes
 
 
@@ -3643,6 +3669,25 @@ def square_distance(a: tuple[int, int], b: tuple[int, int], byte_count: int) -> 
     return sum(apart.translate(SQUARE_LOW)) + 256 * sum(apart.translate(SQUARE_HIGH))
 
 
+def lane_bytes(lanes: tuple[int, int], byte_count: int) -> bytes:
+    """The grid that to_lanes() spread into lanes, back as bytes."""
+    return (lanes[0] | lanes[1] << 8).to_bytes(2 * lane_count(byte_count), "little")[:byte_count]
+
+
+def exposure_change(a: bytes, b: bytes) -> bool:
+    """Whether grid b is grid a brighter or darker (EXPOSURE_MATCH): both have contrast, and
+    with each scaled to mean 0 and spread 1 they nearly agree. A change of shot leaves them
+    apart (unrelated pictures: about 1.1); a fade ends flat, without contrast."""
+    n = len(a)
+    mean_a, mean_b = sum(a) / n, sum(b) / n
+    spread_a = math.sqrt(max(0.0, sum(map(operator.mul, a, a)) / n - mean_a * mean_a))
+    spread_b = math.sqrt(max(0.0, sum(map(operator.mul, b, b)) / n - mean_b * mean_b))
+    if min(spread_a, spread_b) < EXPOSURE_MIN_SPREAD:
+        return False
+    apart = sum(abs((x - mean_a) / spread_a - (y - mean_b) / spread_b) for x, y in zip(a, b))
+    return apart < EXPOSURE_MATCH * n
+
+
 HISTOGRAM_TABLE = bytes(v * HISTOGRAM_BINS // 256 for v in range(256))
 HISTOGRAM_KEYS = tuple(bytes([k]) for k in range(HISTOGRAM_BINS))
 
@@ -4011,6 +4056,9 @@ class MotionPass:
             return False          # a fade, then a cut: two events (the cut's share can be small)
         if self.block_bytes and self.block_distance(one, other) < GRADUAL_BLOCK_SHARE * across:
             return False                     # a texture coarser than a cell moved (detect_cuts)
+        if exposure_change(lane_bytes(one.lanes, self.cell_bytes),
+                           lane_bytes(other.lanes, self.cell_bytes)):
+            return False                     # the light changed, not the shot
         if across >= GRADUAL_DIRECTED * path:
             return True
         # strong motion in either shot adds up along the path; the middle frame of a blend
@@ -7046,6 +7094,9 @@ def replace_whole(path: str, target: str, info: os.stat_result | None,
         except OSError as error:
             raise UserError(f"{path}: cannot write in {folder}: {error.strerror or error}"
                             ) from None
+        except BaseException:         # a signal after mkstemp made the file, before its name
+            remove_stale_partials(folder, name, ours_too=True)      # reached us
+            raise
         try:
             with os.fdopen(handle, "wb") as out:
                 # mkstemp makes the file private; give it the mode the user's file has (or
@@ -7086,9 +7137,10 @@ def partial_prefix(folder: str, name: str) -> str:
     return f".{short or 'x'}{PARTIAL_TAG}"
 
 
-def remove_stale_partials(folder: str, name: str) -> None:
+def remove_stale_partials(folder: str, name: str, ours_too: bool = False) -> None:
     """Delete temporaries an earlier run left for this same file when it was killed (SIGKILL;
-    other endings clean up): .NAME.partial-PID-*.tmp whose PID is no longer running."""
+    other endings clean up): .NAME.partial-PID-*.tmp whose PID is no longer running (or is
+    this process's, with `ours_too`)."""
     prefix = partial_prefix(folder, name)
     try:
         entries = [e.name for e in os.scandir(folder) if e.name.startswith(prefix)]
@@ -7096,7 +7148,8 @@ def remove_stale_partials(folder: str, name: str) -> None:
         return
     for entry in entries:
         pid_text = entry[len(prefix):].split("-", 1)[0]
-        if ascii_number(pid_text) and entry.endswith(".tmp") and not process_alive(int(pid_text)):
+        if ascii_number(pid_text) and entry.endswith(".tmp") and (
+                not process_alive(int(pid_text)) or ours_too and int(pid_text) == os.getpid()):
             with contextlib.suppress(OSError):
                 os.unlink(os.path.join(folder, entry))
 
@@ -8397,7 +8450,7 @@ def cmd_compare(args: argparse.Namespace) -> Result:
     priced = videos[0][3]
     doc = {"suite": suite_name, "seed": args.seed, "videos": len(videos),
            "events": sum(len(v[2]) for v in videos),
-           "video_seconds": sum_in_order(v[1].duration_s for v in videos), "designs": table,
+           "duration_s": sum_in_order(v[1].duration_s for v in videos), "designs": table,
            "findings": compare_findings(table), "reader_rules": list(READER_RULES),
            "note": SIMULATED_READER_NOTE,
            "events_by_kind": dict(sorted(Counter(e.kind for v in videos for e in v[2]).items())),
@@ -8411,7 +8464,7 @@ def cmd_compare(args: argparse.Namespace) -> Result:
 def compare_text(doc: dict, wide: bool) -> str:
     """`compare`'s report: the suite, the table and its legend, each row's design, the
     findings, and the simulated reader's rules."""
-    priced, minutes = doc["priced_as"], doc["video_seconds"] / 60
+    priced, minutes = doc["priced_as"], doc["duration_s"] / 60
     lines = [prose(f"{counted(doc['videos'], 'video')} ({minutes:.1f} min, "
                    f"{counted(doc['events'], 'event')}: "
                    + ", ".join(f"{n} {k}" for k, n in doc["events_by_kind"].items())
@@ -9459,11 +9512,11 @@ def help_timings(runs: int) -> list[dict]:
     command (byte-compiled at install)."""
     script = os.path.abspath(__file__)
     timings = [{"command": f"python {os.path.relpath(script)} --help",
-                "seconds": help_seconds([sys.executable, script], runs)}]
+                "elapsed_s": help_seconds([sys.executable, script], runs)}]
     installed = shutil.which(INSTALLED_NAME)
     if installed:
         timings.append({"command": f"{INSTALLED_NAME} --help",
-                        "seconds": help_seconds([installed], runs)})
+                        "elapsed_s": help_seconds([installed], runs)})
     return timings
 
 
@@ -9526,7 +9579,7 @@ def cmd_bench(args: argparse.Namespace) -> Result:
     show_progress("")
     doc = {"video": {"path": path, "width": scene.width, "height": scene.height,
                      "fps": float(scene.fps), "frames": scene.frame_count,
-                     "megabytes": round(size / 1e6, 1), "write_seconds": round(made, 2)},
+                     "megabytes": round(size / 1e6, 1), "write_s": round(made, 2)},
            "results": rows, "sheet": sheet, "help": helps, "runs": args.runs}
     return Result(doc, bench_text(doc))
 
@@ -9540,8 +9593,8 @@ def bench_measurements(args: argparse.Namespace, scene: Scene, folder: str, path
     def measure(name: str, unit: str, run) -> None:
         show_progress(f"bench: {name}")
         count, elapsed = timed(run)
-        rows.append({"name": name, "count": count, "unit": unit, "seconds": round(elapsed, 4),
-                     "per_s": round(count / elapsed, 1)})
+        rows.append({"name": name, "count": count, "unit": unit, "elapsed_s": round(elapsed, 4),
+                     "per_second": round(count / elapsed, 1)})
 
     # Answers first, before the big clip's writes can compete for the machine.
     answers = os.path.join(folder, "answers.jsonl")
@@ -9551,7 +9604,7 @@ def bench_measurements(args: argparse.Namespace, scene: Scene, folder: str, path
             lambda: sum(1 for _, line in read_lines(answers) if json.loads(line)))
     measure(f"evaluate {args.answers:,} JSONL answers", "answers",
             lambda: evaluate_lines(read_lines(answers), None, {}, EvalOptions())["n"])
-    rows[-1]["x_json_loads"] = round(rows[-1]["seconds"] / rows[-2]["seconds"], 1)
+    rows[-1]["x_json_loads"] = round(rows[-1]["elapsed_s"] / rows[-2]["elapsed_s"], 1)
     show_progress("bench: writing the clip")
     pieces = y4m_bytes(render_scene(scene), scene.width, scene.height, scene.fps, "420jpeg")
     size, made = timed(lambda: write_output(path, pieces))
@@ -9576,7 +9629,7 @@ def bench_measurements(args: argparse.Namespace, scene: Scene, folder: str, path
     measure("naive sum(map(abs, map(sub))) full res", "frames", naive)
     rows += [rows.pop(0), rows.pop(0)]            # the answers rows go last in the table
     for row in rows[:4]:
-        row["ratio_to_raw"] = round(row["per_s"] / rows[0]["per_s"], 3)
+        row["ratio_to_raw"] = round(row["per_second"] / rows[0]["per_second"], 3)
     return rows, size, made
 
 
@@ -9586,9 +9639,9 @@ def bench_text(doc: dict) -> str:
     return "\n".join([
         prose(f"bench clip: {clip['width']}x{clip['height']} yuv420p, {clip['fps']:g} fps, "
               f"{clip['frames']:,} frames ({clip['megabytes']:.0f} MB), written in "
-              f"{clip['write_seconds']:.1f} s"),
+              f"{clip['write_s']:.1f} s"),
         format_table(["what", "count", "seconds", "per second", "vs raw read"],
-                     [[r["name"], r["count"], r["seconds"], r["per_s"],
+                     [[r["name"], r["count"], r["elapsed_s"], r["per_second"],
                        r.get("ratio_to_raw", "")] for r in doc["results"]]),
         prose(f"scoring answers takes {doc['results'][-1]['x_json_loads']:g}x a bare "
               "json.loads loop over the same lines (the reader's cost; 6x or less is the aim)"),
@@ -9597,8 +9650,8 @@ def bench_text(doc: dict) -> str:
               f"{sheet['thumbnails']} thumbnails): {1000 * sheet['with_sheet_s']:.0f} ms, "
               f"{sheet['overhead']:.0%} more"),
         format_table([f"--help, fastest of {runs}", "ms"],
-                     [[h["command"], "failed" if h["seconds"] is None
-                       else round(1000 * h["seconds"])] for h in helps]),
+                     [[h["command"], "failed" if h["elapsed_s"] is None
+                       else round(1000 * h["elapsed_s"])] for h in helps]),
         prose("The script is compiled from source on every run; the installed command loads "
               "bytecode." + ("" if len(helps) > 1 else f" {INSTALLED_NAME} is not on PATH: pip "
                                                        "install . to time it too.")),
@@ -9981,7 +10034,7 @@ COMMANDS = (
      "and scorers on it; figures depend on the machine.", cmd_bench),
 )
 EMIT_CHUNK = 1 << 16
-SCHEMA_VERSION = 2                   # of every --json document: 2 since the 0.2 JSON changes
+SCHEMA_VERSION = 3     # of every --json document: 3 since every time in seconds is named *_s
 ASCII_FALLBACK = str.maketrans({"▁": " ", "▂": ".", "▃": ":", "▄": "-", "▅": "=", "▆": "+",
                                 "▇": "*", "█": "#", "±": "+-", "—": "-", "–": "-", "…": "...",
                                 "→": "->", "×": "x", "≤": "<=", "≥": ">=", "’": "'"})

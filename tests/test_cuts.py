@@ -183,6 +183,27 @@ class TransitionTests(unittest.TestCase):
             for one, two in zip(transitions, transitions[1:]):
                 self.assertLessEqual(one.end_frame, two.first_frame, trial)
 
+    def picture(self, size, shift, base=40, slope=100):
+        """A picture with structure coarser than a cell: a ramp across and squares of `size`."""
+        return bytes(base + x * slope // self.w + (60 if ((x + shift) // size + y // size) % 2
+                                                    else 0)
+                     for y in range(self.h) for x in range(self.w))
+
+    def test_the_light_changing_on_one_picture_is_no_transition(self):
+        # brighter by an offset (clipped at video white) or by a gamma, over one second
+        pic, other = self.picture(20, 0), self.picture(12, 5, base=100, slope=60)
+        ramps = {"brighter": lambda v, s: min(235, v + round(60 * s)),
+                 "darker": lambda v, s: max(16, v - round(50 * s)),
+                 "gamma": lambda v, s: round(16 + 219 * ((v - 16) / 219) ** (1 + s))}
+        for name, light in ramps.items():
+            lit = [bytes(light(v, k / 25) for v in pic) for k in range(26)]
+            with self.subTest(ramp=name):
+                self.assertEqual(analyse([pic] * 30 + lit + [lit[-1]] * 30, self.w, self.h),
+                                 ([], ()))
+        # a dissolve between two pictures of the same make (a ramp and squares) is still one
+        frames = [pic] * 30 + [blend(pic, other, k / 20) for k in range(1, 20)] + [other] * 30
+        self.assertEqual([t.kind for t in analyse(frames, self.w, self.h)[1]], ["dissolve"])
+
     def test_kind_names(self):
         a, b = self.shots[0], self.shots[2]
         black, white = b"\x10" * (self.w * self.h), b"\xeb" * (self.w * self.h)

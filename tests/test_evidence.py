@@ -77,6 +77,18 @@ class ClaimTests(unittest.TestCase):
         self.assertIn("224x420, 46,080 tokens", flat)
         self.assertIn("128x224, 10,752 tokens", flat)
         self.assertIn("1.5625 becomes 1", flat)
+        self.assertIn("4.52 to 5.17", flat)        # the cast, then int(), until 5.18
+
+    def test_each_version_note_uses_that_version_s_frame_rule(self):
+        # qwen-vl-utils 0.0.8 rounds the frame count to a pair where 0.0.10 floors it:
+        # 40.75 s at 30 fps -> 81.5 -> 82 frames there, 80 here
+        _, out, _ = run("tokens", "--duration", "40.75", "--design", "qwen2-vl")
+        self.assertIn("takes 82 frames at 364x644, 12,259 tokens", " ".join(out.split()))
+        # transformers' Qwen3-VL processor alone takes int(10.5 x 2) = 21 frames, unpaired,
+        # and pads the last pair: 11 temporal patches of 11 x 20 tokens
+        _, out, _ = run("tokens", "--duration", "10.5", "--design", "qwen3-vl")
+        self.assertIn("takes 21 frames and the checkpoint's video budget gives 352x640, 2,420 "
+                      "tokens", " ".join(out.split()))
 
     def test_per_patch_time_is_read_at_the_middle_of_its_id(self):
         row = main.COMPARE_DESIGNS["per-patch-time"]

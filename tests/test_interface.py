@@ -148,6 +148,9 @@ class JsonTests(unittest.TestCase):
                     doc.pop("schema", None)      # a JSON Schema's own keywords are camelCase
                     for key in re.findall(r'"([A-Za-z_]+)":', json.dumps(doc)):
                         self.assertRegex(key, r"^[a-z0-9_]+$")
+                        # a time in seconds is *_s, and *_s is only ever seconds (a rate is
+                        # *_per_second)
+                        self.assertNotRegex(key, r"(?<!per_)(sec|secs|second|seconds)$|per_s$")
 
     def test_an_error_with_json_prints_nothing_on_stdout(self):
         for argv in (("evaluate", "/no/such/file.jsonl"), ("sample", "--window", "0"),

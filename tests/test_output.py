@@ -152,6 +152,23 @@ class OutputTests(ScratchTest):
         self.assertNotIn(b"Traceback", err)
         self.assertEqual(os.listdir(self.dir), [])
 
+    def test_a_signal_inside_mkstemp_leaves_nothing_behind(self):
+        # SIGTERM can land after mkstemp has made the file but before its name is returned
+        # (the test above lands there now and then); that temporary is removed too.
+        real = main.tempfile.mkstemp
+
+        def made_then_stopped(**kwargs):
+            os.close(real(**kwargs)[0])
+            raise main.Terminated(signal.SIGTERM)
+
+        main.tempfile.mkstemp = made_then_stopped
+        try:
+            with self.assertRaises(main.Terminated):
+                main.write_output(self.path("out.y4m"), [b"data"])
+        finally:
+            main.tempfile.mkstemp = real
+        self.assertEqual(os.listdir(self.dir), [])
+
 
 # Renders a long preset slowly, so that the test can stop it half-way through the write.
 SLOW_WRITER = """
