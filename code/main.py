@@ -251,8 +251,8 @@ def uniform_sample(frame_count: int, fps: float, s: SamplerSettings) -> SampleRe
     asked = min(s.uniform_frames, max(1, math.floor(frame_count / fps * s.max_fps + 1e-9)))
     # Step 2: ... and to the frame budget and the frames that exist.
     count = min(asked, s.max_frames, frame_count)
-    notes = [f"{count:,} frame{'s' * (count != 1)} at the centres of {count:,} equal "
-             f"segment{'s' * (count != 1)}"]
+    notes = [f"{count:,} frames at the centres of {count:,} equal segments" if count != 1
+             else "1 frame, at the centre of the video"]
     if count < asked:
         notes.append(f"asked for {asked}, capped at {count} (budget or frames that exist)")
     return SampleResult("uniform", fps, frame_count,
@@ -377,8 +377,9 @@ def event_driven_sample(motion: MotionAnalysis, cuts: tuple[Cut, ...], s: Sample
     # Step 3: each span's and gap's frames spread evenly inside it.
     indices = [i for (a, b), n in zip(spans + gaps, span_counts + gap_counts)
                for i in spread_in_range(a, b, n)]
-    notes = (f"{len(spans)} action spans found; {burst:g} fps inside, {base:g} fps outside",
-             f"{sum(span_counts)} frames in spans, {sum(gap_counts)} elsewhere "
+    notes = (f"{counted(len(spans), 'action span')} found; {burst:g} fps inside, {base:g} fps "
+             "outside",
+             f"{counted(sum(span_counts), 'frame')} in spans, {sum(gap_counts):,} elsewhere "
              f"(budget {s.max_frames})")
     return SampleResult("event", fps, count, tuple(sorted(set(indices))), notes,
                         tuple((a / fps, b / fps) for a, b in spans))
@@ -405,8 +406,8 @@ def keyframe_sample(frame_count: int, fps: float, cuts: tuple[Cut, ...], s: Samp
         if 0 <= i < frame_count and i not in seen and len(chosen) < s.max_frames:
             seen.add(i)
             chosen.append(i)
-    notes = (f"{len(cuts)} shot changes + first frame as keyframes, {s.keyframe_context} "
-             f"context frames either side every {gap / fps:g} s",
+    notes = (f"{counted(len(cuts), 'shot change')} + first frame as keyframes, "
+             f"{counted(s.keyframe_context, 'context frame')} either side every {gap / fps:g} s",
              f"{len(chosen):,} frame{'s' * (len(chosen) != 1)} (budget {s.max_frames})")
     return SampleResult("keyframe", fps, frame_count, tuple(sorted(chosen)), notes,
                         tuple((c.time_s, c.time_s) for c in cuts))
@@ -468,11 +469,10 @@ WIPE_SWEEP = 0.4                 # a transition is a wipe when its cells change 
                                  # least this share of its frames (a blend: all at once) ...
 WIPE_COHERENT = 0.75             # ... in a region: this share of neighbouring cells agree
 WIPE_GAP = 2                     # two wipes this few frames apart are one (MotionPass.add_span)
-EXPOSURE_MATCH = 0.35            # a window whose two ends, each standardised (mean 0, spread
-                                 # 1), differ by less than this (mean |z|, cells) is one picture
-                                 # made brighter or darker: not a transition (brightness and
-                                 # gamma ramps: 0.27 at most; the corpus's transitions: none
-                                 # affected up to 0.5) ...
+EXPOSURE_MATCH = 0.9             # a window whose two ends' cells correlate by this much is one
+                                 # picture made brighter or darker: not a transition (the
+                                 # corpus: no transition affected down to 0.8; from 0.7 some
+                                 # are) ...
 EXPOSURE_MIN_SPREAD = 8          # ... when both ends have this much contrast (spread of cell
                                  # means, of 255): a fade ends flat, black or white
 FADE_STEP = 0.5                  # a fading frame's mean luma moves at least this much a frame
@@ -575,6 +575,8 @@ class MotionAnalysis:
     gradual_spans: tuple[tuple[int, int, float], ...] = ()   # (first, stop, sweep) of each
                                    # gradual change MotionPass.close_run found
     block_change: Sequence[float] = ()  # mean |block change| from frame i-1 (BLOCK_CELLS)
+    relit: bytes = b""             # 1 where frame i is frame i-1 in another light (measured
+                                   # where a cut signal fires; EXPOSURE_MATCH)
 
     @property
     def frame_count(self) -> int:
@@ -756,7 +758,9 @@ def transition_kind(motion: MotionAnalysis, first: int, stop: int, sweep: float)
 # nearer to a frame within P before it than CUT_PERSIST of the change at i
 # (MotionPass.persistence); and when the histogram fired, it must persist whatever else
 # fired (it alone ignores motion). So a flash to white and back, or two flashes a few
-# frames apart, is rejected even while the picture moves. A cross-dissolve changes the
+# frames apart, is rejected even while the picture moves; and a change that leaves the same
+# picture in another light (an exposure flash, a lamp switched on: MotionAnalysis.relit) is
+# no cut, unless the colour changed too (a hue-only cut). A cross-dissolve changes the
 # picture a little per frame, so no signal fires on a single frame, and a candidate inside
 # a reported gradual transition [first, stop) belongs to it: a cut is never reported
 # inside one. A freeze has no difference at all. Among candidates within P frames of each
@@ -783,6 +787,8 @@ def detect_cuts(motion: MotionAnalysis, min_score: float = CUT_MIN_SCORE,
                 span += 1
             if span < len(spans) and spans[span][0] <= i:
                 continue                        # inside a gradual transition
+            if motion.relit and motion.relit[i]:
+                continue                        # the light changed, not the shot
             fired = [(motion.hist_short[i], motion.hist_long[i])
                      if motion.hist_short[i] >= CUT_HIST_MIN else None,
                      (change[i], motion.diff_long[i]) if change[i] >= min_score else None,
@@ -1095,9 +1101,14 @@ def qwen_refusal(video: VideoFacts, options: QwenOptions, patch: int) -> str | N
     if (options.resized_height is None) != (options.resized_width is None):
         return "--resized-height and --resized-width go together"
     nframes = smart_nframes(video.total_frames, video.fps, options)
+    if video.total_frames < FRAME_FACTOR:
+        return (f"the video has {counted(video.total_frames, 'frame')}; the reference needs "
+                f"at least {FRAME_FACTOR} (--total-frames, or --duration x --fps)")
     if not FRAME_FACTOR <= nframes <= video.total_frames:
-        return (f"the reference takes between {FRAME_FACTOR} and {video.total_frames} frames "
-                f"(the video's length) from this video, and these settings give {nframes}")
+        given = (f"--nframes {options.nframes} rounds to {nframes}" if options.nframes is not None
+                 else f"--sample-fps, --min-frames and --max-frames give {nframes}")
+        return (f"{given} frames; the reference takes {FRAME_FACTOR} to {video.total_frames:,} "
+                "from this video (its length in frames)")
     sides = ((options.resized_height, options.resized_width)
              if options.resized_height is not None else (video.height, video.width))
     if max(sides) / min(sides) > MAX_RATIO:
@@ -1592,7 +1603,7 @@ def token_cost(design: str, video: VideoFacts, options: DesignOptions = DesignOp
                  ) -> TokenCost:
     """Tokens of `video` under one design, with the intermediate numbers in details."""
     if design not in DESIGNS:
-        raise UserError(f"unknown design {design!r}; known: {', '.join(DESIGNS)}")
+        raise UserError(f"unknown design {quoted(design)}; known: {', '.join(DESIGNS)}")
     return DESIGNS[design].cost(video, options)
 
 
@@ -1818,8 +1829,8 @@ def patch_times(times: list[float], rate_fps: float,
     for k in range(len(padded) // FRAME_FACTOR):
         pair = tuple(padded[FRAME_FACTOR * k: FRAME_FACTOR * (k + 1)])
         aligned = time_position(k, second_per_grid, TOKENS_PER_SECOND)
-        rows = tuple(i if i < table_rows else None
-                     for i in range(FRAME_FACTOR * k, FRAME_FACTOR * k + len(pair)))
+        rows = tuple(i if i < table_rows else None      # the repeated last frame is not one
+                     for i in range(FRAME_FACTOR * k, min(FRAME_FACTOR * (k + 1), len(times))))
         patches.append(PatchTimes(k, pair, k, aligned, aligned / TOKENS_PER_SECOND,
                                   timestamp_text(mean(pair)),
                                   time_position(k, FRAME_FACTOR / OMNI_PROCESSOR_FPS,
@@ -1940,8 +1951,8 @@ class Prediction(NamedTuple):
 
     def as_dict(self) -> dict:
         """The prediction as JSON: a point's time or an interval's ends, and how it was written."""
-        place = ({"start": self.start, "end": self.end} if self.kind == "interval"
-                 else {"time": self.start})
+        place = ({"start_s": self.start, "end_s": self.end} if self.kind == "interval"
+                 else {"time_s": self.start})
         return {"kind": self.kind, **place, "format": self.format, "form": self.form,
                 "event": self.event, "confidence": self.confidence}
 
@@ -2174,7 +2185,7 @@ _UNITS = "|".join(re.escape(u) for u in sorted(UNIT_SECONDS, key=len, reverse=Tr
 # One pass finds every time and skips what only looks like one. Alternatives, in order:
 TIME_PATTERN = re.compile(r"""
     (?=[\d.v])                              # (a quick test before the slower ones)
-    (?<![\w.:,])                            # not the middle of a word or of a number
+    (?<![\w.,])(?<!\d:)                     # not the middle of a word, number or clock
     (?:
         (?P<junk>                           # digits that are not times:
             \d{4}-\d{1,2}-\d{1,2}           #   2023-05-01
@@ -2199,7 +2210,14 @@ T_EQUALS = re.compile(r"\bt\s*=\s*(?=[\d.])")               # "t=80 to t=100"
 # skips it; this reads it as the tail of the compound.
 COMPOUND_TAIL = re.compile(r"(\d+(?:\.\d+)?)\s*(s|secs?|seconds?|m|mins?|minutes?)(?![a-z])",
                            re.ASCII)
-RANGE_WORDS = {"-", "~", "to", "until", "till", "through", "thru", "至", "到", "and"}
+RANGE_WORDS = {"-", "~", "to", "until", "till", "through", "thru", "至", "到", "and", "->", "-->",
+               "=>"}
+# Words that may sit between a range's two times around its word: "from around 3 to around
+# 5", "the 3-second mark to the 5-second mark", "second 3 to second 5", "第3秒到第5秒" (第
+# makes an ordinal), "从3秒开始到5秒结束".
+RANGE_FILLERS = re.compile(r"(?:mark\s+|开始|[,，]\s*)*(.*?)"
+                           r"(?:\s+(?:about|around|approximately|roughly|the|second)|\s*~|第)*",
+                           re.DOTALL)                  # so that fullmatch always matches
 # (up to 32 characters between the word and its time: "the start time for this event is 13";
 # LABEL_REACH covers the longest word and those 32, so each search looks at that much text;
 # each pattern opens with its words' first letters, a quick test at every position it tries)
@@ -2212,13 +2230,15 @@ POINT_WORDS = re.compile(r"(?=[arn~])\b(?:at|around|about|approximately|roughly|
                          r"(?:the\s*)?$")
 # "lasts 5 seconds", "for 2 s": a length of time, not a moment in the video.
 DURATION_WORDS = re.compile(r"(?=[lftdwe])\b(?:lasts?|lasting|lasted|for|takes?|took|"
-                            r"duration(?:\s+of)?|within|every)\s+(?:about\s+|around\s+|"
+                            r"duration(?:\s+of)?|within|every)[\s:]+(?:about\s+|around\s+|"
                             r"roughly\s+)?$")
 # After a bare number (no unit), these words keep it a possible time; any other word makes it
 # a count ("2 people", "3 times") and not a time.
 CONNECTORS = {"and", "to", "until", "till", "through", "or", "in", "into", "of", "on", "for",
               "when", "while", "where", "after", "before", "then", "but", "with", "during",
-              "is", "was", "as", "at", "by", "from", "mark", "the", "so", "if"}
+              "is", "was", "as", "at", "by", "from", "mark", "the", "so", "if",
+              "start", "starts", "begin", "begins", "end", "ends", "finish", "finishes",
+              "stop", "stops"}                  # "start: 3.0 end: 5.0"
 WORD_AFTER = re.compile(r"[ \t]+([a-z]+)")           # the next word on the same line
 MARK_AFTER = re.compile(r"[\s-]*(?:second\s*)?mark")
 SENTENCE_END = re.compile(r"[\n!?;。！？；]|(?<!e\.g)(?<!i\.e)\.(?=\s|$)")   # not after e.g.
@@ -2234,6 +2254,7 @@ BRACKET_PAIR = re.compile(r"[\[(]\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*,"
                           r"\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*[\])]")
 DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
                         "\u2014": "-", "\u2015": "-", "\u2212": "-", "\ufe63": "-",
+                        "\u2192": "->",
                         "\uff5e": "~", "\u301c": "~", "\u3002": "."})
 
 
@@ -2420,6 +2441,14 @@ def pair_labels(found: list[tuple[int, Prediction]], starts: list[TimeMention],
                                           form="labelled")))
 
 
+def range_word(between: str) -> str:
+    """What joins two times, fillers either side dropped (RANGE_FILLERS): 'to around' is 'to'."""
+    word = between.strip()
+    if word in RANGE_WORDS or len(word) > 24:
+        return word
+    return RANGE_FILLERS.fullmatch(word).group(1)
+
+
 def parse_free_text(text: str) -> Reading:
     """Times in normalised prose: ranges, labelled starts and ends, points, a bare number."""
     mentions = time_mentions(text)
@@ -2435,7 +2464,7 @@ def parse_free_text(text: str) -> Reading:
     if not kept:
         return unread("echoed_example", "the only times are in a sentence that gives an example",
                       "free_text")
-    bare = len(kept) == 1 and text.strip(" \t\n.") == text[kept[0].start:kept[0].stop]
+    bare = len(kept) == 1 and text.strip(" \t\n.") == text[kept[0].start:kept[0].stop].rstrip(".")
     found: list[tuple[int, Prediction]] = []
     starts: list[TimeMention] = []
     ends: list[TimeMention] = []
@@ -2443,7 +2472,7 @@ def parse_free_text(text: str) -> Reading:
     while k < len(kept):
         m = kept[k]
         n = kept[k + 1] if k + 1 < len(kept) else None
-        between = text[m.stop:n.start].strip() if n else None
+        between = range_word(text[m.stop:n.start]) if n else None
         if n and (between in RANGE_WORDS and between != "and" or between == "and" and
                   BETWEEN_BEFORE.search(text, context, m.start)):
             first = m.seconds * UNIT_SECONDS[n.unit] if not m.fixed and n.unit else m.seconds
@@ -2724,7 +2753,7 @@ def lift_table(lift: int) -> bytes:
 def get_preset(name: str) -> Scene:
     """The preset scene called `name`; an unknown name is a UserError listing the known ones."""
     if name not in PRESETS:
-        raise UserError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
+        raise UserError(f"unknown preset {quoted(name)}; known: {', '.join(PRESETS)}")
     return PRESETS[name]
 
 
@@ -2850,12 +2879,18 @@ def render_scene(scene: Scene) -> Iterator[bytes]:
         yield bytes(frame)
 
 
+def event_json(event: Event) -> dict:
+    """An event as JSON: named `event`, as in --events files and answers; times in seconds."""
+    return {"event": event.label, "kind": event.kind, "start_s": event.start,
+            "end_s": event.end}
+
+
 def scene_truth(scene: Scene) -> dict:
     """The ground truth of a scene as the `synth --json` document."""
     return {
         "video": scene.name, "fps": float(scene.fps), "width": scene.width,
         "height": scene.height, "frames": scene.frame_count, "duration_s": float(scene.duration_s),
-        "events": [asdict(e) for e in scene.events],
+        "events": [event_json(e) for e in scene.events],
         "cuts": [{"frame": f, "time_s": f / scene.fps} for f in scene.cut_frames],
         "activity": scene.activity,
     }
@@ -3675,17 +3710,18 @@ def lane_bytes(lanes: tuple[int, int], byte_count: int) -> bytes:
 
 
 def exposure_change(a: bytes, b: bytes) -> bool:
-    """Whether grid b is grid a brighter or darker (EXPOSURE_MATCH): both have contrast, and
-    with each scaled to mean 0 and spread 1 they nearly agree. A change of shot leaves them
-    apart (unrelated pictures: about 1.1); a fade ends flat, without contrast."""
+    """Whether grid b is grid a brighter or darker: both have contrast (EXPOSURE_MIN_SPREAD)
+    and they correlate by EXPOSURE_MATCH or more (one picture under another gain and offset:
+    1; unrelated pictures: near 0; a fade ends flat, without contrast). Sums in integers,
+    each one C loop: n^2 x variance, n^2 x covariance."""
     n = len(a)
-    mean_a, mean_b = sum(a) / n, sum(b) / n
-    spread_a = math.sqrt(max(0.0, sum(map(operator.mul, a, a)) / n - mean_a * mean_a))
-    spread_b = math.sqrt(max(0.0, sum(map(operator.mul, b, b)) / n - mean_b * mean_b))
-    if min(spread_a, spread_b) < EXPOSURE_MIN_SPREAD:
+    sum_a, sum_b = sum(a), sum(b)
+    var_a = n * sum(map(operator.mul, a, a)) - sum_a * sum_a
+    var_b = n * sum(map(operator.mul, b, b)) - sum_b * sum_b
+    if min(var_a, var_b) < (n * EXPOSURE_MIN_SPREAD) ** 2:
         return False
-    apart = sum(abs((x - mean_a) / spread_a - (y - mean_b) / spread_b) for x, y in zip(a, b))
-    return apart < EXPOSURE_MATCH * n
+    covariance = n * sum(map(operator.mul, a, b)) - sum_a * sum_b
+    return covariance >= EXPOSURE_MATCH * math.sqrt(var_a * var_b)
 
 
 HISTOGRAM_TABLE = bytes(v * HISTOGRAM_BINS // 256 for v in range(256))
@@ -3805,7 +3841,7 @@ class MotionPass:
         self.climb = array("d", [0.0])       # climb[k]: the cell changes of frames 0..k-1 added
         self.diff_long: list[float | None] = []
         self.chroma_long: list[float | None] = []
-        self.gradual, self.flat = bytearray(), bytearray()
+        self.gradual, self.flat, self.relit = bytearray(), bytearray(), bytearray()
         self.runs: list[list[int]] = []       # open runs of gradual marks: [c0, c1, lo, hi]
         self.spans: list[tuple[int, int, float]] = []
         self.previous = None
@@ -3853,6 +3889,7 @@ class MotionPass:
         self.diff_long.append(None)
         self.chroma_long.append(None)
         self.gradual.append(0)
+        self.relit.append(0)
         self.ring.append(now)
         count = len(self.scores)
         if count > FLASH_MAX_FRAMES:
@@ -3906,6 +3943,10 @@ class MotionPass:
         self.hist_long[i] = hist if fires_hist else 0.0
         self.diff_long[i] = diff if fires_diff else None
         self.chroma_long[i] = colour if fires_colour else None
+        # only a change that lasts can be a cut; a hue-only cut keeps the luma's picture
+        lasting = (fires_hist and hist >= CUT_PERSIST * self.hist_short[i]
+                   or fires_diff and diff >= CUT_PERSIST * self.cell_change[i])
+        self.relit[i] = lasting and not fires_colour and self.exposure_change(i - 1, i)
 
     def gradual_windows(self, end: int) -> None:
         """Mark the centres of the windows ending on frame `end`, one per half-window h of
@@ -4056,8 +4097,7 @@ class MotionPass:
             return False          # a fade, then a cut: two events (the cut's share can be small)
         if self.block_bytes and self.block_distance(one, other) < GRADUAL_BLOCK_SHARE * across:
             return False                     # a texture coarser than a cell moved (detect_cuts)
-        if exposure_change(lane_bytes(one.lanes, self.cell_bytes),
-                           lane_bytes(other.lanes, self.cell_bytes)):
+        if self.exposure_change(start, end):
             return False                     # the light changed, not the shot
         if across >= GRADUAL_DIRECTED * path:
             return True
@@ -4067,6 +4107,11 @@ class MotionPass:
         apart = square_distance(one.lanes, other.lanes, self.cell_bytes)
         return (square_distance(one.lanes, middle, self.cell_bytes)
                 + square_distance(middle, other.lanes, self.cell_bytes)) <= GRADUAL_LINE * apart
+
+    def exposure_change(self, a: int, b: int) -> bool:
+        """Whether frame b is frame a (both in the ring) in another light (exposure_change)."""
+        return exposure_change(lane_bytes(self.at(a).lanes, self.cell_bytes),
+                               lane_bytes(self.at(b).lanes, self.cell_bytes))
 
     def result(self) -> MotionAnalysis:
         """The analysis. The last P frames' persistence looks as far as the video goes, and
@@ -4080,7 +4125,7 @@ class MotionPass:
                               self.hist_short, self.hist_long, self.diff_long,
                               bytes(self.gradual), self.cell_change, bytes(self.flat),
                               self.brightness, self.chroma_change, self.chroma_long,
-                              tuple(self.spans), self.block_change)
+                              tuple(self.spans), self.block_change, bytes(self.relit))
 
 
 MAX_BOX_SIDE = 16                  # box_downscale's limit: a 16x16 sum of bytes fits 16 bits
@@ -4278,7 +4323,7 @@ def checked_duration(value: object, where: str, truth_end: float | None = None) 
     duration = finite_number(value)
     if duration is None or duration <= 0:
         raise UserError(f"{where}: duration must be a number of seconds above 0, got "
-                        f"{str(value)[:40]}")
+                        f"{json.dumps(value)[:40]}")
     if truth_end is not None and truth_end > duration:
         raise UserError(f"{where}: the truth ends at {truth_end:g} s, after the video's "
                         f"{duration:g} s duration; one of them is wrong")
@@ -4644,13 +4689,13 @@ def answer_line(number: int, item: dict, truths: dict[str, GroundTruth] | None,
             return None
     elif "gt" not in item:
         return "no `gt` field (give --gt FILE for predictions without truth)"
-    else:
-        try:
+    try:
+        if truths is None:
             truth = truth_from_value(item["gt"], f"line {number}")
-        except UserError as error:
-            return str(error).split(": ", 1)[-1]
-    duration = finite_number(item.get("duration"))
-    if duration is None or duration <= 0:
+        duration = checked_duration(item.get("duration"), f"line {number}", truth.end)
+    except UserError as error:
+        return str(error).split(": ", 1)[-1]
+    if duration is None:
         duration = truth.duration
         if duration is None and durations and ident is not None:
             duration = durations.get(ident) or durations.get(ident.split("#")[0])
@@ -5086,12 +5131,12 @@ def evaluate_samples(lines: Iterable[tuple[int, str]], task: HarnessTask,
                 **harness_fractions(ious),
                 "parsed": harness_read,
                 "parse_rate": harness_read / len(items) if items else 0,
-                "harness_unreadable_truth": unreadable, **bad.report()}
+                "unreadable_truth": unreadable, **bad.report()}
     float16_truth = looks_float16(truth_values) if not options.gt_round else False
     return {**tool_document(tally.summary(), options), "input": "lmms-eval samples",
             "task": task.name, "lines": lines_read, "duplicates": lines_read - len(items),
             "lmms_eval": {"source": "recomputed", **harness_fractions(ious),
-                          "read": harness_read, "unreadable_truth": unreadable},
+                          "parsed": harness_read, "unreadable_truth": unreadable},
             "rescued": {"count": sum(rescued.values()), "by_reason": dict(sorted(rescued.items()))},
             "truth": {"float16": float16_truth, "rounded_to_s": options.gt_round},
             **bad.report()}
@@ -6424,9 +6469,9 @@ def plan_video(request: PlanRequest, evidence: dict, content: str | None = None,
     """The plan for a task: sampler, model, pixels, format, benchmarks, tokens, warnings; or a
     refusal naming the rule and what to do instead. `evidence`: compare rows by name."""
     if request.task not in TASKS:
-        raise UserError(f"unknown task {request.task!r}; known: {', '.join(TASKS)}")
+        raise UserError(f"unknown task {quoted(request.task)}; known: {', '.join(TASKS)}")
     if request.model not in PLAN_MODELS:
-        raise UserError(f"unknown model {request.model!r}; known: {', '.join(PLAN_MODELS)}")
+        raise UserError(f"unknown model {quoted(request.model)}; known: {', '.join(PLAN_MODELS)}")
     facts = facts or nominal_facts(request.duration_s)
     content = content or TASK_CONTENT[request.task]
     sampler, why = SAMPLER_FOR_CONTENT[content]
@@ -6458,7 +6503,7 @@ def plan_video(request: PlanRequest, evidence: dict, content: str | None = None,
                 "design": design, "model_reason": model_reason, "source": DESIGNS[design].source,
                 "temporal_encoding": DESIGNS[design].temporal_encoding,
                 "frame_pixels": pixels, "tokens_per_frame": budget.tokens_per_frame,
-                "tokens": budget.total_tokens, "context": request.context,
+                "tokens": budget.total_tokens, "context_tokens": request.context,
                 "context_fraction": budget.context_fraction, "output_format": output,
                 "how_to_feed": how_to_feed(design, sampler, frames, request, pixels),
                 "benchmarks": [{"name": name, "arxiv": BENCHMARKS[name][0],
@@ -6491,12 +6536,17 @@ def plan_warnings(request: PlanRequest, sampler: str, frames: int, pixels: dict 
     """What a plan gives up, said where the user sees it: a rate below its sampler's floor or
     below one frame per 2 s for a time task, pixels below the model's documented minimum."""
     warnings, rate = [], frames / request.duration_s
+    if rate > request.max_fps + 1e-9:
+        warnings.append(f"{counted(frames, 'frame')} in {request.duration_s:g} s is {rate:.3g} "
+                        f"fps, above --max-fps {request.max_fps:g}: {DESIGNS[design].model} "
+                        + (f"always takes {frames}" if design in FIXED_FRAME_DESIGNS
+                           else f"takes at least {FRAME_FACTOR}"))
     if sampler == "dynamic" and rate < DEFAULT_MIN_FPS - 1e-9:
         warnings.append(f"the dynamic sampler's {DEFAULT_MIN_FPS:g}-{DEFAULT_MAX_FPS:g} fps "
                         f"became {rate:.3g} fps: {frames} frames is all the frame cap "
                         f"({FPS_MAX_FRAMES}) and the context allow")
     if request.task in TIME_TASKS and rate < PLAN_MIN_GROUNDING_FPS - 1e-9:
-        warnings.append(f"{frames} frames over {request.duration_s:g} s is one every "
+        warnings.append(f"{counted(frames, 'frame')} over {request.duration_s:g} s is one every "
                         f"{1 / rate:.3g} s, fewer than one per {1 / PLAN_MIN_GROUNDING_FPS:g} s: "
                         "shorter events can fall between frames; split the video, or give a "
                         "longer context")
@@ -6564,7 +6614,7 @@ def plan_text(plan: dict) -> str:
                f" (max_pixels {pixels['max_pixels']:,}, min_pixels {pixels['min_pixels']:,})")
             if pixels else "the model's own frame size")
     steps = [
-        f"1. sampler: {plan['sampler']}, {plan['frames']} frames, one every "
+        f"1. sampler: {plan['sampler']}, {counted(plan['frames'], 'frame')}, one every "
         f"{1 / plan['frames_per_second']:.3g} s ({plan['frames_per_second']:.3g} fps): "
         f"{plan['sampler_reason']}",
         f"2. model: {plan['model']} (released: {', '.join(plan['released_sizes'])}): "
@@ -6575,7 +6625,7 @@ def plan_text(plan: dict) -> str:
         "6. benchmarks: " + "; ".join(f"{b['name']} (arXiv {b['arxiv']}): {b['stresses']}"
                                       for b in plan["benchmarks"]),
         f"7. tokens: {plan['tokens']:,}, {100 * plan['context_fraction']:.1f}% of a "
-        f"{plan['context']:,}-token context",
+        f"{plan['context_tokens']:,}-token context",
         f"how: {plan['how_to_feed']}",
         f"source: {plan['source']}",
     ]
@@ -6825,7 +6875,7 @@ def exercise_rope() -> dict:
     clip = Segment("av", audio_tokens(10.0), (10, h, w), release["second_per_grid_t"])
     return {"video": scene.name, "patches": len(patches), "demonstration": demo,
             "uniform_demonstration": uniform_demo, "conclusion": rope_conclusion(demo),
-            "omni_first_10_s": {"layout": f"av:10x{h}x{w}@{clip.second_per_grid!r}+{clip.count}",
+            "omni_av_layout": {"layout": f"av:10x{h}x{w}@{clip.second_per_grid!r}+{clip.count}",
                                 "pattern": av_pattern(clip)},
             "learned_table_rows": LEARNED_TABLE_ROWS,
             "frames_past_table": max(0, len(times) - LEARNED_TABLE_ROWS),
@@ -6843,8 +6893,8 @@ def exercise_rope_text(doc: dict) -> str:
               "another matter:")]
         + [prose(sentence) for sentence in doc["conclusion"].split("\n")]
         + [prose(f"Qwen2.5-Omni interleaves the first 10 s of its own uniform frames "
-                 f"({doc['omni_first_10_s']['layout']}) with 10 s of audio as: "
-                 f"{doc['omni_first_10_s']['pattern']} (V: video tokens, A: audio tokens, one "
+                 f"({doc['omni_av_layout']['layout']}) with 10 s of audio as: "
+                 f"{doc['omni_av_layout']['pattern']} (V: video tokens, A: audio tokens, one "
                  "chunk per 2 seconds)."),
            prose(f"Every position: `{invocation()} rope --synth cooking-3min --strategy "
                  "dynamic`.")])
@@ -7286,8 +7336,8 @@ def format_table(headers: list[str], rows: list[list[object]], wide: bool = True
     """Columns aligned; numbers right, text left. Unless wide, the widest text column is
     shortened (ending in '...') so the table fits in TABLE_WIDTH columns."""
     cells = [[str(h) for h in headers]] + [
-        [f"{c:,}" if isinstance(c, int) and not isinstance(c, bool) else str(c) for c in row]
-        for row in rows]                          # counts: one format everywhere (28,903)
+        [f"{c:,}" if isinstance(c, (int, float)) and not isinstance(c, bool) else one_line(str(c))
+         for c in row] for row in rows]           # one format everywhere (28,903; 5,880.5)
     widths = [max(len(r[k]) for r in cells) for k in range(len(headers))]
     numeric = [all(isinstance(row[k], (int, float)) for row in rows) for k in range(len(headers))]
     excess = sum(widths) + 2 * (len(widths) - 1) - TABLE_WIDTH
@@ -7308,10 +7358,10 @@ def format_table(headers: list[str], rows: list[list[object]], wide: bool = True
 
 
 def text_width() -> int:
-    """Prose width: the terminal's when stdout is one, else TEXT_WIDTH."""
+    """Prose width: TEXT_WIDTH, or a narrower terminal's width (40 at least)."""
     try:
         if sys.stdout is not None and sys.stdout.isatty():
-            return max(40, shutil.get_terminal_size((TEXT_WIDTH, 24)).columns)
+            return min(TEXT_WIDTH, max(40, shutil.get_terminal_size((TEXT_WIDTH, 24)).columns))
     except (OSError, ValueError, AttributeError):
         pass
     return TEXT_WIDTH
@@ -7369,7 +7419,7 @@ def format_seconds(value: float) -> str:
 
 def format_percent(value: float | None, decimals: int = 1) -> str:
     """A share as a percentage, "-" when there is none."""
-    return "-" if value is None else f"{100 * value:.{decimals}f}%"
+    return "-" if value is None else f"{100 * value:,.{decimals}f}%"
 
 
 def timecode(seconds: float) -> str:
@@ -7702,12 +7752,12 @@ def answer_row(k: int, item: dict, left: float, y: float, x_of, duration: float)
               for t in item["times"]]
     for p in item["answers"]:
         if p["kind"] == "interval":
-            x0, x1 = inside(p["start"]), inside(p["end"])
+            x0, x1 = inside(p["start_s"]), inside(p["end_s"])
             parts.append(f'<rect class="answer" x="{num(x0)}" y="{num(y + 1)}" '
                          f'width="{num(max(2.0, x1 - x0))}" height="7" fill="{colour}" '
                          'stroke="#000000" stroke-width="0.6"/>')
         else:
-            parts.append(f'<circle class="answer" cx="{num(inside(p["time"]))}" '
+            parts.append(f'<circle class="answer" cx="{num(inside(p["time_s"]))}" '
                          f'cy="{num(y + 5)}" r="5" fill="none" stroke="{colour}" '
                          'stroke-width="2.5"/>')
     return parts
@@ -7955,7 +8005,7 @@ def sheet_rows(results: list[SampleResult]) -> list[SheetRow]:
     rows = []
     for r in results:
         shown = evenly_spaced(r.indices, SHEET_MAX_THUMBS)
-        title = f"{r.strategy}: {len(r.indices)} frames" + (
+        title = f"{r.strategy}: {counted(len(r.indices), 'frame')}" + (
             f", {len(shown)} shown, evenly spaced" if len(shown) < len(r.indices) else "")
         rows.append(SheetRow(title, r.indices, shown))
     return rows
@@ -8052,7 +8102,13 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # type: ignore[override]
-        """A usage error, raised as the UserError main() prints in one line."""
+        """A usage error, raised as the UserError main() prints in one line (a long invalid
+        choice quoted short)."""
+        found = re.search(r"invalid choice: (.*?) \(choose from", message)
+        if found and len(found.group(1)) > 42:
+            with contextlib.suppress(ValueError, SyntaxError):
+                value = quoted(ast.literal_eval(found.group(1)))
+                message = message[:found.start(1)] + value + message[found.end(1):]
         raise UserError(message)
 
     def _print_message(self, message: str, file=None) -> None:
@@ -8066,16 +8122,19 @@ class Parser(argparse.ArgumentParser):
 
 def bounded(kind: type, low: float, high: float):
     """An argparse type: an int or float within [low, high]; NaN and inf refused."""
+    shown = "[" + ", ".join(f"{v:,}" if kind is int else f"{v:g}" for v in (low, high)) + "]"
+
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {kind.__name__} in [{low:g}, {high:g}], "
+            raise argparse.ArgumentTypeError(f"expected {kind.__name__} in {shown}, "
                                               f"got {quoted(text)}") from None
         if not (math.isfinite(value) and low <= value <= high):
-            raise argparse.ArgumentTypeError(f"must be in [{low:g}, {high:g}], got {quoted(text)}")
+            raise argparse.ArgumentTypeError(f"must be in {shown}, got {quoted(text)}")
         return value
     parse.__name__ = kind.__name__
+    parse.bounds = shown                            # option_kwargs adds it to the help
     return parse
 
 
@@ -8084,7 +8143,7 @@ class RenamedFlag(argparse.Action):
     and warns on stderr with the new name."""
     def __call__(self, parser, namespace, values, option_string=None):
         """Store the value under the new name and say on stderr that the spelling changed."""
-        warn(f"{option_string} is now {RENAMED_FLAGS[option_string]}; the old spelling goes "
+        warn(f"{option_string} is now --{self.dest.replace('_', '-')}; the old spelling goes "
              "in the next release")
         setattr(namespace, self.dest, values)
 
@@ -8099,11 +8158,20 @@ def warn(message: str) -> None:
     say(f"warning: {message}")
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    """`text` with its control characters written as escapes (a newline in a file name, an
+    id or an answer cannot break a line of output)."""
+    return CONTROL_CHARACTERS.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def say(message: str) -> None:
     """One line on stderr, if there is a stderr (`2>&-` closes it)."""
     if sys.stderr is not None:
         with contextlib.suppress(OSError, ValueError):
-            print(f"{PROG}: {message}", file=sys.stderr)
+            print(f"{PROG}: {one_line(message)}", file=sys.stderr)
 
 
 PROGRESS_EVERY_S = 0.25     # redraw the progress line at most four times a second
@@ -8355,7 +8423,7 @@ def sheet_line(sheet: dict) -> str:
     """The line reporting a written contact sheet: path, bytes, size, grey or RGB, thumbnails."""
     return prose(f"wrote {sheet['path']} ({sheet['bytes']:,} bytes, {sheet['width']}x"
                  f"{sheet['height']} {'RGB' if sheet['channels'] == 3 else 'grey'} PNG, "
-                 f"{len(sheet['cells'])} thumbnails)")
+                 f"{counted(len(sheet['cells']), 'thumbnail')})")
 
 
 def default_skill_path() -> str:
@@ -8404,9 +8472,9 @@ def compare_picture(args: argparse.Namespace, videos: list, rows: list[CompareDe
     """Draw one video of the run (--draw, default the first) with each row's sampled frames and
     top answer beside the suite's accuracy and tokens, and save it to --out. A --draw name not
     in the run is a UserError."""
-    chosen = [v for v in videos if v[0] == args.draw] if args.draw else videos[:1]
+    chosen = [v for v in videos if v[0] == args.draw] if args.draw is not None else videos[:1]
     if not chosen:
-        raise UserError(f"--draw {args.draw!r} is not in the run; videos: "
+        raise UserError(f"--draw {quoted(args.draw)} is not in the run; videos: "
                         + ", ".join(v[0] for v in videos))
     name, motion, events, nominal = chosen[0]
     windows = motion_windows(motion.scores, motion.fps, DEFAULT_WINDOW_S)
@@ -8437,12 +8505,12 @@ def cmd_compare(args: argparse.Namespace) -> Result:
     --out also writes an SVG (- sends it alone to stdout)."""
     if args.out == "-" and args.json:
         raise UserError("--out - writes the SVG to stdout; it cannot go with --json")
-    if args.draw and not args.out:
+    if args.draw is not None and not args.out:
         raise UserError("--draw chooses the video --out draws; give --out FILE.svg too")
     names = args.design or list(COMPARE_DESIGNS)
     unknown = [n for n in names if n not in COMPARE_DESIGNS]
     if unknown:
-        raise UserError(f"unknown design {unknown[0]!r}; known: {', '.join(COMPARE_DESIGNS)}")
+        raise UserError(f"unknown design {quoted(unknown[0])}; known: {', '.join(COMPARE_DESIGNS)}")
     rows = [COMPARE_DESIGNS[n] for n in dict.fromkeys(names)]
     suite_name, videos = compare_videos(args)
     table = compare_rows(rows, run_compare(with_progress(videos, "comparing designs, video",
@@ -8489,12 +8557,13 @@ def compare_text(doc: dict, wide: bool) -> str:
 def cmd_synth(args: argparse.Namespace) -> Result:
     """`synth`: a preset's ground truth (events, cuts); --out also writes the video as Y4M
     (Cmono), and --out - sends the video alone to stdout."""
-    scene = get_preset(args.synth)
+    scene = scene_from_args(args)
     if args.out == "-" and args.json:
         raise UserError("--out - writes the video to stdout; it cannot go with --json")
     doc = scene_truth(scene)
     video = None
     if args.out:
+        check_suffix(args.out, ".y4m", "the video is Y4M")
         video = save_bytes(args.out, y4m_bytes(render_scene(scene), scene.width, scene.height,
                                                scene.fps))
         doc["written"] = video.info
@@ -8506,7 +8575,8 @@ def synth_text(doc: dict) -> str:
     lines = [f"{doc['video']}: {doc['duration_s']:g} s at {doc['fps']:g} fps, {doc['width']}x"
              f"{doc['height']}, {doc['frames']:,} frames, activity {doc['activity']:g}",
              format_table(["event", "start_s", "end_s"],
-                          [[e["label"], format_seconds(e["start"]), format_seconds(e["end"])]
+                          [[e["event"], format_seconds(e["start_s"]),
+                            format_seconds(e["end_s"])]
                            for e in doc["events"]]),
              "cuts at frames: " + (", ".join(f"{c['frame']} ({c['time_s']:.2f} s)"
                                             for c in doc["cuts"]) or "none")]
@@ -8594,7 +8664,7 @@ def sample_document(result: SampleResult, video: LoadedVideo, price: TokenCost) 
             "tokens": price.total_tokens, "tokens_per_second": price.total_tokens / duration,
             "events_hit": sum(hits), "events_total": len(hits),
             "spans": [{"start_s": a, "end_s": b} for a, b in result.spans],
-            "events": [{"label": e.label, "kind": e.kind, "start": e.start, "end": e.end, "hit": h}
+            "events": [{**event_json(e), "hit": h}
                        for e, h in zip(video.events, hits)],
             "notes": list(result.notes)}
 
@@ -8653,7 +8723,7 @@ def sample_text(doc: dict, wide: bool) -> str:
     priced = doc["priced_as"]
     lines = [prose(f"{doc['video']}: {doc['duration_s']:g} s, "
                    f"{round(doc['duration_s'] * doc['fps']):,} frames at {doc['fps']:g} fps; "
-                   f"events: " + (", ".join(f"{e['label']} {e['start']:g}-{e['end']:g} s"
+                   f"events: " + (", ".join(f"{e['event']} {e['start_s']:g}-{e['end_s']:g} s"
                                             for e in events) or "none known")),
              prose(pricing_note(priced["design"], priced["width"], priced["height"])
                    + SIZE_NOTES.get(priced["size_from"], "")),
@@ -8705,7 +8775,8 @@ def cmd_plot(args: argparse.Namespace) -> Result:
     results = [run_sampler(s, video, sampler_settings(args)) for s in strategies]
     facts = priced_facts(video, args)
     prices = [price_frames(args.design, max(1, len(r.indices)), facts) for r in results]
-    rows = [(f"{r.strategy}: {len(r.indices)} frames, {p.total_tokens:,} tok", r.times)
+    rows = [(f"{r.strategy}: {counted(len(r.indices), 'frame')}, {p.total_tokens:,} tok",
+             r.times)
             for r, p in zip(results, prices)]
     picture = save_svg(args.out, timeline_svg(video.name, video.motion, video.windows,
                                               video.cuts, video.events, rows, video.transitions))
@@ -8739,7 +8810,7 @@ def cost_detail_line(design: str, d: dict) -> str | None:
     """One line of a design's intermediate numbers (its cost's details), or None."""
     if design in QWEN_DESIGNS:
         shown = d["frame_indices"][:6]
-        line = (f"{design}: {d['nframes']} frames (indices {shown}"
+        line = (f"{design}: {counted(d['nframes'], 'frame')} (indices {shown}"
                 f"{' ...' if len(d['frame_indices']) > 6 else ''}) at {d['sample_fps']:.4g} fps, "
                 f"resized {d['resized_height']}x{d['resized_width']}, grid (t, h, w) = "
                 f"{tuple(d['grid_thw'])}, {d['second_per_grid_t']:.4g} s per patch")
@@ -8834,7 +8905,7 @@ def tokens_text(doc: dict, wide: bool) -> str:
         rows.append([b["design"] + (" (hyp.)" if b["hypothetical"] else ""), b["frames"],
                      f"{b['tokens_per_frame']:g}", f"{b['visual_tokens']:,}",
                      f"{b['text_tokens']:,}"] + [f"{b['audio_tokens']:,}"] * audio +
-                    [f"{b['tokens']:,}", f"{b['tokens_per_second']:.1f}", f"{100 * share:.1f}%",
+                    [f"{b['tokens']:,}", f"{b['tokens_per_second']:,.1f}", f"{100 * share:,.1f}%",
                      verdict])
     lines.append(format_table(["design", "frames", "tok/frame", "visual", "text"]
                               + ["audio"] * audio + ["total", "tok/s", "context", "verdict"],
@@ -8903,7 +8974,7 @@ def parse_segment(token: str, model: str) -> Segment:
 def parse_layout(text: str, model: str = "qwen2.5-vl") -> list[Segment]:
     """`text:3 video:3x4x4@2.0 text:2` -> segments; at most MAX_LAYOUT_TOKENS tokens in all."""
     if model not in ROPE_MODELS:
-        raise UserError(f"unknown model {model!r}; known: {', '.join(ROPE_MODELS)}")
+        raise UserError(f"unknown model {quoted(model)}; known: {', '.join(ROPE_MODELS)}")
     segments = [parse_segment(token, model) for token in text.split()]
     if not segments:
         raise UserError(f"--layout is empty; expected {LAYOUT_GRAMMAR}")
@@ -8932,7 +9003,7 @@ def rope_source(args: argparse.Namespace, model: str
             times = [float(t) for t in args.timestamps.split(",")]
         except ValueError:
             raise UserError(f"--timestamps: expected comma-separated seconds, got "
-                            f"{args.timestamps!r}") from None
+                            f"{quoted(args.timestamps)}") from None
         if not times or any(not (math.isfinite(t) and 0 <= t <= MAX_TIME_S) for t in times) \
                 or times != sorted(times):
             raise UserError(f"--timestamps: seconds must be 0..{MAX_TIME_S:g} and in order")
@@ -8950,7 +9021,7 @@ def rope_source(args: argparse.Namespace, model: str
                 facts)
     result = run_sampler(args.strategy, video, sampler_settings(args))
     times = list(result.times)
-    return (f"{video.name}, {args.strategy} sampler, {len(times):,} frames", times,
+    return (f"{video.name}, {args.strategy} sampler, {counted(len(times), 'frame')}", times,
             len(times) / video.motion.duration_s, facts)
 
 
@@ -8965,8 +9036,8 @@ def layout_document(model: str, layout: str, segments: list[Segment]) -> dict:
 def layout_lines(doc: dict) -> list[str]:
     """A layout's ids as text: as many of each axis as fit, then the delta."""
     layout = doc["layout"]
-    lines = [f"layout {layout if len(layout) <= 70 else layout[:67] + '...'} under "
-             f"{doc['model']}: {doc['sequence_length']:,} tokens"]
+    lines = [prose(f"layout {layout if len(layout) <= 70 else layout[:67] + '...'} under "
+                   f"{doc['model']}: {counted(doc['sequence_length'], 'token')}")]
     lines += [ids_line(f"{name}:", axis, text_width())
               for name, axis in zip("thw", doc["position_ids"])]
     lines.append(f"mrope_position_delta = max position + 1 - length = "
@@ -8990,6 +9061,12 @@ def cmd_rope(args: argparse.Namespace) -> Result:
     frames and the time each design states for them, the video's layout and its ids, and
     exercise 2's conclusion."""
     model = rope_model(args)
+    given = [flag for flag, value in (("--layout", args.layout), ("--timestamps", args.timestamps),
+                                      ("--synth", args.synth), ("--video", args.video))
+             if value is not None]
+    if len(given) > 1:
+        raise UserError(f"{' and '.join(given)}: give one of --layout, --timestamps, --synth and "
+                        "--video, the frames or prompt to place")
     if args.layout is not None:
         doc = layout_document(model, args.layout, parse_layout(args.layout, model))
         return Result(doc, "\n".join(layout_lines(doc)))
@@ -8999,7 +9076,9 @@ def cmd_rope(args: argparse.Namespace) -> Result:
     layout = expanded_layout(model, patches, facts, rate)
     layout_doc = layout_document(model, layout, parse_layout(layout, model))
     doc = {"model": model, "source": source, "rate_fps": rate, "table_rows": args.table_rows,
-           "patches": [p._asdict() for p in patches], "mrope_section": list(MROPE_SECTION),
+           "patches": [{("frame_times_s" if k == "frame_times" else k): v
+                        for k, v in p._asdict().items()} for p in patches],
+           "mrope_section": list(MROPE_SECTION),
            "head_dim": HEAD_DIM, "rope_theta": ROPE_THETA, "demonstration": demo,
            "conclusion": rope_conclusion(demo, args.table_rows),
            **{k: v for k, v in layout_doc.items() if k != "model"}}
@@ -9010,7 +9089,7 @@ def rope_text(doc: dict, wide: bool) -> str:
     """`rope`'s report for a video: a row per temporal patch with each design's time, a
     legend, the layout's ids and the conclusion."""
     patches = doc["patches"]
-    rows = [[p["patch"], " ".join(f"{t:.2f}" for t in p["frame_times"]), p["index_t"],
+    rows = [[p["patch"], " ".join(f"{t:.2f}" for t in p["frame_times_s"]), p["index_t"],
              p["aligned_t"], f"{p['aligned_s']:.1f}", p["timestamp"], p["omni_t"],
              ",".join("-" if r is None else str(r) for r in p["table_rows"])]
             for p in patches[:40]]
@@ -9048,14 +9127,15 @@ def parse_text(doc: dict) -> str:
     """`parse`'s report: the failure and why, or a row per prediction and each flag."""
     if doc["failure"]:
         reason, detail = doc["failure"]["reason"], doc["failure"]["detail"]
-        return f"not read: {reason}, {FAILURE_REASONS[reason]} ({detail})"
-    rows = [[k + 1, p["kind"], f"{p.get('start', p.get('time')):g}",
-             f"{p['end']:g}" if p["kind"] == "interval" else "", p["format"], p["form"],
+        said = FAILURE_REASONS[reason]
+        return f"not read: {reason}, {said}" + (f" ({detail})" if detail != said else "")
+    rows = [[k + 1, p["kind"], f"{p.get('start_s', p.get('time_s')):g}",
+             f"{p['end_s']:g}" if p["kind"] == "interval" else "", p["format"], p["form"],
              p["event"] or "", "" if p["confidence"] is None else f"{p['confidence']:g}"]
             for k, p in enumerate(doc["predictions"])]
     lines = [format_table(["rank", "kind", "start/time s", "end s", "format", "form", "event",
                            "confidence"], rows)]
-    lines += [f"flag: {flag}, {FLAG_REASONS[flag]}; scoring clips it into the video"
+    lines += [prose(f"flag: {flag}, {FLAG_REASONS[flag]}; scoring clips it into the video")
               for flag in doc["flags"]]
     return "\n".join(lines)
 
@@ -9121,7 +9201,8 @@ def samples_text(doc: dict) -> list[str]:
         lines.append(prose("the results file's numbers differ from the samples recomputed: "
                            "are they from the same run?"))
     rescued = doc["rescued"]
-    lines.append(prose(f"lmms-eval could not read {counted(doc['n'] - harness['read'], 'answer')} "
+    unread = doc["n"] - harness["parsed"]
+    lines.append(prose(f"lmms-eval could not read {counted(unread, 'answer')} "
                        f"(scored 0); this tool read {rescued['count']:,} of them"
                        + (": " + ", ".join(f"{reason} {count}" for reason, count in
                                            rescued["by_reason"].items())
@@ -9158,9 +9239,9 @@ def compat_lines(doc: dict) -> list[str]:
                           [[f"{100 * doc['parse_rate']:.2f}", f"{100 * doc['r1']['0.3']:.2f}",
                             f"{100 * doc['r1']['0.5']:.2f}", f"{100 * doc['r1']['0.7']:.2f}",
                             f"{100 * doc['miou']:.2f}"]])]
-    if doc.get("harness_unreadable_truth"):
+    if doc.get("unreadable_truth"):
         lines.append(prose("lmms-eval could not read "
-                           f"{counted(doc['harness_unreadable_truth'], 'truth')} "
+                           f"{counted(doc['unreadable_truth'], 'truth')} "
                            "(np.float16(...) as numpy 2 writes them) and scored them 0, "
                            "as here"))
     return lines
@@ -9227,8 +9308,8 @@ def details_table(details: list[dict], tolerance: float) -> str:
         if d["failure"]:
             return f"not read: {d['failure']['reason']}"
         top = d["predictions"][0]
-        span = (f"{top['start']:g}-{top['end']:g} s" if top["kind"] == "interval"
-                else f"at {top['start']:g} s")
+        span = (f"{top['start_s']:g}-{top['end_s']:g} s" if top["kind"] == "interval"
+                else f"at {top['time_s']:g} s")
         more = f" (+{len(d['predictions']) - 1} more)" if len(d["predictions"]) > 1 else ""
         return f"{span}{more}, {top['format']} {top['form']}".rstrip()
     rows = [[d["line"], d["id"] or "", reading(d),
@@ -9260,7 +9341,8 @@ def qvhighlights_lines(q: dict) -> list[str]:
                   prose("HL: per two-second clip, the predicted saliency ranked against each "
                         "annotator's scores at the level; HIT@1: the top clip is positive for "
                         "any annotator.")]
-    misses = [f"{q['without_windows']:,} queries without windows"] if q["without_windows"] else []
+    gaps = q["without_windows"]
+    misses = [f"{gaps:,} quer{'y' if gaps == 1 else 'ies'} without windows"] if gaps else []
     if q.get("without_saliency"):
         misses.append(f"{q['without_saliency']:,} without saliency scores")
     if q["saliency_unreadable"]:
@@ -9401,6 +9483,7 @@ def cmd_skill(args: argparse.Namespace) -> Result:
     if args.check:
         doc = skill_check(path, text)
         return Result(doc, skill_text(doc), 0 if doc["up_to_date"] else 1)
+    check_suffix(path, ".md", "the skill file is Markdown")
     written = save_text(path, text)
     return Result(written.info, skill_text(written.info), stdout=written.stdout)
 
@@ -9647,7 +9730,8 @@ def bench_text(doc: dict) -> str:
               "json.loads loop over the same lines (the reader's cost; 6x or less is the aim)"),
         prose(f"sample on the clip, the whole command, fastest of {runs}: "
               f"{1000 * sheet['sample_s']:.0f} ms; with --sheet (a PNG of "
-              f"{sheet['thumbnails']} thumbnails): {1000 * sheet['with_sheet_s']:.0f} ms, "
+              f"{counted(sheet['thumbnails'], 'thumbnail')}): "
+              f"{1000 * sheet['with_sheet_s']:.0f} ms, "
               f"{sheet['overhead']:.0%} more"),
         format_table([f"--help, fastest of {runs}", "ms"],
                      [[h["command"], "failed" if h["elapsed_s"] is None
@@ -9760,13 +9844,20 @@ OPTIONS = {
                           f"{EXERCISE_PRICING}): " + ", ".join(DESIGNS),
               None: f"the design that prices the frames (default {DEFAULT_PRICING_DESIGN}): "
                     + ", ".join(DESIGNS)}),
-    "--width": dict(type=bounded(int, 1, MAX_SIDE),
-                    help="frame width in pixels for the token arithmetic (default: the video's "
-                         f"own; {NOMINAL_WIDTH} for a synthetic preset or a --duration)"),
-    "--height": dict(type=bounded(int, 1, MAX_SIDE),
-                     help="frame height in pixels for the token arithmetic (default: the "
-                          f"video's own; {NOMINAL_HEIGHT} for a synthetic preset or a "
-                          "--duration)"),
+    "--width": dict(type=bounded(int, 1, MAX_SIDE), help={
+        None: "frame width in pixels for the token arithmetic (default: the video's own; "
+              f"{NOMINAL_WIDTH} for a synthetic preset)",
+        "tokens": "frame width in pixels for the token arithmetic (default: the video's own; "
+                  f"{NOMINAL_WIDTH} for a synthetic preset or a --duration)",
+        "plan": f"frame width in pixels (default: the video's own; {NOMINAL_WIDTH} for a "
+                "synthetic preset or a --duration)"}),
+    "--height": dict(type=bounded(int, 1, MAX_SIDE), help={
+        None: "frame height in pixels for the token arithmetic (default: the video's own; "
+              f"{NOMINAL_HEIGHT} for a synthetic preset)",
+        "tokens": "frame height in pixels for the token arithmetic (default: the video's own; "
+                  f"{NOMINAL_HEIGHT} for a synthetic preset or a --duration)",
+        "plan": f"frame height in pixels (default: the video's own; {NOMINAL_HEIGHT} for a "
+                "synthetic preset or a --duration)"}),
     "--duration": dict(type={"tokens": bounded(float, 0.001, SECONDS_10_DAYS),
                              "parse": bounded(float, 0.001, MAX_TIME_S),
                              "plan": bounded(float, 0.1, SECONDS_10_DAYS)},
@@ -9908,22 +9999,26 @@ OPTIONS = {
                         "run; the fastest counts (default %(default)s)"),
 }
 # Old spellings kept for one release: they work, and say their new name on stderr.
-RENAMED_FLAGS = {"--svg": "--out", "--preset": "--synth"}
+# Version 0.1's spellings, still read for one release (--context meant two things then).
+RENAMED_FLAGS = {"--svg": "--out", "--preset": "--synth", "--svg-video": "--draw",
+                 "--context-gap": "--keyframe-gap",
+                 "--context": {None: "--keyframe-context", "tokens": "--context-tokens",
+                               "plan": "--context-tokens"}}
 SOURCE = ("--synth|--video", "--fps", "--allow-truncated", "--seed")
 MOTION = ("--window", "--stride", "--cut-threshold", "--cut-ratio")
 SAMPLING = ("--uniform-frames", "--max-frames", "--min-fps", "--max-fps", "--burst-fps",
-            "--base-fps", "--keyframe-context", "--keyframe-gap")
+            "--base-fps", "--keyframe-context", "--keyframe-gap", "--context", "--context-gap")
 SIZE = ("--width", "--height")
 COMMAND_OPTIONS = {
     "compare": ("--suite", "--seed", "--design", "--video", "--events", "--fps",
-                "--allow-truncated", "--out", "--svg", "--draw", "--wide"),
-    "synth": ("--synth", "--preset", "--out"),
+                "--allow-truncated", "--out", "--svg", "--draw", "--svg-video", "--wide"),
+    "synth": ("--synth", "--preset", "--seed", "--out"),
     "motion": SOURCE + MOTION + ("--scenes", "--wide"),
     "sample": SOURCE + MOTION + ("--strategy",) + SAMPLING + ("--design",) + SIZE
               + ("--sheet", "--wide"),
     "plot": SOURCE + MOTION + ("--strategy",) + SAMPLING + ("--design",) + SIZE + ("--out",),
     "tokens": SOURCE + ("--duration", "--total-frames") + SIZE + (
-        "--design", "--context-tokens", "--frames", "--audio", "--wide",
+        "--design", "--context-tokens", "--context", "--frames", "--audio", "--wide",
         "naive (the lesson's baseline)", "--image-size", "--patch", "--pool",
         "Qwen designs (qwen-vl-utils options; unset = its defaults)", "--sample-fps",
         "--nframes", "--min-frames", "--max-frames", "--min-pixels", "--max-pixels",
@@ -9934,7 +10029,8 @@ COMMAND_OPTIONS = {
     "evaluate": ("predictions", "--gt", "--duration-file", "--tolerance", "--point-as-interval",
                  "--compat", "--lmms-results", "--gt-round", "--details", "--swap-reversed"),
     "schema": ("--validate",),
-    "plan": ("--task", "--duration", "--context-tokens", "--model-size", "--target", "--max-fps",
+    "plan": ("--task", "--duration", "--context-tokens", "--context", "--model-size", "--target",
+             "--max-fps",
              "--model") + SOURCE + MOTION + ("--sheet",) + SIZE,
     "skill": ("--check", "--out"),
     "exercise": ("number", "--answer", "--design") + SIZE + ("--scores", "--example-csv"),
@@ -9949,6 +10045,9 @@ def option_kwargs(flag: str, command: str | None) -> dict:
         value = value.get(command, value.get(None)) if isinstance(value, dict) else value
         if value is not None:
             kwargs[key] = value
+    bounds = getattr(kwargs.get("type"), "bounds", None)
+    if bounds and "help" in kwargs:                 # every limit stated where it is set
+        kwargs["help"] += " " + bounds
     return kwargs
 
 
@@ -9959,8 +10058,12 @@ def add_options(p: argparse.ArgumentParser, command: str) -> None:
         if " " in entry:                                 # a title opens an argument group
             group = p.add_argument_group(entry)
         elif entry in RENAMED_FLAGS:
-            group.add_argument(entry, dest=RENAMED_FLAGS[entry].lstrip("-"),
-                               help=argparse.SUPPRESS, action=RenamedFlag)
+            new = RENAMED_FLAGS[entry]
+            new = new.get(command, new[None]) if isinstance(new, dict) else new
+            checks = {k: v for k, v in option_kwargs(new, command).items()
+                      if k in ("type", "choices")}           # the new flag's checks apply
+            group.add_argument(entry, dest=new.lstrip("-").replace("-", "_"),
+                               help=argparse.SUPPRESS, action=RenamedFlag, **checks)
         elif "|" in entry:
             exclusive = group.add_mutually_exclusive_group()
             for flag in entry.split("|"):
@@ -9971,9 +10074,10 @@ def add_options(p: argparse.ArgumentParser, command: str) -> None:
 
 COMMANDS = (
     ("compare", "the designs end to end: tokens and temporal accuracy",
-     "Run Video-LLaMA, Video-LLaVA, Qwen2-VL, Qwen2.5-VL and Qwen3-VL as released, and "
-     "ablations that change one thing each, on synthetic videos with known events (or your "
-     "clip with --video and --events). " + SIMULATED_READER_NOTE, cmd_compare),
+     "Run Video-LLaMA, Video-LLaVA, LLaVA-OneVision, LLaVA-Video, Qwen2-VL, Qwen2.5-VL and "
+     "Qwen3-VL as released, and ablations that change one thing each, on synthetic videos "
+     "with known events (or your clip with --video and --events). " + SIMULATED_READER_NOTE,
+     cmd_compare),
     ("synth", "a synthetic video's ground truth, or the video as a .y4m file",
      "The presets' events and cuts; --out writes the video itself (YUV4MPEG2, Cmono).", cmd_synth),
     ("motion", "motion per window, hard cuts and gradual transitions",

@@ -133,6 +133,17 @@ class FlashTests(unittest.TestCase):
         self.assertEqual(cuts, list(scene.cut_frames))
         self.assertEqual(transitions, ())                 # a white flash is no fade either
 
+    def test_an_exposure_flash_of_4_to_6_frames_is_not_two_cuts(self):
+        # the picture stays and only brightens: too long for the flash test (P = 3 frames),
+        # and each edge is the same picture in another light
+        scene = main.Scene("flashes", 4.0, 25.0, 160, 96, (), (), 1.0)
+        for length in (4, 5, 6):
+            frames = list(main.render_scene(scene))
+            for k in range(40, 40 + length):
+                frames[k] = bytes(min(235, v + 60) for v in frames[k])
+            with self.subTest(length=length):
+                self.assertEqual(analyse(frames, 160, 96), ([], ()))
+
 
 class TransitionTests(unittest.TestCase):
     w, h = 160, 96

@@ -1,4 +1,5 @@
 import json
+import math
 import os
 import tempfile
 import unittest
@@ -147,12 +148,12 @@ class ParsingTableTests(unittest.TestCase):
     def test_parse_command_json(self):
         doc = run_json("parse", "between 12 and 16")
         self.assertEqual(doc.pop("schema_version"), main.SCHEMA_VERSION)
-        self.assertEqual(doc, {"predictions": [{"kind": "interval", "start": 12.0, "end": 16.0,
+        self.assertEqual(doc, {"predictions": [{"kind": "interval", "start_s": 12.0, "end_s": 16.0,
                                                 "format": "free_text", "form": "between",
                                                 "event": None, "confidence": None}],
                                "flags": [], "failure": None})
         doc = run_json("parse", "at 4 s")
-        self.assertEqual(doc["predictions"][0]["time"], 4.0)
+        self.assertEqual(doc["predictions"][0]["time_s"], 4.0)
         doc = run_json("parse", "nothing here")
         self.assertEqual(doc["failure"]["reason"], "no_time_found")
 
@@ -256,6 +257,18 @@ class ScoringTests(unittest.TestCase):
         doc = run_json("evaluate", write_jsonl(self.folder.name, "p.jsonl", rows))
         self.assertEqual(doc["n"], 1)
         self.assertEqual([b["line"] for b in doc["bad_lines"]], [2, 3, 4, 5, 6])
+
+    def test_a_bad_inline_duration_is_a_bad_line_not_ignored(self):
+        rows = [{"id": str(k), "output": "3 to 5 s", "gt": gt, "duration": duration}
+                for k, (gt, duration) in enumerate([([3, 5], "10"), ([3, 5], -5), ([3, 5], 0),
+                                                    ([3, 5], math.nan), ([3, 50], 10),
+                                                    ([3, 5], 10)])]
+        doc = run_json("evaluate", write_jsonl(self.folder.name, "p.jsonl", rows))
+        self.assertEqual(doc["n"], 1)
+        reasons = [b["reason"] for b in doc["bad_lines"]]
+        self.assertEqual(len(reasons), 5)
+        self.assertIn('got "10"', reasons[0])
+        self.assertIn("after the video's 10 s duration", reasons[4])
 
     def test_a_file_with_no_usable_line_is_an_error(self):
         path = write_jsonl(self.folder.name, "p.jsonl", ["garbage", "more garbage"])
@@ -426,7 +439,26 @@ CLASSES = {
         ("1e9 - 2e9", 60, (I, 1e9, 2e9), 1), ("-1.5 to 3", 60, (I, -1.5, 3), 1)],
     "a bare number": [
         ("80", 100, (P, 80, 80), 1), ("24.3", 60, (P, 24.3, 24.3), 1), ("24.3.", 60, (P, 24.3, 24.3), 1),
-        ("  7  ", 60, (P, 7, 7), 1)],
+        ("  7  ", 60, (P, 7, 7), 1), ("5.", 60, (P, 5, 5), 1)],
+    # found by a newcomer's check: each was a point, two points or nothing
+    "labels on one line, no separator": [
+        ("Start: 3.0 End: 5.0", 60, (I, 3, 5), 1), ("start=3 end=5", 60, (I, 3, 5), 1),
+        ("Begin 3 finish 5", 60, (I, 3, 5), 1)],
+    "arrows": [
+        ("3 -> 5 seconds", 60, (I, 3, 5), 1), ("3 --> 5", 60, (I, 3, 5), 1),
+        ("00:00:03.000 --> 00:00:05.000", 60, (I, 3, 5), 1), ("3 → 5 s", 60, (I, 3, 5), 1)],
+    "hedges and marks around the range word": [
+        ("from around 3 to around 5 seconds", 60, (I, 3, 5), 1),
+        ("from ~3 to ~5 s", 60, (I, 3, 5), 1),
+        ("around 3 seconds to about 5 seconds", 60, (I, 3, 5), 1),
+        ("From second 3 to second 5", 60, (I, 3, 5), 1),
+        ("from the 3-second mark to the 5-second mark", 60, (I, 3, 5), 1)],
+    "Chinese labels and ordinals": [
+        ("开始时间：3秒，结束时间：5秒", 60, (I, 3, 5), 1), ("第3秒到第5秒", 60, (I, 3, 5), 1),
+        ("从3秒开始到5秒结束", 60, (I, 3, 5), 1), ("从第3秒开始，到第5秒结束", 60, (I, 3, 5), 1),
+        ("在第3秒到第5秒之间", 60, (I, 3, 5), 1)],
+    "a duration after the answer": [
+        ("from 3.5 s to 5 s (duration: 1.5 s)", 60, (I, 3.5, 5), 1)],
 }
 STILL_NOT_TIMES = ["2023-05-01", "version 1.2.3 of the model", "the 3rd time", "2 people enter",
                    "The jump lasts 5 seconds.", "It happens 50% of the way through.",

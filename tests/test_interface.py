@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+from unittest import mock
 
 from support import ROOT, compiled_main, main, run
 
@@ -87,6 +88,17 @@ class OptionTests(unittest.TestCase):
             self.assertEqual(status, 0, err)
             self.assertTrue(os.path.getsize(path) > 1000)
             self.assertIn("--svg is now --out", err)
+        # 0.1's --context meant neighbouring frames in sample and the context in tokens
+        for argv, new, field in ((("sample", "--synth", "cat-jump", "--strategy", "keyframe",
+                                   "--context", "1", "--context-gap", "0.5"), "--keyframe-gap",
+                                  None),
+                                 (("tokens", "--duration", "10", "--context", "5000"),
+                                  "--context-tokens", "context_tokens")):
+            status, out, err = run(*argv, "--json")
+            self.assertEqual(status, 0, err)
+            self.assertIn(f"is now {new}", err)
+            if field:
+                self.assertEqual(json.loads(out)[field], 5000)
         for old in main.RENAMED_FLAGS:
             for sub in subcommands().values():
                 for action in sub._actions:
@@ -151,6 +163,7 @@ class JsonTests(unittest.TestCase):
                         # a time in seconds is *_s, and *_s is only ever seconds (a rate is
                         # *_per_second)
                         self.assertNotRegex(key, r"(?<!per_)(sec|secs|second|seconds)$|per_s$")
+                        self.assertNotIn(key, {"start", "end", "time", "times", "frame_times"})
 
     def test_an_error_with_json_prints_nothing_on_stdout(self):
         for argv in (("evaluate", "/no/such/file.jsonl"), ("sample", "--window", "0"),
@@ -234,13 +247,22 @@ class TerminalTests(unittest.TestCase):
         for argv in (("compare",), ("plan", "--task", "summarization", "--duration", "1200",
                                     "--context-tokens", "8000"), ("exercise", "1"), ("exercise", "2"), ("exercise", "4"), ("exercise", "5"),
                      ("sample", "--synth", "security-5min"), ("motion", "--synth", "sports-60s"),
-                     ("tokens", "--duration", "600"),
+                     ("tokens", "--duration", "600"), ("rope", "--model", "qwen3-vl"),
+                     ("parse", "--duration", "10", "from 3 to 50 seconds"),
                      ("evaluate", str(DATA / "answers.jsonl"), "--gt", str(DATA / "charades_test.txt"))):
             with self.subTest(argv=argv):
                 status, out, err = run(*argv)
                 self.assertEqual(status, 0, err)
                 widest = max(out.splitlines(), key=len)
                 self.assertLessEqual(len(widest), 100, widest)
+
+    def test_prose_narrows_to_a_terminal_but_never_widens_past_100(self):
+        for columns, expected in ((180, 100), (60, 60), (20, 40)):
+            with self.subTest(columns=columns), \
+                    mock.patch.object(sys.stdout, "isatty", return_value=True), \
+                    mock.patch.object(main.shutil, "get_terminal_size",
+                                      return_value=os.terminal_size((columns, 24))):
+                self.assertEqual(main.text_width(), expected)
 
     def test_wide_shows_every_column(self):
         narrow = run("compare", "--design", "qwen3-vl")[1]

@@ -177,6 +177,13 @@ class LimitTests(unittest.TestCase):
             (("sample", "--uniform-frames", "9" * 5000), "5,000 characters"),
             (("parse", "1 - 2 s " * (main.MAX_ANSWER_CHARS // 8 + 1)), "too_long"),
         ]
+        # a long unknown name, argparse's choices and the tool's own lists alike
+        long_name = "a" * 5000
+        cases += [(argv, "5,000 characters") for argv in (
+            ("synth", "--synth", long_name), ("plan", "--task", long_name),
+            ("sample", "--design", long_name), ("sample", "--strategy", long_name),
+            ("compare", "--design", long_name), ("rope", "--model", long_name),
+            ("compare", "--draw", long_name, "--out", "never-written.svg"))]
         for argv, said in cases:
             with self.subTest(argv=argv[:2]):
                 status, out, err = run(*argv)

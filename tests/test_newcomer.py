@@ -11,6 +11,7 @@ import re
 import struct
 import subprocess
 import sys
+import tempfile
 import unittest
 import zlib
 
@@ -61,6 +62,18 @@ class DetailsTests(unittest.TestCase):
         self.assertNotEqual(plain, detailed)
         self.assertIn("3MSZA#0", detailed)
         self.assertIn("24.3-30.4 s, free_text range", detailed)
+
+    def test_details_show_a_point_answer(self):
+        # a point carries time_s, not start_s: the text table once died on it
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "points.jsonl")
+            with open(path, "w") as handle:
+                handle.write('{"id": "a", "output": "3.5", "gt": [3, 5]}\n'
+                             '{"id": "b", "output": "<time>1:05</time>", "gt": [60, 70]}\n')
+            status, out, err = run("evaluate", path, "--details")
+        self.assertEqual(status, 0, err)
+        self.assertIn("at 3.5 s, free_text bare", out)
+        self.assertIn("at 65 s, time_tokens", out)
 
 
 class HelpTests(unittest.TestCase):
@@ -171,6 +184,18 @@ class CountAndLegendTests(unittest.TestCase):
                 self.assertIsNone(re.search(rf"(?<![\d,.])\d{{4,}} {nouns}\b", flat))
                 self.assertIsNone(re.search(rf"(?<![\d,.])1 {nouns}\b", flat))
 
+    def test_one_of_anything_is_singular_where_a_run_can_make_one(self):
+        nouns = r"(?:frames|tokens|spans|changes|thumbnails|segments|context frames)"
+        for argv in (("rope", "--layout", "text:1"), ("sample", "--synth", "cat-jump"),
+                     ("sample", "--synth", "cat-jump", "--strategy", "uniform",
+                      "--uniform-frames", "1", "--sheet", os.devnull),
+                     ("sample", "--synth", "sports-60s", "--strategy", "keyframe",
+                      "--keyframe-context", "1")):
+            with self.subTest(argv=argv):
+                status, out, err = run(*argv)
+                self.assertEqual(status, 0, err)
+                self.assertIsNone(re.search(rf"(?<![\d,.])1 {nouns}\b", " ".join(out.split())))
+
     def test_plot_text_has_a_legend(self):
         _, out, _ = run("plot", "--synth", "cat-jump", "--out", os.devnull)
         self.assertIn("frames each sampler took", " ".join(out.split()))
@@ -226,3 +251,38 @@ class SummaryTests(ScratchTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SecondLookTests(ScratchTest):
+    """What a second newcomer's pass found (issue 25's promises, checked again)."""
+
+    def test_control_characters_never_break_a_line(self):
+        status, _, err = run("evaluate", os.path.join(self.dir, "a\nb.jsonl"))
+        self.assertEqual((status, err.count("\n")), (2, 1))
+        self.assertIn("a\\nb.jsonl", err)
+        path = os.path.join(self.dir, "ids.jsonl")
+        with open(path, "w") as handle:
+            handle.write(json.dumps({"id": "a\nb", "output": "3 to 5 s", "gt": [3, 5]}) + "\n")
+        _, out, _ = run("evaluate", path, "--details")
+        self.assertIn("a\\nb", out)
+        self.assertFalse(any(line.strip() == "b" for line in out.splitlines()))
+
+    def test_sources_that_exclude_each_other_are_refused(self):
+        for argv in (("rope", "--synth", "cat-jump", "--layout", "text:1"),
+                     ("rope", "--timestamps", "0,1", "--layout", "text:1"),
+                     ("compare", "--draw", ""), ("compare", "--draw", "", "--out", "x.svg")):
+            with self.subTest(argv=argv):
+                status, _, err = run(*argv)
+                self.assertEqual(status, 2)
+                self.assertEqual(err.count("\n"), 1)
+
+    def test_synth_writes_the_seeded_video_motion_analyses(self):
+        path = os.path.join(self.dir, "s5.y4m")
+        self.assertEqual(run("synth", "--synth", "cat-jump", "--seed", "5", "--out", path)[0], 0)
+        from_file = run_json("motion", "--video", path)["scores"]
+        self.assertEqual(from_file, run_json("motion", "--synth", "cat-jump", "--seed", "5")["scores"])
+        self.assertNotEqual(from_file, run_json("motion", "--synth", "cat-jump")["scores"])
+
+    def test_a_failure_is_not_said_twice(self):
+        _, out, _ = run("parse", "")
+        self.assertEqual(out.strip(), "not read: empty, the answer is empty")

@@ -152,6 +152,20 @@ class OutputTests(ScratchTest):
         self.assertNotIn(b"Traceback", err)
         self.assertEqual(os.listdir(self.dir), [])
 
+    def test_every_file_output_checks_its_suffix(self):
+        # `skill --out code/main.py` once replaced the program with Markdown
+        program = self.write_old("main.py")
+        for argv, suffix in ((("skill", "--out", program), ".md"),
+                             (("synth", "--synth", "cat-jump", "--out", self.path("v.txt")),
+                              ".y4m")):
+            with self.subTest(command=argv[0]):
+                status, _, err = run(*argv)
+                self.assertEqual(status, 2)
+                self.assertIn(f"ending in {suffix}", err)
+        with open(program) as handle:
+            self.assertEqual(handle.read(), "old")
+        self.assertEqual(sorted(os.listdir(self.dir)), ["main.py"])
+
     def test_a_signal_inside_mkstemp_leaves_nothing_behind(self):
         # SIGTERM can land after mkstemp has made the file but before its name is returned
         # (the test above lands there now and then); that temporary is removed too.

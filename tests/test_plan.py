@@ -126,6 +126,14 @@ class PlanRuleTests(unittest.TestCase):
         self.assertGreater(tight["context_fraction"], 0.40)
         self.assertTrue(any("40%" in w for w in tight["warnings"]))
 
+    def test_a_rate_above_the_cap_is_said(self):
+        # a 1 s video at --max-fps 1: the model still takes 2 frames, and the plan says so
+        doc = run_json("plan", "--task", "monitoring", "--duration", "1", "--max-fps", "1")
+        self.assertGreater(doc["frames"], 1)
+        self.assertTrue(any("above --max-fps 1" in w for w in doc["warnings"]), doc["warnings"])
+        calm = run_json("plan", "--task", "monitoring", "--duration", "60", "--max-fps", "1")
+        self.assertFalse(any("above --max-fps" in w for w in calm["warnings"]))
+
     def test_measured_video_decides_the_sampler(self):
         expected = {"security-5min": "event", "sports-60s": "event", "cooking-3min": "event"}
         for preset, sampler in expected.items():
@@ -202,7 +210,7 @@ class ExerciseTests(unittest.TestCase):
         self.assertEqual(doc["conclusion"], rope["conclusion"])
         self.assertLess(doc["uniform_demonstration"]["aligned_max_error_s"], 0.5)
         self.assertGreater(doc["demonstration"]["aligned_max_error_s"], 2.0)
-        self.assertTrue(doc["omni_first_10_s"]["pattern"].startswith("V598 A50 V598 A50"))
+        self.assertTrue(doc["omni_av_layout"]["pattern"].startswith("V598 A50 V598 A50"))
 
     def test_exercise_3_validates_examples(self):
         doc = run_json("exercise", "3")

@@ -169,6 +169,10 @@ class PatchTimeTests(unittest.TestCase):
         self.assertEqual(patches[3].table_rows, (None, None))
         self.assertEqual(patches[2].table_rows, (4, 5))
         demo = main.rope_demonstration(patches)
+        self.assertEqual(demo["frames_past_table"], 2)
+        # an odd list repeats its last frame for the pair; that copy is no frame of the video
+        odd = main.rope_demonstration(main.patch_times(times[:7], 7 / 9.5, table_rows=6))
+        self.assertEqual(odd["frames_past_table"], 1)
         self.assertTrue(demo["uneven"])
         self.assertGreater(demo["aligned_max_error_s"], 1.0)
         self.assertLessEqual(demo["timestamp_max_error_s"], 0.05 + 1e-9)

@@ -91,7 +91,7 @@ class BehaviourOnPresetsTests(unittest.TestCase):
         uniform = run_json("sample", "--synth", "security-5min", "--strategy", "uniform")["results"][0]
         self.assertEqual(event["events_hit"], event["events_total"])
         for truth in event["events"]:     # each event lies inside a detected action span
-            self.assertTrue(any(span["start_s"] <= truth["start"] and truth["end"] <= span["end_s"]
+            self.assertTrue(any(span["start_s"] <= truth["start_s"] and truth["end_s"] <= span["end_s"]
                                 for span in event["spans"]), truth)
         self.assertLessEqual(uniform["events_hit"], 1)
         self.assertEqual(uniform["frames"], 16)

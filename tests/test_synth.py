@@ -47,7 +47,7 @@ class SyntheticVideoTests(unittest.TestCase):
                                     "events", "cuts"})
         self.assertEqual(doc["cuts"][2], {"frame": 999, "time_s": 33.3})
         self.assertIsInstance(doc["duration_s"], float)
-        self.assertEqual(doc["events"][0], {"label": "shot", "start": 12.0, "end": 12.8,
+        self.assertEqual(doc["events"][0], {"event": "shot", "start_s": 12.0, "end_s": 12.8,
                                             "kind": "motion"})
 
     def test_events_that_are_not_motion_bursts(self):
