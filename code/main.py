@@ -2218,6 +2218,8 @@ RANGE_WORDS = {"-", "~", "to", "until", "till", "through", "thru", "至", "到",
 RANGE_FILLERS = re.compile(r"(?:mark\s+|开始|[,，]\s*)*(.*?)"
                            r"(?:\s+(?:about|around|approximately|roughly|the|second)|\s*~|第)*",
                            re.DOTALL)                  # so that fullmatch always matches
+FILLER_FIRST = ("mark", "开始", ",", "，")               # what those can start and end with:
+FILLER_LAST = ("about", "around", "approximately", "roughly", "the", "second", "~", "第")
 # (up to 32 characters between the word and its time: "the start time for this event is 13";
 # LABEL_REACH covers the longest word and those 32, so each search looks at that much text;
 # each pattern opens with its words' first letters, a quick test at every position it tries)
@@ -2444,7 +2446,8 @@ def pair_labels(found: list[tuple[int, Prediction]], starts: list[TimeMention],
 def range_word(between: str) -> str:
     """What joins two times, fillers either side dropped (RANGE_FILLERS): 'to around' is 'to'."""
     word = between.strip()
-    if word in RANGE_WORDS or len(word) > 24:
+    if word in RANGE_WORDS or len(word) > 24 or not (
+            word.startswith(FILLER_FIRST) or word.endswith(FILLER_LAST)):   # the quick test
         return word
     return RANGE_FILLERS.fullmatch(word).group(1)
 
@@ -4692,7 +4695,13 @@ def answer_line(number: int, item: dict, truths: dict[str, GroundTruth] | None,
     try:
         if truths is None:
             truth = truth_from_value(item["gt"], f"line {number}")
-        duration = checked_duration(item.get("duration"), f"line {number}", truth.end)
+        duration = item.get("duration")
+        if duration is None:
+            pass
+        elif type(duration) in (int, float) and truth.end <= duration < math.inf and duration > 0:
+            duration = float(duration)                  # the common case, checked quickly
+        else:
+            duration = checked_duration(duration, f"line {number}", truth.end)
     except UserError as error:
         return str(error).split(": ", 1)[-1]
     if duration is None:
@@ -6820,6 +6829,8 @@ def exercise_sampling_text(doc: dict) -> str:
                      [[r["sampler"], r["frames"], f"{r['tokens']:,}",
                        f"{r['events_hit']}/{r['events']}", r["frames_on_events"],
                        f"{r['frames_on_events_per_1k_tokens']:.2f}"] for r in doc["options"]]),
+        prose("frames on events: sampled frames inside an action; per 1k tokens: those per "
+              "1,000 tokens"),
         prose(doc["justification"])])
 
 
@@ -8578,6 +8589,7 @@ def synth_text(doc: dict) -> str:
                           [[e["event"], format_seconds(e["start_s"]),
                             format_seconds(e["end_s"])]
                            for e in doc["events"]]),
+             "start_s, end_s: when each event happens, seconds from the start",
              "cuts at frames: " + (", ".join(f"{c['frame']} ({c['time_s']:.2f} s)"
                                             for c in doc["cuts"]) or "none")]
     if "written" in doc:
@@ -9134,7 +9146,10 @@ def parse_text(doc: dict) -> str:
              p["event"] or "", "" if p["confidence"] is None else f"{p['confidence']:g}"]
             for k, p in enumerate(doc["predictions"])]
     lines = [format_table(["rank", "kind", "start/time s", "end s", "format", "form", "event",
-                           "confidence"], rows)]
+                           "confidence"], rows),
+             prose("rank 1 is the answer scored; form: how its time was written (range, "
+                   "between, labelled, point, bare, ...); event and confidence when it gives "
+                   "them")]
     lines += [prose(f"flag: {flag}, {FLAG_REASONS[flag]}; scoring clips it into the video")
               for flag in doc["flags"]]
     return "\n".join(lines)
@@ -9194,7 +9209,9 @@ def samples_text(doc: dict) -> list[str]:
                    f"{counted(doc['n'], 'item')}"
                    + (f" ({counted(doc['duplicates'], 'repeated key')}: the later answer counts, "
                       "as in lmms-eval)" if doc["duplicates"] else "")),
-             format_table(["", "R1@0.3", "R1@0.5", "R1@0.7", "mIoU"], rows)]
+             format_table(["", "R1@0.3", "R1@0.5", "R1@0.7", "mIoU"], rows),
+             prose("R1@t: answers whose IoU with the truth is at least t; mIoU: the mean IoU; "
+                   "an answer not read counts as IoU 0")]
     if "recomputed" in harness and (harness["recomputed"]["r1"] != harness["r1"]
                                     or not math.isclose(harness["recomputed"]["miou"],
                                                         harness["miou"], abs_tol=1e-12)):
@@ -9238,7 +9255,9 @@ def compat_lines(doc: dict) -> list[str]:
              format_table(["parsed", "IOU@0.3", "IOU@0.5", "IOU@0.7", "mIOU"],
                           [[f"{100 * doc['parse_rate']:.2f}", f"{100 * doc['r1']['0.3']:.2f}",
                             f"{100 * doc['r1']['0.5']:.2f}", f"{100 * doc['r1']['0.7']:.2f}",
-                            f"{100 * doc['miou']:.2f}"]])]
+                            f"{100 * doc['miou']:.2f}"]]),
+             prose("parsed: answers the harness's reader read; IOU@t: answers whose IoU is at "
+                   "least t; mIOU: the mean IoU (unread: 0)")]
     if doc.get("unreadable_truth"):
         lines.append(prose("lmms-eval could not read "
                            f"{counted(doc['unreadable_truth'], 'truth')} "
@@ -9726,6 +9745,8 @@ def bench_text(doc: dict) -> str:
         format_table(["what", "count", "seconds", "per second", "vs raw read"],
                      [[r["name"], r["count"], r["elapsed_s"], r["per_second"],
                        r.get("ratio_to_raw", "")] for r in doc["results"]]),
+        prose("per second: frames or answers a second; vs raw read: that speed as a share of "
+              "reading the clip alone"),
         prose(f"scoring answers takes {doc['results'][-1]['x_json_loads']:g}x a bare "
               "json.loads loop over the same lines (the reader's cost; 6x or less is the aim)"),
         prose(f"sample on the clip, the whole command, fastest of {runs}: "
