@@ -308,8 +308,16 @@ def dynamic_fps_sample(windows: tuple[Window, ...], fps: float, s: SamplerSettin
     wanted = [rate * (w.end_s - w.start_s) for rate, w in zip(rates, windows)]
     total = math.fsum(wanted)
     budget = min(s.max_frames, round(total))
-    # Step 3: whole frames by what each window asked (allocate_counts), at most what it holds.
-    counts = allocate_counts(wanted, max(1, budget), [w.stop - w.first for w in windows])
+    # Step 3: whole frames by what each window asked (allocate_counts), at most what it holds;
+    # first the min_fps frames of every window, when the budget has room for them all.
+    holds = [w.stop - w.first for w in windows]
+    floors = [min(n, math.floor(s.min_fps * (w.end_s - w.start_s) + 1e-9))
+              for n, w in zip(holds, windows)]
+    if sum(floors) > max(1, budget):
+        floors = [0] * len(windows)                    # over budget: every window scaled down
+    counts = [f + n for f, n in zip(floors, allocate_counts(
+        [max(0.0, x - f) for x, f in zip(wanted, floors)], max(1, budget) - sum(floors),
+        [n - f for n, f in zip(holds, floors)]))]
     # Step 4: each window's frames spread evenly inside it.
     indices = [i for w, n in zip(windows, counts) for i in spread_in_range(w.first, w.stop, n)]
     notes = ("zero motion everywhere: uniform at min fps" if peak <= 0 else
@@ -368,11 +376,14 @@ def event_driven_sample(motion: MotionAnalysis, cuts: tuple[Cut, ...], s: Sample
         if first > cursor:
             gaps.append((cursor, first))
         cursor = stop
-    # Step 2: frames asked for at each rate; the spans are served first, a frame each at least.
+    # Step 2: frames asked for at each rate; the spans get their share of the budget (all
+    # they ask within it), a frame each at least, and the background the rest.
     span_wanted = [max(1.0, (stop - first) / fps * burst) for first, stop in spans]
     gap_wanted = [(stop - first) / fps * base for first, stop in gaps]
-    budget = min(s.max_frames, max(1, round(math.fsum(span_wanted + gap_wanted))))
-    span_counts = allocate_counts(span_wanted, budget, [b - a for a, b in spans], minimum=1)
+    asked = math.fsum(span_wanted + gap_wanted)
+    budget = min(s.max_frames, max(1, round(asked)))
+    span_total = min(budget, max(len(spans), round(math.fsum(span_wanted) * budget / asked)))
+    span_counts = allocate_counts(span_wanted, span_total, [b - a for a, b in spans], minimum=1)
     gap_counts = allocate_counts(gap_wanted, budget - sum(span_counts), [b - a for a, b in gaps])
     # Step 3: each span's and gap's frames spread evenly inside it.
     indices = [i for (a, b), n in zip(spans + gaps, span_counts + gap_counts)
@@ -469,10 +480,10 @@ WIPE_SWEEP = 0.4                 # a transition is a wipe when its cells change 
                                  # least this share of its frames (a blend: all at once) ...
 WIPE_COHERENT = 0.75             # ... in a region: this share of neighbouring cells agree
 WIPE_GAP = 2                     # two wipes this few frames apart are one (MotionPass.add_span)
-EXPOSURE_MATCH = 0.9             # a window whose two ends' cells correlate by this much is one
-                                 # picture made brighter or darker: not a transition (the
-                                 # corpus: no transition affected down to 0.8; from 0.7 some
-                                 # are) ...
+EXPOSURE_MATCH = 0.8             # a window whose two ends' cells correlate by this much is one
+                                 # picture made brighter or darker: not a transition (ramps on
+                                 # testsrc2, whose own motion costs 0.1: 0.88 and more; the
+                                 # corpus: none affected down to 0.8, some from 0.7) ...
 EXPOSURE_MIN_SPREAD = 8          # ... when both ends have this much contrast (spread of cell
                                  # means, of 255): a fade ends flat, black or white
 FADE_STEP = 0.5                  # a fading frame's mean luma moves at least this much a frame
@@ -766,12 +777,20 @@ def transition_kind(motion: MotionAnalysis, first: int, stop: int, sweep: float)
 # inside one. A freeze has no difference at all. Among candidates within P frames of each
 # other only the strongest is kept (strongest_in_reach: one pass, memory bounded by the
 # last 2P+1 frames).
+def cut_floors(min_score: float) -> tuple[float, float, float]:
+    """The floors of the three cut signals, difference, histogram and colour: min_score
+    (--cut-threshold) moves them alike, in proportion to their defaults."""
+    scale = min_score / CUT_MIN_SCORE
+    return min_score, CUT_HIST_MIN * scale, CUT_CHROMA_MIN * scale
+
+
 def detect_cuts(motion: MotionAnalysis, min_score: float = CUT_MIN_SCORE,
                 median_ratio: float = CUT_MEDIAN_RATIO,
                 transitions: tuple[Transition, ...] = ()) -> tuple[Cut, ...]:
     """Shot cuts, by the rule above, strongest within FLASH_MAX_FRAMES of each other."""
     spans = sorted((t.first_frame, t.end_frame) for t in transitions)
     radius = max(2, round(CUT_MEDIAN_WINDOW_S * motion.fps / 2))
+    _, hist_floor, colour_floor = cut_floors(min_score)
     change = motion.cell_change or motion.scores     # an analysis made by hand has no cells
     blocks = motion.block_change or change
     chroma = motion.chroma_change
@@ -790,9 +809,9 @@ def detect_cuts(motion: MotionAnalysis, min_score: float = CUT_MIN_SCORE,
             if motion.relit and motion.relit[i]:
                 continue                        # the light changed, not the shot
             fired = [(motion.hist_short[i], motion.hist_long[i])
-                     if motion.hist_short[i] >= CUT_HIST_MIN else None,
+                     if motion.hist_short[i] >= hist_floor else None,
                      (change[i], motion.diff_long[i]) if change[i] >= min_score else None,
-                     (chroma[i], colour_long[i]) if chroma and chroma[i] >= CUT_CHROMA_MIN
+                     (chroma[i], colour_long[i]) if chroma and chroma[i] >= colour_floor
                      else None]
             if fired[0] is not None and not lasts(*fired[0]):
                 continue                        # the histogram came back: a flash
@@ -1105,15 +1124,17 @@ def qwen_refusal(video: VideoFacts, options: QwenOptions, patch: int) -> str | N
         return (f"the video has {counted(video.total_frames, 'frame')}; the reference needs "
                 f"at least {FRAME_FACTOR} (--total-frames, or --duration x --fps)")
     if not FRAME_FACTOR <= nframes <= video.total_frames:
-        given = (f"--nframes {options.nframes} rounds to {nframes}" if options.nframes is not None
-                 else f"--sample-fps, --min-frames and --max-frames give {nframes}")
+        given = (f"--nframes {options.nframes:,} rounds to {nframes:,}"
+                 if options.nframes is not None
+                 else f"--sample-fps, --min-frames and --max-frames give {nframes:,}")
         return (f"{given} frames; the reference takes {FRAME_FACTOR} to {video.total_frames:,} "
                 "from this video (its length in frames)")
     sides = ((options.resized_height, options.resized_width)
              if options.resized_height is not None else (video.height, video.width))
     if max(sides) / min(sides) > MAX_RATIO:
-        return (f"aspect ratio {max(sides) / min(sides):.1f} is over the reference's limit of "
-                f"{MAX_RATIO}")
+        return (f"a {sides[1]}x{sides[0]} frame (--width/--height, or the video's) has an "
+                f"aspect ratio of {max(sides) / min(sides):.1f}, over qwen-vl-utils' limit of "
+                f"{MAX_RATIO} (MAX_RATIO)")
     low = (VIDEO_MIN_TOKENS * factor ** 2 if options.min_pixels is None
            else options.min_pixels)
     if options.resized_height is None and options.max_pixels is not None and \
@@ -1429,6 +1450,7 @@ QWEN2_VL_UTILS_TOTAL_PIXELS = 24576 * 28 * 28   # qwen-vl-utils 0.0.8, Qwen2-VL'
 # video_preprocessor_config.json size.longest_edge, a pixel budget for all frames together
 # (as third-party copies of the hub file give it; the class default is 768 x 32 x 32).
 QWEN3_HF_LONGEST_EDGE = 25165824
+QWEN3_HF_SHORTEST_EDGE = 4096                    # ... and its floor (size.shortest_edge)
 QWEN3_HF_PATCH_FACTOR = 32
 
 
@@ -1442,15 +1464,22 @@ def qwen3_transformers_frames(video: VideoFacts) -> int:
 
 def qwen3_transformers_size(frames: int, height: int, width: int) -> tuple[int, int]:
     """Qwen3-VL's frame size through transformers alone: one beta for all frames together,
-    so that frames x height x width fits QWEN3_HF_LONGEST_EDGE (video_processing_qwen3_vl.py
-    smart_resize, which rounds the frame count to a pair, half to even)."""
+    so that frames x height x width lies between QWEN3_HF_SHORTEST_EDGE and
+    QWEN3_HF_LONGEST_EDGE (video_processing_qwen3_vl.py smart_resize: a side under the factor
+    first scales both up, int() of each; the frame count rounds to a pair, half to even)."""
     factor = QWEN3_HF_PATCH_FACTOR
+    if min(height, width) < factor:
+        scale = max(factor / height, factor / width)
+        height, width = int(height * scale), int(width * scale)
     h, w = round(height / factor) * factor, round(width / factor) * factor
     t = round(frames / FRAME_FACTOR) * FRAME_FACTOR
     if t * h * w > QWEN3_HF_LONGEST_EDGE:
         beta = math.sqrt(frames * height * width / QWEN3_HF_LONGEST_EDGE)
         h = max(factor, math.floor(height / beta / factor) * factor)
         w = max(factor, math.floor(width / beta / factor) * factor)
+    elif t * h * w < QWEN3_HF_SHORTEST_EDGE:
+        beta = math.sqrt(QWEN3_HF_SHORTEST_EDGE / (frames * height * width))
+        h, w = math.ceil(height * beta / factor) * factor, math.ceil(width * beta / factor) * factor
     return h, w
 
 
@@ -1466,7 +1495,7 @@ def qwen_version_notes(name: str, video: VideoFacts, plan: dict,
         if (old["nframes"], old["visual_tokens"]) != (plan["nframes"], plan["visual_tokens"]):
             notes.append(f"qwen-vl-utils 0.0.8 (Qwen2-VL's release; VIDEO_TOTAL_PIXELS 24576 x "
                          f"28^2, frames rounded to a pair, not floored) takes {old['nframes']} "
-                         f"frames at {old['resized_height']}x{old['resized_width']}, "
+                         f"frames at {old['resized_width']}x{old['resized_height']}, "
                          f"{old['visual_tokens']:,} tokens")
     if name == "qwen2.5-vl" and plan["second_per_grid_t"] != int(plan["second_per_grid_t"]):
         notes.append(f"transformers 4.52 to 5.17 truncate second_per_grid_t to an integer: "
@@ -1479,7 +1508,7 @@ def qwen_version_notes(name: str, video: VideoFacts, plan: dict,
             w // QWEN3_HF_PATCH_FACTOR)
         if tokens != plan["visual_tokens"]:
             notes.append(f"through transformers alone (no qwen-vl-utils) it takes {frames} "
-                         f"frames and the checkpoint's video budget gives {h}x{w}, "
+                         f"frames and the checkpoint's video budget gives {w}x{h}, "
                          f"{tokens:,} tokens")
     return notes
 
@@ -3070,6 +3099,30 @@ class LumaFrame(bytes):
     chroma: bytes = b""
 
 
+def frame_marker_whole(marker: bytes, index: int, where: str) -> bool:
+    """Whether a frame's marker line is whole: False when the stream ends inside it; anything
+    but FRAME and a newline, or FRAME, parameters and a newline, is a UserError."""
+    if not marker.endswith(b"\n") and len(marker) < FRAME_HEADER_LIMIT and (
+            b"FRAME".startswith(marker) or marker.startswith(b"FRAME ")):
+        return False
+    if not (marker.startswith(b"FRAME") and marker[5:6] in (b"\n", b" ")):
+        raise UserError(f"{where}: frame {index}: expected FRAME marker, got "
+                        f"{quoted(marker[:12].decode('latin-1'))}")
+    if not marker.endswith(b"\n"):
+        raise UserError(f"{where}: frame {index}: FRAME marker has no newline in its first "
+                        f"{FRAME_HEADER_LIMIT:,} bytes")
+    return True
+
+
+def stream_cut_short(message: str, index: int, allow_truncated: bool, report) -> None:
+    """A stream cut short after `index` whole frames: with allow_truncated, `report` says so
+    (the frames so far are kept); else a UserError, naming --allow-truncated when it helps."""
+    if allow_truncated:
+        report(message + ", the rest ignored")
+        return
+    raise UserError(message + (" (--allow-truncated accepts this)" if index else ""))
+
+
 def y4m_frames(stream, header: Y4MHeader, where: str, allow_truncated: bool,
                report) -> Iterator[bytes]:
     """Yield 8-bit luma per frame. 8-bit 4:2:0 frames come as LumaFrame with their chroma;
@@ -3085,14 +3138,11 @@ def y4m_frames(stream, header: Y4MHeader, where: str, allow_truncated: bool,
         marker = stream.readline(FRAME_HEADER_LIMIT)
         if not marker:
             return
-        if not (marker.startswith(b"FRAME") and marker[5:6] in (b"\n", b" ")):
-            raise UserError(f"{where}: frame {index}: expected FRAME marker, got {marker[:12]!r}")
-        if not marker.endswith(b"\n"):
-            if allow_truncated and len(marker) < FRAME_HEADER_LIMIT:
-                report(f"{where}: stream ends inside frame {index}'s marker; kept {index} whole "
-                     "frames")
-                return
-            raise UserError(f"{where}: frame {index}: FRAME marker has no newline")
+        if not frame_marker_whole(marker, index, where):
+            stream_cut_short(f"{where}: the stream ends inside frame {index}'s marker; "
+                             f"{counted(index, 'whole frame')} read", index, allow_truncated,
+                             report)
+            return
         luma = read_exact(stream, header.luma_bytes)
         chroma = b""
         if keep_chroma:
@@ -3103,12 +3153,10 @@ def y4m_frames(stream, header: Y4MHeader, where: str, allow_truncated: bool,
         else:
             tail = min(rest, max(0, size - stream.seek(rest, 1) + rest))
         if len(luma) < header.luma_bytes or tail < rest:
-            message = (f"{where}: frame {index} cut short ({len(luma) + tail} of "
-                       f"{header.payload_bytes} bytes); {index} whole frames read")
-            if allow_truncated:
-                report(message + ", the rest ignored")
-                return
-            raise UserError(message + " (--allow-truncated accepts this)")
+            stream_cut_short(f"{where}: frame {index} cut short ({len(luma) + tail:,} of "
+                             f"{header.payload_bytes:,} bytes); {counted(index, 'whole frame')} "
+                             "read", index, allow_truncated, report)
+            return
         if keep_chroma:
             frame = LumaFrame(luma)
             frame.chroma = chroma
@@ -3788,7 +3836,7 @@ def histogram_distance(h1: tuple[int, ...], h2: tuple[int, ...]) -> float:
 def analyze_motion(frames: Iterable[bytes], width: int, height: int, fps: float,
                    stride: int | None = None, cut_floor: float = CUT_MIN_SCORE) -> MotionAnalysis:
     """One streaming pass. The motion score uses the grid at `stride`; the cut and transition
-    signals use cells of 2 x 4 coarse strides (never finer than the auto stride; cell_means)
+    signals use cells of 2 x 4 auto strides, whatever `stride` (cell_means)
     and one ring of recent frames' cells: 2P+2 frames for the cut's persistence, measured only
     where a cut signal comes near its threshold (cut_floor for the difference), and
     GRADUAL_MAX_S of them for the windows that mark gradual transitions. Only per-frame
@@ -3816,7 +3864,7 @@ class MotionPass:
     def __init__(self, width: int, height: int, fps: float, stride: int,
                  cut_floor: float) -> None:
         self.width, self.height, self.fps, self.stride = width, height, fps, stride
-        unit = cell_unit(max(stride, auto_stride(height)))
+        unit = cell_unit(auto_stride(height))         # --stride is the motion score's alone
         self.rooks = rook_slices(width, height, unit)
         self.cell_columns = width // (4 * unit) if unit else width
         self.cell_bytes = len(self.rooks[0]) * self.cell_columns
@@ -3924,9 +3972,10 @@ class MotionPass:
         comes near a cut's threshold, for the signals that do."""
         if i < 1:
             return
-        fires_hist = self.hist_short[i] >= CUT_HIST_MIN
+        _, hist_floor, colour_floor = cut_floors(self.cut_floor)
+        fires_hist = self.hist_short[i] >= hist_floor
         fires_diff = self.cell_change[i] >= self.cut_floor
-        fires_colour = self.chroma_change[i] >= CUT_CHROMA_MIN
+        fires_colour = self.chroma_change[i] >= colour_floor
         if not (fires_hist or fires_diff or fires_colour):
             return
         end = min(i + FLASH_MAX_FRAMES, last)
@@ -4708,6 +4757,9 @@ def answer_line(number: int, item: dict, truths: dict[str, GroundTruth] | None,
         duration = truth.duration
         if duration is None and durations and ident is not None:
             duration = durations.get(ident) or durations.get(ident.split("#")[0])
+            if duration is not None and truth.end > duration:
+                return (f"the truth ends at {truth.end:g} s, after the video's {duration:g} s "
+                        "in --duration-file; one of them is wrong")
     reading = (parse_grounding(output, duration, policy) if output is not None
                else windows_reading(item["pred_relevant_windows"], duration, policy))
     return AnswerLine(number, ident, reading, truth, duration, output)
@@ -4753,7 +4805,7 @@ class AnswerScores:
         self.tolerances = (options.tolerance,)
         self.by_format: dict[str, Tally] = {}
         self.bad = BadLines()
-        self.seen: set[str] = set()
+        self.seen: dict[str, int] = {}          # id -> the line it was first scored on
         self.without_truth: list[str] = []      # the first MAX_BAD_LINES_SHOWN of them
         self.without_truth_count = 0
         self.details: list[dict] = []
@@ -4774,7 +4826,11 @@ class AnswerScores:
             self.bad.add(number, got)
             return
         if got.ident is not None:
-            self.seen.add(got.ident)
+            if got.ident in self.seen:
+                self.bad.add(number, f"id {quoted(got.ident)} again (first on line "
+                                     f"{self.seen[got.ident]}); only the first is scored")
+                return
+            self.seen[got.ident] = number
         if self.options.compat:
             found = lmms_eval_extract(got.output or "")
             self.compat_parsed += found is not None
@@ -4829,7 +4885,7 @@ class AnswerScores:
         """The evaluation document: this tool's scores overall and per answer format (or the
         harness's, under --compat), bad lines, ids on one side only, and for QVHighlights
         truth its official numbers."""
-        missing = sorted(set(truths) - self.seen) if truths is not None else []
+        missing = sorted(set(truths) - set(self.seen)) if truths is not None else []
         unmatched = {"predictions_without_truth": self.without_truth,
                      "predictions_without_truth_count": self.without_truth_count,
                      "truth_without_predictions": missing[:MAX_BAD_LINES_SHOWN],
@@ -6561,7 +6617,7 @@ def plan_warnings(request: PlanRequest, sampler: str, frames: int, pixels: dict 
                         "longer context")
     if pixels and pixels["rung_tokens"] is not None and pixels["rung_tokens"] < VIDEO_MIN_TOKENS:
         h, w = pixels["resized"]
-        warnings.append(f"frames shrink to {h}x{w}, below {DESIGNS[design].model}'s documented "
+        warnings.append(f"frames shrink to {w}x{h}, below {DESIGNS[design].model}'s documented "
                         f"minimum of {VIDEO_MIN_TOKENS} tokens a frame (qwen-vl-utils "
                         "VIDEO_MIN_PIXELS): small text and objects will not survive")
     return warnings
@@ -6618,7 +6674,7 @@ def plan_text(plan: dict) -> str:
         lines += [prose(reason, "    ", "  - ") for reason in plan["reasons"]]
         return "\n".join(lines)
     pixels = plan["frame_pixels"]
-    size = (f"frames resized to {pixels['resized'][0]}x{pixels['resized'][1]}"
+    size = (f"frames resized to {pixels['resized'][1]}x{pixels['resized'][0]}"
             + ("" if pixels["rung_tokens"] is None else
                f" (max_pixels {pixels['max_pixels']:,}, min_pixels {pixels['min_pixels']:,})")
             if pixels else "the model's own frame size")
@@ -6749,7 +6805,7 @@ def skill_examples(evidence: dict) -> list[str]:
     for task, duration in SKILL_EXAMPLES:
         p = plan_video(PlanRequest(task, duration), evidence)
         px = p["frame_pixels"]
-        pixels = (f"{px['resized'][0]}x{px['resized'][1]}"
+        pixels = (f"{px['resized'][1]}x{px['resized'][0]}"
                   + ("" if px["rung_tokens"] is None else f" (max {px['max_pixels']:,})"))
         lines.append(f"| {task} | {duration:g} s | {p['sampler']} | {p['model']} "
                      f"| {p['frames']} | {pixels} | {p['tokens']:,} | "
@@ -8143,7 +8199,7 @@ def bounded(kind: type, low: float, high: float):
                                               f"got {quoted(text)}") from None
         if not (math.isfinite(value) and low <= value <= high):
             raise argparse.ArgumentTypeError(f"must be in {shown}, got {quoted(text)}")
-        return value
+        return value + 0                               # -0.0 is 0.0
     parse.__name__ = kind.__name__
     parse.bounds = shown                            # option_kwargs adds it to the help
     return parse
@@ -8628,8 +8684,9 @@ def motion_text(doc: dict) -> str:
     timecodes and strength, gradual transitions, and the scene count."""
     windows = doc["windows"]
     peak = max((w["motion"] for w in windows), default=0.0)
-    lines = [prose(f"{doc['video']}: {doc['frames']:,} frames at {doc['fps']:g} fps, grid stride "
-                   f"{doc['stride']}, {counted(len(windows), 'window')} of {doc['window_s']:g} s")]
+    lines = [prose(f"{doc['video']}: {counted(doc['frames'], 'frame')} at {doc['fps']:g} fps, "
+                   f"grid stride {doc['stride']}, {counted(len(windows), 'window')} of "
+                   f"{doc['window_s']:g} s")]
     if len(windows) <= 40:
         lines.append(format_table(["start", "end", "motion", ""],
                                   [[timecode(w["start_s"]), timecode(w["end_s"]),
@@ -8824,7 +8881,7 @@ def cost_detail_line(design: str, d: dict) -> str | None:
         shown = d["frame_indices"][:6]
         line = (f"{design}: {counted(d['nframes'], 'frame')} (indices {shown}"
                 f"{' ...' if len(d['frame_indices']) > 6 else ''}) at {d['sample_fps']:.4g} fps, "
-                f"resized {d['resized_height']}x{d['resized_width']}, grid (t, h, w) = "
+                f"resized {d['resized_width']}x{d['resized_height']}, grid (t, h, w) = "
                 f"{tuple(d['grid_thw'])}, {d['second_per_grid_t']:.4g} s per patch")
         if design == "qwen3-vl":
             stamps = d["timestamps"]
@@ -8906,8 +8963,8 @@ def tokens_text(doc: dict, wide: bool) -> str:
     """`tokens`' report: the video, a row per design with its verdict, a legend, then the
     designs that do not fit or spend over 40% of the context, and each one's numbers."""
     v, context = doc["video"], doc["context_tokens"]
-    lines = [prose(f"video: {v['duration_s']:g} s, {v['total_frames']:,} frames at {v['fps']:g} "
-                   f"fps, {v['width']}x{v['height']}; context {context:,} tokens")]
+    lines = [prose(f"video: {v['duration_s']:g} s, {counted(v['total_frames'], 'frame')} at "
+                   f"{v['fps']:g} fps, {v['width']}x{v['height']}; context {context:,} tokens")]
     rows = []
     audio = any(b["audio_tokens"] for b in doc["designs"])     # the column only when counted
     for b in doc["designs"]:
@@ -9174,6 +9231,9 @@ def cmd_evaluate(args: argparse.Namespace) -> Result:
     doc = evaluate_lines(read_lines(args.predictions), truths, durations, options)
     if doc["n"] == 0:
         shown = "; ".join(f"line {b['line']}: {b['reason']}" for b in doc["bad_lines"][:3])
+        if not shown and doc.get("predictions_without_truth_count"):
+            shown = (f"no id matches one in --gt: {doc['predictions_without_truth'][0]!r} here, "
+                     f"{next(iter(truths))!r} in {args.gt}")
         raise UserError(f"{args.predictions}: no usable prediction line"
                         + (f" ({shown})" if shown else ""))
     is_samples = doc["input"] == "lmms-eval samples"
@@ -9430,7 +9490,10 @@ def cmd_plan(args: argparse.Namespace) -> Result:
             raise UserError("give --duration S, or --video/--synth to measure a video")
         if args.sheet:
             raise UserError("--sheet shows a video's planned frames; give --video or --synth")
-        plan = plan_nominal(PlanRequest(args.task, args.duration, **request_args))
+        nominal = nominal_facts(args.duration)
+        facts = replace(nominal, width=args.width or nominal.width,
+                        height=args.height or nominal.height)       # the size given, if any
+        plan = plan_nominal(PlanRequest(args.task, args.duration, **request_args), facts)
         return Result(plan, plan_text(plan))
     if args.duration is not None:
         raise UserError("give --duration or --video/--synth, not both")
@@ -9447,11 +9510,11 @@ def cmd_plan(args: argparse.Namespace) -> Result:
     return Result(plan, text, stdout=sheet.stdout if sheet else None)
 
 
-def plan_nominal(request: PlanRequest) -> dict:
-    """The plan for a video known by its length only (a nominal 640x360 30 fps capture)."""
-    plan = plan_video(request, plan_evidence())
+def plan_nominal(request: PlanRequest, facts: VideoFacts) -> dict:
+    """The plan for a video known by its length (and its frame size) only: a nominal 30 fps
+    capture."""
+    plan = plan_video(request, plan_evidence(), facts=facts)
     if plan["frame_indices"] and not plan["refused"]:
-        facts = nominal_facts(request.duration_s)
         plan["warnings"] += plan_promises(plan["frame_indices"], facts.fps, facts.total_frames,
                                           None)
     return plan
@@ -9812,10 +9875,11 @@ OPTIONS = {
                      help=f"motion window, seconds (default {DEFAULT_WINDOW_S:g})"),
     "--stride": dict(type=bounded(int, 1, 1024),
                      help=f"score every K-th pixel of every K-th row (default: about "
-                          f"{MOTION_GRID_ROWS} rows)"),
+                          f"{MOTION_GRID_ROWS} rows); the cut detector's cells keep their size"),
     "--cut-threshold": dict(type=bounded(float, 0.0, 1.0), default=CUT_MIN_SCORE,
-                            help="a frame difference (0-1) below this is never a hard cut "
-                                 f"(default {CUT_MIN_SCORE:g})"),
+                            help="a cell difference (0-1) below this is never a hard cut; the "
+                                 "histogram's and the colour's floors move with it (default "
+                                 f"{CUT_MIN_SCORE:g})"),
     "--cut-ratio": dict(type=bounded(float, 1.0, 1000.0), default=CUT_MEDIAN_RATIO,
                         help="a hard cut stands this many times above the local median "
                              f"difference (default {CUT_MEDIAN_RATIO:g})"),

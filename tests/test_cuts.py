@@ -329,6 +329,16 @@ class FfmpegTests(ScratchTest):
                  "format=yuv420p[v]")
         self.assertEqual(self.motion(graph, 150), ([], []))
 
+    def test_the_light_changing_is_no_transition_and_no_cut(self):
+        # a gentle ramp over 2 s on moving testsrc2, a steep one, and a 5-frame exposure flash
+        for name, light in (("gentle", "if(between(t,2,4),(t-2)*0.05,if(gt(t,4),0.1,0))"),
+                            ("steep", "min(0.3,max(0,(t-1)*0.3))"),
+                            ("flash", "0.3*between(n,40,44)")):
+            graph = (f"testsrc2=s=320x180:r=25,eq=brightness='{light}':eval=frame,"
+                     "format=yuv420p[v]")
+            with self.subTest(ramp=name):
+                self.assertEqual(self.motion(graph, 150), ([], []))
+
     def test_high_motion_then_a_cut(self):
         # Game of Life: every frame changes; no "fade" may swallow the cut at its end
         graph = ("life=s=320x180:r=25:mold=10:ratio=0.12:seed=3:death_color=#C83232:"

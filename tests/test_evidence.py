@@ -74,8 +74,8 @@ class ClaimTests(unittest.TestCase):
     def test_version_notes_are_printed_where_the_numbers_are(self):
         _, out, _ = run("tokens", "--duration", "600", "--width", "1920", "--height", "1080")
         flat = " ".join(out.split())
-        self.assertIn("224x420, 46,080 tokens", flat)
-        self.assertIn("128x224, 10,752 tokens", flat)
+        self.assertIn("420x224, 46,080 tokens", flat)
+        self.assertIn("224x128, 10,752 tokens", flat)
         self.assertIn("1.5625 becomes 1", flat)
         self.assertIn("4.52 to 5.17", flat)        # the cast, then int(), until 5.18
 
@@ -83,12 +83,18 @@ class ClaimTests(unittest.TestCase):
         # qwen-vl-utils 0.0.8 rounds the frame count to a pair where 0.0.10 floors it:
         # 40.75 s at 30 fps -> 81.5 -> 82 frames there, 80 here
         _, out, _ = run("tokens", "--duration", "40.75", "--design", "qwen2-vl")
-        self.assertIn("takes 82 frames at 364x644, 12,259 tokens", " ".join(out.split()))
+        self.assertIn("takes 82 frames at 644x364, 12,259 tokens", " ".join(out.split()))
         # transformers' Qwen3-VL processor alone takes int(10.5 x 2) = 21 frames, unpaired,
         # and pads the last pair: 11 temporal patches of 11 x 20 tokens
         _, out, _ = run("tokens", "--duration", "10.5", "--design", "qwen3-vl")
-        self.assertIn("takes 21 frames and the checkpoint's video budget gives 352x640, 2,420 "
+        self.assertIn("takes 21 frames and the checkpoint's video budget gives 640x352, 2,420 "
                       "tokens", " ".join(out.split()))
+
+    def test_a_tiny_frame_is_scaled_up_as_transformers_does(self):
+        # a side under 32 scales both up first; the whole video is held above the floor
+        self.assertEqual(main.qwen3_transformers_size(120, 16, 16), (32, 32))
+        self.assertEqual(main.qwen3_transformers_size(120, 10, 40), (32, 128))
+        self.assertEqual(main.qwen3_transformers_size(2, 32, 32), (64, 64))   # 2 x 32 x 32 < 4096
 
     def test_per_patch_time_is_read_at_the_middle_of_its_id(self):
         row = main.COMPARE_DESIGNS["per-patch-time"]

@@ -270,6 +270,27 @@ class ScoringTests(unittest.TestCase):
         self.assertIn('got "10"', reasons[0])
         self.assertIn("after the video's 10 s duration", reasons[4])
 
+    def test_ids_twice_durations_too_short_and_no_match_are_said(self):
+        folder = self.folder.name
+        truth = os.path.join(folder, "ch.txt")
+        with open(truth, "w") as handle:
+            handle.write("vidA 3.0 5.0##a person opens a door\nvidA 10.0 12.5##a person sits\n")
+        twice = write_jsonl(folder, "twice.jsonl", [{"id": "vidA#0", "output": "3 to 5 s"},
+                                                     {"id": "vidA#0", "output": "30 to 50 s"}])
+        doc = run_json("evaluate", twice, "--gt", truth)
+        self.assertEqual(doc["n"], 1)
+        self.assertIn("again (first on line 1)", doc["bad_lines"][0]["reason"])
+        lengths = os.path.join(folder, "lengths.json")
+        with open(lengths, "w") as handle:
+            handle.write('{"vidA": 11}')
+        late = write_jsonl(folder, "late.jsonl", [{"id": "vidA#1", "output": "10 to 12 s"}])
+        status, _, err = run("evaluate", late, "--gt", truth, "--duration-file", lengths)
+        self.assertEqual(status, 2)
+        self.assertIn("after the video's 11 s in --duration-file", err)
+        other = write_jsonl(folder, "other.jsonl", [{"id": "x#0", "output": "3 to 5 s"}])
+        status, _, err = run("evaluate", other, "--gt", truth)
+        self.assertIn("no id matches one in --gt: 'x#0' here, 'vidA#0'", err)
+
     def test_a_file_with_no_usable_line_is_an_error(self):
         path = write_jsonl(self.folder.name, "p.jsonl", ["garbage", "more garbage"])
         status, _, err = run("evaluate", path)

@@ -126,6 +126,12 @@ class PlanRuleTests(unittest.TestCase):
         self.assertGreater(tight["context_fraction"], 0.40)
         self.assertTrue(any("40%" in w for w in tight["warnings"]))
 
+    def test_a_plan_by_duration_prices_the_size_given(self):
+        wide = run_json("plan", "--task", "temporal-grounding", "--duration", "60")
+        tall = run_json("plan", "--task", "temporal-grounding", "--duration", "60",
+                        "--width", "360", "--height", "640")
+        self.assertEqual(tall["frame_pixels"]["resized"], wide["frame_pixels"]["resized"][::-1])
+
     def test_a_rate_above_the_cap_is_said(self):
         # a 1 s video at --max-fps 1: the model still takes 2 frames, and the plan says so
         doc = run_json("plan", "--task", "monitoring", "--duration", "1", "--max-fps", "1")

@@ -1,3 +1,4 @@
+import math
 import random
 import unittest
 
@@ -60,6 +61,26 @@ class BudgetTests(unittest.TestCase):
         result = main.dynamic_fps_sample(windows, 10.0, settings())
         self.assertEqual(main.per_window_counts(result.indices, windows), (1,) * 10)
         self.assertEqual(result.indices, tuple(range(5, 100, 10)))
+
+    def test_dynamic_gives_every_window_its_min_fps_within_budget(self):
+        # 4 s of motion then 4 s still: the still windows once got nothing, the busy windows
+        # taking the frames the rounding left over
+        # (rates 4, 3.1, 3.1, 3.1, then 1: 17.3 frames asked, 17 given)
+        motion = motion_from_scores([0.05] * 25 + [0.035] * 75 + [0.0] * 100, 25.0)
+        windows = main.motion_windows(motion.scores, 25.0, 1.0)
+        result = main.dynamic_fps_sample(windows, 25.0, settings())
+        counts = main.per_window_counts(result.indices, windows)
+        self.assertEqual(counts[4:], (1, 1, 1, 1))
+        self.assertEqual(sum(counts), 17)
+
+    def test_event_spans_keep_their_rate_and_the_background_its_share(self):
+        # one burst of 1 s in 10 s: about 4 frames inside (burst_fps), 4-5 outside (base_fps)
+        motion = motion_from_scores([0.0] * 40 + [0.2] * 10 + [0.0] * 50, 10.0)
+        result = main.event_driven_sample(motion, (), settings())
+        (first, stop), = result.spans
+        inside = [i for i in result.indices if first * 10 <= i < stop * 10]
+        self.assertLessEqual(len(inside), math.ceil((stop - first) * 4) + 1)
+        self.assertGreaterEqual(len(result.indices) - len(inside), 4)
 
     def test_uniform_takes_segment_centres(self):
         motion = motion_from_scores([0.0] * 100, 10.0)

@@ -85,7 +85,7 @@ class QwenArithmeticTests(unittest.TestCase):
         self.assertEqual(main.smart_resize(70, 1400, *image), (56, 1400))   # 2.5 -> 2
         self.assertEqual(main.smart_resize(42, 1400, *image), (56, 1400))   # 1.5 -> 2
         self.assertEqual(main.smart_resize(300, 500, *image), (308, 504))
-        with self.assertRaisesRegex(main.UserError, "over the reference's limit of 200"):
+        with self.assertRaisesRegex(main.UserError, "over qwen-vl-utils' limit of 200"):
             main.qwen_video_plan(V(300, 30, 2010, 10))
         with self.assertRaisesRegex(main.UserError, "below min_pixels"):
             main.qwen_video_plan(V(300, 30, 640, 360), main.QwenOptions(min_pixels=200000,

@@ -105,6 +105,16 @@ class Y4MReaderTests(unittest.TestCase):
         cut = good[:-3]
         with self.assertRaisesRegex(main.UserError, r"frame 2 cut short .*2 whole frames read"):
             read_all(cut)
+        # the stream may also stop inside the next frame's marker
+        inside = good[:len(b"YUV4MPEG2 W4 H2 F1:1 Cmono\n") + 2 * 14 + 3]
+        with self.assertRaisesRegex(main.UserError, "ends inside frame 2's marker; 2 whole"):
+            read_all(inside)
+        self.assertEqual(len(read_all(inside, allow_truncated=True, report=[].append)[1]), 2)
+        # with no whole frame, --allow-truncated would not help, so it is not suggested
+        with self.assertRaises(main.UserError) as caught:
+            read_all(good[:len(b"YUV4MPEG2 W4 H2 F1:1 Cmono\nFRAME\n") + 3])
+        self.assertIn("0 whole frames read", str(caught.exception))
+        self.assertNotIn("--allow-truncated", str(caught.exception))
         warnings = []
         _, frames = read_all(cut, allow_truncated=True, report=warnings.append)
         self.assertEqual(len(frames), 2)
