@@ -544,10 +544,10 @@ class Transition:
 
 @dataclass(frozen=True)
 class SceneSpan:
-    """One scene of the scene list: frames [first, stop)."""
+    """One scene of the scene list: frames [first_frame, end_frame), as a Transition's."""
     number: int
-    first: int
-    stop: int
+    first_frame: int
+    end_frame: int       # one past its last frame
     start_s: float
     end_s: float
 
@@ -4398,7 +4398,7 @@ def truth_from_value(value: object, where: str) -> GroundTruth:
         raise UserError(f"{where}: gt must be [start, end] or {{start, end, event}}")
     first, last = finite_number(start), finite_number(end)
     if first is None or last is None or not 0 <= first <= last:
-        shown = f"{str(start)[:30]}, {str(end)[:30]}"
+        shown = f"{json.dumps(start)[:30]}, {json.dumps(end)[:30]}"
         raise UserError(f"{where}: a truth needs finite numbers 0 <= start <= end, got {shown}")
     return GroundTruth(first, last, event if isinstance(event, str) else None)
 
@@ -4593,7 +4593,8 @@ def load_durations(path: str) -> dict[str, float]:
 
 
 def load_events_file(path: str) -> tuple[Event, ...]:
-    """A user's ground truth: a JSON list of {"event", "start", "end"}."""
+    """A user's ground truth: a JSON list of {"event", "start", "end"} in seconds (or
+    "start_s" and "end_s", as synth --json writes events)."""
     text = read_text_file(path)
     try:
         data = parse_json(text)
@@ -4606,7 +4607,8 @@ def load_events_file(path: str) -> tuple[Event, ...]:
         where = f"{path}: item {k}"
         if not isinstance(item, dict) or not isinstance(item.get("event"), str):
             raise UserError(f"{where}: needs a string `event`")
-        truth = truth_from_value({"start": item.get("start"), "end": item.get("end")}, where)
+        truth = truth_from_value({"start": item.get("start", item.get("start_s")),
+                                  "end": item.get("end", item.get("end_s"))}, where)
         if truth.end <= truth.start:
             raise UserError(f"{where}: end must be after start")
         events.append(Event(item["event"], truth.start, truth.end))
@@ -7506,8 +7508,9 @@ def scenes_csv(scenes: tuple[SceneSpan, ...]) -> str:
              "Length (seconds)"]
     for s in scenes:
         length = s.end_s - s.start_s
-        lines.append(f"{s.number},{s.first + 1},{timecode(s.start_s)},{s.start_s:.3f},{s.stop},"
-                     f"{timecode(s.end_s)},{s.end_s:.3f},{s.stop - s.first},{timecode(length)},"
+        lines.append(f"{s.number},{s.first_frame + 1},{timecode(s.start_s)},{s.start_s:.3f},"
+                     f"{s.end_frame},{timecode(s.end_s)},{s.end_s:.3f},"
+                     f"{s.end_frame - s.first_frame},{timecode(length)},"
                      f"{length:.3f}")
     return "\n".join(lines) + "\n"
 
@@ -8603,7 +8606,9 @@ def compare_text(doc: dict, wide: bool) -> str:
     lines = [prose(f"{counted(doc['videos'], 'video')} ({minutes:.1f} min, "
                    f"{counted(doc['events'], 'event')}: "
                    + ", ".join(f"{n} {k}" for k, n in doc["events_by_kind"].items())
-                   + f"; one question each; suite {doc['suite']}, seed {doc['seed']}); tokens "
+                   + "; one question each; " + ("your --video" if doc["suite"] == "video" else
+                                                f"suite {doc['suite']}, seed {doc['seed']}")
+                   + "); tokens "
                    f"priced at a {priced['width']}x{priced['height']} {priced['fps']:g} fps "
                    "capture"),
              compare_table(doc["designs"], wide),

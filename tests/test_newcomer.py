@@ -286,3 +286,12 @@ class SecondLookTests(ScratchTest):
     def test_a_failure_is_not_said_twice(self):
         _, out, _ = run("parse", "")
         self.assertEqual(out.strip(), "not read: empty, the answer is empty")
+
+    def test_synth_events_feed_compare_events_as_they_are(self):
+        video, events = os.path.join(self.dir, "v.y4m"), os.path.join(self.dir, "ev.json")
+        doc = run_json("synth", "--synth", "cat-jump", "--out", video)
+        with open(events, "w") as handle:
+            json.dump(doc["events"], handle)                   # start_s and end_s
+        status, out, err = run("compare", "--video", video, "--events", events)
+        self.assertEqual(status, 0, err)
+        self.assertIn("your --video", " ".join(out.split()))

@@ -315,7 +315,7 @@ class HonestCutTests(unittest.TestCase):
         # the kind says through what (#24); stop is the first frame of the new shot (77 is b)
         self.assertEqual([(t.kind, t.first_frame, t.end_frame) for t in gradual], [("fade-black", 30, 77)])
         scenes = main.scene_list(108, 30.0, (), gradual)
-        self.assertEqual([(s.first, s.stop) for s in scenes], [(0, 53), (53, 108)])
+        self.assertEqual([(s.first_frame, s.end_frame) for s in scenes], [(0, 53), (53, 108)])
 
     def test_hard_cuts_survive_next_to_gradual_ones(self):
         blend = [bytes(round(x * (1 - k / 24) + y * k / 24) for x, y in zip(self.a, self.b))
