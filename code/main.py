@@ -3747,17 +3747,16 @@ SQUARE_LOW = bytes(v * v & 0xFF for v in range(256))       # v*v = low + 256 * h
 SQUARE_HIGH = bytes(v * v >> 8 for v in range(256))
 
 
-def square_distance(a: tuple[int, int], b: tuple[int, int], byte_count: int) -> int:
-    """Sum of (a - b)^2 over the cells, from to_lanes() of two grids: |a - b| per lane as
-    bytes, squared by two translation tables (low and high byte of the square)."""
-    even, odd = lane_differences(a, b, byte_count)
-    apart = (even | odd << 8).to_bytes(2 * lane_count(byte_count), "little")
-    return sum(apart.translate(SQUARE_LOW)) + 256 * sum(apart.translate(SQUARE_HIGH))
-
-
 def lane_bytes(lanes: tuple[int, int], byte_count: int) -> bytes:
     """The grid that to_lanes() spread into lanes, back as bytes."""
     return (lanes[0] | lanes[1] << 8).to_bytes(2 * lane_count(byte_count), "little")[:byte_count]
+
+
+def square_distance(a: tuple[int, int], b: tuple[int, int], byte_count: int) -> int:
+    """Sum of (a - b)^2 over the cells, from to_lanes() of two grids: |a - b| per lane as
+    bytes, squared by two translation tables (low and high byte of the square)."""
+    apart = lane_bytes(lane_differences(a, b, byte_count), byte_count)
+    return sum(apart.translate(SQUARE_LOW)) + 256 * sum(apart.translate(SQUARE_HIGH))
 
 
 def exposure_change(a: bytes, b: bytes) -> bool:
@@ -3881,6 +3880,7 @@ class MotionPass:
         self.chroma_bytes = len(self.chroma_rooks[0]) * (half_w // (4 * unit) if unit
                                                          else half_w)
         self.cut_floor = cut_floor
+        _, self.hist_floor, self.colour_floor = cut_floors(cut_floor)
         self.scales = gradual_scales(fps)
         # a run of gradual marks is closed when no window can reach it any more, and its frames
         # must all still be here: windows either side of it, and the run itself
@@ -3972,10 +3972,9 @@ class MotionPass:
         comes near a cut's threshold, for the signals that do."""
         if i < 1:
             return
-        _, hist_floor, colour_floor = cut_floors(self.cut_floor)
-        fires_hist = self.hist_short[i] >= hist_floor
+        fires_hist = self.hist_short[i] >= self.hist_floor
         fires_diff = self.cell_change[i] >= self.cut_floor
-        fires_colour = self.chroma_change[i] >= colour_floor
+        fires_colour = self.chroma_change[i] >= self.colour_floor
         if not (fires_hist or fires_diff or fires_colour):
             return
         end = min(i + FLASH_MAX_FRAMES, last)
