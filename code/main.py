@@ -977,7 +977,7 @@ class VideoFacts:
 @dataclass(frozen=True)
 class TokenCost:
     """One design's token cost for one video: frames taken, visual, text and audio tokens, the
-    video's seconds and the context; details hold the intermediate numbers. Properties give
+    video's seconds and the context; workings hold the intermediate numbers. Properties give
     the total, tokens per frame and per second, and the share of the context."""
     design: str
     frames: int
@@ -986,7 +986,7 @@ class TokenCost:
     audio_tokens: int
     duration_s: float
     context: int
-    details: dict
+    workings: dict
 
     @property
     def total_tokens(self) -> int:
@@ -996,7 +996,7 @@ class TokenCost:
     def tokens_per_frame(self) -> float:
         """The design's own count a frame where it has one (OneVision's 196, not its 196 and
         a newline shared out), else visual tokens over frames."""
-        return self.details.get("tokens_per_frame", self.visual_tokens / self.frames)
+        return self.workings.get("tokens_per_frame", self.visual_tokens / self.frames)
 
     @property
     def tokens_per_second(self) -> float:
@@ -1220,11 +1220,11 @@ def pooled_side(side: int, pool: int) -> int:
 
 
 def cost_of(design: str, video: VideoFacts, options: DesignOptions, frames: int,
-              visual: int, details: dict, text: int = 0, audio: int = 0) -> TokenCost:
+            visual: int, workings: dict, text: int = 0, audio: int = 0) -> TokenCost:
     """A TokenCost of `design` for `video`, with the video's duration and the options'
     context filled in."""
     return TokenCost(design, frames, visual, text, audio, video.duration_s, options.context,
-                       details)
+                     workings)
 
 
 def naive_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
@@ -1339,15 +1339,15 @@ def pooled_grid(grid: int, stride: int, mode: str) -> int:
     return ceil_div(grid, stride) if mode == "bilinear" else grid // stride
 
 
-def pooling_details(grid: int, stride: int, mode: str) -> dict:
+def pooling_workings(grid: int, stride: int, mode: str) -> dict:
     """The pooled grid of a LLaVA design, and the other mode's where they round apart."""
     side = pooled_grid(grid, stride, mode)
-    details = {"patch_grid": [grid, grid], "pool_stride": stride, "pool_mode": mode,
-               "pooled_grid": [side, side]}
+    workings = {"patch_grid": [grid, grid], "pool_stride": stride, "pool_mode": mode,
+                "pooled_grid": [side, side]}
     other = "average" if mode == "bilinear" else "bilinear"
     if pooled_grid(grid, stride, other) != side:
-        details[f"pooled_grid_if_{other}"] = [pooled_grid(grid, stride, other)] * 2
-    return details
+        workings[f"pooled_grid_if_{other}"] = [pooled_grid(grid, stride, other)] * 2
+    return workings
 
 
 def llava_stride(options: DesignOptions) -> int:
@@ -1355,12 +1355,12 @@ def llava_stride(options: DesignOptions) -> int:
     return LLAVA_POOL_STRIDE if options.pool is None else options.pool
 
 
-def hypothetical_stride(details: dict, stride: int) -> dict:
+def hypothetical_stride(workings: dict, stride: int) -> dict:
     """Mark a cost whose stride is not the released one (the lesson's 3 x 3 is one)."""
     if stride != LLAVA_POOL_STRIDE:
-        details["hypothetical"] = (f"pool stride {stride}: no released model; the release "
-                                   f"pools with stride {LLAVA_POOL_STRIDE}")
-    return details
+        workings["hypothetical"] = (f"pool stride {stride}: no released model; the release "
+                                    f"pools with stride {LLAVA_POOL_STRIDE}")
+    return workings
 
 
 def next_video_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
@@ -1368,26 +1368,26 @@ def next_video_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     stride = llava_stride(options)
     indices = next_video_indices(video.total_frames, video.fps,
                                  options.frames or NEXT_VIDEO_MAX_FRAMES)
-    details = pooling_details(CLIP336_GRID, stride, "average")
-    side = details["pooled_grid"][0]
-    details.update(frame_indices=indices, tokens_per_frame=side * side,
+    workings = pooling_workings(CLIP336_GRID, stride, "average")
+    side = workings["pooled_grid"][0]
+    workings.update(frame_indices=indices, tokens_per_frame=side * side,
                    # the original code's mm_newline_position options (llava_arch.py), not in
                    # transformers: what each would add to this video
                    newline_options={"no_token": 0, "grid": side * len(indices),
                                     "frame": len(indices), "one_token": 1})
     return cost_of("llava-next-video", video, options, len(indices),
-                     side * side * len(indices), hypothetical_stride(details, stride))
+                     side * side * len(indices), hypothetical_stride(workings, stride))
 
 
 def onevision_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     """27 x 27 SigLIP patches, bilinear to 14 x 14: 196 a frame, and one newline a video."""
     stride = llava_stride(options)
     indices = numpy_linspace_int(video.total_frames, options.frames or ONEVISION_FRAMES)
-    details = pooling_details(SIGLIP384_GRID, stride, "bilinear")
-    side = details["pooled_grid"][0]
-    details.update(frame_indices=indices, tokens_per_frame=side * side, newline_tokens=1)
+    workings = pooling_workings(SIGLIP384_GRID, stride, "bilinear")
+    side = workings["pooled_grid"][0]
+    workings.update(frame_indices=indices, tokens_per_frame=side * side, newline_tokens=1)
     return cost_of("llava-onevision", video, options, len(indices),
-                     side * side * len(indices) + 1, hypothetical_stride(details, stride))
+                     side * side * len(indices) + 1, hypothetical_stride(workings, stride))
 
 
 def llava_video_instruction(video: VideoFacts, indices: list[int]) -> tuple[str, int]:
@@ -1406,14 +1406,14 @@ def llava_video_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     instruction as text."""
     stride = llava_stride(options)
     indices = numpy_linspace_int(video.total_frames, options.frames or LLAVA_VIDEO_FRAMES)
-    details = pooling_details(SIGLIP384_GRID, stride, "bilinear")
-    side = details["pooled_grid"][0]
+    workings = pooling_workings(SIGLIP384_GRID, stride, "bilinear")
+    side = workings["pooled_grid"][0]
     text, text_tokens = llava_video_instruction(video, indices)
-    details.update(frame_indices=indices, tokens_per_frame=side * (side + 1),
+    workings.update(frame_indices=indices, tokens_per_frame=side * (side + 1),
                    newline_tokens=side * len(indices), time_instruction=text,
                    time_instruction_tokens=text_tokens)
     return cost_of("llava-video", video, options, len(indices), side * (side + 1) * len(indices),
-                     hypothetical_stride(details, stride), text=text_tokens)
+                     hypothetical_stride(workings, stride), text=text_tokens)
 
 
 def internvl_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
@@ -1425,17 +1425,17 @@ def internvl_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     indices = internvl_indices(video.total_frames, count)
     # 'Frame', the digits, ':', ' ' (3 + digits), '<img>', '</img>' and '\n' per frame
     labels = sum(3 + len(str(i + 1)) for i in range(count)) + 3 * count
-    details = {"frame_indices": indices, "tokens_per_frame": INTERNVL_TILE_TOKENS,
-               "pooled_grid": [16, 16], "tiles_per_frame": 1, "frame_label_tokens": labels,
-               "transformers_frame_indices": transformers_internvl_indices(video.total_frames,
-                                                                           count)}
-    return cost_of("internvl3", video, options, count, INTERNVL_TILE_TOKENS * count, details,
-                     text=labels)
+    workings = {"frame_indices": indices, "tokens_per_frame": INTERNVL_TILE_TOKENS,
+                "pooled_grid": [16, 16], "tiles_per_frame": 1, "frame_label_tokens": labels,
+                "transformers_frame_indices": transformers_internvl_indices(video.total_frames,
+                                                                            count)}
+    return cost_of("internvl3", video, options, count, INTERNVL_TILE_TOKENS * count, workings,
+                   text=labels)
 
 
 def qwen_cost(name: str, video: VideoFacts, options: DesignOptions, patch: int) -> TokenCost:
     """A Qwen design's TokenCost, by qwen_video_plan with `patch`-pixel patches (the plan as
-    details); --frames or --pool is a UserError (use --nframes, --sample-fps, --max-pixels)."""
+    workings); --frames or --pool is a UserError (use --nframes, --sample-fps, --max-pixels)."""
     if options.frames is not None or options.pool not in (None, 1):
         raise UserError(f"{name} takes frames by qwen-vl-utils' rules: use --nframes or "
                         "--sample-fps, and --max-pixels instead of --pool")
@@ -1526,11 +1526,11 @@ def qwen25_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
 def qwen3_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     """Qwen2.5-VL's sampling with 16-pixel patches, plus a timestamp before each patch."""
     result = qwen_cost("qwen3-vl", video, options, QWEN3_PATCH)
-    details = result.details
-    seconds = qwen3_timestamps(details["frame_indices"], video.fps)
+    workings = result.workings
+    seconds = qwen3_timestamps(workings["frame_indices"], video.fps)
     stamp_tokens = sum(map(timestamp_tokens, seconds))
     blocks = len(seconds)
-    details.update(timestamps=[timestamp_text(t) for t in seconds], timestamp_tokens=stamp_tokens,
+    workings.update(timestamps=[timestamp_text(t) for t in seconds], timestamp_tokens=stamp_tokens,
                    # transformers 5.x keeps the template's outer <|vision_start|>..<|vision_end|>
                    # and gives every patch its own pair; 4.57 drops the outer pair (2 fewer).
                    segment_tokens=2 + stamp_tokens + 2 * blocks + result.visual_tokens)
@@ -1541,7 +1541,7 @@ def omni_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     """Qwen2.5-VL's vision arithmetic, plus 25 audio tokens per second when audio is counted."""
     result = qwen_cost("qwen2.5-omni", video, options, QWEN2_PATCH)
     audio = audio_tokens(video.duration_s) if options.audio else 0
-    result.details.update(audio_tokens=audio, position_ids_per_second=OMNI_POSITIONS_PER_SECOND,
+    result.workings.update(audio_tokens=audio, position_ids_per_second=OMNI_POSITIONS_PER_SECOND,
                           seconds_per_chunk=OMNI_SECONDS_PER_CHUNK,
                           # processing_qwen2_5_omni.py: second_per_grid = 2 / fps, where fps is
                           # the processor's fps argument, 2.0 when the caller passes none.
@@ -1630,7 +1630,7 @@ POOLED_DESIGNS = ("llava-next-video", "llava-onevision", "llava-video", "internv
 
 def token_cost(design: str, video: VideoFacts, options: DesignOptions = DesignOptions()
                  ) -> TokenCost:
-    """Tokens of `video` under one design, with the intermediate numbers in details."""
+    """Tokens of `video` under one design, with the intermediate numbers in its workings."""
     if design not in DESIGNS:
         raise UserError(f"unknown design {quoted(design)}; known: {', '.join(DESIGNS)}")
     return DESIGNS[design].cost(video, options)
@@ -1837,7 +1837,7 @@ class PatchTimes(NamedTuple):
     timestamp: str                     # Qwen3-VL: the text written before the patch
     omni_t: int                        # Qwen2.5-Omni: k x 25 (its processor's 2 fps: 1 s a patch)
     omni_fps_t: int                    # ... when the caller passes the frames' own rate
-    table_rows: tuple[int | None, ...] # Video-LLaVA: temporal-embedding row of each frame
+    table_row_ids: tuple[int | None, ...]  # Video-LLaVA: temporal-embedding row of each frame
 
     @property
     def true_s(self) -> float:
@@ -1900,7 +1900,7 @@ def rope_demonstration(patches: tuple[PatchTimes, ...]) -> dict | None:
             "uneven": long_gap - short_gap > 1e-6,
             "aligned_max_error_s": worst, "aligned_worst_patch": worst_patch,
             "timestamp_max_error_s": max(text_errors),
-            "frames_past_table": sum(r is None for p in patches for r in p.table_rows)}
+            "frames_past_table": sum(r is None for p in patches for r in p.table_row_ids)}
 
 
 def expanded_layout(model: str, patches: tuple[PatchTimes, ...], facts: VideoFacts,
@@ -1909,7 +1909,7 @@ def expanded_layout(model: str, patches: tuple[PatchTimes, ...], facts: VideoFac
     vision segment is its pads, its start and end tokens are text (Qwen3-VL: a timestamp and a
     pair of markers around every patch, inside an outer pair; Omni: `av` owns its four)."""
     frames = sum(len(p.frame_times) for p in patches)
-    _, h, w = price_frames(model, frames, facts).details["grid_thw"]
+    _, h, w = price_frames(model, frames, facts).workings["grid_thw"]
     second_per_grid = FRAME_FACTOR / rate_fps
     if model == "qwen3-vl":
         parts, pending = [], 1                       # the outer <|vision_start|>
@@ -1943,6 +1943,7 @@ FAILURE_REASONS = {
     "missing_field": "JSON without a usable start/end or time field",
     "bad_time_token": "a <time> token whose content is not a time",
     "declined": "the model said it could not answer (e.g. {\"error\": \"not_found\"})",
+    "negated": "the only times are ones the answer rules out (\"not at 5 s\")",
 }
 # Read as written, flagged, and clipped into the video for scoring.
 FLAG_REASONS = {
@@ -2175,16 +2176,16 @@ class Tally:
         n = self.n or 1
         return {"n": self.n, "parsed": self.parsed,
                 "parse_rate": self.parsed / n if self.n else None,
-                "accuracy": {f"{t:g}": self.hits[t] / n if self.n else None
-                             for t in self.tolerances},
+                "accuracy_by_tolerance": {f"{t:g}": self.hits[t] / n if self.n else None
+                                          for t in self.tolerances},
                 "mean_abs_error_s": self.error_sum / self.parsed if self.parsed else None,
                 "median_abs_error_s": median_of(self.errors) if self.parsed else None,
                 "r1": {f"{t:g}": self.r1[t] / n if self.n else None for t in IOU_THRESHOLDS},
                 "miou": self.iou_sum / n if self.n else None,
                 "recall_at_k_iou_0.5": {str(k): self.recall[k] / n if self.n else None
                                         for k in RECALL_KS},
-                "failures": dict(sorted(self.failures.items())),
-                "flags": dict(sorted(self.flags.items())), "clipped": self.clipped,
+                "failure_counts": dict(sorted(self.failures.items())),
+                "flag_counts": dict(sorted(self.flags.items())), "clipped": self.clipped,
                 "clipped_unknown_length": self.clipped_unknown_length}
 
 
@@ -2223,7 +2224,8 @@ TIME_PATTERN = re.compile(r"""
           | \d+(?:st|nd|rd|th)\b            #   3rd
           | \d+(?:\.\d+)?\s*%               #   50%
         )
-      | (?P<clock>\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?)      # 1:05, 00:01:05, 1:05.5
+      | (?P<clock>\d{1,2}:\d{2}(?::\d{2}(?:,\d{3})?)?(?:\.\d+)?)  # 1:05, 00:01:05, 1:05.5,
+                                                        #   SRT's 00:00:12,500
         (?![\w:]|[.,]\d)                                   #   not followed by more digits
       | (?P<number>(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?) # 4, 4.1, .5, 5., 1e9
         (?:
@@ -2239,8 +2241,8 @@ T_EQUALS = re.compile(r"\bt\s*=\s*(?=[\d.])")               # "t=80 to t=100"
 # skips it; this reads it as the tail of the compound.
 COMPOUND_TAIL = re.compile(r"(\d+(?:\.\d+)?)\s*(s|secs?|seconds?|m|mins?|minutes?)(?![a-z])",
                            re.ASCII)
-RANGE_WORDS = {"-", "~", "to", "until", "till", "through", "thru", "至", "到", "and", "->", "-->",
-               "=>"}
+RANGE_WORDS = {"-", "~", "to", "up to", "until", "till", "through", "thru", "至", "到", "and", "->",
+               "-->", "=>"}
 # Words that may sit between a range's two times around its word: "from around 3 to around
 # 5", "the 3-second mark to the 5-second mark", "second 3 to second 5", "第3秒到第5秒" (第
 # makes an ordinal), "从3秒开始到5秒结束".
@@ -2255,11 +2257,15 @@ FILLER_LAST = ("about", "around", "approximately", "roughly", "the", "second", "
 LABEL_REACH = 48
 START_WORDS = re.compile(r"(?=[sbfo开从])(?:\b(?:start\w*|begin\w*|from|onset)\b|开始|从)"
                          r"[^\d]{0,32}$")
-END_WORDS = re.compile(r"(?=[efsutol结])(?:\b(?:end\w*|finish\w*|stop\w*|until|till|offset|"
-                       r"lands?|landed)\b|结束)[^\d]{0,32}$")
+END_WORDS = re.compile(r"(?=[efsutolc结])(?:\b(?:end\w*|finish\w*|stop\w*|until|till|offset|"
+                       r"conclud\w*|lands?|landed)\b|结束)[^\d]{0,32}$")
 POINT_WORDS = re.compile(r"(?=[arn~])\b(?:at|around|about|approximately|roughly|near|~)\s*"
                          r"(?:the\s*)?$")
 # "lasts 5 seconds", "for 2 s": a length of time, not a moment in the video.
+# "The video is 30 seconds long", "a 60-second clip": the video's length, not a moment in it.
+LENGTH_AFTER = re.compile(r"[\s-]*(?:long|video|clip|footage|in length)\b")
+# "frames 30-45", "from frame 25 to frame 34": frame numbers, not seconds.
+FRAME_BEFORE = re.compile(r"\bframes?\s*(?:#|no\.\s*|number\s*)?$")
 DURATION_WORDS = re.compile(r"(?=[lftdwe])\b(?:lasts?|lasting|lasted|for|takes?|took|"
                             r"duration(?:\s+of)?|within|every)[\s:]+(?:about\s+|around\s+|"
                             r"roughly\s+)?$")
@@ -2269,7 +2275,8 @@ CONNECTORS = {"and", "to", "until", "till", "through", "or", "in", "into", "of",
               "when", "while", "where", "after", "before", "then", "but", "with", "during",
               "is", "was", "as", "at", "by", "from", "mark", "the", "so", "if",
               "start", "starts", "begin", "begins", "end", "ends", "finish", "finishes",
-              "stop", "stops"}                  # "start: 3.0 end: 5.0"
+              "stop", "stops",                  # "start: 3.0 end: 5.0"
+              "starting", "beginning", "ending", "finishing", "stopping"}
 WORD_AFTER = re.compile(r"[ \t]+([a-z]+)")           # the next word on the same line
 MARK_AFTER = re.compile(r"[\s-]*(?:second\s*)?mark")
 SENTENCE_END = re.compile(r"[\n!?;。！？；]|(?<!e\.g)(?<!i\.e)\.(?=\s|$)")   # not after e.g.
@@ -2280,6 +2287,7 @@ EXAMPLE_CUE = re.compile(r"(?=[efas例比])(?:\b(?:for example|for instance|e\.g
                          r"example is|example:|specific example|such as)|例如|比如)")
 HAPPEN_CUE = re.compile(r"(?=[hot发])(?:\b(?:happen\w*|occur\w*|takes? place|took place)\b|发生)")
 TIME_TOKEN = re.compile(r"<(time|t)>([^<]{0,64})</\1>", re.IGNORECASE)
+TRAILING_COMMA = re.compile(r",\s*(?=[}\]])")
 FENCE = re.compile(r"```(?:json)?([^`]*)```", re.IGNORECASE)
 BRACKET_PAIR = re.compile(r"[\[(]\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*,"
                           r"\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*[\])]")
@@ -2303,8 +2311,9 @@ def unread(reason: str, detail: str, shape: str | None = None) -> Reading:
 
 
 def clock_seconds(clock: str) -> float:
-    """'1:05.5' -> 65.5; NaN when a part after the first is 60 or more (not a clock)."""
-    parts = [float(p) for p in clock.split(":")]
+    """'1:05.5' -> 65.5 (SRT's '0:01:05,500' too); NaN when a part after the first is 60 or
+    more (not a clock)."""
+    parts = [float(p) for p in clock.replace(",", ".").split(":")]
     if any(v >= 60 for v in parts[1:]):
         return math.nan
     seconds = 0.0
@@ -2427,6 +2436,24 @@ DECLINE_CUE = re.compile(r"\b(?:cannot|can't|can not|unable to|not able to|impos
                          r"\bdoes not (?:appear|occur|happen)\b|无法确定|无法判断")
 
 
+# "It does not start at 5 s; it starts at 8 s", "not at 5 but at 8", "at 8 s, not 5 s": a time
+# the answer rules out is not its answer. The negation must stand in the time's own clause, and
+# not as "not until 5 s" or "not later than 5 s", which give the time, or as a hedge ("I am not
+# sure, but 5 s"), which gives it with doubt.
+NEGATION_HINT = re.compile(r"not|n['\u2019]t|never|instead|rather")   # a quick test first
+NEGATED = re.compile(r"(?:\bnot|n['\u2019]t|\bnever|\brather than|\binstead of)\b(?:(?!\b(?:"
+                     r"until|till|before|after|earlier|later|sooner|only|just|sure|certain|"
+                     r"confident|know|clear)\b)[^,;!?\n])*$")
+CLAUSE_ENDS = (",", ";", "!", "?", "\n", ". ", " but ", "\uff0c", "\uff1b", "\u3002")
+
+
+def negated(text: str, since: int, at: int) -> bool:
+    """Whether the clause before position `at` (from `since` at most) rules the time out."""
+    clause = text[max(since, at - LABEL_REACH):at]
+    cut = max(clause.rfind(end) + len(end) if end in clause else 0 for end in CLAUSE_ENDS)
+    return NEGATED.search(clause, cut) is not None
+
+
 def sentence_of(text: str) -> Callable[[int], int]:
     """A function: character position -> index of the sentence it is in."""
     ends = [m.end() for m in SENTENCE_END.finditer(text)]
@@ -2475,60 +2502,91 @@ def pair_labels(found: list[tuple[int, Prediction]], starts: list[TimeMention],
 def range_word(between: str) -> str:
     """What joins two times, fillers either side dropped (RANGE_FILLERS): 'to around' is 'to'."""
     word = between.strip()
+    if word[:1] == ">" or word[-1:] == "<":       # Qwen3-VL's <12.5 seconds> to <17.0 seconds>
+        word = word.strip("<>").strip()
     if word in RANGE_WORDS or len(word) > 24 or not (
             word.startswith(FILLER_FIRST) or word.endswith(FILLER_LAST)):   # the quick test
         return word
     return RANGE_FILLERS.fullmatch(word).group(1)
 
 
+def timeless_failure(text: str) -> Reading:
+    """Why prose with no time in it was not read: a decimal comma, a refusal, or nothing."""
+    if DECIMAL_COMMA.search(text):
+        return unread("ambiguous", "a decimal comma or thousands separator (4,5 s?)", "free_text")
+    if DECLINE_CUE.search(text):
+        return unread("declined", "the answer says it cannot tell when", "free_text")
+    return unread("no_time_found", "no time expression in the answer", None)
+
+
+def lone_time_role(text: str, near: int, m: TimeMention, bare: bool) -> str | None:
+    """What a time outside a range is, by the words from `near` to it and just after it:
+    "start" or "end" (the label nearer the time wins, but "begins until 5" starts), "point",
+    or None (a duration, the video's length, or a number not written as a time)."""
+    if DURATION_WORDS.search(text, near, m.start) or LENGTH_AFTER.match(text, m.stop):
+        return None
+    start_word = START_WORDS.search(text, near, m.start)
+    end_word = END_WORDS.search(text, near, m.start)
+    if start_word and not (end_word and end_word.start() > start_word.start() and
+                           not end_word.group().startswith(("until", "till"))):
+        return "start"
+    if end_word:
+        return "end"
+    if bare or m.fixed or POINT_WORDS.search(text, near, m.start) or \
+            MARK_AFTER.match(text, m.stop):
+        return "point"
+    return None
+
+
 def parse_free_text(text: str) -> Reading:
     """Times in normalised prose: ranges, labelled starts and ends, points, a bare number."""
     mentions = time_mentions(text)
     if not mentions:
-        if DECIMAL_COMMA.search(text):
-            return unread("ambiguous", "a decimal comma or thousands separator (4,5 s?)",
-                          "free_text")
-        if DECLINE_CUE.search(text):
-            return unread("declined", "the answer says it cannot tell when", "free_text")
-        return unread("no_time_found", "no time expression in the answer", None)
+        return timeless_failure(text)
     example = EXAMPLE_WORDS.search(text) and EXAMPLE_CUE.search(text)
     kept = drop_examples(text, mentions) if example else mentions
     if not kept:
         return unread("echoed_example", "the only times are in a sentence that gives an example",
                       "free_text")
     bare = len(kept) == 1 and text.strip(" \t\n.") == text[kept[0].start:kept[0].stop].rstrip(".")
+    negation = NEGATION_HINT.search(text)
     found: list[tuple[int, Prediction]] = []
-    starts: list[TimeMention] = []
-    ends: list[TimeMention] = []
-    k, context = 0, 0
+    starts, ends = [], []                            # labelled TimeMentions
+    k, context, ruled_out = 0, 0, 0
     while k < len(kept):
         m = kept[k]
         n = kept[k + 1] if k + 1 < len(kept) else None
         between = range_word(text[m.stop:n.start]) if n else None
-        if n and (between in RANGE_WORDS and between != "and" or between == "and" and
-                  BETWEEN_BEFORE.search(text, context, m.start)):
+        is_range = n and (between in RANGE_WORDS and between != "and" or between == "and" and
+                          BETWEEN_BEFORE.search(text, context, m.start))
+        near = max(context, m.start - LABEL_REACH)     # the words a label can stand in
+        frame = FRAME_BEFORE.search(text, near, m.start)
+        if frame or negation and negated(text, context, m.start):   # a range goes whole
+            ruled_out += frame is None
+            context, k = (n if is_range else m).stop, k + (2 if is_range else 1)
+            continue
+        if is_range:
             first = m.seconds * UNIT_SECONDS[n.unit] if not m.fixed and n.unit else m.seconds
             form = "between" if between == "and" else "range"
             found.append((m.start, Prediction("interval", first, n.seconds, "free_text",
                                               form=form)))
             context, k = n.stop, k + 2
             continue
-        near = max(context, m.start - LABEL_REACH)     # the words a label can stand in
-        if DURATION_WORDS.search(text, near, m.start):
-            pass
-        elif START_WORDS.search(text, near, m.start):
+        role = lone_time_role(text, near, m, bare)
+        if role == "start":
             starts.append(m)
-        elif END_WORDS.search(text, near, m.start):
+        elif role == "end":
             ends.append(m)
-        elif bare or m.fixed or POINT_WORDS.search(text, near, m.start) \
-                or MARK_AFTER.match(text, m.stop):
+        elif role == "point":
             found.append((m.start, Prediction("point", m.seconds, m.seconds, "free_text",
                                               form="bare" if bare else "point")))
         context, k = m.stop, k + 1
     if starts or ends:
         pair_labels(found, starts, ends)
     if not found:
-        return unread("no_time_found", "numbers, but none written as a time", "free_text")
+        return unread("negated", f"{counted(ruled_out, 'time')} ruled out by not, never or "
+                                 "instead of", "free_text") if ruled_out else \
+            unread("no_time_found", "numbers, but none written as a time", "free_text")
     return Reading(tuple(prefer_happening(text, found)[:MAX_PREDICTIONS]), None, "free_text")
 
 
@@ -2543,7 +2601,7 @@ JSON_START_KEYS = ("start", "start_time", "begin", "start_s", "start_sec", "from
 JSON_END_KEYS = ("end", "end_time", "finish", "end_s", "end_sec", "to")
 JSON_SPAN_KEYS = ("timestamps", "timestamp", "segment", "segments", "interval", "intervals",
                   "span", "spans", "time_range", "window", "windows", "answer", "prediction",
-                  "time", "times")
+                  "time", "times", "relevant_windows", "moments", "moment")
 JSON_POINT_KEYS = ("time", "t", "time_s", "timestamp", "second", "seconds")
 JSON_LABEL_KEYS = ("event", "label", "query")
 JSON_META_KEYS = JSON_LABEL_KEYS + ("confidence", "score", "error", "id")
@@ -2653,8 +2711,17 @@ def parse_json_answer(text: str) -> Reading | None:
         return unread(failure, "the JSON has no start/end, span or time field that reads as a "
                                "time", "json")
     if looks_like_json:
-        return parse_bracket_pairs(text) or unread(
-            "bad_json", "the answer starts like JSON but does not parse", "json")
+        # Near-JSON first: Python's quotes, a trailing comma (each fixed once, then read again);
+        # text in brackets with no quotes at all, "[00:12 - 00:17]", is read as prose.
+        loose = TRAILING_COMMA.sub("", text if '"' in text else text.replace("'", '"'))
+        reading = parse_json_answer(loose) if loose != text else None
+        if reading is None or reading.failure is not None:
+            reading = parse_bracket_pairs(text)
+        if reading is None and '"' not in text and "'" not in text:
+            reading = parse_free_text(normalise(text))
+        if reading is not None and reading.failure is None:
+            return reading
+        return unread("bad_json", "the answer starts like JSON but does not parse", "json")
     return None
 
 
@@ -2704,6 +2771,8 @@ def parse_grounding(text: str, duration: float | None = None,
         return unread("too_long", f"{len(text):,} characters; at most {MAX_ANSWER_CHARS:,} are "
                                   "read")
     plain = text if text.isascii() else unicodedata.normalize("NFKC", text).translate(DASHES)
+    if "*" in plain:
+        plain = plain.replace("*", "")             # markdown bold: "from **12.5 s** to **17 s**"
     reading = None
     if "{" in plain or "[" in plain:
         reading = parse_json_answer(plain)
@@ -4443,7 +4512,7 @@ def qvhighlights_truths(text: str, path: str) -> dict[str, GroundTruth]:
         if not isinstance(item, dict) or "qid" not in item or \
                 not isinstance(item.get("relevant_windows"), list) or not item["relevant_windows"]:
             raise UserError(f"{where}: not a QVHighlights line ({{qid, duration, "
-                            "relevant_windows}})")
+                            "relevant_windows})")
         windows = tuple((t.start, t.end) for t in (truth_from_value(w, where)
                                                    for w in item["relevant_windows"]))
         qid = str(item["qid"])
@@ -4704,11 +4773,11 @@ def tool_document(summary: dict, options: EvalOptions) -> dict:
     tolerance with its rule, mean error, R1, mIoU, recall at k, failures, flags, clipped."""
     return {"n": summary["n"], "parsed": summary["parsed"], "parse_rate": summary["parse_rate"],
             "tolerance_s": options.tolerance, "tolerance_rule": TOLERANCE_RULE,
-            "accuracy": summary["accuracy"][f"{options.tolerance:g}"],
+            "accuracy": summary["accuracy_by_tolerance"][f"{options.tolerance:g}"],
             "mean_abs_error_s": summary["mean_abs_error_s"],
             "median_abs_error_s": summary["median_abs_error_s"], "r1": summary["r1"],
             "miou": summary["miou"], "recall_at_k_iou_0_5": summary["recall_at_k_iou_0.5"],
-            "failures": summary["failures"], "flags": summary["flags"],
+            "failure_counts": summary["failure_counts"], "flag_counts": summary["flag_counts"],
             "clipped": summary["clipped"],
             "clipped_unknown_length": summary["clipped_unknown_length"]}
 
@@ -4775,7 +4844,7 @@ def evaluate_lines(lines: Iterable[tuple[int, str]], truths: dict[str, GroundTru
     task = harness_task_of(first) if isinstance(first, dict) else None
     if task is not None:
         return evaluate_samples(stream, task, durations, options)
-    scores = AnswerScores(options)
+    scores = AnswerScores(options, durations)
     for number, item in json_lines(stream, scores.bad):
         scores.add(number, item, answer_line(number, item, truths, durations, options.policy))
     return scores.document(truths)
@@ -4801,8 +4870,9 @@ class AnswerScores:
     """Running scores of answer lines: a Tally per answer format (under --compat, the
     harness's IoUs instead), the bad lines, the ids seen, and with --details each reading."""
 
-    def __init__(self, options: EvalOptions) -> None:
-        self.options = options
+    def __init__(self, options: EvalOptions, durations: dict[str, float]) -> None:
+        self.options, self.durations = options, durations
+        self.duration_file_matches = 0          # ids scored that --duration-file knows
         self.tolerances = (options.tolerance,)
         self.by_format: dict[str, Tally] = {}
         self.bad = BadLines()
@@ -4832,6 +4902,9 @@ class AnswerScores:
                                      f"{self.seen[got.ident]}); only the first is scored")
                 return
             self.seen[got.ident] = number
+            if self.durations and (got.ident in self.durations or
+                                   got.ident.split("#")[0] in self.durations):
+                self.duration_file_matches += 1
         if self.options.compat:
             found = lmms_eval_extract(got.output or "")
             self.compat_parsed += found is not None
@@ -4887,7 +4960,8 @@ class AnswerScores:
         harness's, under --compat), bad lines, ids on one side only, and for QVHighlights
         truth its official numbers."""
         missing = sorted(set(truths) - set(self.seen)) if truths is not None else []
-        unmatched = {"predictions_without_truth": self.without_truth,
+        unmatched = {"duration_file_matches": self.duration_file_matches if self.durations
+                     else None, "predictions_without_truth": self.without_truth,
                      "predictions_without_truth_count": self.without_truth_count,
                      "truth_without_predictions": missing[:MAX_BAD_LINES_SHOWN],
                      "truth_without_predictions_count": len(missing)}
@@ -4902,11 +4976,12 @@ class AnswerScores:
             overall.merge(tally)
         doc = {**tool_document(overall.summary(), self.options), "input": "answers",
                "by_format": {}, **self.bad.report(), **unmatched}
+        tolerance = f"{self.options.tolerance:g}"
         for name, tally in sorted(self.by_format.items()):
             part = tally.summary()
             doc["by_format"][name] = {"n": part["n"], "parsed": part["parsed"],
                                       "parse_rate": part["parse_rate"],
-                                      "accuracy": part["accuracy"][f"{self.options.tolerance:g}"],
+                                      "accuracy": part["accuracy_by_tolerance"][tolerance],
                                       "miou": part["miou"], "r1": part["r1"]}
         if self.options.details:
             doc["details"] = self.details
@@ -5192,8 +5267,11 @@ def evaluate_samples(lines: Iterable[tuple[int, str]], task: HarnessTask,
     ious, unread, unreadable = harness_ious(items.values(), task)
     harness_read = len(items) - len(unread)
     tally, truth_values, rescued = tool_scores(items.values(), unread, durations, options, bad)
+    matches = sum(it.video in durations or it.video.rsplit(".", 1)[0] in durations
+                  for it in items.values()) if durations else None
     if options.compat:
         return {"compat": options.compat, "input": "lmms-eval samples", "task": task.name,
+                "duration_file_matches": matches,
                 **harness_fractions(ious),
                 "parsed": harness_read,
                 "parse_rate": harness_read / len(items) if items else 0,
@@ -5201,6 +5279,7 @@ def evaluate_samples(lines: Iterable[tuple[int, str]], task: HarnessTask,
     float16_truth = looks_float16(truth_values) if not options.gt_round else False
     return {**tool_document(tally.summary(), options), "input": "lmms-eval samples",
             "task": task.name, "lines": lines_read, "duplicates": lines_read - len(items),
+            "duration_file_matches": matches,
             "lmms_eval": {"source": "recomputed", **harness_fractions(ious),
                           "parsed": harness_read, "unreadable_truth": unreadable},
             "rescued": {"count": sum(rescued.values()), "by_reason": dict(sorted(rescued.items()))},
@@ -5794,7 +5873,7 @@ def release_times(design: str, nominal: VideoFacts) -> list[float]:
         patch = QWEN3_PATCH if design == "qwen3-vl" else QWEN2_PATCH
         indices = qwen_video_plan(nominal, QwenOptions(), patch)["frame_indices"]
     else:
-        indices = token_cost(design, nominal).details["frame_indices"]
+        indices = token_cost(design, nominal).workings["frame_indices"]
     return [i / nominal.fps for i in indices]
 
 
@@ -5890,7 +5969,7 @@ def read_video_with(row: CompareDesign, motion: MotionAnalysis, windows: tuple[W
         price = token_cost(row.design, nominal)
         if not row.with_text:
             price = replace(price, text_tokens=0)
-        rate = price.details.get("sample_fps", QWEN_FPS)
+        rate = price.workings.get("sample_fps", QWEN_FPS)
     else:
         sampled = dynamic_fps_sample(windows, motion.fps, SamplerSettings())
         times = list(sampled.times)
@@ -5936,7 +6015,7 @@ def compare_rows(rows: list[CompareDesign], totals: dict[str, DesignTotals]) -> 
     for row in rows:
         t, design = totals[row.name], DESIGNS[row.design]
         summary = t.tally.summary()
-        hits = summary["accuracy"]["0.5"] * summary["n"] if summary["n"] else 0
+        hits = summary["accuracy_by_tolerance"]["0.5"] * summary["n"] if summary["n"] else 0
         out.append({
             "name": row.name, "model": row.model, "design": row.design,
             "hypothetical": row.hypothetical, "source": design.source, "change": row.change,
@@ -5947,13 +6026,14 @@ def compare_rows(rows: list[CompareDesign], totals: dict[str, DesignTotals]) -> 
             "answer_format": design.answer_format,
             "frames": t.frames / t.videos, "visual_tokens": t.visual_tokens / t.videos,
             "tokens": t.tokens / t.videos, "tokens_per_second": t.tokens / t.seconds,
-            "parse_rate": summary["parse_rate"], "accuracy": summary["accuracy"],
-            "accuracy_by_kind": {kind: tally.summary()["accuracy"]["0.5"]
+            "parse_rate": summary["parse_rate"],
+            "accuracy_by_tolerance": summary["accuracy_by_tolerance"],
+            "accuracy_by_kind": {kind: tally.summary()["accuracy_by_tolerance"]["0.5"]
                                  for kind, tally in sorted(t.by_kind.items())},
             "events_by_kind": {kind: tally.summary()["n"]
                                for kind, tally in sorted(t.by_kind.items())},
             "r1": summary["r1"], "miou": summary["miou"],
-            "events_missed": t.missed, "events": summary["n"],
+            "events_missed": t.missed, "event_count": summary["n"],
             "max_time_error_s": t.unit_error,
             "tokens_per_correct": t.tokens / hits if hits else None})
     return out
@@ -5969,7 +6049,7 @@ def compare_findings(rows: list[dict]) -> list[str]:
 
 def accuracy_05(row: dict) -> float:
     """A row's accuracy with both ends within 0.5 s."""
-    return row["accuracy"]["0.5"]
+    return row["accuracy_by_tolerance"]["0.5"]
 
 
 def pct(value: float) -> str:
@@ -5979,8 +6059,8 @@ def pct(value: float) -> str:
 
 def right_of(row: dict, tolerance: str = "0.5") -> str:
     """A row's answers right within a tolerance, as a count over a count and a share."""
-    right = round(row["accuracy"][tolerance] * row["events"])
-    return f"{right} of {row['events']}, {pct(row['accuracy'][tolerance])}"
+    share = row["accuracy_by_tolerance"][tolerance]
+    return f"{round(share * row['event_count'])} of {row['event_count']}, {pct(share)}"
 
 
 def finding_pooled(by: dict, rows: list[dict]) -> str:
@@ -5989,7 +6069,7 @@ def finding_pooled(by: dict, rows: list[dict]) -> str:
     one, video, bare = by["llava-onevision"], by["llava-video"], by["llava-video-no-time"]
     return (f"Pooled per frame, as released: LLaVA-OneVision ({one['frames']:.0f} frames, "
             f"{one['tokens']:,.0f} tokens) is right within 0.5 s on {right_of(one)} and misses "
-            f"{one['events_missed']} of {one['events']} events; LLaVA-Video "
+            f"{one['events_missed']} of {one['event_count']} events; LLaVA-Video "
             f"({video['frames']:.0f} frames and its time text, {video['tokens']:,.0f} tokens) "
             f"on {right_of(video)}, missing {video['events_missed']}. Without the time text it "
             f"is right on {right_of(bare)}: "
@@ -6050,17 +6130,17 @@ def finding_cheapest(by: dict, rows: list[dict]) -> str | None:
     cheapest = min(useful, key=lambda r: r["tokens_per_correct"])
     return (f"Cheapest per correct answer among released designs right at least "
             f"{pct(USEFUL_ACCURACY)} of the time: {cheapest['model']} (right on "
-            f"{right_of(cheapest)}), {cheapest['tokens_per_correct']:,.0f} tokens per event "
-            "found.")
+            f"{right_of(cheapest)}), {cheapest['tokens_per_correct']:,.0f} tokens per correct "
+            "answer.")
 
 
 def finding_eight_frames(by: dict, rows: list[dict]) -> str:
     """What eight frames cost Video-LLaMA and Video-LLaVA in missed events, each its own."""
     llama, llava = by["video-llama"], by["video-llava"]
-    return (f"Eight frames: Video-LLaMA misses {llama['events_missed']} of {llama['events']} "
+    return (f"Eight frames: Video-LLaMA misses {llama['events_missed']} of {llama['event_count']} "
             f"events and is right on {right_of(llama)} with {llama['tokens']:,.0f} tokens; "
-            f"Video-LLaVA misses {llava['events_missed']} of {llava['events']} and is right on "
-            f"{right_of(llava)} with {llava['tokens']:,.0f}.")
+            f"Video-LLaVA misses {llava['events_missed']} of {llava['event_count']} and is right "
+            f"on {right_of(llava)} with {llava['tokens']:,.0f}.")
 
 
 def kind_share(row: dict, kinds: list[str]) -> str:
@@ -6343,6 +6423,11 @@ RULES: tuple[Rule, ...] = (
          "prompt text (DAMO-NLP-SG/Video-LLaMA)",
          "a Qwen2.5-VL or Qwen3-VL model",
          lambda r, p: p.get("design") == "video-llama"),
+    Rule("context-overflow", "refuse",
+         "video tokens beyond the whole context, even at the fewest frames and pixels tried",
+         "the model cannot take the video, let alone the question",
+         "a longer context (--context-tokens), or a shorter clip",
+         lambda r, p: p.get("context_fraction", 0) > 1),
     Rule("context-over-40", "warn",
          "video tokens above 40% of the context",
          "the question, instructions and answer need room too (the lesson's 40% rule)",
@@ -6433,14 +6518,20 @@ def choose_model(request: PlanRequest, sampler: str, evidence: dict) -> tuple[st
 
 
 def sampler_evidence(sampler: str, evidence: dict) -> str:
-    """For an uneven sampler, what compare measures for motion-adaptive against uniform frames
+    """For the dynamic sampler, what compare measures for motion-adaptive against uniform
+    frames, and whether that bears the rule out; for the others, that nothing measures them
     (the sampler itself stays a rule of thumb: compare has no content classes)."""
     if sampler == "uniform":
         return ""
+    if sampler != "dynamic":
+        return f"; compare measures no {sampler}-sampled design: this is the rule alone"
     a, b = evidence["qwen3-vl-motion"], evidence["qwen3-vl"]
+    borne_out = accuracy_05(a) >= accuracy_05(b)
     return (f"; measured for Qwen3-VL on compare's small suite, motion-adaptive frames are right "
-            f"within 0.5 s on {right_of(a)}, uniform 2 fps on {right_of(b)} (`compare --suite "
-            "full` has more events)")
+            f"within 0.5 s on {right_of(a)}, uniform 2 fps on {right_of(b)}"
+            + (" (`compare --suite full` has more events)" if borne_out else
+               ", which does not bear the rule out: check it on more events with `compare "
+               "--suite full --design qwen3-vl --design qwen3-vl-motion` before relying on it"))
 
 
 def plan_frames(sampler: str, design: str, request: PlanRequest, facts: VideoFacts,
@@ -6475,7 +6566,7 @@ def pixel_plan(design: str, frames: int, facts: VideoFacts, request: PlanRequest
             options = replace(options, max_pixels=rung * factor ** 2,
                               min_pixels=min(rung, VIDEO_MIN_TOKENS) * factor ** 2)
         budget = token_cost(design, facts, DesignOptions(context=request.context, qwen=options))
-        d = budget.details
+        d = budget.workings
         result = (budget, {"rung_tokens": rung, "min_pixels": options.min_pixels,
                            "max_pixels": options.max_pixels,
                            "resized": [d["resized_height"], d["resized_width"]]})
@@ -6562,7 +6653,7 @@ def plan_video(request: PlanRequest, evidence: dict, content: str | None = None,
     proposal = {"task": request.task, "content": content, "sampler": sampler,
                 "sampler_reason": sampler_reason, "frames": frames,
                 "frames_per_second": frames / request.duration_s,
-                "frame_indices": (budget.details.get("frame_indices") if sampler == "uniform"
+                "frame_indices": (budget.workings.get("frame_indices") if sampler == "uniform"
                                   else None),
                 "model": f"{DESIGNS[design].model}-{size}", "model_size": size,
                 "released_sizes": list(RELEASED_SIZES[design]),
@@ -6852,14 +6943,14 @@ def exercise_sampling(design: str = EXERCISE_PRICING, width: int = NOMINAL_WIDTH
         on_events = sum(1 for t in result.times if any(e.start <= t < e.end for e in scene.events))
         tokens = price_frames(design, len(result.indices), facts).total_tokens
         rows.append({"sampler": name, "frames": len(result.indices), "tokens": tokens,
-                     "events_hit": hits, "events": len(scene.events),
+                     "events_hit": hits, "event_count": len(scene.events),
                      "frames_on_events": on_events,
                      "frames_on_events_per_1k_tokens": 1000 * on_events / tokens})
     cheapest = min((r for r in rows if r["events_hit"] == max(x["events_hit"] for x in rows)),
                    key=lambda r: r["tokens"])
     densest = max(rows, key=lambda r: r["frames_on_events_per_1k_tokens"])
     why = (f"To see every action, {cheapest['sampler']} is cheapest: {cheapest['events_hit']} of "
-           f"{cheapest['events']} events with {cheapest['tokens']:,} tokens. To say when they "
+           f"{cheapest['event_count']} events with {cheapest['tokens']:,} tokens. To say when they "
            f"happen, {densest['sampler']} puts {densest['frames_on_events_per_1k_tokens']:.2f} "
            f"frames on the actions per 1,000 tokens, against "
            f"{min(r['frames_on_events_per_1k_tokens'] for r in rows):.2f} for the sparsest; "
@@ -6884,7 +6975,7 @@ def exercise_sampling_text(doc: dict) -> str:
         format_table(["sampler", "frames", "tokens", "events hit", "frames on events",
                       "per 1k tokens"],
                      [[r["sampler"], r["frames"], f"{r['tokens']:,}",
-                       f"{r['events_hit']}/{r['events']}", r["frames_on_events"],
+                       f"{r['events_hit']}/{r['event_count']}", r["frames_on_events"],
                        f"{r['frames_on_events_per_1k_tokens']:.2f}"] for r in doc["options"]]),
         prose("frames on events: sampled frames inside an action; per 1k tokens: those per "
               "1,000 tokens"),
@@ -6941,7 +7032,7 @@ def exercise_rope() -> dict:
     demo, uniform_demo = rope_demonstration(patches), rope_demonstration(uniform)
     _, h, w = release["grid_thw"]
     clip = Segment("av", audio_tokens(10.0), (10, h, w), release["second_per_grid_t"])
-    return {"video": scene.name, "patches": len(patches), "demonstration": demo,
+    return {"video": scene.name, "patch_count": len(patches), "demonstration": demo,
             "uniform_demonstration": uniform_demo, "conclusion": rope_conclusion(demo),
             "omni_av_layout": {"layout": f"av:10x{h}x{w}@{clip.second_per_grid!r}+{clip.count}",
                                 "pattern": av_pattern(clip)},
@@ -6957,7 +7048,7 @@ def exercise_rope_text(doc: dict) -> str:
         prose(f"{doc['video']}: Qwen2.5-VL's own uniform frames ({doc['uniform_frames']}) keep its "
               f"time-aligned ids within "
               f"{doc['uniform_demonstration']['aligned_max_error_s']:.2f} s of the truth. The "
-              f"{doc['adaptive_frames']} motion-adaptive frames ({doc['patches']} patches) are "
+              f"{doc['adaptive_frames']} motion-adaptive frames ({doc['patch_count']} patches) are "
               "another matter:")]
         + [prose(sentence) for sentence in doc["conclusion"].split("\n")]
         + [prose(f"Qwen2.5-Omni interleaves the first 10 s of its own uniform frames "
@@ -7858,7 +7949,7 @@ def suite_bars(rows: list[dict], left: float, plot_width: float, bars_top: float
                      f'font-size="12">{100 * share:.0f}%</text>')
     for k, r in enumerate(rows):
         colour, y = ROW_STYLES[k % len(ROW_STYLES)][0], bars_top + step * k
-        accuracy = r["accuracy"]["0.5"] or 0.0
+        accuracy = r["accuracy_by_tolerance"]["0.5"] or 0.0
         bar, width = max(1.0, half * accuracy), max(1.0, token_x(r["tokens"]) - tokens_x)
         parts += [f'<text x="{left - 10}" y="{num(y + 12)}" text-anchor="end">'
                   f'{esc(r["model"])}</text>',
@@ -8377,8 +8468,8 @@ def video_facts(args: argparse.Namespace) -> VideoFacts:
     else:
         raise UserError("say which video: --duration S (or --total-frames N), or --video/--synth")
     if total > MAX_FRAME_COUNT * 10:
-        raise UserError(f"{total:,} frames is more than this tool handles "
-                        f"({MAX_FRAME_COUNT * 10:,})")
+        raise UserError(f"--duration {args.duration:g} at --fps {fps:g} is {total:,} frames, "
+                        f"more than this tool handles ({MAX_FRAME_COUNT * 10:,})")
     return VideoFacts(total, fps, args.width or NOMINAL_WIDTH, args.height or NOMINAL_HEIGHT)
 
 
@@ -8563,9 +8654,10 @@ def compare_table(rows: list[dict], wide: bool) -> str:
          "mIoU", "missed"],
         [[r["model"], round(r["frames"], 1), f"{r['tokens']:,.0f}",
           round(r["tokens_per_second"], 1), format_percent(r["parse_rate"]),
-          format_percent(r["accuracy"]["0.5"]), format_percent(r["accuracy"]["2"]),
-          format_percent(r["r1"]["0.5"]),
-          format_percent(r["miou"]), f"{r['events_missed']}/{r['events']}"] for r in rows], wide)
+          format_percent(r["accuracy_by_tolerance"]["0.5"]),
+          format_percent(r["accuracy_by_tolerance"]["2"]), format_percent(r["r1"]["0.5"]),
+          format_percent(r["miou"]), f"{r['events_missed']}/{r['event_count']}"]
+         for r in rows], wide)
 
 
 def cmd_compare(args: argparse.Namespace) -> Result:
@@ -8585,8 +8677,8 @@ def cmd_compare(args: argparse.Namespace) -> Result:
     table = compare_rows(rows, run_compare(with_progress(videos, "comparing designs, video",
                                                          len(videos)), rows))
     priced = videos[0][3]
-    doc = {"suite": suite_name, "seed": args.seed, "videos": len(videos),
-           "events": sum(len(v[2]) for v in videos),
+    doc = {"suite": suite_name, "seed": args.seed, "video_count": len(videos),
+           "event_count": sum(len(v[2]) for v in videos),
            "duration_s": sum_in_order(v[1].duration_s for v in videos), "designs": table,
            "findings": compare_findings(table), "reader_rules": list(READER_RULES),
            "note": SIMULATED_READER_NOTE,
@@ -8602,8 +8694,8 @@ def compare_text(doc: dict, wide: bool) -> str:
     """`compare`'s report: the suite, the table and its legend, each row's design, the
     findings, and the simulated reader's rules."""
     priced, minutes = doc["priced_as"], doc["duration_s"] / 60
-    lines = [prose(f"{counted(doc['videos'], 'video')} ({minutes:.1f} min, "
-                   f"{counted(doc['events'], 'event')}: "
+    lines = [prose(f"{counted(doc['video_count'], 'video')} ({minutes:.1f} min, "
+                   f"{counted(doc['event_count'], 'event')}: "
                    + ", ".join(f"{n} {k}" for k, n in doc["events_by_kind"].items())
                    + "; one question each; " + ("your --video" if doc["suite"] == "video" else
                                                 f"suite {doc['suite']}, seed {doc['seed']}")
@@ -8735,7 +8827,7 @@ def sample_document(result: SampleResult, video: LoadedVideo, price: TokenCost) 
             "window_spans_s": [[w.start_s, w.end_s] for w in video.windows],
             "tokens_per_frame": price.tokens_per_frame, "visual_tokens": price.visual_tokens,
             "tokens": price.total_tokens, "tokens_per_second": price.total_tokens / duration,
-            "events_hit": sum(hits), "events_total": len(hits),
+            "events_hit": sum(hits), "event_count": len(hits),
             "spans": [{"start_s": a, "end_s": b} for a, b in result.spans],
             "events": [{**event_json(e), "hit": h}
                        for e, h in zip(video.events, hits)],
@@ -8776,15 +8868,15 @@ def cmd_sample(args: argparse.Namespace) -> Result:
 
 def sampling_timeline(scores: Sequence[float], results: list[SampleResult]) -> dict:
     """The text timeline's strings: motion per column, and each sampler's frames per column."""
-    return {"motion": motion_sparkline(scores),
-            "frames": {r.strategy: frame_marks(len(scores), r.indices) for r in results}}
+    return {"motion_bar": motion_sparkline(scores),
+            "frame_marks": {r.strategy: frame_marks(len(scores), r.indices) for r in results}}
 
 
 def timeline_lines(line: dict) -> list[str]:
     """The timeline as labelled lines: the motion sparkline, then one row per sampler."""
-    width = max(len(label) for label in [*line["frames"], "motion"])
-    return ([f"{'motion'.ljust(width)}  {line['motion']}"]
-            + [f"{name.ljust(width)}  {marks}" for name, marks in line["frames"].items()]
+    width = max(len(label) for label in [*line["frame_marks"], "motion"])
+    return ([f"{'motion'.ljust(width)}  {line['motion_bar']}"]
+            + [f"{name.ljust(width)}  {marks}" for name, marks in line["frame_marks"].items()]
             + [prose("motion: the busiest frame in each column; under it, frames each sampler "
                      "took in that column (1-9, + for more)")])
 
@@ -8803,7 +8895,7 @@ def sample_text(doc: dict, wide: bool) -> str:
              format_table(["strategy", "frames", "tokens", "tok/s", "hit", "how"],
                           [[d["strategy"], d["frames"], d["tokens"],
                             round(d["tokens_per_second"], 1),
-                            f"{d['events_hit']}/{d['events_total']}", d["notes"][0]]
+                            f"{d['events_hit']}/{d['event_count']}", d["notes"][0]]
                            for d in doc["results"]], wide),
              prose("tok/s: tokens per second of video; hit: true events with a sampled frame "
                    "inside them"), ""]
@@ -8856,7 +8948,7 @@ def cmd_plot(args: argparse.Namespace) -> Result:
     doc = {**picture.info, "rows": [{"strategy": r.strategy, "frames": len(r.indices),
                                      "tokens": p.total_tokens} for r, p in zip(results, prices)],
            "priced_as": {"design": args.design, "width": facts.width, "height": facts.height},
-           "events": len(video.events), "cuts": len(video.cuts),
+           "event_count": len(video.events), "cut_count": len(video.cuts),
            "timeline": sampling_timeline(video.motion.scores, results)}
     text = "\n".join(timeline_lines(doc["timeline"])
                      + [f"wrote {doc['path']} ({doc['bytes']:,} bytes)"])
@@ -8868,7 +8960,7 @@ def cost_document(budget: TokenCost) -> dict:
     rules), its tokens by kind, per frame and per second, its share of the context, details."""
     design = DESIGNS[budget.design]
     return {"design": budget.design, "model": design.model,
-            "hypothetical": design.hypothetical or "hypothetical" in budget.details,
+            "hypothetical": design.hypothetical or "hypothetical" in budget.workings,
             "source": design.source, "frames_rule": design.frames, "how": design.tokens,
             "temporal_encoding": design.temporal_encoding,
             "frames": budget.frames,
@@ -8876,11 +8968,11 @@ def cost_document(budget: TokenCost) -> dict:
             "visual_tokens": budget.visual_tokens, "text_tokens": budget.text_tokens,
             "audio_tokens": budget.audio_tokens, "tokens": budget.total_tokens,
             "tokens_per_second": budget.tokens_per_second,
-            "context_fraction": budget.context_fraction, "details": budget.details}
+            "context_fraction": budget.context_fraction, "workings": budget.workings}
 
 
 def cost_detail_line(design: str, d: dict) -> str | None:
-    """One line of a design's intermediate numbers (its cost's details), or None."""
+    """One line of a design's intermediate numbers (its cost's workings), or None."""
     if design in QWEN_DESIGNS:
         shown = d["frame_indices"][:6]
         line = (f"{design}: {counted(d['nframes'], 'frame')} (indices {shown}"
@@ -8957,8 +9049,8 @@ def cmd_tokens(args: argparse.Namespace) -> Result:
     names = list(DESIGNS) if args.design == "all" else [args.design]
     costs = [token_cost(name, video, options_for(name, options) if args.design == "all"
                             else options) for name in names]
-    doc = {"video": {"duration_s": video.duration_s, "total_frames": video.total_frames,
-                     "fps": video.fps, "width": video.width, "height": video.height},
+    doc = {"video_facts": {"duration_s": video.duration_s, "total_frames": video.total_frames,
+                           "fps": video.fps, "width": video.width, "height": video.height},
            "context_tokens": options.context, "designs": [cost_document(b) for b in costs]}
     return Result(doc, tokens_text(doc, args.wide))
 
@@ -8966,7 +9058,7 @@ def cmd_tokens(args: argparse.Namespace) -> Result:
 def tokens_text(doc: dict, wide: bool) -> str:
     """`tokens`' report: the video, a row per design with its verdict, a legend, then the
     designs that do not fit or spend over 40% of the context, and each one's numbers."""
-    v, context = doc["video"], doc["context_tokens"]
+    v, context = doc["video_facts"], doc["context_tokens"]
     lines = [prose(f"video: {v['duration_s']:g} s, {counted(v['total_frames'], 'frame')} at "
                    f"{v['fps']:g} fps, {v['width']}x{v['height']}; context {context:,} tokens")]
     rows = []
@@ -8995,7 +9087,7 @@ def tokens_text(doc: dict, wide: bool) -> str:
         elif b["context_fraction"] > CONTEXT_WARN_FRACTION:
             lines.append(prose(f"warning: {b['design']} spends {100 * b['context_fraction']:.0f}% "
                                "of the context on video (the lesson's limit is 40%)"))
-        detail = cost_detail_line(b["design"], b["details"])
+        detail = cost_detail_line(b["design"], b["workings"])
         if detail:
             lines.append(prose(detail, "  ", ""))
     return "\n".join(lines)
@@ -9164,7 +9256,7 @@ def rope_text(doc: dict, wide: bool) -> str:
     patches = doc["patches"]
     rows = [[p["patch"], " ".join(f"{t:.2f}" for t in p["frame_times_s"]), p["index_t"],
              p["aligned_t"], f"{p['aligned_s']:.1f}", p["timestamp"], p["omni_t"],
-             ",".join("-" if r is None else str(r) for r in p["table_rows"])]
+             ",".join("-" if r is None else str(r) for r in p["table_row_ids"])]
             for p in patches[:40]]
     lines = [prose(f"{doc['source']}; 2 frames per temporal patch; one rate for Qwen2.5-VL: "
                    f"{doc['rate_fps']:.4g} fps; Qwen2.5-Omni as its README calls it (no fps): "
@@ -9241,6 +9333,10 @@ def cmd_evaluate(args: argparse.Namespace) -> Result:
         raise UserError(f"{args.predictions}: no usable prediction line"
                         + (f" ({shown})" if shown else ""))
     is_samples = doc["input"] == "lmms-eval samples"
+    if durations and not doc["duration_file_matches"]:
+        raise UserError(f"{args.duration_file}: none of the {counted(len(durations), 'id')} in "
+                        f"it names a {'video' if is_samples else 'prediction'} in "
+                        f"{args.predictions}, so no answer gets its length from it")
     if is_samples and truths is not None:
         raise UserError("an lmms-eval samples file carries its own truth; drop --gt")
     if (args.lmms_results or args.gt_round) and not is_samples:
@@ -9349,13 +9445,13 @@ def score_lines(doc: dict) -> list[str]:
                     "; recall@k (IoU 0.5): " +
                     ", ".join(f"k={k}: {format_percent(v)}"
                               for k, v in doc["recall_at_k_iou_0_5"].items()))]
-    if doc["failures"]:
+    if doc["failure_counts"]:
         lines.append(prose("not read: " + ", ".join(
-            f"{reason} {count}" for reason, count in doc["failures"].items())))
-    if doc["flags"]:
+            f"{reason} {count}" for reason, count in doc["failure_counts"].items())))
+    if doc["flag_counts"]:
         week = doc["clipped_unknown_length"]
         lines.append(prose("read as written, then clipped into the video for scoring: "
-                           + ", ".join(f"{flag} {n}" for flag, n in doc["flags"].items())
+                           + ", ".join(f"{flag} {n}" for flag, n in doc["flag_counts"].items())
                            + f" ({counted(doc['clipped'], 'answer')} clipped"
                            + (f"; {week:,} at a week, the video's length unknown: "
                               "--duration-file gives lengths" if week else "") + ")"))
@@ -9739,14 +9835,15 @@ def cmd_bench(args: argparse.Namespace) -> Result:
         path = os.path.join(folder, "bench.y4m")
         planned = y4m_size(scene.width, scene.height, scene.frame_count)
         say(f"bench: writing a {scene.width}x{scene.height} clip of {scene.frame_count:,} frames "
-            f"({planned / 1e6:.0f} MB) to {path}; it is deleted at the end")
+            f"({planned / 1e6:.0f} MB), deleted at the end, to")
+        say(f"  {path}")
         rows, size, made = bench_measurements(args, scene, folder, path)
         show_progress("bench: timing sample with and without --sheet")
         sheet = sheet_timing(path, os.path.join(folder, "sheet.png"), args.runs)
         show_progress("bench: timing --help")
         helps = help_timings(args.runs)
     show_progress("")
-    doc = {"video": {"path": path, "width": scene.width, "height": scene.height,
+    doc = {"clip": {"path": path, "width": scene.width, "height": scene.height,
                      "fps": float(scene.fps), "frames": scene.frame_count,
                      "megabytes": round(size / 1e6, 1), "write_s": round(made, 2)},
            "results": rows, "sheet": sheet, "help": helps, "runs": args.runs}
@@ -9804,7 +9901,7 @@ def bench_measurements(args: argparse.Namespace, scene: Scene, folder: str, path
 
 def bench_text(doc: dict) -> str:
     """`bench`'s report: the clip, the speeds, what --sheet adds to `sample`, --help times."""
-    clip, sheet, helps, runs = doc["video"], doc["sheet"], doc["help"], doc["runs"]
+    clip, sheet, helps, runs = doc["clip"], doc["sheet"], doc["help"], doc["runs"]
     return "\n".join([
         prose(f"bench clip: {clip['width']}x{clip['height']} yuv420p, {clip['fps']:g} fps, "
               f"{clip['frames']:,} frames ({clip['megabytes']:.0f} MB), written in "
@@ -10227,7 +10324,7 @@ COMMANDS = (
      "and scorers on it; figures depend on the machine.", cmd_bench),
 )
 EMIT_CHUNK = 1 << 16
-SCHEMA_VERSION = 3     # of every --json document: 3 since every time in seconds is named *_s
+SCHEMA_VERSION = 4     # of every --json document: 4 since a name is a list or a count, never both
 ASCII_FALLBACK = str.maketrans({"▁": " ", "▂": ".", "▃": ":", "▄": "-", "▅": "=", "▆": "+",
                                 "▇": "*", "█": "#", "±": "+-", "—": "-", "–": "-", "…": "...",
                                 "→": "->", "×": "x", "≤": "<=", "≥": ">=", "’": "'"})
@@ -10427,6 +10524,9 @@ def main(argv: list[str] | None = None) -> int:
         if not argv:
             emit(overview())
             return 0
+        if argv[0].startswith("-") and argv[0].split("=")[0] not in ("-h", "--help", "--version"):
+            raise UserError(f"unrecognized option {quoted(argv[0])}: options come after the "
+                            "COMMAND (main.py COMMAND --help lists them)")
         args = build_parser().parse_args(argv)
         refuse_output_over_input(args)
         result = args.func(args)

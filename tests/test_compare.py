@@ -15,7 +15,7 @@ class CompareTests(unittest.TestCase):
         cls.rows = {r["name"]: r for r in cls.doc["designs"]}
 
     def acc(self, name, tolerance="0.5"):
-        return self.rows[name]["accuracy"][tolerance]
+        return self.rows[name]["accuracy_by_tolerance"][tolerance]
 
     def test_document_shape(self):
         self.assertEqual(self.doc["suite"], "small")
@@ -24,10 +24,10 @@ class CompareTests(unittest.TestCase):
         for row in self.doc["designs"]:
             for key in ("name", "model", "design", "hypothetical", "source", "sampler",
                         "temporal_encoding", "frames", "visual_tokens", "tokens",
-                        "tokens_per_second", "answer_format", "parse_rate", "accuracy",
-                        "accuracy_by_kind", "r1", "miou", "events_missed"):
+                        "tokens_per_second", "answer_format", "parse_rate", "accuracy_by_tolerance",
+                        "accuracy_by_kind", "r1", "miou", "events_missed", "event_count"):
                 self.assertIn(key, row)
-            self.assertEqual(set(row["accuracy"]), {"0.5", "2"})
+            self.assertEqual(set(row["accuracy_by_tolerance"]), {"0.5", "2"})
             self.assertEqual(set(row["r1"]), {"0.3", "0.5", "0.7"})
             self.assertTrue(row["source"])
         self.assertGreaterEqual(len(self.doc["findings"]), 4)
@@ -70,10 +70,11 @@ class CompareTests(unittest.TestCase):
         text = " ".join(self.doc["findings"])
         rows = {r["name"]: r for r in self.doc["designs"]}
         a, b = rows["qwen2.5-vl"], rows["qwen2.5-vl-motion"]
-        right = round(a["accuracy"]["0.5"] * a["events"])
-        self.assertIn(f"on {right} of {a['events']}, {100 * self.acc('qwen2.5-vl'):.0f}%; fed "
-                      f"motion-adaptive frames, on {round(b['accuracy']['0.5'] * b['events'])} "
-                      f"of {b['events']}", text)
+        right = round(a["accuracy_by_tolerance"]["0.5"] * a["event_count"])
+        self.assertIn(f"on {right} of {a['event_count']}, {100 * self.acc('qwen2.5-vl'):.0f}%; "
+                      "fed motion-adaptive frames, on "
+                      f"{round(b['accuracy_by_tolerance']['0.5'] * b['event_count'])} "
+                      f"of {b['event_count']}", text)
 
     def test_every_share_is_a_count_over_a_count(self):
         # Issue 22: "58%" was an unweighted mean of two kinds; the shares are counts.
@@ -87,7 +88,7 @@ class CompareTests(unittest.TestCase):
             self.assertIn(f"{right} of {n}, {100 * right / n:.0f}%", still)
         eight = [f for f in self.doc["findings"] if f.startswith("Eight frames")][0]
         for name in ("video-llama", "video-llava"):
-            self.assertIn(f"misses {rows[name]['events_missed']} of {rows[name]['events']}",
+            self.assertIn(f"misses {rows[name]['events_missed']} of {rows[name]['event_count']}",
                           eight)
         for finding in self.doc["findings"]:
             for match in __import__("re").finditer(r"(\d+)%", finding):
@@ -101,8 +102,11 @@ class CompareTests(unittest.TestCase):
             cheapest = [f for f in doc["findings"] if f.startswith("Cheapest per correct")]
             self.assertEqual(len(cheapest), 1)
             named = cheapest[0].split(": ", 1)[1].split(" (right on")[0]
-            self.assertGreaterEqual(rows[named]["accuracy"]["0.5"], main.USEFUL_ACCURACY)
+            self.assertGreaterEqual(rows[named]["accuracy_by_tolerance"]["0.5"], main.USEFUL_ACCURACY)
             self.assertFalse(rows[named]["hypothetical"])
+            # the number it gives is the one its words name
+            self.assertIn(f"{rows[named]['tokens_per_correct']:,.0f} tokens per correct answer",
+                          cheapest[0])
 
     def test_same_seed_same_result_and_seed_changes_the_suite(self):
         self.assertEqual(run_json("compare"), self.doc)
@@ -143,7 +147,7 @@ class CompareOnAVideoTests(unittest.TestCase):
     def test_a_real_clip_with_user_events(self):
         events = self.events([{"event": "jump", "start": 4.2, "end": 4.5}])
         doc = run_json("compare", "--video", self.clip, "--events", events)
-        self.assertEqual((doc["suite"], doc["videos"], doc["events"]), ("video", 1, 1))
+        self.assertEqual((doc["suite"], doc["video_count"], doc["event_count"]), ("video", 1, 1))
         rows = {r["name"]: r for r in doc["designs"]}
         self.assertEqual(rows["qwen2.5-vl"]["events_missed"], 0)
         self.assertEqual(rows["video-llava"]["tokens"], 2056)

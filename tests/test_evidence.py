@@ -30,8 +30,8 @@ class ClaimTests(unittest.TestCase):
     def test_video_llama_with_audio_states_no_times(self):
         silent = run_json("tokens", "--design", "video-llama", "--duration", "60")
         heard = run_json("tokens", "--design", "video-llama", "--duration", "60", "--audio")
-        self.assertIn("sampled at 0.0, 7.5", silent["designs"][0]["details"]["prompt_text"])
-        details = heard["designs"][0]["details"]
+        self.assertIn("sampled at 0.0, 7.5", silent["designs"][0]["workings"]["prompt_text"])
+        details = heard["designs"][0]["workings"]
         self.assertFalse(details["prompt_states_times"])
         self.assertTrue(details["prompt_text"].startswith("Close your eyes, open your ears"))
         self.assertNotRegex(details["prompt_text"], r"\d")
@@ -107,12 +107,12 @@ class PlanFollowsCompareTests(ScratchTest):
     def test_the_model_plan_picks_is_the_one_compare_measures_best(self):
         rows = {r["name"]: r for r in run_json("compare")["designs"]}
         best = max(main.UNIFORM_CANDIDATES,
-                   key=lambda n: (rows[n]["accuracy"]["0.5"], -rows[n]["tokens"]))
+                   key=lambda n: (rows[n]["accuracy_by_tolerance"]["0.5"], -rows[n]["tokens"]))
         plan = run_json("plan", "--task", "agent-replay", "--duration", "60")
         self.assertEqual(plan["sampler"], "uniform")
         self.assertEqual(plan["design"], best)
-        right = round(rows[best]["accuracy"]["0.5"] * rows[best]["events"])
-        self.assertIn(f"{right} of {rows[best]['events']}", plan["model_reason"])
+        right = round(rows[best]["accuracy_by_tolerance"]["0.5"] * rows[best]["event_count"])
+        self.assertIn(f"{right} of {rows[best]['event_count']}", plan["model_reason"])
         self.assertIn("compare --design", plan["model_reason"])
         skill = main.render_skill(main.plan_evidence())
         self.assertIn(f"for evenly spaced frames {main.DESIGNS[best].model}", skill)

@@ -239,7 +239,7 @@ class ScoringTests(unittest.TestCase):
         self.assertAlmostEqual(doc["mean_abs_error_s"], (0 + 3 + 0.4) / 3)
         self.assertAlmostEqual(doc["miou"], (1 + 0.2 + 0 + 0) / 4)
         self.assertEqual(doc["r1"], {"0.3": 0.25, "0.5": 0.25, "0.7": 0.25})
-        self.assertEqual(doc["failures"], {"no_time_found": 1})
+        self.assertEqual(doc["failure_counts"], {"no_time_found": 1})
         self.assertEqual(doc["by_format"]["json"]["n"], 1)
         doc = run_json("evaluate", path, "--point-as-interval", "2")
         # the point 6.4 becomes (5.4, 7.4): overlap 0.6 over a union of 3.4
@@ -290,6 +290,16 @@ class ScoringTests(unittest.TestCase):
         other = write_jsonl(folder, "other.jsonl", [{"id": "x#0", "output": "3 to 5 s"}])
         status, _, err = run("evaluate", other, "--gt", truth)
         self.assertIn("no id matches one in --gt: 'x#0' here, 'vidA#0'", err)
+        # a lengths file keyed by other ids is said, not silently unused
+        with open(lengths, "w") as handle:
+            handle.write('{"x": 11}')
+        status, _, err = run("evaluate", twice, "--gt", truth, "--duration-file", lengths)
+        self.assertEqual(status, 2)
+        self.assertIn("none of the 1 id in it names a prediction", err)
+        with open(lengths, "w") as handle:
+            handle.write('{"vidA": 60}')
+        self.assertEqual(run_json("evaluate", twice, "--gt", truth, "--duration-file",
+                                  lengths)["duration_file_matches"], 1)
 
     def test_a_file_with_no_usable_line_is_an_error(self):
         path = write_jsonl(self.folder.name, "p.jsonl", ["garbage", "more garbage"])
@@ -346,7 +356,7 @@ class GroundTruthFormatTests(unittest.TestCase):
         self.assertEqual(doc["gt_format"], "activitynet")
         # "at 25 s" is past the 20 s video (the duration comes from the file): flagged, and
         # clipped to 20 s for scoring.
-        self.assertEqual(doc["flags"], {"beyond_duration": 1})
+        self.assertEqual(doc["flag_counts"], {"beyond_duration": 1})
         self.assertEqual(doc["clipped"], 1)
         self.assertEqual(doc["truth_without_predictions_count"], 0)
 
@@ -480,8 +490,59 @@ CLASSES = {
         ("在第3秒到第5秒之间", 60, (I, 3, 5), 1)],
     "a duration after the answer": [
         ("from 3.5 s to 5 s (duration: 1.5 s)", 60, (I, 3.5, 5), 1)],
+    # each read the time it ruled out as the answer
+    "a time the answer rules out": [
+        ("It does not start at 5 s; it starts at 8 s and ends at 12 s.", 60, (I, 8, 12), 1),
+        ("Not at 5 seconds but at 8 seconds.", 60, (P, 8, 8), 1),
+        ("not at 3-5 s but at 7-9 s", 60, (I, 7, 9), 1),
+        ("The jump is not between 2 and 4 s, it is between 6 and 9 s.", 60, (I, 6, 9), 1),
+        ("It happens at 8 s, not 5 s.", 60, (P, 8, 8), 1),
+        ("The answer isn't 12.5 s; it is 14 s.", 60, (P, 14, 14), 1),
+        ("It happens at 20 s rather than 10 s.", 60, (P, 20, 20), 1),
+        ("The cat jumps from 2.5 to 4 s, not from 6 to 7 s.", 60, (I, 2.5, 4), 1)],
+    # a fourth newcomer's check: each was two points, a point first, or a failure
+    "markdown bold": [
+        ("The event occurs from approximately **12.5 seconds** to **17 seconds**.", 60,
+         (I, 12.5, 17), 1),
+        ("The event occurs between **12.5** and **17** seconds.", 60, (I, 12.5, 17), 1),
+        ("**Start:** 3 s **End:** 5 s", 60, (I, 3, 5), 1)],
+    "a range in brackets without a comma": [
+        ("[00:12 - 00:17]", 60, (I, 12, 17), 1), ("[0:12-0:17]", 60, (I, 12, 17), 1),
+        ("[12.5s - 17s]", 60, (I, 12.5, 17), 1), ("(12.5 to 17 s)", 60, (I, 12.5, 17), 1)],
+    "the video's length beside the answer": [
+        ("The video is 30 seconds long. The man jumps between 12 and 17 seconds.", 60,
+         (I, 12, 17), 1),
+        ("In this 60-second video, the cat jumps between 12 and 17 seconds.", 60, (I, 12, 17), 1),
+        ("The 30 s clip shows the jump at 12-17 s.", 60, (I, 12, 17), 1)],
+    "frame numbers beside the seconds": [
+        ("The event occurs from frame 25 to frame 34, i.e., 12.5 to 17 seconds.", 60,
+         (I, 12.5, 17), 1),
+        ("The event occurs at 12.5-17 seconds (frames 25-34).", 60, (I, 12.5, 17), 1)],
+    "labels written other ways": [
+        ("Starting time: 12.5 Ending time: 17", 60, (I, 12.5, 17), 1),
+        ("from 12.5 seconds up to 17 seconds", 60, (I, 12.5, 17), 1),
+        ("begins at 12.5 s, concludes at 17 s", 60, (I, 12.5, 17), 1),
+        ("<start>12.5</start><end>17.0</end>", 60, (I, 12.5, 17), 1),
+        ("The event starts at 8 s. It does not end at 20 s; it ends at 12 s.", 60, (I, 8, 12), 1)],
+    "SRT timestamps": [
+        ("00:00:12,500 --> 00:00:17,000", 60, (I, 12.5, 17), 1),
+        ("starts at 00:00:12,500 and ends at 00:00:17,000", 60, (I, 12.5, 17), 1)],
+    "near-JSON and other keys": [
+        ("{'start': 12.5, 'end': 17.0}", 60, (I, 12.5, 17), 1),
+        ('{"start": 12.5, "end": 17.0,}', 60, (I, 12.5, 17), 1),
+        ('{"relevant_windows": [[12.5, 17.0]]}', 60, (I, 12.5, 17), 1),
+        ('{"moments": [[12.5, 17.0]]}', 60, (I, 12.5, 17), 1)],
+    "Qwen3-VL's own time text": [
+        ("<12.5 seconds> to <17.0 seconds>", 60, (I, 12.5, 17), 1)],
+    "a negation that gives the time": [
+        ("It doesn't begin until 5 s and ends at 8 s.", 60, (I, 5, 8), 1),
+        ("I cannot tell exactly, but it starts at 5 s and ends at 7 s.", 60, (I, 5, 7), 1),
+        ("It is not later than 5 s.", 60, (P, 5, 5), 1),
+        ("It happens at 5 s, not just once.", 60, (P, 5, 5), 1),
+        ("I am not sure it is 5 s.", 60, (P, 5, 5), 1),
+        ("I don't know exactly, it starts at 5 s and ends at 7 s.", 60, (I, 5, 7), 1)],
 }
-STILL_NOT_TIMES = ["2023-05-01", "version 1.2.3 of the model", "the 3rd time", "2 people enter",
+STILL_NOT_TIMES = ["frames 30-45", "from frame 30 to frame 45", "2023-05-01", "version 1.2.3 of the model", "the 3rd time", "2 people enter",
                    "The jump lasts 5 seconds.", "It happens 50% of the way through.",
                    "For example, it happens in 24.3 - 30.4 seconds."]
 
@@ -499,6 +560,12 @@ class AnswerClassTests(unittest.TestCase):
                     self.assertAlmostEqual(top.end, end)
                     if count is not None:
                         self.assertEqual(len(reading.predictions), count)
+
+    def test_only_ruled_out_times_are_no_answer(self):
+        for text in ("It does not happen at 5 s.", "Never between 2 and 4 seconds.",
+                     "It is not at 00:05."):
+            with self.subTest(text=text):
+                self.assertEqual(main.parse_grounding(text, 60).failure[0], "negated")
 
     def test_still_not_times(self):
         for text in STILL_NOT_TIMES:
@@ -588,7 +655,7 @@ class LmmsSamplesTests(unittest.TestCase):
         self.assertEqual(doc["rescued"]["count"], 6)
         self.assertEqual(sum(doc["rescued"]["by_reason"].values()), 6)
         self.assertTrue(doc["truth"]["float16"])
-        for key in ("n", "r1", "miou", "failures"):
+        for key in ("n", "r1", "miou", "failure_counts"):
             self.assertIn(key, doc)
 
     def test_compat_equals_the_harness_exactly(self):

@@ -145,25 +145,73 @@ JSON_RUNS = {
 }
 
 
+# more documents for the one-name-one-kind check: other shapes of the same subcommands
+MORE_JSON_RUNS = {"exercise 2": ("exercise", "2"), "exercise 4": ("exercise", "4"),
+                  "rope of a video": ("rope", "--synth", "cat-jump"),
+                  "evaluate --details": JSON_RUNS["evaluate"] + ("--details",),
+                  "lmms-eval samples": ("evaluate", str(DATA / "20260812_101530_samples_"
+                                                            "temporal_grounding_charades.jsonl"))}
+
+
+def json_kind(value):
+    """The kind of a JSON value: a number (int or float alike), a list, an object, ..."""
+    if isinstance(value, bool) or value is None:
+        return type(value).__name__
+    return "number" if isinstance(value, (int, float)) else type(value).__name__
+
+
+def walk_keys(value, visit):
+    """visit(key, value) for every key of every object inside a JSON value."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            visit(key, inner)
+            walk_keys(inner, visit)
+    elif isinstance(value, list):
+        for inner in value:
+            walk_keys(inner, visit)
+
+
 class JsonTests(unittest.TestCase):
     def test_every_subcommand_prints_one_object_with_a_schema_version(self):
         self.assertEqual(set(JSON_RUNS), set(subcommands()))
+        kinds = {}               # key -> {kind: the first command that gave it}
         with tempfile.TemporaryDirectory() as folder:
-            for name, argv in JSON_RUNS.items():
+            for name, argv in {**JSON_RUNS, **MORE_JSON_RUNS}.items():
                 with self.subTest(command=name):
                     status, out, err = run(*[a.format(tmp=folder) for a in argv], "--json")
                     self.assertEqual(status, 0, err)
                     self.assertEqual(out.count("\n"), 1)
+                    for line in err.splitlines():          # what it says on the way, too
+                        self.assertLessEqual(len(line), 100, line)
                     doc = json.loads(out)
                     self.assertIsInstance(doc, dict)
                     self.assertEqual(doc["schema_version"], main.SCHEMA_VERSION)
                     doc.pop("schema", None)      # a JSON Schema's own keywords are camelCase
+                    walk_keys(doc, lambda key, value: kinds.setdefault(key, {}).setdefault(
+                        json_kind(value), name))
                     for key in re.findall(r'"([A-Za-z_]+)":', json.dumps(doc)):
                         self.assertRegex(key, r"^[a-z0-9_]+$")
                         # a time in seconds is *_s, and *_s is only ever seconds (a rate is
                         # *_per_second)
                         self.assertNotRegex(key, r"(?<!per_)(sec|secs|second|seconds)$|per_s$")
                         self.assertNotIn(key, {"start", "end", "time", "times", "frame_times"})
+        # one name, one kind of value, across every subcommand: `events` is always a list and
+        # `event_count` its count, never `events` a count in one place and a list in another
+        for key, seen in kinds.items():
+            with self.subTest(key=key):
+                self.assertLessEqual(len(set(seen) - {"NoneType"}), 1, seen)
+
+    def test_errors_name_what_the_user_wrote(self):
+        for argv, said in ((("--nope",), "unrecognized option '--nope': options come after the "
+                                         "COMMAND"),
+                           (("--json", "compare"), "unrecognized option '--json'"),
+                           (("tokens", "--duration", "864000"),
+                            "--duration 864000 at --fps 30 is 25,920,000 frames")):
+            with self.subTest(argv=argv):
+                status, out, err = run(*argv)
+                self.assertEqual((status, out), (2, ""))
+                self.assertIn(said, err)
+                self.assertEqual(len(err.strip().splitlines()), 1)
 
     def test_an_error_with_json_prints_nothing_on_stdout(self):
         for argv in (("evaluate", "/no/such/file.jsonl"), ("sample", "--window", "0"),

@@ -112,8 +112,8 @@ class PlanRuleTests(unittest.TestCase):
             qwen=main.QwenOptions(nframes=doc["frames"], min_pixels=pixels["min_pixels"],
                                   max_pixels=pixels["max_pixels"])))
         self.assertEqual(doc["tokens"], budget.total_tokens)
-        self.assertEqual(pixels["resized"], [budget.details["resized_height"],
-                                             budget.details["resized_width"]])
+        self.assertEqual(pixels["resized"], [budget.workings["resized_height"],
+                                             budget.workings["resized_width"]])
         self.assertAlmostEqual(doc["context_fraction"], budget.total_tokens / 32768)
 
     def test_pixels_shrink_to_stay_under_40_percent_and_warns_when_they_cannot(self):
@@ -149,6 +149,29 @@ class PlanRuleTests(unittest.TestCase):
                 self.assertIn("decided_by", doc["measurement"])
         sports = run_json("plan", "--task", "action-recognition", "--synth", "sports-60s")
         self.assertEqual(sports["content"], "action-heavy")
+
+    def test_a_plan_beyond_the_context_is_refused(self):
+        for tokens in ("1", "60"):
+            doc = run_json("plan", "--task", "temporal-grounding", "--duration", "60",
+                           "--context-tokens", tokens)
+            self.assertTrue(doc["refused"], tokens)
+            self.assertIn("beyond the whole context", " ".join(doc["reasons"]))
+        self.assertFalse(run_json("plan", "--task", "temporal-grounding", "--duration", "60",
+                                  "--context-tokens", "32768")["refused"])
+
+    def test_the_measurement_a_sampler_cites_is_about_it_and_said_when_against_it(self):
+        rows = {r["name"]: r for r in run_json("compare")["designs"]}
+        motion, uniform = (rows[n]["accuracy_by_tolerance"]["0.5"] for n in ("qwen3-vl-motion", "qwen3-vl"))
+        for preset in ("cat-jump", "cooking-3min", "sports-60s"):
+            plan = run_json("plan", "--task", "temporal-grounding", "--synth", preset)
+            reason = " ".join(plan["sampler_reason"].split())
+            with self.subTest(preset=preset, sampler=plan["sampler"]):
+                if plan["sampler"] == "dynamic":
+                    self.assertIn("motion-adaptive frames are right", reason)
+                    self.assertEqual("does not bear the rule out" in reason, motion < uniform)
+                elif plan["sampler"] != "uniform":
+                    self.assertNotIn("motion-adaptive", reason)
+                    self.assertIn(f"measures no {plan['sampler']}-sampled design", reason)
 
     def test_bad_input(self):
         for argv in (("--task", "dancing", "--duration", "10"), ("--task", "monitoring"),

@@ -41,7 +41,7 @@ class TokenArithmeticTests(unittest.TestCase):
         digits = sum(len(str(int(float(f"{t:.2f}")))) + 4 for t in times)
         self.assertEqual(b.text_tokens, 35 + 3 + 2 + 63 + digits)
         self.assertEqual(b.text_tokens, 538)          # the reference's count, 600 s
-        text = b.details["time_instruction"]
+        text = b.workings["time_instruction"]
         self.assertTrue(text.startswith("The video lasts for 600.00 seconds, and 64 frames"))
         self.assertIn("located at 0.00s,9.50s,19.03s,", text)
         self.assertTrue(text.endswith("599.97s.Please answer the following questions related "
@@ -59,8 +59,8 @@ class TokenArithmeticTests(unittest.TestCase):
                 d = by[design]
                 self.assertEqual((d["frames"], d["tokens_per_frame"], d["visual_tokens"],
                                   d["text_tokens"]), (frames, per_frame, visual, text))
-                self.assertIn("frame_indices", d["details"])
-                self.assertIn("pooled_grid", d["details"])
+                self.assertIn("frame_indices", d["workings"])
+                self.assertIn("pooled_grid", d["workings"])
                 self.assertTrue(d["source"])
                 self.assertFalse(d["hypothetical"])
 
@@ -79,7 +79,7 @@ class SamplerTests(unittest.TestCase):
                          [0, 0, 1, 1, 2, 3, 3, 4, 4, 5, 6, 6, 7, 7, 8, 9])
         b = budget("llava-onevision", 10, 30.0)
         self.assertEqual(b.frames, 32)
-        self.assertLess(len(set(b.details["frame_indices"])), 32)
+        self.assertLess(len(set(b.workings["frame_indices"])), 32)
 
     def test_29_97_fps(self):
         # The reference's worked indices for a 10 s clip at 30000/1001 fps (299 frames).
@@ -112,7 +112,7 @@ class HypotheticalPoolTests(unittest.TestCase):
     def test_three_by_three(self):
         b = budget("llava-next-video", 18000, 30.0, pool=3)
         self.assertEqual(b.tokens_per_frame, 64)               # 24 / 3 = 8, squared
-        self.assertIn("hypothetical", b.details)
+        self.assertIn("hypothetical", b.workings)
         b = budget("llava-onevision", 18000, 30.0, pool=3)
         self.assertEqual(b.tokens_per_frame, 81)               # 27 / 3 = 9, squared
         doc = run_json("tokens", "--design", "llava-next-video", "--pool", "3", "--duration", "60")
@@ -120,12 +120,12 @@ class HypotheticalPoolTests(unittest.TestCase):
 
     def test_bilinear_and_average_round_apart(self):
         b = budget("llava-onevision", 18000, 30.0)             # released: bilinear, 27 -> 14
-        self.assertEqual(b.details["pooled_grid"], [14, 14])
-        self.assertEqual(b.details["pooled_grid_if_average"], [13, 13])
+        self.assertEqual(b.workings["pooled_grid"], [14, 14])
+        self.assertEqual(b.workings["pooled_grid_if_average"], [13, 13])
         b = budget("llava-video", 18000, 30.0, pool=4)         # 27 / 4: ceil 7, floor 6
-        self.assertEqual(b.details["pooled_grid"], [7, 7])
+        self.assertEqual(b.workings["pooled_grid"], [7, 7])
         self.assertEqual(b.tokens_per_frame, 7 * 8)
-        self.assertNotIn("pooled_grid_if_bilinear", budget("llava-next-video", 100, 30.0).details)
+        self.assertNotIn("pooled_grid_if_bilinear", budget("llava-next-video", 100, 30.0).workings)
 
     def test_released_designs_are_not_hypothetical_by_default(self):
         for design in POOLED:

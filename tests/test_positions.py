@@ -166,8 +166,8 @@ class PatchTimeTests(unittest.TestCase):
         # Qwen3-VL: each pair's own mean; 4.375 is a binary tie and rounds to even.
         self.assertEqual([p.timestamp for p in patches],
                          ["<0.2 seconds>", "<2.5 seconds>", "<4.4 seconds>", "<9.2 seconds>"])
-        self.assertEqual(patches[3].table_rows, (None, None))
-        self.assertEqual(patches[2].table_rows, (4, 5))
+        self.assertEqual(patches[3].table_row_ids, (None, None))
+        self.assertEqual(patches[2].table_row_ids, (4, 5))
         demo = main.rope_demonstration(patches)
         self.assertEqual(demo["frames_past_table"], 2)
         # an odd list repeats its last frame for the pair; that copy is no frame of the video

@@ -132,6 +132,11 @@ class GeneratedFileTests(ScratchTest):
         self.assertEqual(doc["mr"]["full"]["queries"], 300)
         self.assertNotIn("hl", doc)                              # no saliency to judge
 
+    def test_a_line_that_is_not_qvhighlights_says_the_shape(self):
+        with self.assertRaises(main.UserError) as caught:
+            main.qvhighlights_truths('{"qid": 1, "duration": 10}\n', "gt.jsonl")
+        self.assertIn("({qid, duration, relevant_windows})", str(caught.exception))
+
     def test_text_json_and_misses(self):
         gt = os.path.join(self.dir, "gt.jsonl")
         with open(gt, "w") as handle:

@@ -110,7 +110,7 @@ class BehaviourOnPresetsTests(unittest.TestCase):
     def test_event_sampling_hits_every_security_event_and_uniform_misses_most(self):
         event = run_json("sample", "--synth", "security-5min", "--strategy", "event")["results"][0]
         uniform = run_json("sample", "--synth", "security-5min", "--strategy", "uniform")["results"][0]
-        self.assertEqual(event["events_hit"], event["events_total"])
+        self.assertEqual(event["events_hit"], event["event_count"])
         for truth in event["events"]:     # each event lies inside a detected action span
             self.assertTrue(any(span["start_s"] <= truth["start_s"] and truth["end_s"] <= span["end_s"]
                                 for span in event["spans"]), truth)
@@ -134,7 +134,7 @@ class BehaviourOnPresetsTests(unittest.TestCase):
                                               "size_from": "preset"})
         doc = whole["results"][0]
         for key in ("strategy", "frames", "frame_indices", "frame_times_s", "frames_per_window",
-                    "events_hit", "events_total", "tokens"):
+                    "events_hit", "event_count", "tokens"):
             self.assertIn(key, doc)
         self.assertEqual(doc["strategy"], "dynamic")
         self.assertEqual(doc["frames"], len(doc["frame_indices"]))

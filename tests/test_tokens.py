@@ -107,14 +107,14 @@ class QwenArithmeticTests(unittest.TestCase):
     def test_ten_minute_1080p_video(self):
         budget = main.token_cost("qwen2.5-vl", V(18000, 30, 1920, 1080))
         self.assertEqual(budget.frames, 768)
-        self.assertEqual(budget.details["grid_thw"], [384, 24, 46])
+        self.assertEqual(budget.workings["grid_thw"], [384, 24, 46])
         self.assertEqual(budget.visual_tokens, 105984)
-        self.assertAlmostEqual(budget.details["sample_fps"], 1.28)
-        self.assertAlmostEqual(budget.details["second_per_grid_t"], 1.5625)
+        self.assertAlmostEqual(budget.workings["sample_fps"], 1.28)
+        self.assertAlmostEqual(budget.workings["second_per_grid_t"], 1.5625)
 
     def test_one_minute_640x360(self):
         budget = main.token_cost("qwen2.5-vl", V(1800, 30, 640, 360))
-        self.assertEqual((budget.frames, budget.details["grid_thw"], budget.visual_tokens),
+        self.assertEqual((budget.frames, budget.workings["grid_thw"], budget.visual_tokens),
                          (120, [60, 26, 46], 17940))
 
     def test_frame_indices_follow_float32_linspace(self):
@@ -149,16 +149,16 @@ class DesignBudgetTests(unittest.TestCase):
         llava = main.token_cost("video-llava", V(1800, 30, 640, 360))
         self.assertEqual((llava.frames, llava.tokens_per_frame, llava.visual_tokens), (8, 257, 2056))
         # np.linspace(0, 1799, 8, dtype=int): 1799 * k / 7, truncated.
-        self.assertEqual(llava.details["frame_indices"], [0, 257, 514, 771, 1028, 1285, 1542, 1799])
+        self.assertEqual(llava.workings["frame_indices"], [0, 257, 514, 771, 1028, 1285, 1542, 1799])
 
     def test_video_llama_as_released(self):
         clip = V(300, 30, 640, 360)
         llama = main.token_cost("video-llama", clip)
         self.assertEqual((llama.frames, llama.visual_tokens, llama.audio_tokens), (8, 32, 0))
         # np.arange(0, 300, 37.5).astype(int) and round(i / 30, 1), as its load_video writes them.
-        self.assertEqual(llama.details["frame_indices"], [0, 37, 75, 112, 150, 187, 225, 262])
+        self.assertEqual(llama.workings["frame_indices"], [0, 37, 75, 112, 150, 187, 225, 262])
         self.assertIn("sampled at 0.0, 1.2, 2.5, 3.7, 5.0, 6.2, 7.5, 8.7 seconds.",
-                      llama.details["prompt_text"])
+                      llama.workings["prompt_text"])
         audio = main.token_cost("video-llama", clip, main.DesignOptions(audio=True))
         self.assertEqual(audio.total_tokens, 40)
         lesson = main.token_cost("video-llama", clip, main.DesignOptions(frames=16))
@@ -170,7 +170,7 @@ class DesignBudgetTests(unittest.TestCase):
         # qwen-vl-utils 0.0.14 with patch 16 (factor 32) and the processor's timestamp text;
         # the three cases of ../shared/reference/qwen3-vl-and-omni.md section 1b.
         ten = main.token_cost("qwen3-vl", V(300, 30, 1920, 1080))
-        d = ten.details
+        d = ten.workings
         self.assertEqual((d["nframes"], d["resized_height"], d["resized_width"], d["grid_thw"]),
                          (20, 640, 1152, [10, 40, 72]))
         self.assertEqual(ten.visual_tokens, 7200)
@@ -178,16 +178,16 @@ class DesignBudgetTests(unittest.TestCase):
         self.assertEqual(d["timestamps"][-1], "<9.7 seconds>")     # (283 + 299) / 60 = 9.7
         self.assertEqual(d["timestamp_tokens"], 60)                 # ten of 5 + 1 digit
         self.assertEqual(d["segment_tokens"], 7282)                 # 2 + 10 x (6 + 2 + 720)
-        long = main.token_cost("qwen3-vl", V(215784, 29.97, 3840, 2160)).details
+        long = main.token_cost("qwen3-vl", V(215784, 29.97, 3840, 2160)).workings
         self.assertEqual((long["nframes"], long["resized_height"], long["resized_width"],
                           long["grid_thw"]), (768, 384, 736, [384, 24, 46]))
         self.assertEqual((long["timestamps"][0], long["timestamps"][-1]),
                          ("<4.7 seconds>", "<7195.3 seconds>"))
         self.assertEqual(long["segment_tokens"], 110149)
         tiny = main.token_cost("qwen3-vl", V(48, 24, 160, 90))
-        self.assertEqual((tiny.details["grid_thw"], tiny.visual_tokens, tiny.details["segment_tokens"]),
+        self.assertEqual((tiny.workings["grid_thw"], tiny.visual_tokens, tiny.workings["segment_tokens"]),
                          ([2, 18, 32], 288, 306))
-        self.assertEqual(tiny.details["timestamps"], ["<0.3 seconds>", "<1.6 seconds>"])
+        self.assertEqual(tiny.workings["timestamps"], ["<0.3 seconds>", "<1.6 seconds>"])
 
     def test_timestamp_text_rounds_the_binary_value(self):
         for seconds, text in ((0.125, "<0.1 seconds>"), (0.375, "<0.4 seconds>"),
@@ -229,16 +229,16 @@ class TokensCommandTests(unittest.TestCase):
         for d in doc:
             self.assertEqual(set(d) >= {"design", "frames", "tokens_per_frame", "visual_tokens",
                                         "tokens", "tokens_per_second", "context_fraction",
-                                        "details", "source", "hypothetical"}, True)
+                                        "workings", "source", "hypothetical"}, True)
             self.assertTrue(d["source"])
         rows = {d["design"]: d for d in doc}
-        qwen = rows["qwen2.5-vl"]["details"]
+        qwen = rows["qwen2.5-vl"]["workings"]
         for key in ("nframes", "frame_indices", "sample_fps", "resized_height", "resized_width",
                     "grid_thw", "second_per_grid_t"):
             self.assertIn(key, qwen)
         for key in ("nframes", "frame_indices", "resized_height", "resized_width", "grid_thw",
                     "timestamps", "timestamp_tokens"):
-            self.assertIn(key, rows["qwen3-vl"]["details"])
+            self.assertIn(key, rows["qwen3-vl"]["workings"])
         self.assertEqual(rows["naive"]["visual_tokens"], 352800)
         self.assertEqual([d["design"] for d in doc if d["hypothetical"]], ["naive"])
 
