@@ -2263,6 +2263,8 @@ POINT_WORDS = re.compile(r"(?=[arn~])\b(?:at|around|about|approximately|roughly|
                          r"(?:the\s*)?$")
 # "lasts 5 seconds", "for 2 s": a length of time, not a moment in the video.
 # "The video is 30 seconds long", "a 60-second clip": the video's length, not a moment in it.
+# Chinese puts the label after the time: "12秒开始，17秒结束".
+START_AFTER, END_AFTER = re.compile(r"\s*(?:开始|起)"), re.compile(r"\s*(?:结束|止)")
 LENGTH_AFTER = re.compile(r"[\s-]*(?:long|video|clip|footage|in length)\b")
 # "frames 30-45", "from frame 25 to frame 34": frame numbers, not seconds.
 FRAME_BEFORE = re.compile(r"\bframes?\s*(?:#|no\.\s*|number\s*)?$")
@@ -2385,9 +2387,10 @@ def parse_time_text(text: str) -> float | None:
 
 
 def normalise(text: str) -> str:
-    """Lower case, full-width digits to ASCII (NFKC), every dash to '-', 't=' dropped."""
+    """Lower case, full-width digits to ASCII (NFKC; a full-width comma to ', ', never a
+    decimal one), every dash to '-', 't=' dropped."""
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).translate(DASHES)
+        text = unicodedata.normalize("NFKC", text.replace("\uff0c", ", ")).translate(DASHES)
     text = text.lower()
     return T_EQUALS.sub("", text) if "=" in text else text
 
@@ -2525,6 +2528,8 @@ def lone_time_role(text: str, near: int, m: TimeMention, bare: bool) -> str | No
     or None (a duration, the video's length, or a number not written as a time)."""
     if DURATION_WORDS.search(text, near, m.start) or LENGTH_AFTER.match(text, m.stop):
         return None
+    if not text.isascii() and (START_AFTER.match(text, m.stop) or END_AFTER.match(text, m.stop)):
+        return "start" if START_AFTER.match(text, m.stop) else "end"
     start_word = START_WORDS.search(text, near, m.start)
     end_word = END_WORDS.search(text, near, m.start)
     if start_word and not (end_word and end_word.start() > start_word.start() and
@@ -2770,7 +2775,8 @@ def parse_grounding(text: str, duration: float | None = None,
     if len(text) > MAX_ANSWER_CHARS:
         return unread("too_long", f"{len(text):,} characters; at most {MAX_ANSWER_CHARS:,} are "
                                   "read")
-    plain = text if text.isascii() else unicodedata.normalize("NFKC", text).translate(DASHES)
+    plain = text if text.isascii() else unicodedata.normalize(     # a full-width comma is
+        "NFKC", text.replace("\uff0c", ", ")).translate(DASHES)      # never a decimal one
     if "*" in plain:
         plain = plain.replace("*", "")             # markdown bold: "from **12.5 s** to **17 s**"
     reading = None
@@ -3934,6 +3940,7 @@ class MotionPass:
         self.width, self.height, self.fps, self.stride = width, height, fps, stride
         unit = cell_unit(auto_stride(height))         # --stride is the motion score's alone
         self.rooks = rook_slices(width, height, unit)
+        self.cells_are_grid = unit == 0 and stride == 1   # a small frame: one sum serves both
         self.cell_columns = width // (4 * unit) if unit else width
         self.cell_bytes = len(self.rooks[0]) * self.cell_columns
         self.block_bytes = len(self.rooks[0]) // 2 * (self.cell_columns // 4)
@@ -3981,9 +3988,9 @@ class MotionPass:
                             "into parts (ffmpeg -ss/-t) or lower its rate (-vf fps=N)")
         grid = grid_sample(frame, self.width, self.height, self.stride)
         lanes = to_lanes(grid)
-        cells = cell_means(frame, self.rooks)
-        now = Cells(to_lanes(cells), luma_histogram(cells), self.colour_of(frame),
-                    to_lanes(block_means(cells, self.cell_columns)))
+        cells = grid if self.cells_are_grid else cell_means(frame, self.rooks)
+        now = Cells(lanes if self.cells_are_grid else to_lanes(cells), luma_histogram(cells),
+                    self.colour_of(frame), to_lanes(block_means(cells, self.cell_columns)))
         if self.previous is None:
             changes = (0.0, 0.0, 0.0, 0.0, 0.0)
         else:
@@ -3991,8 +3998,9 @@ class MotionPass:
             colour = (sad_lanes(last.colour, now.colour, self.chroma_bytes)
                       / (self.chroma_bytes * LUMA_MAX)
                       if now.colour is not None and last.colour is not None else 0.0)
-            changes = (sad_lanes(self.previous, lanes, len(grid)) / (len(grid) * LUMA_MAX),
-                       histogram_distance(last.hist, now.hist),
+            change = sad_lanes(self.previous, lanes, len(grid)) / (len(grid) * LUMA_MAX)
+            changes = (change, histogram_distance(last.hist, now.hist),
+                       change if self.cells_are_grid else
                        sad_lanes(last.lanes, now.lanes, len(cells)) / (len(cells) * LUMA_MAX),
                        colour, self.block_distance(last, now))
         self.previous = lanes
@@ -6755,7 +6763,9 @@ def plan_promises(indices: list[int], fps: float, frame_count: int,
 def plan_text(plan: dict) -> str:
     """A plan as text: the content class and any measurement, then the seven numbered steps, how
     to feed the model, the source and the warnings; for a refusal, REFUSED and the reasons."""
-    lines = [f"Plan for {plan['task']}: {plan['content']} content"]
+    lines = [prose(f"Plan for {plan['task']}: {plan['content']} content"
+                   + ("" if plan["measurement"] else " (assumed for the task: no video was "
+                      "measured; --video or --synth measures one)"), "  ", "")]
     if plan["measurement"]:
         m = plan["measurement"]
         lines.append(prose(f"measured: median motion {m['median_window_motion']}, 90th "
@@ -9626,9 +9636,15 @@ def plan_measured(request: PlanRequest, video: LoadedVideo, facts: VideoFacts,
     the plan's promises (a frame in every shot, no long stretch without one)."""
     content, measured = classify_content(video.motion, video.windows, video.cuts)
     sampler = SAMPLER_FOR_CONTENT[content][0]
+    if sampler == "keyframe" and request.task in TIME_TASKS:
+        settings = through_every_shot(settings, video)
     planned = run_planned(sampler, video, settings) if sampler != "uniform" else None
     plan = plan_video(request, plan_evidence(), content, measured,
                       len(planned.indices) if planned else None, facts)
+    if plan["sampler"] == "keyframe" and request.task in TIME_TASKS:
+        plan["sampler_reason"] += (f"; a task that asks when needs every part of a shot, so "
+                                   f"context frames every {settings.keyframe_gap_s:g} s reach "
+                                   "across the longest shot")
     m = video.motion
     if plan["sampler"] == "uniform":
         indices = plan["frame_indices"] or spread_in_range(0, m.frame_count, plan["frames"])
@@ -9641,6 +9657,18 @@ def plan_measured(request: PlanRequest, video: LoadedVideo, facts: VideoFacts,
                  if plan["sampler"] == "keyframe" else None)
         plan["warnings"] += plan_promises(plan["frame_indices"], m.fps, m.frame_count, shots)
     return plan, planned
+
+
+def through_every_shot(settings: SamplerSettings, video: LoadedVideo) -> SamplerSettings:
+    """The keyframe sampler's settings for a task that asks when: context frames every
+    1 / PLAN_MIN_GROUNDING_FPS seconds, as many as reach across the longest shot (a keyframe per
+    shot alone leaves most of a long shot unseen)."""
+    m = video.motion
+    step = 1 / PLAN_MIN_GROUNDING_FPS
+    longest = max(b - a for a, b in shot_spans(m.frame_count, video.cuts, video.transitions))
+    reach = ceil_div(longest, max(1, round(step * m.fps)))     # context frames to cross it
+    return replace(settings, keyframe_gap_s=step,
+                   keyframe_context=max(settings.keyframe_context, reach))
 
 
 def run_planned(sampler: str, video: LoadedVideo, settings: SamplerSettings) -> SampleResult:
@@ -10394,9 +10422,10 @@ def help_formatter(raw: bool = False) -> Callable[[str], argparse.HelpFormatter]
     return lambda prog: base(prog, width=width)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser: --version, and a subcommand per COMMANDS entry with --json, its
-    options, its limits epilog and its handler."""
+    options, its limits epilog and its handler. With `only` (the subcommand the command line
+    names) the others get no options: half the parser's start-up, and they are not parsed."""
     common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     common.add_argument("--json", **option_kwargs("--json", None))
     parser = Parser(prog=PROG, description=__doc__.split("\n\n")[0],
@@ -10410,7 +10439,8 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, parents=[common], help=summary,
                            description=description or summary,
                            epilog=limits_epilog(name), formatter_class=help_formatter())
-        add_options(p, name)
+        if only in (None, name):
+            add_options(p, name)
         p.set_defaults(func=handler)
     return parser
 
@@ -10527,7 +10557,7 @@ def main(argv: list[str] | None = None) -> int:
         if argv[0].startswith("-") and argv[0].split("=")[0] not in ("-h", "--help", "--version"):
             raise UserError(f"unrecognized option {quoted(argv[0])}: options come after the "
                             "COMMAND (main.py COMMAND --help lists them)")
-        args = build_parser().parse_args(argv)
+        args = build_parser(argv[0]).parse_args(argv)
         refuse_output_over_input(args)
         result = args.func(args)
         if result.stdout is not None:

@@ -144,6 +144,14 @@ class PlanFollowsCompareTests(ScratchTest):
         for first, stop in ((0, 5), (5, 10), (10, 14), (15, 20)):      # every shot has a frame
             self.assertTrue(any(first <= t < stop for t in times), (first, stop, times))
         self.assertGreater(max(times), 15.0)
+        # a task that asks when sees every part of every shot: no stretch longer than the
+        # grounding minimum's spacing without a frame (a keyframe per shot left 42% unseen)
+        step = 1 / main.PLAN_MIN_GROUNDING_FPS
+        edges = [0.0] + times + [20.0]                          # the clip is 20 s
+        self.assertLessEqual(max(b - a for a, b in zip(edges, edges[1:])), step + 0.1, times)
+        self.assertNotIn("dropped", " ".join(plan["warnings"]))
+        summary = run_json("plan", "--task", "summarization", "--video", clip)
+        self.assertNotIn("asks when", summary["sampler_reason"])   # the task does not ask when
 
     def test_long_and_small_plans_warn(self):
         hour = run_json("plan", "--task", "temporal-grounding", "--duration", "3600")

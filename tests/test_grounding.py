@@ -487,7 +487,10 @@ CLASSES = {
     "Chinese labels and ordinals": [
         ("开始时间：3秒，结束时间：5秒", 60, (I, 3, 5), 1), ("第3秒到第5秒", 60, (I, 3, 5), 1),
         ("从3秒开始到5秒结束", 60, (I, 3, 5), 1), ("从第3秒开始，到第5秒结束", 60, (I, 3, 5), 1),
-        ("在第3秒到第5秒之间", 60, (I, 3, 5), 1)],
+        ("在第3秒到第5秒之间", 60, (I, 3, 5), 1),
+        # the label after the time, and a full-width comma before the second time
+        ("12秒开始，17秒结束", 60, (I, 12, 17), 1), ("在第12秒开始，在第17秒结束", 60, (I, 12, 17), 1),
+        ("大约在第12秒开始，第17秒结束。", 60, (I, 12, 17), 1)],
     "a duration after the answer": [
         ("from 3.5 s to 5 s (duration: 1.5 s)", 60, (I, 3.5, 5), 1)],
     # each read the time it ruled out as the answer

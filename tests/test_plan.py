@@ -150,6 +150,13 @@ class PlanRuleTests(unittest.TestCase):
         sports = run_json("plan", "--task", "action-recognition", "--synth", "sports-60s")
         self.assertEqual(sports["content"], "action-heavy")
 
+    def test_a_plan_without_a_video_says_its_content_is_assumed(self):
+        _, out, _ = run("plan", "--task", "temporal-grounding", "--duration", "60")
+        self.assertIn("mixed content (assumed for the task: no video was measured",
+                      " ".join(out.split()))
+        _, out, _ = run("plan", "--task", "temporal-grounding", "--synth", "cat-jump")
+        self.assertNotIn("assumed", out.splitlines()[0])
+
     def test_a_plan_beyond_the_context_is_refused(self):
         for tokens in ("1", "60"):
             doc = run_json("plan", "--task", "temporal-grounding", "--duration", "60",
