@@ -893,7 +893,6 @@ TOKENS_PER_SECOND = 2
 # temporal patch; with the Qwen tokenizer that is '<', one token per integer digit, '.', one
 # digit, ' seconds', '>' (../shared/reference/qwen3-vl-and-omni.md, section 1b).
 TIMESTAMP_FIXED_TOKENS = 5
-QWEN3_DEFAULT_FPS = 24.0                 # processing_qwen3_vl.py: metadata without fps
 # Qwen2.5-Omni audio (transformers feature_extraction_whisper.py and processing_qwen2_5_omni.py):
 # 16 kHz audio, a mel frame every 160 samples, at most 30,000 mel frames (chunk_length 300 s);
 # two stride-2 steps turn 100 mel frames per second into 25 audio tokens per second.
@@ -1975,10 +1974,6 @@ class Prediction(NamedTuple):
     confidence: float | None = None
     form: str = ""               # the construct it was read from (range, labelled, object, ...)
 
-    @property
-    def middle(self) -> float:
-        return (self.start + self.end) / 2
-
     def as_dict(self) -> dict:
         """The prediction as JSON: a point's time or an interval's ends, and how it was written."""
         place = ({"start_s": self.start, "end_s": self.end} if self.kind == "interval"
@@ -2443,11 +2438,17 @@ DECLINE_CUE = re.compile(r"\b(?:cannot|can't|can not|unable to|not able to|impos
 # the answer rules out is not its answer. The negation must stand in the time's own clause, and
 # not as "not until 5 s" or "not later than 5 s", which give the time, or as a hedge ("I am not
 # sure, but 5 s"), which gives it with doubt.
-NEGATION_HINT = re.compile(r"not|n['\u2019]t|never|instead|rather")   # a quick test first
 NEGATED = re.compile(r"(?:\bnot|n['\u2019]t|\bnever|\brather than|\binstead of)\b(?:(?!\b(?:"
                      r"until|till|before|after|earlier|later|sooner|only|just|sure|certain|"
                      r"confident|know|clear)\b)[^,;!?\n])*$")
-CLAUSE_ENDS = (",", ";", "!", "?", "\n", ". ", " but ", "\uff0c", "\uff1b", "\u3002")
+CLAUSE_ENDS = (",", ";", "!", "?", "\n", ". ", " but ", " and ",
+               "\uff0c", "\uff1b", "\u3002")
+
+
+def may_rule_out(text: str) -> bool:
+    """The quick test before NEGATED: a word in the text that can rule a time out."""
+    return ("not" in text or "n't" in text or "never" in text or "instead" in text
+            or "rather" in text or "n\u2019t" in text)
 
 
 def negated(text: str, since: int, at: int) -> bool:
@@ -2531,9 +2532,8 @@ def lone_time_role(text: str, near: int, m: TimeMention, bare: bool) -> str | No
     if not text.isascii() and (START_AFTER.match(text, m.stop) or END_AFTER.match(text, m.stop)):
         return "start" if START_AFTER.match(text, m.stop) else "end"
     start_word = START_WORDS.search(text, near, m.start)
-    end_word = END_WORDS.search(text, near, m.start)
-    if start_word and not (end_word and end_word.start() > start_word.start() and
-                           not end_word.group().startswith(("until", "till"))):
+    end_word = END_WORDS.search(text, start_word.start() + 1 if start_word else near, m.start)
+    if start_word and not (end_word and not end_word.group().startswith(("until", "till"))):
         return "start"
     if end_word:
         return "end"
@@ -2554,7 +2554,7 @@ def parse_free_text(text: str) -> Reading:
         return unread("echoed_example", "the only times are in a sentence that gives an example",
                       "free_text")
     bare = len(kept) == 1 and text.strip(" \t\n.") == text[kept[0].start:kept[0].stop].rstrip(".")
-    negation = NEGATION_HINT.search(text)
+    negation = may_rule_out(text)
     found: list[tuple[int, Prediction]] = []
     starts, ends = [], []                            # labelled TimeMentions
     k, context, ruled_out = 0, 0, 0
@@ -2565,9 +2565,9 @@ def parse_free_text(text: str) -> Reading:
         is_range = n and (between in RANGE_WORDS and between != "and" or between == "and" and
                           BETWEEN_BEFORE.search(text, context, m.start))
         near = max(context, m.start - LABEL_REACH)     # the words a label can stand in
-        frame = FRAME_BEFORE.search(text, near, m.start)
+        frame = "frame" in text and FRAME_BEFORE.search(text, near, m.start)
         if frame or negation and negated(text, context, m.start):   # a range goes whole
-            ruled_out += frame is None
+            ruled_out += not frame
             context, k = (n if is_range else m).stop, k + (2 if is_range else 1)
             continue
         if is_range:
@@ -3560,7 +3560,8 @@ def sheet_frame(index: int, data: bytes, header: Y4MHeader, chroma: tuple[int, i
 
 
 def upsample_nearest(plane: bytes, width: int, height: int, out_w: int, out_h: int) -> bytes:
-    """A chroma plane stretched to the frame's size, each sample repeated (whole factors)."""
+    """A plane stretched to out_w x out_h, each sample repeated (whole factors): a chroma
+    plane to its frame's size, a tiny frame to a thumbnail's."""
     fx, fy = ceil_div(out_w, width), ceil_div(out_h, height)
     rows = []
     for r in range(height):
@@ -4263,6 +4264,7 @@ def box_downscale(plane: bytes, width: int, height: int, box: int) -> bytes:
     """The mean of each whole box x box block, rounded half up (box a power of two up to
     MAX_BOX_SIDE). Pixels pair into 16-bit lanes of one integer (even + odd), then shifted
     copies add neighbouring lanes and rows; each mean ends up in a lane's high byte."""
+    assert box & (box - 1) == 0 and box <= MAX_BOX_SIDE
     out_w, out_h = width // box, height // box
     if width % 2:                  # lanes hold pixel pairs; the odd last column is in no block
         plane = b"".join(plane[r * width:r * width + width - 1] for r in range(height))
@@ -4663,9 +4665,6 @@ def load_durations(path: str) -> dict[str, float]:
             raise UserError(f"{where}: {key[:40]!r} has no duration")
         durations[key] = duration
     return durations
-
-
-# The findings compare prints, in order; each speaks only when its rows are in the run.
 
 
 def load_events_file(path: str) -> tuple[Event, ...]:
@@ -8095,11 +8094,6 @@ class Canvas:
             start = self.offset(x, r)
             self.scanlines[start:start + len(run)] = run
 
-    def rows(self) -> Iterator[bytes]:
-        """The pixel rows, without the filter bytes (for tests and viewers)."""
-        for r in range(self.height):
-            yield bytes(self.scanlines[r * self.stride + 1:(r + 1) * self.stride])
-
     def text(self, x: int, y: int, text: str, limit: int | None = None) -> None:
         """Black text from the built-in font on white, cut at `limit` pixels wide: each pixel
         row of the line is joined from the glyphs' rows and copied in one slice."""
@@ -8134,19 +8128,9 @@ def thumbnail(plane: bytes, width: int, height: int) -> tuple[int, int, bytes]:
     if box > 1:
         return width // box, height // box, box_downscale(plane, width, height, box)
     if enlarge > 1:
-        return width * enlarge, height * enlarge, enlarge_nearest(plane, width, height, enlarge)
+        big_w, big_h = width * enlarge, height * enlarge
+        return big_w, big_h, upsample_nearest(plane, width, height, big_w, big_h)
     return width, height, bytes(plane)
-
-
-def enlarge_nearest(plane: bytes, width: int, height: int, factor: int) -> bytes:
-    """Each pixel repeated factor x factor times, for frames far smaller than a thumbnail."""
-    rows = []
-    for r in range(height):
-        row = bytearray(width * factor)
-        for k in range(factor):
-            row[k::factor] = plane[r * width:(r + 1) * width]
-        rows.append(bytes(row) * factor)
-    return b"".join(rows)
 
 
 def frame_thumbnail(pixels: bytes, width: int, height: int, channels: int
@@ -8440,9 +8424,12 @@ def load_video(args: argparse.Namespace) -> LoadedVideo:
     seconds, gradual transitions and hard cuts. No frames, or a window shorter than one
     frame, is a UserError."""
     video, events = open_source(args)
-    frames = with_progress(video.frames, f"reading {display_name(video.name)}, frame")
-    motion = analyze_motion(frames, video.width, video.height, video.fps, args.stride,
-                            args.cut_threshold)
+    if not args.video:        # a preset renders the same frames every time: analysed once a run
+        motion = scene_motion(scene_from_args(args), args.stride, args.cut_threshold)
+    else:
+        frames = with_progress(video.frames, f"reading {display_name(video.name)}, frame")
+        motion = analyze_motion(frames, video.width, video.height, video.fps, args.stride,
+                                args.cut_threshold)
     if motion.frame_count == 0:
         raise UserError(f"{video.name}: no frames")
     check_window(args.window, motion.fps)
@@ -9961,7 +9948,6 @@ def bench_text(doc: dict) -> str:
 # stdout and turns errors into one line and an exit status.
 # ----------------------------------------------------------------------------------------------
 
-# The subcommands: name, one-line help, description, options, handler.
 # Every option once: its help and how argparse reads it. A value that differs by subcommand is a
 # dict of subcommand -> value (None: every other subcommand), so each subcommand's help says what
 # that subcommand does with the flag (tests check that no flag has two texts elsewhere).
@@ -10212,8 +10198,8 @@ OPTIONS = {
                    help="times each whole command (--help, sample with and without --sheet) is "
                         "run; the fastest counts (default %(default)s)"),
 }
-# Old spellings kept for one release: they work, and say their new name on stderr.
-# Version 0.1's spellings, still read for one release (--context meant two things then).
+# Version 0.1's spellings, still read for one release (--context meant two things then): they
+# work, and say their new name on stderr.
 RENAMED_FLAGS = {"--svg": "--out", "--preset": "--synth", "--svg-video": "--draw",
                  "--context-gap": "--keyframe-gap",
                  "--context": {None: "--keyframe-context", "tokens": "--context-tokens",

@@ -543,6 +543,8 @@ CLASSES = {
         ("It is not later than 5 s.", 60, (P, 5, 5), 1),
         ("It happens at 5 s, not just once.", 60, (P, 5, 5), 1),
         ("I am not sure it is 5 s.", 60, (P, 5, 5), 1),
+        ("The cat is not visible at first and jumps at 5 s.", 60, (P, 5, 5), 1),
+        ("The event does not occur until 5 seconds.", 60, (P, 5, 5), 1),
         ("I don't know exactly, it starts at 5 s and ends at 7 s.", 60, (I, 5, 7), 1)],
 }
 STILL_NOT_TIMES = ["frames 30-45", "from frame 30 to frame 45", "2023-05-01", "version 1.2.3 of the model", "the 3rd time", "2 people enter",

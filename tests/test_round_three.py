@@ -46,8 +46,13 @@ class ScalingTests(unittest.TestCase):
             windows = main.motion_windows(motion.scores, 1.0, 1.0)
             settings = main.SamplerSettings(max_frames=10 * n)
             return lambda: main.SAMPLERS["dynamic"](motion, windows, (), settings)
-        small, large = fastest(run_at(1500)), fastest(run_at(6000))
-        self.assertLess(large / small, 8, f"1,500 windows {small:.3f} s, 6,000 {large:.3f} s")
+        small_run, large_run = run_at(3000), run_at(12000)
+        ratios = []
+        for _ in range(3):       # a busy machine can slow one measurement; growth is steady
+            ratios.append(fastest(large_run) / fastest(small_run))
+            if ratios[-1] < 8:
+                break
+        self.assertLess(min(ratios), 8, f"12,000 windows against 3,000: {ratios}")
 
     def test_windows_of_a_video_slower_than_its_window_cost_one_step_a_frame(self):
         # Before: 1e-17 fps stepped through ~1e8 empty windows before the first frame.
