@@ -1233,8 +1233,8 @@ def naive_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     pool = options.pool or 1
     pooled = pooled_side(side, pool)
     return cost_of("naive", video, options, frames, frames * pooled * pooled,
-                  {"patch_grid": [side, side], "pool": pool,
-                   "pooled_grid": [pooled, pooled], "tokens_per_frame": pooled * pooled})
+                   {"patch_grid": [side, side], "pool": pool,
+                    "pooled_grid": [pooled, pooled], "tokens_per_frame": pooled * pooled})
 
 
 def fixed_frame_count(name: str, options: DesignOptions, released: int, video: VideoFacts) -> int:
@@ -1266,11 +1266,11 @@ def video_llama_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     prompt = (VIDEO_LLAMA_AUDIO_PROMPT if options.audio else
               f"The video contains {len(indices)} frames sampled at {times} seconds. ")
     return cost_of("video-llama", video, options, frames, VIDEO_LLAMA_VIDEO_QUERIES,
-                  {"frame_indices": indices, "frame_queries": VIDEO_LLAMA_FRAME_QUERIES,
-                   "video_queries": VIDEO_LLAMA_VIDEO_QUERIES, "audio_queries": audio,
-                   "prompt_text": prompt, "prompt_states_times": not options.audio,
-                   # LLaMA's SentencePiece tokenizer is not carried here: not in text_tokens
-                   "prompt_tokens": None}, audio=audio)
+                   {"frame_indices": indices, "frame_queries": VIDEO_LLAMA_FRAME_QUERIES,
+                    "video_queries": VIDEO_LLAMA_VIDEO_QUERIES, "audio_queries": audio,
+                    "prompt_text": prompt, "prompt_states_times": not options.audio,
+                    # LLaMA's SentencePiece tokenizer is not carried here: not in text_tokens
+                    "prompt_tokens": None}, audio=audio)
 
 
 def video_llava_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
@@ -1279,9 +1279,9 @@ def video_llava_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     side = VIDEO_LLAVA_SIZE // VIDEO_LLAVA_PATCH
     per_frame = side * side + VIDEO_LLAVA_CLS
     return cost_of("video-llava", video, options, frames, frames * per_frame,
-                  {"frame_indices": video_llava_indices(video.total_frames, frames),
-                   "patch_grid": [side, side], "cls_tokens": VIDEO_LLAVA_CLS,
-                   "tokens_per_frame": per_frame})
+                   {"frame_indices": video_llava_indices(video.total_frames, frames),
+                    "patch_grid": [side, side], "cls_tokens": VIDEO_LLAVA_CLS,
+                    "tokens_per_frame": per_frame})
 
 
 def video_llama_indices(total_frames: int, count: int) -> list[int]:
@@ -1370,12 +1370,12 @@ def next_video_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     workings = pooling_workings(CLIP336_GRID, stride, "average")
     side = workings["pooled_grid"][0]
     workings.update(frame_indices=indices, tokens_per_frame=side * side,
-                   # the original code's mm_newline_position options (llava_arch.py), not in
-                   # transformers: what each would add to this video
-                   newline_options={"no_token": 0, "grid": side * len(indices),
-                                    "frame": len(indices), "one_token": 1})
+                    # the original code's mm_newline_position options (llava_arch.py), not in
+                    # transformers: what each would add to this video
+                    newline_options={"no_token": 0, "grid": side * len(indices),
+                                     "frame": len(indices), "one_token": 1})
     return cost_of("llava-next-video", video, options, len(indices),
-                     side * side * len(indices), hypothetical_stride(workings, stride))
+                   side * side * len(indices), hypothetical_stride(workings, stride))
 
 
 def onevision_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
@@ -1386,7 +1386,7 @@ def onevision_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     side = workings["pooled_grid"][0]
     workings.update(frame_indices=indices, tokens_per_frame=side * side, newline_tokens=1)
     return cost_of("llava-onevision", video, options, len(indices),
-                     side * side * len(indices) + 1, hypothetical_stride(workings, stride))
+                   side * side * len(indices) + 1, hypothetical_stride(workings, stride))
 
 
 def llava_video_instruction(video: VideoFacts, indices: list[int]) -> tuple[str, int]:
@@ -1409,10 +1409,10 @@ def llava_video_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     side = workings["pooled_grid"][0]
     text, text_tokens = llava_video_instruction(video, indices)
     workings.update(frame_indices=indices, tokens_per_frame=side * (side + 1),
-                   newline_tokens=side * len(indices), time_instruction=text,
-                   time_instruction_tokens=text_tokens)
+                    newline_tokens=side * len(indices), time_instruction=text,
+                    time_instruction_tokens=text_tokens)
     return cost_of("llava-video", video, options, len(indices), side * (side + 1) * len(indices),
-                     hypothetical_stride(workings, stride), text=text_tokens)
+                   hypothetical_stride(workings, stride), text=text_tokens)
 
 
 def internvl_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
@@ -1530,9 +1530,9 @@ def qwen3_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     stamp_tokens = sum(map(timestamp_tokens, seconds))
     blocks = len(seconds)
     workings.update(timestamps=[timestamp_text(t) for t in seconds], timestamp_tokens=stamp_tokens,
-                   # transformers 5.x keeps the template's outer <|vision_start|>..<|vision_end|>
-                   # and gives every patch its own pair; 4.57 drops the outer pair (2 fewer).
-                   segment_tokens=2 + stamp_tokens + 2 * blocks + result.visual_tokens)
+                    # transformers 5.x keeps the template's outer <|vision_start|>..<|vision_end|>
+                    # and gives every patch its own pair; 4.57 drops the outer pair (2 fewer).
+                    segment_tokens=2 + stamp_tokens + 2 * blocks + result.visual_tokens)
     return replace(result, text_tokens=stamp_tokens + 2 * blocks)
 
 
@@ -1541,10 +1541,10 @@ def omni_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
     result = qwen_cost("qwen2.5-omni", video, options, QWEN2_PATCH)
     audio = audio_tokens(video.duration_s) if options.audio else 0
     result.workings.update(audio_tokens=audio, position_ids_per_second=OMNI_POSITIONS_PER_SECOND,
-                          seconds_per_chunk=OMNI_SECONDS_PER_CHUNK,
-                          # processing_qwen2_5_omni.py: second_per_grid = 2 / fps, where fps is
-                          # the processor's fps argument, 2.0 when the caller passes none.
-                          processor_second_per_grid=FRAME_FACTOR / OMNI_PROCESSOR_FPS)
+                           seconds_per_chunk=OMNI_SECONDS_PER_CHUNK,
+                           # processing_qwen2_5_omni.py: second_per_grid = 2 / fps, where fps is
+                           # the processor's fps argument, 2.0 when the caller passes none.
+                           processor_second_per_grid=FRAME_FACTOR / OMNI_PROCESSOR_FPS)
     return replace(result, audio_tokens=audio)
 
 
@@ -2256,13 +2256,14 @@ END_WORDS = re.compile(r"(?=[efsutolc结])(?:\b(?:end\w*|finish\w*|stop\w*|until
                        r"conclud\w*|lands?|landed)\b|结束)[^\d]{0,32}$")
 POINT_WORDS = re.compile(r"(?=[arn~])\b(?:at|around|about|approximately|roughly|near|~)\s*"
                          r"(?:the\s*)?$")
-# "lasts 5 seconds", "for 2 s": a length of time, not a moment in the video.
-# "The video is 30 seconds long", "a 60-second clip": the video's length, not a moment in it.
 # Chinese puts the label after the time: "12秒开始，17秒结束".
 START_AFTER, END_AFTER = re.compile(r"\s*(?:开始|起)"), re.compile(r"\s*(?:结束|止)")
-LENGTH_AFTER = re.compile(r"[\s-]*(?:long|video|clip|footage|in length)\b")
+# "The video is 30 seconds long", "a 60-second clip": the video's length, not a moment in it
+# (a length has a unit; "at 0:45 video time" and "the 45 s clip mark" are moments).
+LENGTH_AFTER = re.compile(r"[\s-]*(?:long|in length|(?:video|clip|footage)(?!\s+(?:time|mark)))\b")
 # "frames 30-45", "from frame 25 to frame 34": frame numbers, not seconds.
 FRAME_BEFORE = re.compile(r"\bframes?\s*(?:#|no\.\s*|number\s*)?$")
+# "lasts 5 seconds", "for 2 s": a length of time, not a moment in the video.
 DURATION_WORDS = re.compile(r"(?=[lftdwe])\b(?:lasts?|lasting|lasted|for|takes?|took|"
                             r"duration(?:\s+of)?|within|every)[\s:]+(?:about\s+|around\s+|"
                             r"roughly\s+)?$")
@@ -2285,6 +2286,8 @@ EXAMPLE_CUE = re.compile(r"(?=[efas例比])(?:\b(?:for example|for instance|e\.g
 HAPPEN_CUE = re.compile(r"(?=[hot发])(?:\b(?:happen\w*|occur\w*|takes? place|took place)\b|发生)")
 TIME_TOKEN = re.compile(r"<(time|t)>([^<]{0,64})</\1>", re.IGNORECASE)
 TRAILING_COMMA = re.compile(r",\s*(?=[}\]])")
+PYTHON_LITERALS = {"None": "null", "True": "true", "False": "false"}
+PYTHON_LITERAL = re.compile(r"\b(?:None|True|False)\b")
 FENCE = re.compile(r"```(?:json)?([^`]*)```", re.IGNORECASE)
 BRACKET_PAIR = re.compile(r"[\[(]\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*,"
                           r"\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*[\])]")
@@ -2435,14 +2438,12 @@ DECLINE_CUE = re.compile(r"\b(?:cannot|can't|can not|unable to|not able to|impos
 
 
 # "It does not start at 5 s; it starts at 8 s", "not at 5 but at 8", "at 8 s, not 5 s": a time
-# the answer rules out is not its answer. The negation must stand in the time's own clause, and
-# not as "not until 5 s" or "not later than 5 s", which give the time, or as a hedge ("I am not
-# sure, but 5 s"), which gives it with doubt.
-NEGATED = re.compile(r"(?:\bnot|n['\u2019]t|\bnever|\brather than|\binstead of)\b(?:(?!\b(?:"
-                     r"until|till|before|after|earlier|later|sooner|only|just|sure|certain|"
-                     r"confident|know|clear)\b)[^,;!?\n])*$")
-CLAUSE_ENDS = (",", ";", "!", "?", "\n", ". ", " but ", " and ",
-               "\uff0c", "\uff1b", "\u3002")
+# the answer rules out is not its answer. The negation must stand on the time itself: at most a
+# verb that places the event and a preposition between them. "The car is not visible from 10 to
+# 15 s" gives the time (of what is not seen), and so do "not until 5 s" and "not later than 5 s".
+NEGATED = re.compile(r"(?:\bnot|n['\u2019]t|\bnever|\brather than|\binstead of)\s+(?:(?:start|"
+                     r"begin|end|finish|stop|happen|occur|take place|be|is|was)\w*\s+)?(?:(?:at|"
+                     r"from|between|in|around|by|on)\s+)?(?:the\s+)?$")
 
 
 def may_rule_out(text: str) -> bool:
@@ -2452,10 +2453,8 @@ def may_rule_out(text: str) -> bool:
 
 
 def negated(text: str, since: int, at: int) -> bool:
-    """Whether the clause before position `at` (from `since` at most) rules the time out."""
-    clause = text[max(since, at - LABEL_REACH):at]
-    cut = max(clause.rfind(end) + len(end) if end in clause else 0 for end in CLAUSE_ENDS)
-    return NEGATED.search(clause, cut) is not None
+    """Whether the words just before position `at` (from `since` at most) rule the time out."""
+    return NEGATED.search(text, max(since, at - LABEL_REACH), at) is not None
 
 
 def sentence_of(text: str) -> Callable[[int], int]:
@@ -2527,7 +2526,7 @@ def lone_time_role(text: str, near: int, m: TimeMention, bare: bool) -> str | No
     """What a time outside a range is, by the words from `near` to it and just after it:
     "start" or "end" (the label nearer the time wins, but "begins until 5" starts), "point",
     or None (a duration, the video's length, or a number not written as a time)."""
-    if DURATION_WORDS.search(text, near, m.start) or LENGTH_AFTER.match(text, m.stop):
+    if DURATION_WORDS.search(text, near, m.start) or m.unit and LENGTH_AFTER.match(text, m.stop):
         return None
     if not text.isascii() and (START_AFTER.match(text, m.stop) or END_AFTER.match(text, m.stop)):
         return "start" if START_AFTER.match(text, m.stop) else "end"
@@ -2565,7 +2564,7 @@ def parse_free_text(text: str) -> Reading:
         is_range = n and (between in RANGE_WORDS and between != "and" or between == "and" and
                           BETWEEN_BEFORE.search(text, context, m.start))
         near = max(context, m.start - LABEL_REACH)     # the words a label can stand in
-        frame = "frame" in text and FRAME_BEFORE.search(text, near, m.start)
+        frame = not m.fixed and "frame" in text and FRAME_BEFORE.search(text, near, m.start)
         if frame or negation and negated(text, context, m.start):   # a range goes whole
             ruled_out += not frame
             context, k = (n if is_range else m).stop, k + (2 if is_range else 1)
@@ -2716,9 +2715,11 @@ def parse_json_answer(text: str) -> Reading | None:
         return unread(failure, "the JSON has no start/end, span or time field that reads as a "
                                "time", "json")
     if looks_like_json:
-        # Near-JSON first: Python's quotes, a trailing comma (each fixed once, then read again);
-        # text in brackets with no quotes at all, "[00:12 - 00:17]", is read as prose.
-        loose = TRAILING_COMMA.sub("", text if '"' in text else text.replace("'", '"'))
+        # Near-JSON first: a Python dict's quotes and None/True/False, a trailing comma (each
+        # fixed once, then read again); text in brackets with no quotes at all, "[00:12 -
+        # 00:17]", is read as prose.
+        loose = TRAILING_COMMA.sub("", text if '"' in text else PYTHON_LITERAL.sub(
+            lambda m: PYTHON_LITERALS[m.group()], text.replace("'", '"')))
         reading = parse_json_answer(loose) if loose != text else None
         if reading is None or reading.failure is not None:
             reading = parse_bracket_pairs(text)
@@ -6502,6 +6503,13 @@ def nearest_size(design: str, size_b: float) -> str:
     return min(sizes, key=lambda name: (abs(float(name.split("B")[0]) - size_b), name))
 
 
+def asks_when(request: PlanRequest) -> bool:
+    """Whether the task asks when something happens: a TIME_TASK, except action recognition on
+    a single short clip (SINGLE_CLIP_S), which asks only what."""
+    return request.task in TIME_TASKS and not (request.task == "action-recognition"
+                                               and request.duration_s <= SINGLE_CLIP_S)
+
+
 def choose_model(request: PlanRequest, sampler: str, evidence: dict) -> tuple[str, str]:
     """The design to recommend, and why: the released design compare measures best for these
     frames (`evidence`: compare rows by name), or the one asked for."""
@@ -6518,8 +6526,9 @@ def choose_model(request: PlanRequest, sampler: str, evidence: dict) -> tuple[st
             f"`{evidence_command(UNIFORM_CANDIDATES)}`)")
     a, b = evidence["qwen3-vl-motion"], evidence["qwen2.5-vl-motion"]
     return "qwen3-vl", (
-        f"uneven frames need each frame's own time: with motion-adaptive frames Qwen3-VL (times "
-        f"as text) is right within 0.5 s on {right_of(a)}, Qwen2.5-VL (one rate a video) on "
+        f"uneven frames need each frame's own time: with motion-adaptive frames (the uneven "
+        f"frames compare measures) Qwen3-VL (times as text) is right within 0.5 s on "
+        f"{right_of(a)}, Qwen2.5-VL (one rate a video) on "
         f"{right_of(b)} (compare's small suite: "
         f"`{evidence_command(('qwen3-vl-motion', 'qwen2.5-vl-motion'))}`)")
 
@@ -6654,7 +6663,7 @@ def plan_video(request: PlanRequest, evidence: dict, content: str | None = None,
     output = OUTPUT_FORMAT[request.task]
     if design in NO_TIME_DESIGNS and request.task in TIME_TASKS:
         output = NO_TIME_FORMAT
-    if request.task == "action-recognition" and request.duration_s <= SINGLE_CLIP_S:
+    if request.task in TIME_TASKS and not asks_when(request):
         output = "a label (a single short clip: when is not asked)"
     size = nearest_size(design, request.model_size_b)
     proposal = {"task": request.task, "content": content, "sampler": sampler,
@@ -6709,7 +6718,7 @@ def plan_warnings(request: PlanRequest, sampler: str, frames: int, pixels: dict 
         warnings.append(f"the dynamic sampler's {DEFAULT_MIN_FPS:g}-{DEFAULT_MAX_FPS:g} fps "
                         f"became {rate:.3g} fps: {frames} frames is all the frame cap "
                         f"({FPS_MAX_FRAMES}) and the context allow")
-    if request.task in TIME_TASKS and rate < PLAN_MIN_GROUNDING_FPS - 1e-9:
+    if asks_when(request) and rate < PLAN_MIN_GROUNDING_FPS - 1e-9:
         warnings.append(f"{counted(frames, 'frame')} over {request.duration_s:g} s is one every "
                         f"{1 / rate:.3g} s, fewer than one per {1 / PLAN_MIN_GROUNDING_FPS:g} s: "
                         "shorter events can fall between frames; split the video, or give a "
@@ -9623,15 +9632,12 @@ def plan_measured(request: PlanRequest, video: LoadedVideo, facts: VideoFacts,
     the plan's promises (a frame in every shot, no long stretch without one)."""
     content, measured = classify_content(video.motion, video.windows, video.cuts)
     sampler = SAMPLER_FOR_CONTENT[content][0]
-    if sampler == "keyframe" and request.task in TIME_TASKS:
+    every_shot = sampler == "keyframe" and asks_when(request)
+    if every_shot:
         settings = through_every_shot(settings, video)
     planned = run_planned(sampler, video, settings) if sampler != "uniform" else None
     plan = plan_video(request, plan_evidence(), content, measured,
                       len(planned.indices) if planned else None, facts)
-    if plan["sampler"] == "keyframe" and request.task in TIME_TASKS:
-        plan["sampler_reason"] += (f"; a task that asks when needs every part of a shot, so "
-                                   f"context frames every {settings.keyframe_gap_s:g} s reach "
-                                   "across the longest shot")
     m = video.motion
     if plan["sampler"] == "uniform":
         indices = plan["frame_indices"] or spread_in_range(0, m.frame_count, plan["frames"])
@@ -9639,6 +9645,8 @@ def plan_measured(request: PlanRequest, video: LoadedVideo, facts: VideoFacts,
     elif len(planned.indices) > plan["frames"]:      # fewer fit: the sampler chooses again
         planned = run_planned(sampler, video, replace(settings, max_frames=plan["frames"]))
     plan["frame_indices"] = list(planned.indices)
+    if every_shot and plan["sampler"] == "keyframe":
+        plan["sampler_reason"] += every_shot_reason(planned, settings.keyframe_gap_s)
     if not plan["refused"]:
         shots = (shot_spans(m.frame_count, video.cuts, video.transitions)
                  if plan["sampler"] == "keyframe" else None)
@@ -9656,6 +9664,18 @@ def through_every_shot(settings: SamplerSettings, video: LoadedVideo) -> Sampler
     reach = ceil_div(longest, max(1, round(step * m.fps)))     # context frames to cross it
     return replace(settings, keyframe_gap_s=step,
                    keyframe_context=max(settings.keyframe_context, reach))
+
+
+def every_shot_reason(planned: SampleResult, step: float) -> str:
+    """What a keyframe plan for a task that asks when says of its context frames: that they
+    reach across every shot, or, when fewer fit, how long a stretch goes without a frame."""
+    edges = [0, *planned.indices, planned.frame_count]
+    gap = max(b - a for a, b in zip(edges, edges[1:])) / planned.fps
+    said = f"; a task that asks when needs every part of a shot, so context frames every {step:g} s"
+    if gap <= step + 1 / planned.fps:
+        return said + " reach across the longest shot"
+    return (f"{said} would reach across the longest shot, but only "
+            f"{counted(len(planned.indices), 'frame')} fit: up to {gap:.1f} s go without one")
 
 
 def run_planned(sampler: str, video: LoadedVideo, settings: SamplerSettings) -> SampleResult:
@@ -10541,8 +10561,8 @@ def main(argv: list[str] | None = None) -> int:
             emit(overview())
             return 0
         if argv[0].startswith("-") and argv[0].split("=")[0] not in ("-h", "--help", "--version"):
-            raise UserError(f"unrecognized option {quoted(argv[0])}: options come after the "
-                            "COMMAND (main.py COMMAND --help lists them)")
+            raise UserError(f"unrecognized option {quoted(argv[0])} before the COMMAND: "
+                            "options go after it (main.py COMMAND --help lists them)")
         args = build_parser(argv[0]).parse_args(argv)
         refuse_output_over_input(args)
         result = args.func(args)

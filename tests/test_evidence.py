@@ -150,8 +150,13 @@ class PlanFollowsCompareTests(ScratchTest):
         edges = [0.0] + times + [20.0]                          # the clip is 20 s
         self.assertLessEqual(max(b - a for a, b in zip(edges, edges[1:])), step + 0.1, times)
         self.assertNotIn("dropped", " ".join(plan["warnings"]))
-        summary = run_json("plan", "--task", "summarization", "--video", clip)
-        self.assertNotIn("asks when", summary["sampler_reason"])   # the task does not ask when
+        for task in ("summarization", "action-recognition"):   # neither asks when (20 s clip)
+            other = run_json("plan", "--task", task, "--video", clip)
+            self.assertNotIn("asks when", other["sampler_reason"], task)
+        # when fewer frames fit, the plan says how far short of its promise it falls
+        tight = run_json("plan", "--task", "temporal-grounding", "--video", clip,
+                         "--context-tokens", "600")
+        self.assertIn("would reach across the longest shot, but only", tight["sampler_reason"])
 
     def test_long_and_small_plans_warn(self):
         hour = run_json("plan", "--task", "temporal-grounding", "--duration", "3600")

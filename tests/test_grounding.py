@@ -537,6 +537,20 @@ CLASSES = {
         ('{"moments": [[12.5, 17.0]]}', 60, (I, 12.5, 17), 1)],
     "Qwen3-VL's own time text": [
         ("<12.5 seconds> to <17.0 seconds>", 60, (I, 12.5, 17), 1)],
+    # a fifth check: each was dropped as ruled out, or not read, by the first version of the
+    # rules above
+    "a negation about something else than the time": [
+        ("The car is not visible from 10 to 15 s.", 60, (I, 10, 15), 1),
+        ("The cat does not move from 3 to 9 seconds.", 60, (I, 3, 9), 1),
+        ("The person opens the door (not the window) from 12 to 17 s.", 60, (I, 12, 17), 1),
+        ("The man uses a knife instead of scissors from 30 to 45 s.", 60, (I, 30, 45), 1),
+        ("The baby is crying rather than laughing from 12 to 17 seconds.", 60, (I, 12, 17), 1),
+        ("The person won't stop dancing from 12 to 17 s.", 60, (I, 12, 17), 1),
+        ('{"answer": "The cat does not move from 12 to 17 seconds"}', 60, (I, 12, 17), 1)],
+    "a moment beside the words video, clip or frame": [
+        ("The goal is scored at 0:45 video time.", 60, (P, 45, 45), 1),
+        ("At 45 s clip time, the goal is scored.", 60, (P, 45, 45), 1),
+        ("In the frame 12.5 s to 17 s, the cat jumps.", 60, (I, 12.5, 17), 1)],
     "a negation that gives the time": [
         ("It doesn't begin until 5 s and ends at 8 s.", 60, (I, 5, 8), 1),
         ("I cannot tell exactly, but it starts at 5 s and ends at 7 s.", 60, (I, 5, 7), 1),

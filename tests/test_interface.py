@@ -202,8 +202,8 @@ class JsonTests(unittest.TestCase):
                 self.assertLessEqual(len(set(seen) - {"NoneType"}), 1, seen)
 
     def test_errors_name_what_the_user_wrote(self):
-        for argv, said in ((("--nope",), "unrecognized option '--nope': options come after the "
-                                         "COMMAND"),
+        for argv, said in ((("--nope",), "unrecognized option '--nope' before the COMMAND: "
+                                         "options go after it"),
                            (("--json", "compare"), "unrecognized option '--json'"),
                            (("tokens", "--duration", "864000"),
                             "--duration 864000 at --fps 30 is 25,920,000 frames")):
