@@ -2250,17 +2250,19 @@ FILLER_LAST = ("about", "around", "approximately", "roughly", "the", "second", "
 # LABEL_REACH covers the longest word and those 32, so each search looks at that much text;
 # each pattern opens with its words' first letters, a quick test at every position it tries)
 LABEL_REACH = 48
-START_WORDS = re.compile(r"(?=[sbfo开从])(?:\b(?:start\w*|begin\w*|from|onset)\b|开始|从)"
+START_WORDS = re.compile(r"(?=[sbfo开从起])(?:\b(?:start\w*|begin\w*|from|onset)\b|开始|从|起点)"
                          r"[^\d]{0,32}$")
-END_WORDS = re.compile(r"(?=[efsutolc结])(?:\b(?:end\w*|finish\w*|stop\w*|until|till|offset|"
-                       r"conclud\w*|lands?|landed)\b|结束)[^\d]{0,32}$")
+END_WORDS = re.compile(r"(?=[efsutolc结终])(?:\b(?:end\w*|finish\w*|stop\w*|until|till|offset|"
+                       r"conclud\w*|lands?|landed)\b|结束|终点)[^\d]{0,32}$")
 POINT_WORDS = re.compile(r"(?=[arn~])\b(?:at|around|about|approximately|roughly|near|~)\s*"
                          r"(?:the\s*)?$")
-# Chinese puts the label after the time: "12秒开始，17秒结束".
-START_AFTER, END_AFTER = re.compile(r"\s*(?:开始|起)"), re.compile(r"\s*(?:结束|止)")
+# A label after the time: Chinese "12秒开始，17秒结束" ("12秒左右开始"), "12.5 s (start)".
+START_AFTER = re.compile(r"\s*(?:(?:时|左右|处)?(?:开始|起)|\((?:start|begin)\w*\))")
+END_AFTER = re.compile(r"\s*(?:(?:时|左右|处)?(?:结束|止)|\((?:end|finish)\w*\))")
 # "The video is 30 seconds long", "a 60-second clip": the video's length, not a moment in it
 # (a length has a unit; "at 0:45 video time" and "the 45 s clip mark" are moments).
-LENGTH_AFTER = re.compile(r"[\s-]*(?:long|in length|(?:video|clip|footage)(?!\s+(?:time|mark)))\b")
+LENGTH_AFTER = re.compile(r"[\s-]*(?:long|in length|(?:video|clip|footage)(?!\s+(?:time|mark)))\b"
+                          r"|的?(?:视频|影片|片段)")
 # "frames 30-45", "from frame 25 to frame 34": frame numbers, not seconds.
 FRAME_BEFORE = re.compile(r"\bframes?\s*(?:#|no\.\s*|number\s*)?$")
 # "lasts 5 seconds", "for 2 s": a length of time, not a moment in the video.
@@ -2441,15 +2443,17 @@ DECLINE_CUE = re.compile(r"\b(?:cannot|can't|can not|unable to|not able to|impos
 # the answer rules out is not its answer. The negation must stand on the time itself: at most a
 # verb that places the event and a preposition between them. "The car is not visible from 10 to
 # 15 s" gives the time (of what is not seen), and so do "not until 5 s" and "not later than 5 s".
-NEGATED = re.compile(r"(?:\bnot|n['\u2019]t|\bnever|\brather than|\binstead of)\s+(?:(?:start|"
+NEGATED = re.compile(r"(?:(?:\bnot|n['\u2019]t|\bnever|\brather than|\binstead of)\s+(?:(?:start|"
                      r"begin|end|finish|stop|happen|occur|take place|be|is|was)\w*\s+)?(?:(?:at|"
-                     r"from|between|in|around|by|on)\s+)?(?:the\s+)?$")
+                     r"from|between|in|around|by|on)\s+)?(?:the\s+)?|(?:不是|并非|而非|不在)\s*"
+                     r"(?:在|从)?\s*第?)$")
 
 
 def may_rule_out(text: str) -> bool:
     """The quick test before NEGATED: a word in the text that can rule a time out."""
     return ("not" in text or "n't" in text or "never" in text or "instead" in text
-            or "rather" in text or "n\u2019t" in text)
+            or "rather" in text or "n\u2019t" in text or not text.isascii() and (
+                "不" in text or "非" in text))
 
 
 def negated(text: str, since: int, at: int) -> bool:
@@ -2528,8 +2532,10 @@ def lone_time_role(text: str, near: int, m: TimeMention, bare: bool) -> str | No
     or None (a duration, the video's length, or a number not written as a time)."""
     if DURATION_WORDS.search(text, near, m.start) or m.unit and LENGTH_AFTER.match(text, m.stop):
         return None
-    if not text.isascii() and (START_AFTER.match(text, m.stop) or END_AFTER.match(text, m.stop)):
-        return "start" if START_AFTER.match(text, m.stop) else "end"
+    if START_AFTER.match(text, m.stop):
+        return "start"
+    if END_AFTER.match(text, m.stop):
+        return "end"
     start_word = START_WORDS.search(text, near, m.start)
     end_word = END_WORDS.search(text, start_word.start() + 1 if start_word else near, m.start)
     if start_word and not (end_word and not end_word.group().startswith(("until", "till"))):

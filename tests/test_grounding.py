@@ -551,6 +551,14 @@ CLASSES = {
         ("The goal is scored at 0:45 video time.", 60, (P, 45, 45), 1),
         ("At 45 s clip time, the goal is scored.", 60, (P, 45, 45), 1),
         ("In the frame 12.5 s to 17 s, the cat jumps.", 60, (I, 12.5, 17), 1)],
+    "labels after the time, and more Chinese": [
+        ("12.5 s (start) - 17 s (end)", 60, (I, 12.5, 17), 1),
+        ("Timestamp: 12.5 s (start), 17.0 s (end)", 60, (I, 12.5, 17), 1),
+        ("12.5秒时开始，17秒时结束", 60, (I, 12.5, 17), 1),
+        ("12秒左右开始，17秒左右结束", 60, (I, 12, 17), 1),
+        ("起点12.5秒，终点17秒", 60, (I, 12.5, 17), 1),
+        ("不是在5秒，而是在12秒到17秒。", 60, (I, 12, 17), 1),
+        ("这个60秒的视频中，猫在20秒到25秒之间跳起。", 60, (I, 20, 25), 1)],
     "a negation that gives the time": [
         ("It doesn't begin until 5 s and ends at 8 s.", 60, (I, 5, 8), 1),
         ("I cannot tell exactly, but it starts at 5 s and ends at 7 s.", 60, (I, 5, 7), 1),
