@@ -2594,8 +2594,8 @@ def parse_free_text(text: str) -> Reading:
     if starts or ends:
         pair_labels(found, starts, ends)
     if not found:
-        return unread("negated", f"{counted(ruled_out, 'time')} ruled out by not, never or "
-                                 "instead of", "free_text") if ruled_out else \
+        return unread("negated", f"{counted(ruled_out, 'time')} ruled out by a negation",
+                      "free_text") if ruled_out else \
             unread("no_time_found", "numbers, but none written as a time", "free_text")
     return Reading(tuple(prefer_happening(text, found)[:MAX_PREDICTIONS]), None, "free_text")
 
