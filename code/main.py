@@ -2532,9 +2532,10 @@ def lone_time_role(text: str, near: int, m: TimeMention, bare: bool) -> str | No
     or None (a duration, the video's length, or a number not written as a time)."""
     if DURATION_WORDS.search(text, near, m.start) or m.unit and LENGTH_AFTER.match(text, m.stop):
         return None
-    if START_AFTER.match(text, m.stop):
+    after = "(" in text or not text.isascii()       # a label after the time: a quick test
+    if after and START_AFTER.match(text, m.stop):
         return "start"
-    if END_AFTER.match(text, m.stop):
+    if after and END_AFTER.match(text, m.stop):
         return "end"
     start_word = START_WORDS.search(text, near, m.start)
     end_word = END_WORDS.search(text, start_word.start() + 1 if start_word else near, m.start)
