@@ -2236,6 +2236,10 @@ T_EQUALS = re.compile(r"\bt\s*=\s*(?=[\d.])")               # "t=80 to t=100"
 # skips it; this reads it as the tail of the compound.
 COMPOUND_TAIL = re.compile(r"(\d+(?:\.\d+)?)\s*(s|secs?|seconds?|m|mins?|minutes?)(?![a-z])",
                            re.ASCII)
+# "starts at 12 s and lasts 5 s", "at 12 s for 5 s": a start and a length, 12 to 17 s.
+LASTING = {"and lasts", "and lasts for", "lasting", "lasting for", "and lasting", "for",
+           "and takes", "taking"}
+RANGE_FORMS = {"and": "between", **{word: "lasting" for word in LASTING}}
 RANGE_WORDS = {"-", "~", "to", "up to", "until", "till", "through", "thru", "至", "到", "and", "->",
                "-->", "=>"}
 # Words that may sit between a range's two times around its word: "from around 3 to around
@@ -2569,7 +2573,7 @@ def parse_free_text(text: str) -> Reading:
         n = kept[k + 1] if k + 1 < len(kept) else None
         between = range_word(text[m.stop:n.start]) if n else None
         is_range = n and (between in RANGE_WORDS and between != "and" or between == "and" and
-                          BETWEEN_BEFORE.search(text, context, m.start))
+                          BETWEEN_BEFORE.search(text, context, m.start) or between in LASTING)
         near = max(context, m.start - LABEL_REACH)     # the words a label can stand in
         frame = not m.fixed and "frame" in text and FRAME_BEFORE.search(text, near, m.start)
         if frame or negation and negated(text, context, m.start):   # a range goes whole
@@ -2578,9 +2582,9 @@ def parse_free_text(text: str) -> Reading:
             continue
         if is_range:
             first = m.seconds * UNIT_SECONDS[n.unit] if not m.fixed and n.unit else m.seconds
-            form = "between" if between == "and" else "range"
-            found.append((m.start, Prediction("interval", first, n.seconds, "free_text",
-                                              form=form)))
+            last = first + n.seconds if between in LASTING else n.seconds   # 12 s, lasting 5 s
+            found.append((m.start, Prediction("interval", first, last, "free_text",
+                                              form=RANGE_FORMS.get(between, "range"))))
             context, k = n.stop, k + 2
             continue
         role = lone_time_role(text, near, m, bare)
@@ -9314,8 +9318,8 @@ def parse_text(doc: dict) -> str:
     lines = [format_table(["rank", "kind", "start/time s", "end s", "format", "form", "event",
                            "confidence"], rows),
              prose("rank 1 is the answer scored; form: how its time was written (range, "
-                   "between, labelled, point, bare, ...); event and confidence when it gives "
-                   "them")]
+                   "between, lasting, labelled, point, bare, ...); event and confidence when it "
+                   "gives them")]
     lines += [prose(f"flag: {flag}, {FLAG_REASONS[flag]}; scoring clips it into the video")
               for flag in doc["flags"]]
     return "\n".join(lines)

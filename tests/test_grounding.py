@@ -551,6 +551,11 @@ CLASSES = {
         ("The goal is scored at 0:45 video time.", 60, (P, 45, 45), 1),
         ("At 45 s clip time, the goal is scored.", 60, (P, 45, 45), 1),
         ("In the frame 12.5 s to 17 s, the cat jumps.", 60, (I, 12.5, 17), 1)],
+    "a start and a length": [
+        ("The event starts at 12 seconds and lasts 5 seconds.", 60, (I, 12, 17), 1),
+        ("It starts at 12 s and lasts for about 5 seconds.", 60, (I, 12, 17), 1),
+        ("At 12 s, lasting 5 s.", 60, (I, 12, 17), 1),
+        ("The jump happens at 12 s for 2 s.", 60, (I, 12, 14), 1)],
     "labels after the time, and more Chinese": [
         ("12.5 s (start) - 17 s (end)", 60, (I, 12.5, 17), 1),
         ("Timestamp: 12.5 s (start), 17.0 s (end)", 60, (I, 12.5, 17), 1),
