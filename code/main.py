@@ -4644,6 +4644,16 @@ def truth_format_of(text: str, path: str) -> tuple[str, object]:
     return "qvhighlights", text                # JSON lines, maybe just one
 
 
+def answer_duration(durations: dict[str, float], ident: str) -> float | None:
+    """A --duration-file length for an answer: by its id, or the id before '#' (vidA#0)."""
+    return durations.get(ident) or durations.get(ident.split("#")[0])
+
+
+def video_duration(durations: dict[str, float], video: str) -> float | None:
+    """A --duration-file length for a samples file's video, with or without its extension."""
+    return durations.get(video) or durations.get(video.rsplit(".", 1)[0])
+
+
 def load_durations(path: str) -> dict[str, float]:
     """{id: seconds} from a JSON object or JSONL lines {"id", "duration"}; ids once each."""
     text = read_text_file(path)
@@ -4845,7 +4855,7 @@ def answer_line(number: int, item: dict, truths: dict[str, GroundTruth] | None,
     if duration is None:
         duration = truth.duration
         if duration is None and durations and ident is not None:
-            duration = durations.get(ident) or durations.get(ident.split("#")[0])
+            duration = answer_duration(durations, ident)
             if duration is not None and truth.end > duration:
                 return (f"the truth ends at {truth.end:g} s, after the video's {duration:g} s "
                         "in --duration-file; one of them is wrong")
@@ -4921,8 +4931,7 @@ class AnswerScores:
                                      f"{self.seen[got.ident]}); only the first is scored")
                 return
             self.seen[got.ident] = number
-            if self.durations and (got.ident in self.durations or
-                                   got.ident.split("#")[0] in self.durations):
+            if self.durations and answer_duration(self.durations, got.ident) is not None:
                 self.duration_file_matches += 1
         if self.options.compat:
             found = lmms_eval_extract(got.output or "")
@@ -5286,7 +5295,7 @@ def evaluate_samples(lines: Iterable[tuple[int, str]], task: HarnessTask,
     ious, unread, unreadable = harness_ious(items.values(), task)
     harness_read = len(items) - len(unread)
     tally, truth_values, rescued = tool_scores(items.values(), unread, durations, options, bad)
-    matches = sum(it.video in durations or it.video.rsplit(".", 1)[0] in durations
+    matches = sum(video_duration(durations, it.video) is not None
                   for it in items.values()) if durations else None
     if options.compat:
         return {"compat": options.compat, "input": "lmms-eval samples", "task": task.name,
@@ -5358,7 +5367,7 @@ def tool_scores(items: Iterable[HarnessItem], unread: set[str], durations: dict[
             bad.add(item.line, f"truth {item.truth_text[:40]!r} has no usable start <= end")
             continue
         truth_values += [mine.start, mine.end]
-        duration = durations.get(item.video) or durations.get(item.video.rsplit(".", 1)[0])
+        duration = video_duration(durations, item.video)
         reading = parse_grounding(item.answer, duration, options.policy)
         tally.add(score_item(reading, mine, (options.tolerance,), options.point_as_interval,
                              duration), duration is not None)
