@@ -3741,10 +3741,19 @@ def rook_masks(count: int) -> tuple[int, int]:
 
 
 def cell_means(plane, slices: tuple[tuple[slice, ...], ...]) -> bytes:
-    """The mean of each cell's rooks, rounded: the samples of every cell are added in 16-bit
-    lanes (even cells in one integer, odd cells in another), then divided by their count, a
-    power of two."""
-    picks = [b"".join(map(plane.__getitem__, rows)) for rows in slices]
+    """The mean of each cell's rooks, rounded (see rook_means)."""
+    return rook_means(rook_picks(plane, slices))
+
+
+def rook_picks(plane, slices: tuple[tuple[slice, ...], ...]) -> list[bytes]:
+    """For each rook, its pixel of every cell, in cell order (rook_slices)."""
+    return [b"".join(map(plane.__getitem__, rows)) for rows in slices]
+
+
+def rook_means(picks: list[bytes]) -> bytes:
+    """The mean of each cell's rooks (rook_picks), rounded: the samples of every cell are
+    added in 16-bit lanes (even cells in one integer, odd cells in another), then divided by
+    their count, a power of two."""
     if len(picks) == 1:
         return picks[0]
     count = len(picks[0])
@@ -3927,11 +3936,86 @@ def analyze_motion(frames: Iterable[bytes], width: int, height: int, fps: float,
     and one ring of recent frames' cells: 2P+2 frames for the cut's persistence, measured only
     where a cut signal comes near its threshold (cut_floor for the difference), and
     GRADUAL_MAX_S of them for the windows that mark gradual transitions. Only per-frame
-    numbers are kept, never a frame: memory for frames is bounded by the ring."""
+    numbers are kept, never a frame: memory for frames is bounded by the ring. A long video
+    of big frames is scored in two processes (scored_in_child), with the same result."""
     motion_pass = MotionPass(width, height, fps, stride or auto_stride(height), cut_floor)
-    for frame in frames:
-        motion_pass.add(frame)
+    frames = counted_frames(frames)
+    for count, frame in enumerate(frames, 1):
+        motion_pass.add(motion_pass.sample(frame))
+        if count == TWO_PROCESSES_AFTER and can_fork(width * height):
+            return scored_in_child(motion_pass, frames)
     return motion_pass.result()
+
+
+# Two processes. A long video's pass splits in two that run side by side on two cores: this
+# process reads and samples each frame (MotionPass.sample: the copying), a forked child scores
+# the samples (MotionPass.add: the comparing) and sends back the analysis. The child starts
+# as a copy of the pass so far, so the result is the one pass's, byte for byte. Reading stays
+# here, with its errors, warnings and progress lines.
+TWO_PROCESSES_AFTER = 50           # frames scored here before the split (a fork costs ~2 ms)
+TWO_PROCESSES_PIXELS = 320 * 180   # smaller frames cost too little to sample to be worth it
+
+
+def can_fork(frame_pixels: int) -> bool:
+    """Whether to split: the frames are big enough, the system has fork, and no other thread
+    runs (a fork copies only the calling thread)."""
+    return (frame_pixels >= TWO_PROCESSES_PIXELS and hasattr(os, "fork")
+            and threading.active_count() == 1)
+
+
+def scored_in_child(motion_pass: MotionPass, frames: Iterator[bytes]) -> MotionAnalysis:
+    """The rest of the pass: the frames read and sampled here, scored in a forked child."""
+    import marshal, pickle                # here: only a long video needs them
+    samples_in, samples_out = os.pipe()
+    result_in, result_out = os.pipe()
+    pid = os.fork()
+    if pid == 0:                          # the child: score what arrives, send the result
+        status = 1
+        try:
+            os.close(samples_out), os.close(result_in)
+            with open(samples_in, "rb") as source:
+                while True:
+                    try:
+                        motion_pass.add(Sample(*marshal.load(source)))
+                    except EOFError:
+                        break
+            with open(result_out, "wb") as sink:
+                sink.write(pickle.dumps(motion_pass.result()))
+            status = 0
+        finally:
+            os._exit(status)              # never back into the parent's program
+    os.close(samples_in), os.close(result_out)
+    try:
+        with open(samples_out, "wb") as sink:
+            for frame in frames:
+                marshal.dump(tuple(motion_pass.sample(frame)), sink)
+        with open(result_in, "rb") as source:
+            data = source.read()
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(result_in)           # a child still writing gets a broken pipe
+        _, status = os.waitpid(pid, 0)
+    if not data:
+        raise RuntimeError(f"the motion pass's child process failed (status {status})")
+    return pickle.loads(data)
+
+
+def counted_frames(frames: Iterable[bytes]) -> Iterator[bytes]:
+    """The frames, refused past MAX_VIDEO_FRAMES (a UserError)."""
+    for count, frame in enumerate(frames):
+        if count == MAX_VIDEO_FRAMES:
+            raise UserError(f"the video has more than {MAX_VIDEO_FRAMES:,} frames; cut it "
+                            "into parts (ffmpeg -ss/-t) or lower its rate (-vf fps=N)")
+        yield frame
+
+
+class Sample(NamedTuple):
+    """The pixels MotionPass reads of one frame (MotionPass.sample): the grid at the stride,
+    the luma cells' rooks (rook_picks; none when the cells are the grid), and the chroma
+    cells' rooks (None: no colour)."""
+    grid: bytes
+    cells: list[bytes]
+    colour: list[bytes] | None
 
 
 class Cells(NamedTuple):
@@ -3986,24 +4070,26 @@ class MotionPass:
         self.spans: list[tuple[int, int, float]] = []
         self.previous = None
 
-    def colour_of(self, frame: bytes) -> tuple[int, int] | None:
-        """The lanes of the frame's chroma cells, U then V (None: the frame has no colour)."""
-        chroma = getattr(frame, "chroma", b"")
-        if len(chroma) != self.chroma_size or not self.chroma_bytes:
-            return None
-        return to_lanes(cell_means(chroma, self.chroma_rooks))
-
-    def add(self, frame: bytes) -> None:
-        """Score one frame against the previous one; then look back: frame i - P's
-        persistence, and the gradual windows that end on this frame."""
-        if len(self.scores) == MAX_VIDEO_FRAMES:
-            raise UserError(f"the video has more than {MAX_VIDEO_FRAMES:,} frames; cut it "
-                            "into parts (ffmpeg -ss/-t) or lower its rate (-vf fps=N)")
+    def sample(self, frame: bytes) -> Sample:
+        """The pixels the pass reads of a frame: its grid at the stride, its cells' rooks, and
+        its chroma cells' rooks, U then V (None: the frame has no colour)."""
         grid = grid_sample(frame, self.width, self.height, self.stride)
+        cells = [] if self.cells_are_grid else rook_picks(frame, self.rooks)
+        chroma = getattr(frame, "chroma", b"")
+        colour = (rook_picks(chroma, self.chroma_rooks)
+                  if len(chroma) == self.chroma_size and self.chroma_bytes else None)
+        return Sample(grid, cells, colour)
+
+    def add(self, sample: Sample) -> None:
+        """Score one frame's sample against the previous one; then look back: frame i - P's
+        persistence, and the gradual windows that end on this frame."""
+        grid, picks, colour = sample
+        cells = grid if self.cells_are_grid else rook_means(picks)
+        colour = None if colour is None else rook_means(colour)
         lanes = to_lanes(grid)
-        cells = grid if self.cells_are_grid else cell_means(frame, self.rooks)
         now = Cells(lanes if self.cells_are_grid else to_lanes(cells), luma_histogram(cells),
-                    self.colour_of(frame), to_lanes(block_means(cells, self.cell_columns)))
+                    None if colour is None else to_lanes(colour),
+                    to_lanes(block_means(cells, self.cell_columns)))
         if self.previous is None:
             changes = (0.0, 0.0, 0.0, 0.0, 0.0)
         else:

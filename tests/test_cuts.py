@@ -350,3 +350,56 @@ class FfmpegTests(ScratchTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TwoProcessTests(ScratchTest):
+    """A long video's pass is split between this process and a forked child
+    (scored_in_child); the split is made early here, on small frames."""
+
+    def setUp(self):
+        super().setUp()
+        for name, value in (("TWO_PROCESSES_AFTER", 12), ("TWO_PROCESSES_PIXELS", 0)):
+            self.addCleanup(setattr, main, name, getattr(main, name))
+            setattr(main, name, value)
+        splits = []
+        original = main.scored_in_child
+        self.addCleanup(setattr, main, "scored_in_child", original)
+        main.scored_in_child = lambda *args: splits.append(1) or original(*args)
+        self.splits = splits
+        scene = main.Scene("cut", 4.0, 25.0, 160, 96, (), (1.2,), 0.3)
+        plane = 80 * 48
+        colours = [(bytes([90]) * plane, bytes([170]) * plane),
+                   (bytes([170]) * plane, bytes([90]) * plane)]
+        frames = [(y, *colours[k >= 70]) for k, y in enumerate(main.render_scene(scene))]
+        self.path = os.path.join(self.dir, "clip.y4m")
+        with open(self.path, "wb") as f:
+            f.write(y4m_420(frames, 160, 96))
+
+    def analyse(self, split: bool, allow_truncated=False):
+        main.TWO_PROCESSES_AFTER = 12 if split else 10 ** 9
+        notes = []
+        video = main.open_video(self.path, None, allow_truncated, notes.append)
+        return main.analyze_motion(video.frames, 160, 96, 25.0), notes
+
+    def test_the_split_pass_gives_the_one_pass_result(self):
+        one, _ = self.analyse(split=False)
+        self.assertEqual(self.splits, [])
+        two, _ = self.analyse(split=True)
+        self.assertEqual(self.splits, [1])
+        self.assertEqual(two, one)
+        cuts = [c.frame for c in main.detect_cuts(two)]
+        self.assertEqual(cuts, [30, 70])       # the scene's cut, and the colour's
+
+    def test_a_stream_cut_short_after_the_split_is_the_same_error_and_leaves_no_child(self):
+        with open(self.path, "r+b") as f:
+            f.truncate(os.path.getsize(self.path) - 5000)
+        for split in (False, True):
+            with self.assertRaises(main.UserError) as caught:
+                self.analyse(split)
+            self.assertIn("cut short", str(caught.exception))
+            with self.assertRaises(ChildProcessError):
+                os.waitpid(-1, os.WNOHANG)
+        one, notes_one = self.analyse(False, allow_truncated=True)
+        two, notes_two = self.analyse(True, allow_truncated=True)
+        self.assertEqual((two, notes_two), (one, notes_one))
+        self.assertEqual(len(notes_two), 1)
