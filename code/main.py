@@ -90,15 +90,12 @@ def interrupted_at_start(number, frame) -> None:
 if __name__ == "__main__" and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
     signal.signal(signal.SIGINT, interrupted_at_start)
 
-import argparse
-import ast
-import bisect
+import argparse   # modules only one path needs (ast, csv, fractions, html, subprocess,
+import bisect     # tempfile) are imported where they are used: start-up pays for the rest
 import collections
 import contextlib
-import csv
 import errno
 import functools
-import html
 import io
 import itertools
 import json
@@ -109,8 +106,6 @@ import re
 import shutil
 import stat
 import struct
-import subprocess
-import tempfile
 import textwrap
 import threading
 import time
@@ -119,7 +114,6 @@ import zlib
 from array import array
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
-from fractions import Fraction
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 
@@ -3273,6 +3267,7 @@ def open_y4m(stream, where: str, allow_truncated: bool = False, report=None) -> 
 
 def fps_fraction(fps: float) -> tuple[int, int]:
     """`fps` as (numerator, denominator) with a denominator of at most 1001, for Y4M's F tag."""
+    from fractions import Fraction
     ratio = Fraction(fps).limit_denominator(1001)
     return ratio.numerator, ratio.denominator
 
@@ -5217,6 +5212,7 @@ def lmms_eval_iou(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 def charades_truth(text: str) -> tuple[float, float]:
     """The Charades-STA harness's truth: ast.literal_eval of the key's last part."""
+    import ast
     value = ast.literal_eval(text)
     return finite_pair(value[0], value[1])
 
@@ -5598,6 +5594,7 @@ MAX_SCORE_ROWS = 10_000
 
 def read_scores(path: str) -> list[dict]:
     """A VideoMME CSV: VIDEOMME_COLUMNS, videomme_subs optional; every row and number checked."""
+    import csv
     text = read_text_file(path, MAX_SCORES_BYTES)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     rows = []
@@ -7276,6 +7273,7 @@ def exercise_videomme(scores: str | None, example_csv: bool) -> dict:
     shipped table, or the `scores` CSV), and what same-size encoding pairs and scale can say;
     with `example_csv`, the shipped table as CSV instead."""
     if example_csv:
+        import csv
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(VIDEOMME_COLUMNS)
@@ -7418,6 +7416,7 @@ def write_stream(stream, pieces: Iterable[bytes], name: str) -> int:
 def replace_whole(path: str, target: str, info: os.stat_result | None,
                   pieces: Iterable[bytes]) -> int:
     """The temporary-file-then-rename write, cleaned up on any exception or SIGTERM."""
+    import tempfile
     folder, name = os.path.split(target)
     # SIGTERM is caught from before the temporary exists, so none is left behind.
     with terminate_as_exception():
@@ -7754,6 +7753,7 @@ MAX_POINTS_PER_PIXEL = 2
 
 def esc(text: object) -> str:
     """`text` (any value, as str) escaped for SVG text and attributes, quotes included."""
+    import html
     return html.escape(str(text), quote=True)
 
 
@@ -8375,6 +8375,7 @@ class Parser(argparse.ArgumentParser):
         choice quoted short)."""
         found = re.search(r"invalid choice: (.*?) \(choose from", message)
         if found and len(found.group(1)) > 42:
+            import ast
             with contextlib.suppress(ValueError, SyntaxError):
                 value = quoted(ast.literal_eval(found.group(1)))
                 message = message[:found.start(1)] + value + message[found.end(1):]
@@ -9891,6 +9892,7 @@ def timed(function) -> tuple[object, float]:
 def command_seconds(command: list[str], keep_output: bool = False, runs: int = COMMAND_RUNS
                     ) -> tuple[float, bytes] | None:
     """The fastest of `runs` runs of a command (None if it fails), and its last output."""
+    import subprocess
     best, output = None, b""
     for _ in range(runs):
         start = time.perf_counter()
@@ -9970,6 +9972,7 @@ def cmd_bench(args: argparse.Namespace) -> Result:
     """`bench`: writes JSONL answers and a 640x360 30 fps clip to a temporary folder (removed),
     then times scoring the answers, reading, motion scoring (stride 1, default, naive),
     `sample` with and without --sheet, and --help."""
+    import tempfile
     scene = bench_scene(args.seconds)
     # SIGTERM unwinds like Ctrl-C: subprocess.run kills its child, the folder is removed.
     with terminate_as_exception(), tempfile.TemporaryDirectory(prefix="video-vlm-bench-") as folder:

@@ -7,6 +7,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -169,18 +170,18 @@ class OutputTests(ScratchTest):
     def test_a_signal_inside_mkstemp_leaves_nothing_behind(self):
         # SIGTERM can land after mkstemp has made the file but before its name is returned
         # (the test above lands there now and then); that temporary is removed too.
-        real = main.tempfile.mkstemp
+        real = tempfile.mkstemp          # the module write_output imports when it writes
 
         def made_then_stopped(**kwargs):
             os.close(real(**kwargs)[0])
             raise main.Terminated(signal.SIGTERM)
 
-        main.tempfile.mkstemp = made_then_stopped
+        tempfile.mkstemp = made_then_stopped
         try:
             with self.assertRaises(main.Terminated):
                 main.write_output(self.path("out.y4m"), [b"data"])
         finally:
-            main.tempfile.mkstemp = real
+            tempfile.mkstemp = real
         self.assertEqual(os.listdir(self.dir), [])
 
 
