@@ -403,3 +403,13 @@ class TwoProcessTests(ScratchTest):
         two, notes_two = self.analyse(True, allow_truncated=True)
         self.assertEqual((two, notes_two), (one, notes_one))
         self.assertEqual(len(notes_two), 1)
+
+
+class TwoProcessReadmeTests(unittest.TestCase):
+    def test_the_readme_states_when_the_pass_splits(self):
+        with open(os.path.join(os.path.dirname(__file__), "..", "README.md")) as f:
+            readme = " ".join(f.read().split())
+        area = main.TWO_PROCESSES_PIXELS
+        sizes = [f"{w}x{area // w}" for w in range(16, 4000, 16)
+                 if area % w == 0 and w * 9 == area // w * 16]      # as 16:9
+        self.assertIn(f"Past {main.TWO_PROCESSES_AFTER} frames of {sizes[0]} or more", readme)
