@@ -1638,12 +1638,18 @@ def price_frames(design: str, frames: int, video: VideoFacts,
     if design in QWEN_DESIGNS:
         if video.total_frames < FRAME_FACTOR:
             raise UserError(f"{design} needs a video of at least {FRAME_FACTOR} frames")
-        even = min(frames + frames % FRAME_FACTOR,
-                   video.total_frames // FRAME_FACTOR * FRAME_FACTOR)
-        options = DesignOptions(context=context, qwen=QwenOptions(nframes=max(even, FRAME_FACTOR)))
+        options = DesignOptions(context=context,
+                                qwen=QwenOptions(nframes=paired_frames(frames, video)))
     else:
         options = DesignOptions(frames=frames, context=context)
     return token_cost(design, video, options)
+
+
+def paired_frames(frames: int, video: VideoFacts) -> int:
+    """A list of `frames` frames as a Qwen processor takes it: in pairs, an odd list padded
+    with its last frame (at least one pair, and no more frames than the video has)."""
+    even = min(frames + frames % FRAME_FACTOR, video.total_frames // FRAME_FACTOR * FRAME_FACTOR)
+    return max(even, FRAME_FACTOR)
 
 
 def nominal_facts(duration_s: float) -> VideoFacts:
@@ -6680,7 +6686,7 @@ def pixel_plan(design: str, frames: int, facts: VideoFacts, request: PlanRequest
     floor = MIN_RUNG.get(request.task, 0)
     result = None
     for rung in [r for r in PIXEL_RUNGS if r is None or r >= floor]:
-        options = QwenOptions(nframes=frames)
+        options = QwenOptions(nframes=paired_frames(frames, facts))
         if rung is not None:
             options = replace(options, max_pixels=rung * factor ** 2,
                               min_pixels=min(rung, VIDEO_MIN_TOKENS) * factor ** 2)
@@ -6779,6 +6785,7 @@ def plan_video(request: PlanRequest, evidence: dict, content: str | None = None,
                 "design": design, "model_reason": model_reason, "source": DESIGNS[design].source,
                 "temporal_encoding": DESIGNS[design].temporal_encoding,
                 "frame_pixels": pixels, "tokens_per_frame": budget.tokens_per_frame,
+                "priced_frames": budget.frames,
                 "tokens": budget.total_tokens, "context_tokens": request.context,
                 "context_fraction": budget.context_fraction, "output_format": output,
                 "how_to_feed": how_to_feed(design, sampler, frames, request, pixels),
@@ -6903,7 +6910,9 @@ def plan_text(plan: dict) -> str:
         "6. benchmarks: " + "; ".join(f"{b['name']} (arXiv {b['arxiv']}): {b['stresses']}"
                                       for b in plan["benchmarks"]),
         f"7. tokens: {plan['tokens']:,}, {100 * plan['context_fraction']:.1f}% of a "
-        f"{plan['context_tokens']:,}-token context",
+        f"{plan['context_tokens']:,}-token context" + (
+            f" ({counted(plan['priced_frames'], 'frame')}: the processor takes frames in "
+            "pairs and repeats the last)" if plan["priced_frames"] > plan["frames"] else ""),
         f"how: {plan['how_to_feed']}",
         f"source: {plan['source']}",
     ]
@@ -7264,8 +7273,8 @@ def exercise_alignment_text(doc: dict) -> str:
               "released design takes it:"),
         format_table(["design", "frames", "tok/frame", "visual", "text", "total"], rows),
         prose("The lesson's 64 tokens a frame is a 3 x 3 pool no release uses (`tokens --design "
-              "llava-next-video --pool 3`); the released pooled-per-frame models take 32 or 64 "
-              "frames, not 300.")])
+              f"llava-next-video --pool 3 --frames 300 --duration {doc['clip_s']:g}`); the "
+              "released pooled-per-frame models take 32 or 64 frames, not 300.")])
 
 
 def exercise_videomme(scores: str | None, example_csv: bool) -> dict:

@@ -180,6 +180,24 @@ class PlanRuleTests(unittest.TestCase):
                     self.assertNotIn("motion-adaptive", reason)
                     self.assertIn(f"measures no {plan['sampler']}-sampled design", reason)
 
+    def test_a_plan_prices_its_frames_as_sample_does(self):
+        # a list of frames goes to the processor in pairs, the last repeated when odd: the
+        # plan's price is the price of that list, the same as `sample` gives the same frames
+        plan = run_json("plan", "--task", "temporal-grounding", "--synth", "cooking-3min")
+        rows = run_json("sample", "--synth", "cooking-3min")["results"]
+        row = next(r for r in rows if r["strategy"] == plan["sampler"])
+        self.assertEqual((plan["frames"], plan["tokens"]), (row["frames"], row["tokens"]))
+        self.assertEqual(plan["frames"] % 2, 1)
+        self.assertEqual(plan["priced_frames"], plan["frames"] + 1)
+        plan = run_json("plan", "--task", "action-recognition", "--duration", "10")
+        facts = main.nominal_facts(10.0)
+        price = main.price_frames(plan["design"], plan["frames"], facts)
+        self.assertEqual((plan["tokens"], plan["priced_frames"]),
+                         (price.total_tokens, price.frames))
+        _, out, _ = run("plan", "--task", "action-recognition", "--duration", "10")
+        self.assertIn(f"({plan['priced_frames']} frames: the processor takes frames in pairs",
+                      " ".join(out.split()))
+
     def test_bad_input(self):
         for argv in (("--task", "dancing", "--duration", "10"), ("--task", "monitoring"),
                      ("--task", "monitoring", "--duration", "-5"),
@@ -226,6 +244,22 @@ class SkillTests(unittest.TestCase):
 
 
 class ExerciseTests(unittest.TestCase):
+    def test_every_command_an_exercise_quotes_runs(self):
+        quoted = set()
+        for number in "12345":
+            for extra in ((), ("--answer",)):
+                _, out, _ = run("exercise", number, *extra)
+                quoted.update(" ".join(out.split()).split("`")[1::2])
+        commands = [q.removeprefix("python code/main.py ").split() for q in quoted]
+        names = {entry[0] for entry in main.COMMANDS}
+        commands = [c for c in commands if c[0] in names
+                    and not any(word.isupper() for word in c)]        # FILE, NAME: to fill in
+        self.assertGreaterEqual(len(commands), 6)
+        for argv in commands:
+            with self.subTest(argv=argv):
+                status, _, err = run(*argv)
+                self.assertEqual(status, 0, err)
+
     def test_exercise_1_numbers_match_the_samplers(self):
         doc = run_json("exercise", "1")
         rows = {r["sampler"]: r for r in doc["options"]}
