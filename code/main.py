@@ -5888,9 +5888,10 @@ READER_RULES = (
     "frame indices and the video's fps as metadata, so its timestamps are the true times.",
     "Video-LLaMA's 32 query tokens are assumed to keep which frame showed what (assumption: "
     "what the Q-former loses in detail is not modelled).",
-    "Events are mostly motion bursts, which favour motion-following samplers by construction; "
-    "the suite also has events that are not (a still object appears, light slowly changes).",
 )
+SUITE_RULE = ("Events are mostly motion bursts, which favour motion-following samplers by "
+              "construction; the suite also has events that are not (a still object appears, "
+              "light slowly changes).")       # a rule of the suites, not of your --video
 
 
 @dataclass(frozen=True)
@@ -6186,7 +6187,7 @@ def finding_pooled(by: dict, rows: list[dict]) -> str:
     one, video, bare = by["llava-onevision"], by["llava-video"], by["llava-video-no-time"]
     return (f"Pooled per frame, as released: LLaVA-OneVision ({one['frames']:.0f} frames, "
             f"{one['tokens']:,.0f} tokens) is right within 0.5 s on {right_of(one)} and misses "
-            f"{one['events_missed']} of {one['event_count']} events; LLaVA-Video "
+            f"{one['events_missed']} of {counted(one['event_count'], 'event')}; LLaVA-Video "
             f"({video['frames']:.0f} frames and its time text, {video['tokens']:,.0f} tokens) "
             f"on {right_of(video)}, missing {video['events_missed']}. Without the time text it "
             f"is right on {right_of(bare)}: "
@@ -6254,8 +6255,8 @@ def finding_cheapest(by: dict, rows: list[dict]) -> str | None:
 def finding_eight_frames(by: dict, rows: list[dict]) -> str:
     """What eight frames cost Video-LLaMA and Video-LLaVA in missed events, each its own."""
     llama, llava = by["video-llama"], by["video-llava"]
-    return (f"Eight frames: Video-LLaMA misses {llama['events_missed']} of {llama['event_count']} "
-            f"events and is right on {right_of(llama)} with {llama['tokens']:,.0f} tokens; "
+    return (f"Eight frames: Video-LLaMA misses {llama['events_missed']} of "
+            f"{counted(llama['event_count'], 'event')} and is right on {right_of(llama)} with {llama['tokens']:,.0f} tokens; "
             f"Video-LLaVA misses {llava['events_missed']} of {llava['event_count']} and is right "
             f"on {right_of(llava)} with {llava['tokens']:,.0f}.")
 
@@ -7139,7 +7140,9 @@ def rope_conclusion(demo: dict | None, table_rows: int = LEARNED_TABLE_ROWS) -> 
         f"frames' own rate gets {c['omni_fps_delta']} and {f['omni_fps_delta']} (one rate per "
         "video, like Qwen2.5-VL). It interleaves audio in 2-second chunks.",
         f"A learned table (Video-LLaVA's encoder) has {table_rows} rows: frame i of "
-        f"{table_rows}, no seconds, and no row for {demo['frames_past_table']} of these frames.",
+        f"{table_rows}, no seconds, and "
+        + (f"no row for {demo['frames_past_table']} of these frames." if demo["frames_past_table"]
+           else "a row for each of these frames."),
         "The lesson calls time-aligned M-RoPE 'TMRoPE' and says it handles uneven spacing "
         "natively; in the released code TMRoPE is Qwen2.5-Omni's, and neither it nor "
         "Qwen2.5-VL can express uneven spacing within one video.",
@@ -8802,7 +8805,8 @@ def cmd_compare(args: argparse.Namespace) -> Result:
     doc = {"suite": suite_name, "seed": args.seed, "video_count": len(videos),
            "event_count": sum(len(v[2]) for v in videos),
            "duration_s": sum_in_order(v[1].duration_s for v in videos), "designs": table,
-           "findings": compare_findings(table), "reader_rules": list(READER_RULES),
+           "findings": compare_findings(table),
+           "reader_rules": list(READER_RULES) + ([] if suite_name == "video" else [SUITE_RULE]),
            "note": SIMULATED_READER_NOTE,
            "events_by_kind": dict(sorted(Counter(e.kind for v in videos for e in v[2]).items())),
            "priced_as": {"width": priced.width, "height": priced.height, "fps": priced.fps}}
@@ -8816,9 +8820,10 @@ def compare_text(doc: dict, wide: bool) -> str:
     """`compare`'s report: the suite, the table and its legend, each row's design, the
     findings, and the simulated reader's rules."""
     priced, minutes = doc["priced_as"], doc["duration_s"] / 60
+    kinds = ("" if doc["suite"] == "video" else ": " + ", ".join(   # your events have no kind
+        f"{n} {k}" for k, n in doc["events_by_kind"].items()))
     lines = [prose(f"{counted(doc['video_count'], 'video')} ({minutes:.1f} min, "
-                   f"{counted(doc['event_count'], 'event')}: "
-                   + ", ".join(f"{n} {k}" for k, n in doc["events_by_kind"].items())
+                   f"{counted(doc['event_count'], 'event')}{kinds}"
                    + "; one question each; " + ("your --video" if doc["suite"] == "video" else
                                                 f"suite {doc['suite']}, seed {doc['seed']}")
                    + "); tokens "
@@ -8831,7 +8836,8 @@ def compare_text(doc: dict, wide: bool) -> str:
     for r in doc["designs"]:
         lines.append(bullet(f"{r['model']}: {r['sampler']}; {r['temporal_encoding']}"
                             + (f"; {r['change']}" if r["change"] else "")))
-    lines += ["", "Findings:"] + [bullet(f) for f in doc["findings"]]
+    if doc["findings"]:
+        lines += ["", "Findings:"] + [bullet(f) for f in doc["findings"]]
     lines += ["", prose(doc["note"]), "The reader's rules:"]
     lines += [prose(rule, "   ", f"{k}. ") for k, rule in enumerate(doc["reader_rules"], 1)]
     if "svg" in doc:
@@ -10160,7 +10166,8 @@ OPTIONS = {
                            f"(default {DEFAULT_MAX_FPS:g}, the lesson's dynamic-FPS ceiling)"),
     "--burst-fps": dict(type=RATE, default=DEFAULT_BURST_FPS,
                         help="event sampler: frames per second inside action spans, at most "
-                             f"the cap (default {DEFAULT_BURST_FPS:g})"),
+                             f"the cap (default {DEFAULT_BURST_FPS:g}: the default cap's "
+                             f"{min(DEFAULT_BURST_FPS, DEFAULT_MAX_FPS):g} in effect)"),
     "--base-fps": dict(type=bounded(float, 0.0, 240), default=DEFAULT_BASE_FPS,
                        help=f"event sampler: frames per second elsewhere (default "
                             f"{DEFAULT_BASE_FPS:g})"),

@@ -151,6 +151,24 @@ class CompareOnAVideoTests(unittest.TestCase):
         rows = {r["name"]: r for r in doc["designs"]}
         self.assertEqual(rows["qwen2.5-vl"]["events_missed"], 0)
         self.assertEqual(rows["video-llava"]["tokens"], 2056)
+        # your events have no kind, and the suite's rule about its events is not about them
+        _, out, _ = run("compare", "--video", self.clip, "--events", events)
+        flat = " ".join(out.split())
+        self.assertIn("1 event; one question each", flat)
+        self.assertNotIn(" ".join(main.SUITE_RULE.split())[:40], flat)
+        self.assertNotIn("1 events", flat)
+        self.assertIn("misses 1 of 1 event and", flat)             # Video-LLaMA's 8 frames
+        _, out, _ = run("compare")
+        self.assertIn(" ".join(main.SUITE_RULE.split())[:40], " ".join(out.split()))
+
+    def test_no_findings_no_heading(self):
+        doc = run_json("compare", "--design", "llava-video", "--design", "llava-video-no-time",
+                       "--seed", "3")
+        self.assertEqual(doc["findings"], [])
+        _, out, _ = run("compare", "--design", "llava-video", "--design", "llava-video-no-time",
+                        "--seed", "3")
+        self.assertNotIn("Findings:", out)
+        self.assertIn("Findings:", run("compare")[1])
 
     def test_bad_events_and_missing_pairs(self):
         cases = [

@@ -177,6 +177,15 @@ class PatchTimeTests(unittest.TestCase):
         self.assertGreater(demo["aligned_max_error_s"], 1.0)
         self.assertLessEqual(demo["timestamp_max_error_s"], 0.05 + 1e-9)
 
+    def test_the_table_sentence_when_every_frame_has_a_row(self):
+        _, out, _ = run("rope", "--model", "qwen3-vl", "--timestamps", "0,0.5,1,4,4.25")
+        flat = " ".join(out.split())
+        self.assertIn("a row for each of these frames", flat)
+        self.assertNotIn("no row for 0", flat)
+        _, out, _ = run("rope", "--model", "qwen3-vl", "--timestamps", "0,0.5,1,4,4.25",
+                        "--table-rows", "2")
+        self.assertIn("no row for 3 of these frames", " ".join(out.split()))
+
     def test_rope_command_on_timestamps(self):
         doc = run_json("rope", "--timestamps", "0,0.25,0.5,0.75,1,1.25,5,5.25,9,9.25")
         demo = doc["demonstration"]

@@ -1,3 +1,5 @@
+import contextlib
+import io
 import math
 import random
 import unittest
@@ -149,3 +151,15 @@ class BehaviourOnPresetsTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class HelpTests(unittest.TestCase):
+    def test_the_burst_rate_help_says_the_cap_holds_it_down(self):
+        effective = min(main.DEFAULT_BURST_FPS, main.DEFAULT_MAX_FPS)
+        self.assertLess(effective, main.DEFAULT_BURST_FPS)      # the case the help must state
+        with contextlib.redirect_stdout(io.StringIO()) as out, self.assertRaises(SystemExit):
+            main.main(["rope", "--help"])
+        flat = " ".join(out.getvalue().split())
+        self.assertIn(f"the default cap's {effective:g} in effect", flat)
+        event = run_json("sample", "--synth", "cat-jump", "--strategy", "event")["results"][0]
+        self.assertIn(f"{effective:g} fps inside", event["notes"][0])
