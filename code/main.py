@@ -6837,7 +6837,8 @@ def plan_warnings(request: PlanRequest, sampler: str, frames: int, pixels: dict 
     if pixels and pixels["rung_tokens"] is not None and pixels["rung_tokens"] < VIDEO_MIN_TOKENS:
         h, w = pixels["resized"]
         warnings.append(f"frames shrink to {w}x{h}, below {DESIGNS[design].model}'s documented "
-                        f"minimum of {VIDEO_MIN_TOKENS} tokens a frame (qwen-vl-utils "
+                        f"minimum of {VIDEO_MIN_TOKENS} tokens a 2-frame patch, "
+                        f"{VIDEO_MIN_TOKENS // FRAME_FACTOR} a frame (qwen-vl-utils "
                         "VIDEO_MIN_PIXELS): small text and objects will not survive")
     return warnings
 
@@ -7002,7 +7003,8 @@ def skill_what_it_produces(evidence: dict) -> list[str]:
               "context, and what to pass its preprocessing.", "",
               "Every plan states the rate it delivers, and warns when frames fall below one per "
               f"{1 / PLAN_MIN_GROUNDING_FPS:g} s for a task that asks when, when pixels fall "
-              f"below the model's documented minimum ({VIDEO_MIN_TOKENS} tokens a frame), when a "
+              f"below the model's documented minimum ({VIDEO_MIN_TOKENS} tokens a 2-frame patch, "
+              f"{VIDEO_MIN_TOKENS // FRAME_FACTOR} a frame), when a "
               "shot gets no frame, and when a stretch over "
               f"{PLAN_DROP_SHARE:.0%} of the video gets none.", ""]
     return lines
@@ -9110,7 +9112,9 @@ def cost_detail_line(design: str, d: dict) -> str | None:
         if design == "qwen3-vl":
             stamps = d["timestamps"]
             more = " ... " + stamps[-1] if len(stamps) > 3 else ""
-            line += f"; timestamps {' '.join(stamps[:3])}{more} ({d['timestamp_tokens']:,} tokens)"
+            line += (f"; timestamps {' '.join(stamps[:3])}{more} ({d['timestamp_tokens']:,} "
+                     f"tokens, and {2 * len(stamps):,} more for each patch's <|vision_start|> and "
+                     f"<|vision_end|>: text {d['timestamp_tokens'] + 2 * len(stamps):,})")
         if design == "qwen2.5-omni" and d["audio_tokens"]:
             line += f"; {d['audio_tokens']:,} audio tokens"
         return line + "".join(f"; {note}" for note in d["version_notes"])

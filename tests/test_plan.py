@@ -180,6 +180,15 @@ class PlanRuleTests(unittest.TestCase):
                     self.assertNotIn("motion-adaptive", reason)
                     self.assertIn(f"measures no {plan['sampler']}-sampled design", reason)
 
+    def test_the_pixel_floor_is_per_patch_and_per_frame_in_the_plans_units(self):
+        plan = run_json("plan", "--task", "monitoring", "--duration", "3600")
+        floor = [w for w in plan["warnings"] if "documented minimum" in w]
+        self.assertEqual(len(floor), 1)
+        per_frame = main.VIDEO_MIN_TOKENS // main.FRAME_FACTOR
+        self.assertIn(f"{main.VIDEO_MIN_TOKENS} tokens a 2-frame patch, {per_frame} a frame",
+                      floor[0])
+        self.assertLess(plan["tokens_per_frame"], per_frame)      # the warning's own case
+
     def test_a_plan_prices_its_frames_as_sample_does(self):
         # a list of frames goes to the processor in pairs, the last repeated when odd: the
         # plan's price is the price of that list, the same as `sample` gives the same frames

@@ -290,3 +290,14 @@ class TokensCommandTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Qwen3TextNoteTests(unittest.TestCase):
+    def test_the_note_adds_up_to_the_text_column(self):
+        argv = ("tokens", "--duration", "600", "--width", "1920", "--height", "1080",
+                "--design", "qwen3-vl")
+        row = run_json(*argv)["designs"][0]
+        flat = " ".join(run(*argv)[1].split())
+        self.assertIn(f"({row['workings']['timestamp_tokens']:,} tokens, and", flat)
+        self.assertIn(f": text {row['text_tokens']:,})", flat)
+        self.assertGreater(row["text_tokens"], row["workings"]["timestamp_tokens"])
