@@ -7295,7 +7295,7 @@ def exercise_videomme(scores: str | None, example_csv: bool) -> dict:
         return {"csv": out.getvalue().rstrip("\n")}
     rows = read_scores(scores) if scores else videomme_rows()
     source = scores or (f"the shipped table, each row read in {VIDEOMME_TABLE_READ} from the "
-                        "source in its last column")
+                        "source its CSV names in its last column")
     return {"source": source, "rows": rows, **videomme_gap(rows)}
 
 

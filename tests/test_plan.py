@@ -253,6 +253,12 @@ class SkillTests(unittest.TestCase):
 
 
 class ExerciseTests(unittest.TestCase):
+    def test_exercise_5_names_where_its_sources_are(self):
+        _, out, _ = run("exercise", "5", "--answer")
+        self.assertIn("from the source its CSV names in its last column", " ".join(out.split()))
+        _, csv_text, _ = run("exercise", "5", "--example-csv")
+        self.assertEqual(csv_text.splitlines()[0].split(",")[-1], "source")
+
     def test_every_command_an_exercise_quotes_runs(self):
         quoted = set()
         for number in "12345":
