@@ -6256,7 +6256,8 @@ def finding_eight_frames(by: dict, rows: list[dict]) -> str:
     """What eight frames cost Video-LLaMA and Video-LLaVA in missed events, each its own."""
     llama, llava = by["video-llama"], by["video-llava"]
     return (f"Eight frames: Video-LLaMA misses {llama['events_missed']} of "
-            f"{counted(llama['event_count'], 'event')} and is right on {right_of(llama)} with {llama['tokens']:,.0f} tokens; "
+            f"{counted(llama['event_count'], 'event')} and is right on {right_of(llama)} with "
+            f"{llama['tokens']:,.0f} tokens; "
             f"Video-LLaVA misses {llava['events_missed']} of {llava['event_count']} and is right "
             f"on {right_of(llava)} with {llava['tokens']:,.0f}.")
 
@@ -6584,7 +6585,9 @@ def classify_content(motion: MotionAnalysis, windows: tuple[Window, ...],
     return content, measured
 
 
-# The compare rows the planner's choices cite, measured on compare's small suite each run.
+# The compare rows the planner's choices cite, measured on compare's full suite each run (its
+# 94 events: on the small suite's 22, one or two answers decide a comparison).
+EVIDENCE_SUITE = "full"
 EVIDENCE_ROWS = ("qwen3-vl", "qwen2.5-vl", "llava-video", "qwen3-vl-motion", "qwen2.5-vl-motion")
 UNIFORM_CANDIDATES = ("qwen3-vl", "qwen2.5-vl", "llava-video")
 # Released sizes, for naming the checkpoint nearest --model-size (each from its report or card).
@@ -6604,7 +6607,8 @@ RELEASED_SIZES = {
 
 def evidence_command(names: Iterable[str]) -> str:
     """The compare command that shows these rows."""
-    return "compare " + " ".join(f"--design {n}" for n in names)
+    suite = "" if EVIDENCE_SUITE == "small" else f"--suite {EVIDENCE_SUITE} "
+    return f"compare {suite}" + " ".join(f"--design {n}" for n in names)
 
 
 def nearest_size(design: str, size_b: float) -> str:
@@ -6632,14 +6636,14 @@ def choose_model(request: PlanRequest, sampler: str, evidence: dict) -> tuple[st
                            for r in rows if r is not best)
         return best["design"], (
             f"measured on its own evenly spaced frames, right within 0.5 s on {right_of(best)} "
-            f"at {best['tokens']:,.0f} tokens a video; {others} (compare's small suite: "
+            f"at {best['tokens']:,.0f} tokens a video; {others} (compare's {EVIDENCE_SUITE} suite: "
             f"`{evidence_command(UNIFORM_CANDIDATES)}`)")
     a, b = evidence["qwen3-vl-motion"], evidence["qwen2.5-vl-motion"]
     return "qwen3-vl", (
         f"uneven frames need each frame's own time: with motion-adaptive frames (the uneven "
         f"frames compare measures) Qwen3-VL (times as text) is right within 0.5 s on "
         f"{right_of(a)}, Qwen2.5-VL (one rate a video) on "
-        f"{right_of(b)} (compare's small suite: "
+        f"{right_of(b)} (compare's {EVIDENCE_SUITE} suite: "
         f"`{evidence_command(('qwen3-vl-motion', 'qwen2.5-vl-motion'))}`)")
 
 
@@ -6653,11 +6657,10 @@ def sampler_evidence(sampler: str, evidence: dict) -> str:
         return f"; compare measures no {sampler}-sampled design: this is the rule alone"
     a, b = evidence["qwen3-vl-motion"], evidence["qwen3-vl"]
     borne_out = accuracy_05(a) >= accuracy_05(b)
-    return (f"; measured for Qwen3-VL on compare's small suite, motion-adaptive frames are right "
-            f"within 0.5 s on {right_of(a)}, uniform 2 fps on {right_of(b)}"
-            + (" (`compare --suite full` has more events)" if borne_out else
-               ", which does not bear the rule out: check it on more events with `compare "
-               "--suite full --design qwen3-vl --design qwen3-vl-motion` before relying on it"))
+    return (f"; measured for Qwen3-VL on compare's {EVIDENCE_SUITE} suite, motion-adaptive frames "
+            f"are right within 0.5 s on {right_of(a)}, uniform 2 fps on {right_of(b)} (`"
+            f"{evidence_command(('qwen3-vl-motion', 'qwen3-vl'))}`)"
+            + ("" if borne_out else ", which does not bear the rule out: this is the rule alone"))
 
 
 def plan_frames(sampler: str, design: str, request: PlanRequest, facts: VideoFacts,
@@ -6770,9 +6773,8 @@ def plan_video(request: PlanRequest, evidence: dict, content: str | None = None,
     if frames < wanted:
         sampler_reason += (f"; {wanted:,} frames would not fit in {CONTEXT_WARN_FRACTION:.0%} of "
                            f"the context even at the fewest pixels, so {frames}")
-    output = OUTPUT_FORMAT[request.task]
-    if design in NO_TIME_DESIGNS and request.task in TIME_TASKS:
-        output = NO_TIME_FORMAT
+    no_time = design in NO_TIME_DESIGNS and request.task in TIME_TASKS
+    output = NO_TIME_FORMAT if no_time else OUTPUT_FORMAT[request.task]
     if request.task in TIME_TASKS and not asks_when(request):
         output = "a label (a single short clip: when is not asked)"
     size = nearest_size(design, request.model_size_b)
@@ -6786,9 +6788,9 @@ def plan_video(request: PlanRequest, evidence: dict, content: str | None = None,
                 "design": design, "model_reason": model_reason, "source": DESIGNS[design].source,
                 "temporal_encoding": DESIGNS[design].temporal_encoding,
                 "frame_pixels": pixels, "tokens_per_frame": budget.tokens_per_frame,
-                "priced_frames": budget.frames,
-                "tokens": budget.total_tokens, "context_tokens": request.context,
-                "context_fraction": budget.context_fraction, "output_format": output,
+                "priced_frames": budget.frames, "tokens": budget.total_tokens,
+                "context_tokens": request.context, "context_fraction": budget.context_fraction,
+                "output_format": output,
                 "how_to_feed": how_to_feed(design, sampler, frames, request, pixels),
                 "benchmarks": [{"name": name, "arxiv": BENCHMARKS[name][0],
                                 "stresses": BENCHMARKS[name][1]}
@@ -9702,12 +9704,15 @@ def planned_sampler_options(args: argparse.Namespace) -> SamplerSettings:
 
 
 @functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=1)
 def plan_evidence() -> dict:
-    """The compare rows the planner cites (EVIDENCE_ROWS on the small suite, about a second),
+    """The compare rows the planner cites (EVIDENCE_ROWS on EVIDENCE_SUITE, a few seconds),
     by name; computed once a run."""
     rows = [COMPARE_DESIGNS[n] for n in EVIDENCE_ROWS]
+    suite = benchmark_suite(EVIDENCE_SUITE, DEFAULT_SEED)
     videos = [(item.scene.name, scene_motion(item.scene), item.scene.events, item.nominal)
-              for item in benchmark_suite("small", DEFAULT_SEED)]
+              for item in with_progress(suite, f"measuring compare's {EVIDENCE_SUITE} suite for "
+                                        "the plan, video", len(suite))]
     return {r["name"]: r for r in compare_rows(rows, run_compare(videos, rows))}
 
 

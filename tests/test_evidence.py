@@ -105,7 +105,8 @@ class ClaimTests(unittest.TestCase):
 
 class PlanFollowsCompareTests(ScratchTest):
     def test_the_model_plan_picks_is_the_one_compare_measures_best(self):
-        rows = {r["name"]: r for r in run_json("compare")["designs"]}
+        doc = run_json("compare", "--suite", main.EVIDENCE_SUITE)
+        rows = {r["name"]: r for r in doc["designs"]}
         best = max(main.UNIFORM_CANDIDATES,
                    key=lambda n: (rows[n]["accuracy_by_tolerance"]["0.5"], -rows[n]["tokens"]))
         plan = run_json("plan", "--task", "agent-replay", "--duration", "60")
@@ -113,7 +114,7 @@ class PlanFollowsCompareTests(ScratchTest):
         self.assertEqual(plan["design"], best)
         right = round(rows[best]["accuracy_by_tolerance"]["0.5"] * rows[best]["event_count"])
         self.assertIn(f"{right} of {rows[best]['event_count']}", plan["model_reason"])
-        self.assertIn("compare --design", plan["model_reason"])
+        self.assertIn(main.evidence_command(main.UNIFORM_CANDIDATES), plan["model_reason"])
         skill = main.render_skill(main.plan_evidence())
         self.assertIn(f"for evenly spaced frames {main.DESIGNS[best].model}", skill)
 

@@ -167,8 +167,10 @@ class PlanRuleTests(unittest.TestCase):
                                   "--context-tokens", "32768")["refused"])
 
     def test_the_measurement_a_sampler_cites_is_about_it_and_said_when_against_it(self):
-        rows = {r["name"]: r for r in run_json("compare")["designs"]}
-        motion, uniform = (rows[n]["accuracy_by_tolerance"]["0.5"] for n in ("qwen3-vl-motion", "qwen3-vl"))
+        rows = {r["name"]: r
+                for r in run_json("compare", "--suite", main.EVIDENCE_SUITE)["designs"]}
+        motion, uniform = (rows[n]["accuracy_by_tolerance"]["0.5"]
+                           for n in ("qwen3-vl-motion", "qwen3-vl"))
         for preset in ("cat-jump", "cooking-3min", "sports-60s"):
             plan = run_json("plan", "--task", "temporal-grounding", "--synth", preset)
             reason = " ".join(plan["sampler_reason"].split())
