@@ -6151,7 +6151,7 @@ def compare_rows(rows: list[CompareDesign], totals: dict[str, DesignTotals]) -> 
             "events_by_kind": {kind: tally.summary()["n"]
                                for kind, tally in sorted(t.by_kind.items())},
             "r1": summary["r1"], "miou": summary["miou"],
-            "events_missed": t.missed, "event_count": summary["n"],
+            "events_missed": t.missed, "event_count": summary["n"], "video_count": t.videos,
             "max_time_error_s": t.unit_error,
             "tokens_per_correct": t.tokens / hits if hits else None})
     return out
@@ -6246,10 +6246,12 @@ def finding_cheapest(by: dict, rows: list[dict]) -> str | None:
     if not useful:
         return None
     cheapest = min(useful, key=lambda r: r["tokens_per_correct"])
-    return (f"Cheapest per correct answer among released designs right at least "
-            f"{pct(USEFUL_ACCURACY)} of the time: {cheapest['model']} (right on "
-            f"{right_of(cheapest)}), {cheapest['tokens_per_correct']:,.0f} tokens per correct "
-            "answer.")
+    right = round(accuracy_05(cheapest) * cheapest["event_count"])
+    return (f"Cheapest per correct answer among the rows right at least "
+            f"{pct(USEFUL_ACCURACY)} of the time, hypothetical ones aside: {cheapest['model']} "
+            f"(right on {right_of(cheapest)}), {cheapest['tokens_per_correct']:,.0f} tokens per "
+            f"correct answer ({cheapest['tokens']:,.0f} tokens a video x "
+            f"{counted(cheapest['video_count'], 'video')} / {right} right).")
 
 
 def finding_eight_frames(by: dict, rows: list[dict]) -> str:

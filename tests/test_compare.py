@@ -101,12 +101,20 @@ class CompareTests(unittest.TestCase):
             rows = {r["model"]: r for r in doc["designs"]}
             cheapest = [f for f in doc["findings"] if f.startswith("Cheapest per correct")]
             self.assertEqual(len(cheapest), 1)
-            named = cheapest[0].split(": ", 1)[1].split(" (right on")[0]
+            named = cheapest[0].split("aside: ", 1)[1].split(" (right on")[0]
             self.assertGreaterEqual(rows[named]["accuracy_by_tolerance"]["0.5"], main.USEFUL_ACCURACY)
             self.assertFalse(rows[named]["hypothetical"])
             # the number it gives is the one its words name
             self.assertIn(f"{rows[named]['tokens_per_correct']:,.0f} tokens per correct answer",
                           cheapest[0])
+            # ... and its basis, tokens a video x videos / right answers, adds up to it
+            row = rows[named]
+            right = round(row["accuracy_by_tolerance"]["0.5"] * row["event_count"])
+            self.assertIn(f"({row['tokens']:,.0f} tokens a video x {row['video_count']} videos "
+                          f"/ {right} right)", " ".join(cheapest[0].split()))
+            self.assertAlmostEqual(row["tokens"] * row["video_count"] / right,
+                                   row["tokens_per_correct"], places=6)
+            self.assertNotIn("released designs", cheapest[0])     # an ablation can be named
 
     def test_same_seed_same_result_and_seed_changes_the_suite(self):
         self.assertEqual(run_json("compare"), self.doc)
