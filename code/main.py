@@ -10691,7 +10691,18 @@ def main(argv: list[str] | None = None) -> int:
     the pipe early (`| head`): quiet, status 1. With no arguments: a short overview."""
     if signal.getsignal(signal.SIGINT) is interrupted_at_start:
         signal.signal(signal.SIGINT, signal.default_int_handler)   # from here, clean up on ^C
-    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return run_command(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:              # also while an error is being reported
+        say("interrupted")
+        return 130
+    finally:
+        if argv is None:                   # the whole run is over, its status decided: a late
+            signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C cannot kill it silently
+
+
+def run_command(argv: list[str]) -> int:
+    """main()'s work: the subcommand run and its output written, or the one-line error."""
     try:
         if not argv:
             emit(overview())
@@ -10712,9 +10723,6 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         silence_stdout()
         return 1
-    except KeyboardInterrupt:
-        say("interrupted")
-        return 130
     except Terminated:
         say("terminated")
         return 143

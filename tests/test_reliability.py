@@ -520,3 +520,35 @@ class HostileFileTests(ScratchTest):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn(b"wrote", proc.stdout)
         self.assertTrue(os.path.exists(name))
+
+
+class LateInterruptTests(unittest.TestCase):
+    """Ctrl-C at the very end of a run: while an error is reported, or after the work is done
+    (a helper's random timings found both: the process died of SIGINT with no line)."""
+
+    def test_an_interrupt_while_an_error_is_reported_is_one_line_and_130(self):
+        real = main.error_message
+
+        def interrupted(error):
+            raise KeyboardInterrupt
+        main.error_message = interrupted
+        try:
+            status, out, err = run("motion", "--video", "/nonexistent/clip.y4m")
+        finally:
+            main.error_message = real
+        self.assertEqual((status, out, err.strip()), (130, "", "main.py: interrupted"))
+
+    def test_a_whole_run_ends_with_ctrl_c_ignored_a_call_leaves_it_alone(self):
+        import signal
+        before = signal.getsignal(signal.SIGINT)
+        self.addCleanup(signal.signal, signal.SIGINT, before)
+        self.assertEqual(run("tokens", "--duration", "10")[0], 0)
+        self.assertIs(signal.getsignal(signal.SIGINT), before)     # main(argv): in-process
+        argv = sys.argv
+        sys.argv = ["main.py", "tokens", "--duration", "10"]
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                self.assertEqual(main.main(), 0)                      # the command line
+        finally:
+            sys.argv = argv
+        self.assertIs(signal.getsignal(signal.SIGINT), signal.SIG_IGN)
