@@ -1557,6 +1557,7 @@ class Design:
     hypothetical: bool = False
 
 
+QWEN_SAMPLER = f"uniform, {QWEN_FPS:g} fps ({FPS_MIN_FRAMES} to {FPS_MAX_FRAMES} frames)"
 DESIGNS: dict[str, Design] = {d.name: d for d in (
     Design("naive", "every frame through a ViT", "every frame (or --frames)",
            "(size / patch)^2 per frame, k x k pooled", "none", "free_text",
@@ -1597,23 +1598,26 @@ DESIGNS: dict[str, Design] = {d.name: d for d in (
            "OpenGVLab/InternVL README.md load_video/get_index, internvl_chat/internvl/model/"
            "internvl_chat/modeling_internvl_chat.py; transformers processing_internvl.py; "
            "arXiv 2504.10479", internvl_cost),
-    Design("qwen2-vl", "Qwen2-VL", "uniform, 2 fps (4 to 768 frames)",
+    Design("qwen2-vl", "Qwen2-VL", QWEN_SAMPLER,
            "(h / 28) x (w / 28) per 2-frame patch", "index M-RoPE: temporal id = patch number",
            "json", "arXiv 2409.12191; transformers 4.49 Qwen2-VL get_rope_index; "
            "qwen-vl-utils 0.0.10 vision_process.py", qwen2_cost),
-    Design("qwen2.5-vl", "Qwen2.5-VL", "uniform, 2 fps (4 to 768 frames)",
+    Design("qwen2.5-vl", "Qwen2.5-VL", QWEN_SAMPLER,
            "(h / 28) x (w / 28) per 2-frame patch",
-           "time-aligned M-RoPE: temporal id = seconds x 2, one rate per video", "json",
+           f"time-aligned M-RoPE: temporal id = seconds x {TOKENS_PER_SECOND}, one rate per "
+           "video", "json",
            "arXiv 2502.13923; qwen-vl-utils 0.0.10 vision_process.py; transformers 4.49 "
            "Qwen2.5-VL get_rope_index", qwen25_cost),
-    Design("qwen3-vl", "Qwen3-VL", "uniform, 2 fps (4 to 768 frames)",
+    Design("qwen3-vl", "Qwen3-VL", QWEN_SAMPLER,
            "(h / 32) x (w / 32) per 2-frame patch, plus '<t seconds>' text before it",
            "text timestamps before each 2-frame patch; the temporal id carries no time", "json",
            "arXiv 2511.21631; qwen-vl-utils 0.0.14 (patch 16); transformers "
            "processing_qwen3_vl.py, modeling_qwen3_vl.py get_rope_index", qwen3_cost),
-    Design("qwen2.5-omni", "Qwen2.5-Omni", "uniform, 2 fps (4 to 768 frames)",
-           "Qwen2.5-VL's video tokens, plus 25 audio tokens a second",
-           "TMRoPE: 25 ids a second, video and audio interleaved in 2-second chunks", "json",
+    Design("qwen2.5-omni", "Qwen2.5-Omni", QWEN_SAMPLER,
+           f"Qwen2.5-VL's video tokens, plus {AUDIO_SAMPLE_RATE // AUDIO_HOP // 4} audio tokens "
+           "a second",
+           f"TMRoPE: {OMNI_POSITIONS_PER_SECOND} ids a second, video and audio interleaved in "
+           f"{OMNI_SECONDS_PER_CHUNK:g}-second chunks", "json",
            "arXiv 2503.20215; transformers processing_qwen2_5_omni.py, modeling_qwen2_5_omni.py "
            "get_rope_index", omni_cost),
 )}
@@ -6192,7 +6196,9 @@ def finding_pooled(by: dict, rows: list[dict]) -> str:
             f"on {right_of(video)}, missing {video['events_missed']}. Without the time text it "
             f"is right on {right_of(bare)}: "
             "its frames are evenly spaced, so their order and the video's length already give "
-            "their times. Pooling (729 SigLIP patches to 196 a frame) sets the price; this "
+            f"their times. Pooling ({SIGLIP384_GRID ** 2} SigLIP patches to "
+            f"{pooled_grid(SIGLIP384_GRID, LLAVA_POOL_STRIDE, 'bilinear') ** 2} a frame) sets the "
+            "price; this "
             "reader's perfect perception (an assumption) cannot show what it costs in detail.")
 
 
@@ -6236,7 +6242,8 @@ def finding_index_equals_time(by: dict, rows: list[dict]) -> str:
     return (f"With uniform 2 fps frames, index positions (Qwen2-VL, right on "
             f"{right_of(by['qwen2-vl'])}) and time-aligned ones (Qwen2.5-VL, "
             f"{right_of(by['qwen2.5-vl'])}) say the same: one patch is one second. "
-            "They part when the rate is not 2 fps (videos over 384 s, or another fps).")
+            f"They part when the rate is not {QWEN_FPS:g} fps (videos over "
+            f"{FPS_MAX_FRAMES / QWEN_FPS:g} s, or another fps).")
 
 
 def finding_cheapest(by: dict, rows: list[dict]) -> str | None:
@@ -7129,7 +7136,8 @@ def rope_conclusion(demo: dict | None, table_rows: int = LEARNED_TABLE_ROWS) -> 
     lines = [
         f"{spacing} get Qwen2-VL index steps {c['index_delta']} and {f['index_delta']}: index "
         "M-RoPE counts patches, not seconds.",
-        f"Qwen2.5-VL steps {c['aligned_delta']} and {f['aligned_delta']} (2 ids a second): its "
+        f"Qwen2.5-VL steps {c['aligned_delta']} and {f['aligned_delta']} ({TOKENS_PER_SECOND} ids "
+        "a second): its "
         "time-aligned M-RoPE takes one seconds-per-patch for the whole video, so its ids are "
         "evenly spaced whatever the frames were"
         + (f"; here its time is up to {demo['aligned_max_error_s']:.2f} s off "
@@ -7142,9 +7150,11 @@ def rope_conclusion(demo: dict | None, table_rows: int = LEARNED_TABLE_ROWS) -> 
         "expressible; its temporal id carries no time.",
         f"Qwen2.5-Omni's TMRoPE, called as its README calls the processor (no fps, so it "
         f"assumes {OMNI_PROCESSOR_FPS:g} fps: 1 s a patch), steps {c['omni_delta']} and "
-        f"{f['omni_delta']} (25 ids a second) whatever the frames; a caller who passes these "
+        f"{f['omni_delta']} ({OMNI_POSITIONS_PER_SECOND} ids a second) whatever the frames; a "
+        "caller who passes these "
         f"frames' own rate gets {c['omni_fps_delta']} and {f['omni_fps_delta']} (one rate per "
-        "video, like Qwen2.5-VL). It interleaves audio in 2-second chunks.",
+        f"video, like Qwen2.5-VL). It interleaves audio in {OMNI_SECONDS_PER_CHUNK:g}-second "
+        "chunks.",
         f"A learned table (Video-LLaVA's encoder) has {table_rows} rows: frame i of "
         f"{table_rows}, no seconds, and "
         + (f"no row for {demo['frames_past_table']} of these frames." if demo["frames_past_table"]

@@ -217,3 +217,14 @@ class PatchTimeTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ProseFollowsConstantsTests(unittest.TestCase):
+    def test_the_rope_sentences_take_their_rates_from_the_constants(self):
+        for name, value in (("OMNI_POSITIONS_PER_SECOND", 30), ("OMNI_SECONDS_PER_CHUNK", 3.0),
+                            ("TOKENS_PER_SECOND", 4)):
+            self.addCleanup(setattr, main, name, getattr(main, name))
+            setattr(main, name, value)
+        flat = " ".join(run("rope")[1].split())
+        for said in ("(30 ids a second)", "3-second chunks", "(4 ids a second)"):
+            self.assertIn(said, flat)
