@@ -3480,13 +3480,21 @@ def frame_file_names(folder: str) -> list[str]:
     return names
 
 
+def own_rate(video: VideoStream, fps: float | None, report) -> VideoStream:
+    """A Y4M stream states its rate: a different --fps is ignored, and `report` says so."""
+    if fps is not None and fps != video.fps and report is not None:
+        report(f"--fps {fps:g} is ignored: {video.name} states its own rate, {video.fps:g} fps")
+    return video
+
+
 def open_video(path: str, fps: float | None = None, allow_truncated: bool = False,
                report=None) -> VideoStream:
     """A .y4m file or pipe, `-` for a Y4M stream on stdin, or a folder of PGM/PPM frames."""
     if path == "-":
         if getattr(sys.stdin, "buffer", None) is None:
             raise UserError("stdin is closed; there is no video to read")
-        return open_y4m(sys.stdin.buffer, "<stdin>", allow_truncated, report)
+        return own_rate(open_y4m(sys.stdin.buffer, "<stdin>", allow_truncated, report), fps,
+                        report)
     if os.path.isdir(path):
         return open_frame_folder(path, fps)
     check_readable_file(path)
@@ -3499,6 +3507,7 @@ def open_video(path: str, fps: float | None = None, allow_truncated: bool = Fals
     except BaseException:
         stream.close()
         raise
+    own_rate(video, fps, report)
 
     def closing(frames: Iterator[bytes]) -> Iterator[bytes]:
         with stream:
@@ -10141,7 +10150,7 @@ OPTIONS = {
     "--fps": dict(type=bounded(float, 0.001, 1000),
                   help={None: "the video's own frame rate, frames per second: needed for a "
                               "folder of frames, which has none of its own (a Y4M states its "
-                              "rate)",
+                              "rate: another --fps is ignored, with a warning)",
                         "tokens": "the video's frame rate, frames per second: needed for a "
                                   "folder of frames; with --duration or --total-frames it sets "
                                   f"the rate (default {NOMINAL_FPS:g})"}),

@@ -1,3 +1,4 @@
+import json
 import io
 import os
 import random
@@ -359,3 +360,16 @@ class HonestCutTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StatedRateTests(unittest.TestCase):
+    def test_another_fps_for_a_y4m_is_ignored_with_a_warning(self):
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "clip.y4m")
+            self.assertEqual(run("synth", "--synth", "cat-jump", "--out", path)[0], 0)
+            status, out, err = run("motion", "--video", path, "--fps", "50", "--json")
+            self.assertEqual(status, 0)
+            self.assertEqual(json.loads(out)["fps"], 30.0)
+            self.assertEqual(err.strip(), f"main.py: warning: --fps 50 is ignored: {path} "
+                                          "states its own rate, 30 fps")
+            self.assertEqual(run("motion", "--video", path, "--fps", "30")[2], "")
