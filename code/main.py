@@ -936,7 +936,8 @@ NEXT_VIDEO_MAX_FRAMES = 32          # docs/LLaVA-NeXT-Video.md "Sampled frames: 
 ONEVISION_FRAMES = 32               # lmms-eval llava_onevision.py max_frames_num (tutorial: 16)
 LLAVA_VIDEO_FRAMES = 64             # train script: --frames_upbound 64 --force_sample True
 INTERNVL_FRAMES = 32                # InternVL load_video(num_segments=32); its README calls 8
-INTERNVL_TILE_TOKENS = (448 // 14) ** 2 // 4   # 32 x 32 patches, pixel shuffle 0.5 -> 256
+INTERNVL_TILE = 448                # InternVL's tile side, pixels
+INTERNVL_TILE_TOKENS = (INTERNVL_TILE // 14) ** 2 // 4   # 32 x 32 patches, pixel shuffle 0.5 -> 256
 # LLaVA-Video's time instruction, the text before the question (LLaVA-NeXT train.py:1202).
 # Its tokens with the Qwen2 tokenizer, which splits digits one by one: 35 fixed, one per digit
 # of the length's and of the frame count's whole part, each time "12.34s" its whole digits + 4
@@ -6948,6 +6949,8 @@ SKILL_VERSION = "2.0.0"
 
 SKILL_EXAMPLES = (("monitoring", 300.0), ("action-recognition", 20.0),
                   ("temporal-grounding", 120.0), ("summarization", 480.0), ("agent-replay", 240.0))
+_NEXT = pooled_grid(CLIP336_GRID, LLAVA_POOL_STRIDE, "average")        # 12: LLaVA-NeXT-Video
+_ONE = pooled_grid(SIGLIP384_GRID, LLAVA_POOL_STRIDE, "bilinear")       # 14: OneVision, Video
 LESSON_CORRECTIONS = (
     "Qwen2.5-VL's 'dynamic FPS' is a rate chosen per video (qwen-vl-utils, 2 fps by default); "
     "inside one video its frames are evenly spaced and its time-aligned M-RoPE takes one "
@@ -6961,13 +6964,17 @@ LESSON_CORRECTIONS = (
     "Video-LLaMA's release takes 8 frames (n_frms: 8), not 16, into 32 video-query tokens; "
     "its vision-only demo writes the sampled seconds into the prompt, and with audio its "
     "prompt drops them (conversation_video.py upload_video_without_audio, upload_video).",
-    "Pooled per frame as released is the LLaVA-NeXT line, not the lesson's 3 x 3 pool to 64: "
-    "LLaVA-NeXT-Video pools CLIP's 24 x 24 patches 2 x 2 to 144 a frame (up to 32 frames at "
-    "1 fps), LLaVA-OneVision SigLIP's 27 x 27 bilinearly to 196 (32 frames, one newline a "
-    "video), LLaVA-Video to 196 plus a newline per row, 210 (64 frames, their times as text); "
-    "InternVL3 pixel-shuffles 448 px to 256 a frame with 'FrameN:' labels "
-    "(../shared/reference/pooled-per-frame.md). A 3 x 3 pool is hypothetical: 64 a frame on "
-    "24 x 24, 81 on 27 x 27.",
+    "Pooled per frame as released is the LLaVA-NeXT line, not the lesson's 3 x 3 pool to "
+    f"{(CLIP336_GRID // 3) ** 2}: LLaVA-NeXT-Video pools CLIP's {CLIP336_GRID} x {CLIP336_GRID} "
+    f"patches {LLAVA_POOL_STRIDE} x {LLAVA_POOL_STRIDE} to {_NEXT ** 2} a frame (up to "
+    f"{NEXT_VIDEO_MAX_FRAMES} frames at 1 fps), LLaVA-OneVision SigLIP's {SIGLIP384_GRID} x "
+    f"{SIGLIP384_GRID} bilinearly to {_ONE ** 2} ({ONEVISION_FRAMES} frames, one newline a "
+    f"video), LLaVA-Video to {_ONE ** 2} plus a newline per row, {_ONE * (_ONE + 1)} "
+    f"({LLAVA_VIDEO_FRAMES} frames, their times as text); InternVL3 pixel-shuffles "
+    f"{INTERNVL_TILE} px to {INTERNVL_TILE_TOKENS} a frame with 'FrameN:' labels (each "
+    "design's source: `tokens --design NAME`). A 3 x 3 pool is hypothetical: "
+    f"{(CLIP336_GRID // 3) ** 2} a frame on {CLIP336_GRID} x {CLIP336_GRID}, "
+    f"{(SIGLIP384_GRID // 3) ** 2} on {SIGLIP384_GRID} x {SIGLIP384_GRID}.",
 )
 
 
@@ -9243,8 +9250,9 @@ def tokens_text(doc: dict, wide: bool) -> str:
             lines.append(prose(f"warning: {b['design']} spends {100 * b['context_fraction']:.0f}% "
                                "of the context on video (the lesson's limit is 40%)"))
         detail = cost_detail_line(b["design"], b["workings"])
-        if detail:
-            lines.append(prose(detail, "  ", ""))
+        source = f"source: {b['source']}"
+        lines.append(prose(f"{detail}; {source}" if detail else f"{b['design']}: {source}",
+                           "  ", ""))
     return "\n".join(lines)
 
 

@@ -301,3 +301,15 @@ class Qwen3TextNoteTests(unittest.TestCase):
         self.assertIn(f"({row['workings']['timestamp_tokens']:,} tokens, and", flat)
         self.assertIn(f": text {row['text_tokens']:,})", flat)
         self.assertGreater(row["text_tokens"], row["workings"]["timestamp_tokens"])
+
+
+class SourcesBesideTests(unittest.TestCase):
+    def test_each_design_in_the_text_names_its_source(self):
+        doc = run_json("tokens", "--duration", "60")
+        flat = " ".join(run("tokens", "--duration", "60")[1].split())
+        for row in doc["designs"]:
+            with self.subTest(design=row["design"]):
+                self.assertIn(f"source: {' '.join(row['source'].split())}", flat)
+
+    def test_the_skill_file_cites_nothing_outside_the_repository(self):
+        self.assertNotIn("../shared", main.render_skill(main.plan_evidence()))
