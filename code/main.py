@@ -7023,7 +7023,8 @@ def skill_what_it_produces(evidence: dict) -> list[str]:
               if not d.hypothetical]
     formats = "; ".join(f"{t}: {f}" for t, f in OUTPUT_FORMAT.items())
     lines += ["", f"5. **Output format**: {formats}"
-              + f". With Video-LLaVA, whose input carries no time: {NO_TIME_FORMAT}.",
+              + ". With " + ", ".join(DESIGNS[d].model for d in NO_TIME_DESIGNS)
+              + f", whose input carries no time: {NO_TIME_FORMAT}.",
               "6. **Benchmarks**: " + "; ".join(f"{n} (arXiv {a}): {s}"
                                                for n, (a, s) in BENCHMARKS.items()) + ".",
               "7. **Token estimate** from the model's own token arithmetic, with its share of the "
@@ -10105,7 +10106,8 @@ def bench_text(doc: dict) -> str:
               f"{clip['write_s']:.1f} s"),
         format_table(["what", "count", "seconds", "per second", "vs raw read"],
                      [[r["name"], r["count"], r["elapsed_s"], r["per_second"],
-                       r.get("ratio_to_raw", "")] for r in doc["results"]]),
+                       f"{100 * r['ratio_to_raw']:.1f}%" if "ratio_to_raw" in r else ""]
+                      for r in doc["results"]]),
         prose("per second: frames or answers a second; vs raw read: that speed as a share of "
               "reading the clip alone"),
         prose(f"scoring answers takes {doc['results'][-1]['x_json_loads']:g}x a bare "

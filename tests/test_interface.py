@@ -13,7 +13,7 @@ import tempfile
 import unittest
 from unittest import mock
 
-from support import ROOT, compiled_main, main, run
+from support import ROOT, compiled_main, main, run, run_json
 
 DATA = ROOT / "tests" / "data"
 
@@ -346,3 +346,15 @@ class ProgressTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ShareUnitTests(unittest.TestCase):
+    def test_bench_gives_shares_as_fractions_in_json_and_percentages_in_text(self):
+        doc = run_json(*JSON_RUNS["bench"])
+        rows = [r for r in doc["results"] if "ratio_to_raw" in r]
+        self.assertGreaterEqual(len(rows), 3)
+        self.assertEqual(rows[0]["ratio_to_raw"], 1.0)
+        text = main.bench_text(doc)
+        for row in rows:
+            line = next(line for line in text.splitlines() if line.startswith(row["name"]))
+            self.assertTrue(line.endswith(f"{100 * row['ratio_to_raw']:.1f}%"), line)
