@@ -9204,14 +9204,15 @@ def pooled_detail_line(design: str, d: dict) -> str:
 
 
 def cmd_tokens(args: argparse.Namespace) -> Result:
-    """`tokens`: each design's token cost for the video (or --design's one), with a verdict
-    against the context, warnings and each design's intermediate numbers. With all designs,
-    each option reaches only the designs it belongs to."""
+    """`tokens`: each design's token cost for the video (or --design's), with a verdict
+    against the context, warnings and each design's intermediate numbers. With more than one
+    design, each option reaches only the designs it belongs to."""
     video = video_facts(args)
     options = design_options(args)
-    names = list(DESIGNS) if args.design == "all" else [args.design]
-    costs = [token_cost(name, video, options_for(name, options) if args.design == "all"
-                            else options) for name in names]
+    chosen = args.design or ["all"]
+    names = list(DESIGNS) if "all" in chosen else list(dict.fromkeys(chosen))
+    costs = [token_cost(name, video, options if len(names) == 1 else options_for(name, options))
+             for name in names]
     doc = {"video_facts": {"duration_s": video.duration_s, "total_frames": video.total_frames,
                            "fps": video.fps, "width": video.width, "height": video.height},
            "context_tokens": options.context, "designs": [cost_document(b) for b in costs]}
@@ -10219,10 +10220,10 @@ OPTIONS = {
                                 f"(default {DEFAULT_CONTEXT_GAP_S:g})"),
     "--design": dict(
         choices={None: tuple(DESIGNS), "tokens": tuple(DESIGNS) + ("all",), "compare": None},
-        default={None: DEFAULT_PRICING_DESIGN, "tokens": "all", "exercise": None,
+        default={None: DEFAULT_PRICING_DESIGN, "tokens": None, "exercise": None,
                  "compare": None},
-        action={"compare": "append"}, metavar="NAME",
-        help={"tokens": "the design to count (default all): " + ", ".join(DESIGNS),
+        action={"compare": "append", "tokens": "append"}, metavar="NAME",
+        help={"tokens": "a design to count (repeatable; default all): " + ", ".join(DESIGNS),
               "compare": "a row to run, by name (repeatable; default every row): "
                          + ", ".join(COMPARE_DESIGNS),
               "exercise": f"exercise 1: the design that prices its frames (default "

@@ -313,3 +313,13 @@ class SourcesBesideTests(unittest.TestCase):
 
     def test_the_skill_file_cites_nothing_outside_the_repository(self):
         self.assertNotIn("../shared", main.render_skill(main.plan_evidence()))
+
+
+class RepeatedDesignTests(unittest.TestCase):
+    def test_each_design_named_is_counted_once_in_order(self):
+        doc = run_json("tokens", "--duration", "60", "--design", "video-llama",
+                       "--design", "qwen3-vl", "--design", "video-llama")
+        self.assertEqual([r["design"] for r in doc["designs"]], ["video-llama", "qwen3-vl"])
+        every = run_json("tokens", "--duration", "60", "--design", "qwen3-vl", "--design", "all")
+        self.assertEqual(len(every["designs"]), len(main.DESIGNS))
+        self.assertEqual(run_json("tokens", "--duration", "60"), every)
