@@ -5410,7 +5410,7 @@ def evaluate_samples(lines: Iterable[tuple[int, str]], task: HarnessTask,
     return {**tool_document(tally.summary(), options), "input": "lmms-eval samples",
             "task": task.name, "lines": lines_read, "duplicates": lines_read - len(items),
             "duration_file_matches": matches,
-            "lmms_eval": {"source": "recomputed", **harness_fractions(ious),
+            "lmms_eval": {"numbers_from": "recomputed", **harness_fractions(ious),
                           "parsed": harness_read, "unreadable_truth": unreadable},
             "rescued": {"count": sum(rescued.values()), "by_reason": dict(sorted(rescued.items()))},
             "truth": {"float16": float16_truth, "rounded_to_s": options.gt_round},
@@ -6151,7 +6151,8 @@ def compare_rows(rows: list[CompareDesign], totals: dict[str, DesignTotals]) -> 
         out.append({
             "name": row.name, "model": row.model, "design": row.design,
             "hypothetical": row.hypothetical, "source": design.source, "change": row.change,
-            "sampler": design.frames if row.frames == "release" else "motion-adaptive, 1-4 fps",
+            "frames_rule": (design.frames if row.frames == "release"
+                            else "motion-adaptive, 1-4 fps"),
             "temporal_encoding": ("temporal id = each patch's own seconds x 2"
                                   if row.hypothetical else design.temporal_encoding
                                   if row.with_text else "none: frames in order"),
@@ -8867,7 +8868,7 @@ def compare_text(doc: dict, wide: bool) -> str:
                    "acc±t: both ends within t s; R1@0.5: IoU at least 0.5; missed: events no "
                    "sampled frame showed"), "", "Each row:"]
     for r in doc["designs"]:
-        lines.append(bullet(f"{r['model']}: {r['sampler']}; {r['temporal_encoding']}"
+        lines.append(bullet(f"{r['model']}: {r['frames_rule']}; {r['temporal_encoding']}"
                             + (f"; {r['change']}" if r["change"] else "")))
     if doc["findings"]:
         lines += ["", "Findings:"] + [bullet(f) for f in doc["findings"]]
@@ -9405,7 +9406,8 @@ def cmd_rope(args: argparse.Namespace) -> Result:
     demo = rope_demonstration(patches)
     layout = expanded_layout(model, patches, facts, rate)
     layout_doc = layout_document(model, layout, parse_layout(layout, model))
-    doc = {"model": model, "source": source, "rate_fps": rate, "table_rows": args.table_rows,
+    doc = {"model": model, "frames_from": source, "rate_fps": rate,
+           "table_rows": args.table_rows,
            "patches": [{("frame_times_s" if k == "frame_times" else k): v
                         for k, v in p._asdict().items()} for p in patches],
            "mrope_section": list(MROPE_SECTION),
@@ -9423,7 +9425,7 @@ def rope_text(doc: dict, wide: bool) -> str:
              p["aligned_t"], f"{p['aligned_s']:.1f}", p["timestamp"], p["omni_t"],
              ",".join("-" if r is None else str(r) for r in p["table_row_ids"])]
             for p in patches[:40]]
-    lines = [prose(f"{doc['source']}; 2 frames per temporal patch; one rate for Qwen2.5-VL: "
+    lines = [prose(f"{doc['frames_from']}; 2 frames per temporal patch; one rate for Qwen2.5-VL: "
                    f"{doc['rate_fps']:.4g} fps; Qwen2.5-Omni as its README calls it (no fps): "
                    f"its processor's {OMNI_PROCESSOR_FPS:g} fps, 1 s a patch"),
              format_table(["patch", "frames (s)", "Q2 t", "Q2.5 t", "= s", "Qwen3-VL text",
@@ -9511,7 +9513,7 @@ def cmd_evaluate(args: argparse.Namespace) -> Result:
         name = samples_task_name(args.predictions, doc["task"])
         reported = results_file_numbers(args.lmms_results, task, name)
         recomputed = {k: doc["lmms_eval"][k] for k in ("r1", "miou")}
-        doc["lmms_eval"] = {**doc["lmms_eval"], **reported, "source": "results file",
+        doc["lmms_eval"] = {**doc["lmms_eval"], **reported, "numbers_from": "results file",
                             "results_file": args.lmms_results, "recomputed": recomputed}
     doc["gt_format"] = "lmms-eval key" if is_samples else gt_format or "inline"
     return Result(doc, evaluation_text(doc))
@@ -9526,7 +9528,7 @@ def score_row(name: str, doc: dict) -> list[str]:
 def samples_text(doc: dict) -> list[str]:
     """lmms-eval's scores beside this tool's, then what the tool rescued."""
     harness = doc["lmms_eval"]
-    rows = [score_row(f"lmms-eval ({harness['source']})", harness)]
+    rows = [score_row(f"lmms-eval ({harness['numbers_from']})", harness)]
     if "recomputed" in harness:
         rows.append(score_row("lmms-eval (recomputed here)", harness["recomputed"]))
     rows.append(score_row("this tool", doc))
@@ -10524,7 +10526,8 @@ COMMANDS = (
      "and scorers on it; figures depend on the machine.", cmd_bench),
 )
 EMIT_CHUNK = 1 << 16
-SCHEMA_VERSION = 4     # of every --json document: 4 since a name is a list or a count, never both
+SCHEMA_VERSION = 5     # of every --json document: 5 since a name means one thing (frames_rule,
+                       # frames_from, numbers_from; 4: a list or a count, never both)
 ASCII_FALLBACK = str.maketrans({"▁": " ", "▂": ".", "▃": ":", "▄": "-", "▅": "=", "▆": "+",
                                 "▇": "*", "█": "#", "±": "+-", "—": "-", "–": "-", "…": "...",
                                 "→": "->", "×": "x", "≤": "<=", "≥": ">=", "’": "'"})

@@ -22,7 +22,7 @@ class CompareTests(unittest.TestCase):
         for key in ("suite", "seed", "designs", "findings", "reader_rules"):
             self.assertIn(key, self.doc)
         for row in self.doc["designs"]:
-            for key in ("name", "model", "design", "hypothetical", "source", "sampler",
+            for key in ("name", "model", "design", "hypothetical", "source", "frames_rule",
                         "temporal_encoding", "frames", "visual_tokens", "tokens",
                         "tokens_per_second", "answer_format", "parse_rate", "accuracy_by_tolerance",
                         "accuracy_by_kind", "r1", "miou", "events_missed", "event_count"):

@@ -679,7 +679,7 @@ class LmmsSamplesTests(unittest.TestCase):
         doc = run_json("evaluate", SAMPLES, "--lmms-results", RESULTS)
         self.assertEqual((doc["input"], doc["task"], doc["lines"], doc["n"], doc["duplicates"]),
                          ("lmms-eval samples", "charades", 16, 15, 1))
-        self.assertEqual(doc["lmms_eval"]["source"], "results file")
+        self.assertEqual(doc["lmms_eval"]["numbers_from"], "results file")
         self.assertEqual(doc["lmms_eval"]["r1"], {"0.3": 0.4, "0.5": 0.4, "0.7": 0.4})
         self.assertEqual(doc["lmms_eval"]["recomputed"]["r1"], doc["lmms_eval"]["r1"])
         self.assertAlmostEqual(doc["lmms_eval"]["miou"], 0.3900603171612552)

@@ -175,6 +175,7 @@ class JsonTests(unittest.TestCase):
     def test_every_subcommand_prints_one_object_with_a_schema_version(self):
         self.assertEqual(set(JSON_RUNS), set(subcommands()))
         kinds = {}               # key -> {kind: the first command that gave it}
+        sources = []             # every `source`: a citation (repo and file, arXiv, a site)
         with tempfile.TemporaryDirectory() as folder:
             for name, argv in {**JSON_RUNS, **MORE_JSON_RUNS}.items():
                 with self.subTest(command=name):
@@ -189,12 +190,19 @@ class JsonTests(unittest.TestCase):
                     doc.pop("schema", None)      # a JSON Schema's own keywords are camelCase
                     walk_keys(doc, lambda key, value: kinds.setdefault(key, {}).setdefault(
                         json_kind(value), name))
+                    walk_keys(doc, lambda key, value: sources.append((name, value))
+                              if key == "source" else None)
                     for key in re.findall(r'"([A-Za-z_]+)":', json.dumps(doc)):
                         self.assertRegex(key, r"^[a-z0-9_]+$")
                         # a time in seconds is *_s, and *_s is only ever seconds (a rate is
                         # *_per_second)
                         self.assertNotRegex(key, r"(?<!per_)(sec|secs|second|seconds)$|per_s$")
                         self.assertNotIn(key, {"start", "end", "time", "times", "frame_times"})
+        for name, value in sources:
+            with self.subTest(command=name, source=value):
+                self.assertRegex(value, r"arXiv \d|\.py\b|\.md\b|\.sh\b|\.github\.io|"
+                                        r"the shipped table|the lesson|\.(jsonl?|csv|txt)$")
+        self.assertGreater(len(sources), 10)
         # one name, one kind of value, across every subcommand: `events` is always a list and
         # `event_count` its count, never `events` a count in one place and a list in another
         for key, seen in kinds.items():

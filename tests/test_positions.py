@@ -197,7 +197,7 @@ class PatchTimeTests(unittest.TestCase):
 
     def test_rope_on_a_preset(self):
         doc = run_json("rope", "--synth", "cat-jump")
-        self.assertIn("own frames", doc["source"])
+        self.assertIn("own frames", doc["frames_from"])
         self.assertEqual(len(doc["patches"]), 10)
         self.assertLess(doc["demonstration"]["aligned_max_error_s"], 0.5)
         self.assertEqual(doc["layout"], "text:1 video:10x26x46@1.0 text:1")
