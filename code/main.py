@@ -3967,7 +3967,7 @@ def analyze_motion(frames: Iterable[bytes], width: int, height: int, fps: float,
 # the samples (MotionPass.add: the comparing) and sends back the analysis. The child starts
 # as a copy of the pass so far, so the result is the one pass's, byte for byte. Reading stays
 # here, with its errors, warnings and progress lines.
-TWO_PROCESSES_AFTER = 50           # frames scored here before the split (a fork costs ~2 ms)
+TWO_PROCESSES_AFTER = 16           # frames scored here before the split (a fork costs ~2 ms)
 TWO_PROCESSES_PIXELS = 320 * 180   # smaller frames cost too little to sample to be worth it
 
 
