@@ -2194,6 +2194,8 @@ class Tally:
 # How real inputs reach Part I (answers read, synthetic video, video files, the fast pixel
 # arithmetic, evaluation files), the runs built from it (compare, plan), and all output.
 # ==============================================================================================
+# Its records are named tuples, not frozen dataclasses: a dataclass writes and compiles its
+# methods each time the file runs (about 0.7 ms a class on Python 3.11), and every command pays.
 
 
 # ----------------------------------------------------------------------------------------------
@@ -2308,8 +2310,7 @@ DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "
                         "\uff5e": "~", "\u301c": "~", "\u3002": "."})
 
 
-@dataclass(frozen=True)
-class ParsePolicy:
+class ParsePolicy(NamedTuple):
     """How answers are read: swap_reversed reads an interval that ends before it starts as
     swapped, instead of failing it as `reversed`."""
     swap_reversed: bool = False
@@ -2816,8 +2817,7 @@ def parse_grounding(text: str, duration: float | None = None,
 # grain, movers, fades, and the presets the suite and the examples use.
 # ----------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Scene:
+class Scene(NamedTuple):
     """Description of a synthetic video; render_scene turns it into frames."""
     name: str
     duration_s: float
@@ -3065,8 +3065,7 @@ for _depth in (10, 12, 16):
     Y4M_COLOURS[f"mono{_depth}"] = (_depth, lambda w, h: 0)
 
 
-@dataclass(frozen=True)
-class Y4MHeader:
+class Y4MHeader(NamedTuple):
     """A YUV4MPEG2 stream header: frame size, frame rate as num:den, colour tag, interlacing and
     aspect; its properties give the fps, the bit depth and the bytes of luma and of a frame."""
     width: int
@@ -3095,8 +3094,7 @@ class Y4MHeader:
         return self.luma_bytes + chroma * (1 if self.bits == 8 else 2)
 
 
-@dataclass(frozen=True)
-class VideoStream:
+class VideoStream(NamedTuple):
     """A video being read: its geometry and a one-pass iterator of 8-bit luma frames."""
     name: str
     width: int
@@ -4850,8 +4848,7 @@ def json_lines(lines: Iterable[tuple[int, str]], bad: BadLines) -> Iterator[tupl
         yield number, item
 
 
-@dataclass(frozen=True)
-class EvalOptions:
+class EvalOptions(NamedTuple):
     """How evaluate scores: the tolerance in seconds, the parse policy, the width in seconds a
     point answer gets for IoU (None: IoU 0), lmms-eval compatibility, whether to list every
     answer's reading, and the step the truth of a samples file is rounded to."""
@@ -5252,8 +5249,7 @@ def timelens_truth(text: str) -> tuple[float, float]:
     return finite_pair(value[0][0], value[0][1])
 
 
-@dataclass(frozen=True)
-class HarnessTask:
+class HarnessTask(NamedTuple):
     """How lmms-eval scores one task family: its reader (top-1 interval or None), its truth
     parser (raises on what it cannot read) and what it does with such an item."""
     name: str
@@ -5908,8 +5904,7 @@ SUITE_RULE = ("Events are mostly motion bursts, which favour motion-following sa
               "light slowly changes).")       # a rule of the suites, not of your --video
 
 
-@dataclass(frozen=True)
-class CompareDesign:
+class CompareDesign(NamedTuple):
     """A row of compare: a design from DESIGNS, fed some frames, read some way."""
     name: str
     model: str                   # what the table calls it
@@ -5945,8 +5940,7 @@ COMPARE_DESIGNS: dict[str, CompareDesign] = {d.name: d for d in (
 )}
 
 
-@dataclass(frozen=True)
-class SuiteVideo:
+class SuiteVideo(NamedTuple):
     """One video of the compare suite: its synthetic scene, and the nominal capture (640x360 at
     30 fps) whose tokens are counted."""
     scene: Scene
@@ -6487,8 +6481,7 @@ def videomme_gap(rows: list[dict]) -> dict:
     return result
 
 
-@dataclass(frozen=True)
-class PlanRequest:
+class PlanRequest(NamedTuple):
     """What the planner is asked: the task, the video's length in seconds, the context in
     tokens, the model size in billions, the target (standard or frontier), the frame-rate cap
     (fps) and the model (auto lets the planner choose)."""
@@ -6501,8 +6494,7 @@ class PlanRequest:
     model: str = "auto"
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """One row of the planner's rule table: its key, its kind (refuse, reject or warn), when it
     applies and why in words, what to do instead, and the test applied to a request and a
     proposed plan."""
@@ -8542,8 +8534,7 @@ class Result(NamedTuple):
     stdout: str | bytes | None = None
 
 
-@dataclass(frozen=True)
-class LoadedVideo:
+class LoadedVideo(NamedTuple):
     """A video read and analysed: its name, motion, motion windows, hard cuts, true events (known
     for a synthetic preset only) and gradual transitions."""
     name: str

@@ -22,7 +22,7 @@ class SyntheticVideoTests(unittest.TestCase):
     def test_rendering_is_deterministic_and_seeded(self):
         scene = main.get_preset("cat-jump")
         self.assertEqual(list(main.render_scene(scene)), list(main.render_scene(scene)))
-        other = main.Scene(**{**scene.__dict__, "seed": 5})
+        other = scene._replace(seed=5)
         self.assertNotEqual(list(main.render_scene(scene))[:5], list(main.render_scene(other))[:5])
 
     def test_grain_is_drawn_as_randrange_draws_it(self):
