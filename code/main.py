@@ -2213,9 +2213,26 @@ UNIT_SECONDS = {"ms": 0.001, "msec": 0.001, "msecs": 0.001, "millisecond": 0.001
                 "seonds": 1.0, "secods": 1.0, "seconde": 1.0, "secondes": 1.0,
                 # Chinese
                 "秒": 1.0, "秒钟": 1.0, "分": 60.0, "分钟": 60.0, "小时": 3600.0}
+
+
+class LazyPattern:
+    """re.compile(source, flags) on first use: most commands read no answer, and compiling
+    the reader's patterns would cost every run several milliseconds. The first use sets the
+    compiled pattern's methods on the instance, so later calls go straight to them."""
+
+    def __init__(self, source: str, flags: int = 0) -> None:
+        self.pattern, self.re_flags = source, flags
+
+    def __getattr__(self, name: str):          # only for a name not set yet: the first use
+        compiled = re.compile(self.pattern, self.re_flags)
+        for method in ("search", "match", "fullmatch", "finditer", "findall", "sub", "split"):
+            setattr(self, method, getattr(compiled, method))
+        return getattr(compiled, name)
+
+
 _UNITS = "|".join(re.escape(u) for u in sorted(UNIT_SECONDS, key=len, reverse=True))
 # One pass finds every time and skips what only looks like one. Alternatives, in order:
-TIME_PATTERN = re.compile(r"""
+TIME_PATTERN = LazyPattern(r"""
     (?=[\d.v])                              # (a quick test before the slower ones)
     (?<![\w.,])(?<!\d:)                     # not the middle of a word, number or clock
     (?:
@@ -2236,12 +2253,12 @@ TIME_PATTERN = re.compile(r"""
         )
     )
     """, re.ASCII | re.VERBOSE)
-DECIMAL_COMMA = re.compile(r"\d,\d", re.ASCII)
-PLAIN_SECONDS = re.compile(r"\d{1,15}(?:\.\d{1,15})?", re.ASCII)   # what TIME_PATTERN reads as-is
-T_EQUALS = re.compile(r"\bt\s*=\s*(?=[\d.])")               # "t=80 to t=100"
+DECIMAL_COMMA = LazyPattern(r"\d,\d", re.ASCII)
+PLAIN_SECONDS = LazyPattern(r"\d{1,15}(?:\.\d{1,15})?", re.ASCII)   # what TIME_PATTERN reads as-is
+T_EQUALS = LazyPattern(r"\bt\s*=\s*(?=[\d.])")               # "t=80 to t=100"
 # "1m5s": the 5 s follows a letter, so TIME_PATTERN (which starts only after a non-word)
 # skips it; this reads it as the tail of the compound.
-COMPOUND_TAIL = re.compile(r"(\d+(?:\.\d+)?)\s*(s|secs?|seconds?|m|mins?|minutes?)(?![a-z])",
+COMPOUND_TAIL = LazyPattern(r"(\d+(?:\.\d+)?)\s*(s|secs?|seconds?|m|mins?|minutes?)(?![a-z])",
                            re.ASCII)
 # "starts at 12 s and lasts 5 s", "at 12 s for 5 s": a start and a length, 12 to 17 s.
 LASTING = {"and lasts", "and lasts for", "lasting", "lasting for", "and lasting", "for",
@@ -2252,7 +2269,7 @@ RANGE_WORDS = {"-", "~", "to", "up to", "until", "till", "through", "thru", "至
 # Words that may sit between a range's two times around its word: "from around 3 to around
 # 5", "the 3-second mark to the 5-second mark", "second 3 to second 5", "第3秒到第5秒" (第
 # makes an ordinal), "从3秒开始到5秒结束".
-RANGE_FILLERS = re.compile(r"(?:mark\s+|开始|[,，]\s*)*(.*?)"
+RANGE_FILLERS = LazyPattern(r"(?:mark\s+|开始|[,，]\s*)*(.*?)"
                            r"(?:\s+(?:about|around|approximately|roughly|the|second)|\s*~|第)*",
                            re.DOTALL)                  # so that fullmatch always matches
 FILLER_FIRST = ("mark", "开始", ",", "，")               # what those can start and end with:
@@ -2261,23 +2278,23 @@ FILLER_LAST = ("about", "around", "approximately", "roughly", "the", "second", "
 # LABEL_REACH covers the longest word and those 32, so each search looks at that much text;
 # each pattern opens with its words' first letters, a quick test at every position it tries)
 LABEL_REACH = 48
-START_WORDS = re.compile(r"(?=[sbfo开从起])(?:\b(?:start\w*|begin\w*|from|onset)\b|开始|从|起点)"
+START_WORDS = LazyPattern(r"(?=[sbfo开从起])(?:\b(?:start\w*|begin\w*|from|onset)\b|开始|从|起点)"
                          r"[^\d]{0,32}$")
-END_WORDS = re.compile(r"(?=[efsutolc结终])(?:\b(?:end\w*|finish\w*|stop\w*|until|till|offset|"
+END_WORDS = LazyPattern(r"(?=[efsutolc结终])(?:\b(?:end\w*|finish\w*|stop\w*|until|till|offset|"
                        r"conclud\w*|lands?|landed)\b|结束|终点)[^\d]{0,32}$")
-POINT_WORDS = re.compile(r"(?=[arn~])\b(?:at|around|about|approximately|roughly|near|~)\s*"
+POINT_WORDS = LazyPattern(r"(?=[arn~])\b(?:at|around|about|approximately|roughly|near|~)\s*"
                          r"(?:the\s*)?$")
 # A label after the time: Chinese "12秒开始，17秒结束" ("12秒左右开始"), "12.5 s (start)".
-START_AFTER = re.compile(r"\s*(?:(?:时|左右|处)?(?:开始|起)|\((?:start|begin)\w*\))")
-END_AFTER = re.compile(r"\s*(?:(?:时|左右|处)?(?:结束|止)|\((?:end|finish)\w*\))")
+START_AFTER = LazyPattern(r"\s*(?:(?:时|左右|处)?(?:开始|起)|\((?:start|begin)\w*\))")
+END_AFTER = LazyPattern(r"\s*(?:(?:时|左右|处)?(?:结束|止)|\((?:end|finish)\w*\))")
 # "The video is 30 seconds long", "a 60-second clip": the video's length, not a moment in it
 # (a length has a unit; "at 0:45 video time" and "the 45 s clip mark" are moments).
-LENGTH_AFTER = re.compile(r"[\s-]*(?:long|in length|(?:video|clip|footage)(?!\s+(?:time|mark)))\b"
+LENGTH_AFTER = LazyPattern(r"[\s-]*(?:long|in length|(?:video|clip|footage)(?!\s+(?:time|mark)))\b"
                           r"|的?(?:视频|影片|片段)")
 # "frames 30-45", "from frame 25 to frame 34": frame numbers, not seconds.
-FRAME_BEFORE = re.compile(r"\bframes?\s*(?:#|no\.\s*|number\s*)?$")
+FRAME_BEFORE = LazyPattern(r"\bframes?\s*(?:#|no\.\s*|number\s*)?$")
 # "lasts 5 seconds", "for 2 s": a length of time, not a moment in the video.
-DURATION_WORDS = re.compile(r"(?=[lftdwe])\b(?:lasts?|lasting|lasted|for|takes?|took|"
+DURATION_WORDS = LazyPattern(r"(?=[lftdwe])\b(?:lasts?|lasting|lasted|for|takes?|took|"
                             r"duration(?:\s+of)?|within|every)[\s:]+(?:about\s+|around\s+|"
                             r"roughly\s+)?$")
 # After a bare number (no unit), these words keep it a possible time; any other word makes it
@@ -2288,21 +2305,21 @@ CONNECTORS = {"and", "to", "until", "till", "through", "or", "in", "into", "of",
               "start", "starts", "begin", "begins", "end", "ends", "finish", "finishes",
               "stop", "stops",                  # "start: 3.0 end: 5.0"
               "starting", "beginning", "ending", "finishing", "stopping"}
-WORD_AFTER = re.compile(r"[ \t]+([a-z]+)")           # the next word on the same line
-MARK_AFTER = re.compile(r"[\s-]*(?:second\s*)?mark")
-SENTENCE_END = re.compile(r"[\n!?;。！？；]|(?<!e\.g)(?<!i\.e)\.(?=\s|$)")   # not after e.g.
+WORD_AFTER = LazyPattern(r"[ \t]+([a-z]+)")           # the next word on the same line
+MARK_AFTER = LazyPattern(r"[\s-]*(?:second\s*)?mark")
+SENTENCE_END = LazyPattern(r"[\n!?;。！？；]|(?<!e\.g)(?<!i\.e)\.(?=\s|$)")   # not after e.g.
 # A sentence that gives an example is not the answer (lmms-eval's Charades prompt has one).
 # Substrings every match of EXAMPLE_CUE contains: an answer without one skips the search.
-EXAMPLE_WORDS = re.compile(r"exampl|instance|e\.g\.|such as|例如|比如")   # one search, not six
-EXAMPLE_CUE = re.compile(r"(?=[efas例比])(?:\b(?:for example|for instance|e\.g\.|an example|"
+EXAMPLE_WORDS = LazyPattern(r"exampl|instance|e\.g\.|such as|例如|比如")   # one search, not six
+EXAMPLE_CUE = LazyPattern(r"(?=[efas例比])(?:\b(?:for example|for instance|e\.g\.|an example|"
                          r"example is|example:|specific example|such as)|例如|比如)")
-HAPPEN_CUE = re.compile(r"(?=[hot发])(?:\b(?:happen\w*|occur\w*|takes? place|took place)\b|发生)")
-TIME_TOKEN = re.compile(r"<(time|t)>([^<]{0,64})</\1>", re.IGNORECASE)
-TRAILING_COMMA = re.compile(r",\s*(?=[}\]])")
+HAPPEN_CUE = LazyPattern(r"(?=[hot发])(?:\b(?:happen\w*|occur\w*|takes? place|took place)\b|发生)")
+TIME_TOKEN = LazyPattern(r"<(time|t)>([^<]{0,64})</\1>", re.IGNORECASE)
+TRAILING_COMMA = LazyPattern(r",\s*(?=[}\]])")
 PYTHON_LITERALS = {"None": "null", "True": "true", "False": "false"}
-PYTHON_LITERAL = re.compile(r"\b(?:None|True|False)\b")
-FENCE = re.compile(r"```(?:json)?([^`]*)```", re.IGNORECASE)
-BRACKET_PAIR = re.compile(r"[\[(]\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*,"
+PYTHON_LITERAL = LazyPattern(r"\b(?:None|True|False)\b")
+FENCE = LazyPattern(r"```(?:json)?([^`]*)```", re.IGNORECASE)
+BRACKET_PAIR = LazyPattern(r"[\[(]\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*,"
                           r"\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*[\])]")
 DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
                         "\u2014": "-", "\u2015": "-", "\u2212": "-", "\ufe63": "-",
@@ -2441,9 +2458,9 @@ def apply_policies(reading: Reading, duration: float | None, policy: ParsePolicy
 # nothing (a duration, "lasts 5 s"). Sentences that give an example are skipped; when several
 # answers remain, those in a sentence that says the event happens or occurs come first.
 
-BETWEEN_BEFORE = re.compile(r"\bbetween\s+(?:the\s+)?$")
+BETWEEN_BEFORE = LazyPattern(r"\bbetween\s+(?:the\s+)?$")
 # An answer without times that says it cannot tell when: declined, not a reader's failure.
-DECLINE_CUE = re.compile(r"\b(?:cannot|can't|can not|unable to|not able to|impossible to|"
+DECLINE_CUE = LazyPattern(r"\b(?:cannot|can't|can not|unable to|not able to|impossible to|"
                          r"could not|couldn't)\s+(?:\w+\s+)?(?:determine|tell|find|identify|"
                          r"locate|say|know|see)\b|\bnot (?:shown|visible|present|found) in\b|"
                          r"\bdoes not (?:appear|occur|happen)\b|无法确定|无法判断")
@@ -2453,7 +2470,7 @@ DECLINE_CUE = re.compile(r"\b(?:cannot|can't|can not|unable to|not able to|impos
 # the answer rules out is not its answer. The negation must stand on the time itself: at most a
 # verb that places the event and a preposition between them. "The car is not visible from 10 to
 # 15 s" gives the time (of what is not seen), and so do "not until 5 s" and "not later than 5 s".
-NEGATED = re.compile(r"(?:(?:\bnot|n['\u2019]t|\bnever|\brather than|\binstead of)\s+(?:(?:start|"
+NEGATED = LazyPattern(r"(?:(?:\bnot|n['\u2019]t|\bnever|\brather than|\binstead of)\s+(?:(?:start|"
                      r"begin|end|finish|stop|happen|occur|take place|be|is|was)\w*\s+)?(?:(?:at|"
                      r"from|between|in|around|by|on)\s+)?(?:the\s+)?|(?:不是|并非|而非|不在)\s*"
                      r"(?:在|从)?\s*第?)$")
@@ -5128,20 +5145,21 @@ class AnswerScores:
 
 LMMS_PROMPT_EXAMPLE = "a specific example is : 20.8 - 30.0 seconds"
 LMMS_KEYWORDS = ("starts", "ends", "happens in", "start time", "end time", "start", "end", "happen")
-LMMS_CLOCK_RANGE = re.compile(r"\b(\d{1,2}:\d{2}(?::\d{2})?)\s*[–-]\s*(\d{1,2}:\d{2}(?::\d{2})?)\b")
+LMMS_CLOCK_RANGE = LazyPattern(r"\b(\d{1,2}:\d{2}(?::\d{2})?)\s*[–-]\s*"
+                               r"(\d{1,2}:\d{2}(?::\d{2})?)\b")
 # lmms-eval's patterns, rewritten to find exactly the same matches in linear time: `(?<!\d)`
 # stops a match from starting inside a run of digits (one that starts at the run's first
 # digit always covers it), `\d+\.?\d*` becomes `\d+(?:\.\d*)?` and `\s*s?\s*` becomes
 # `\s*(?:s\s*)?` (the same strings, one way to split them). As published they backtrack: a
 # 20,000-digit answer took 27 s.
-LMMS_RANGE = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)\s*[–-]\s*(\d+(?:\.\d+)?)")
-LMMS_NUMBER = re.compile(r"\b(\d+(?:\.\d+)?)\b")
-LMMS_CLOCK = re.compile(r"\b(\d{1,2}:\d{2}(?::\d{2})?)\b")
-LMMS_FALLBACK = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)\s*(?:s\s*)?[–-]\s*(\d+(?:\.\d+)?)\s*s?")
-TIMELENS_CLOCK = re.compile(r"\b(\d{1,2}:\d{2}:\d{2}(?:\.\d+)?|\d{1,2}:\d{2}(?:\.\d+)?)\b")
-TIMELENS_RANGES = (re.compile(r"(?<!\d)(\d+(?:\.\d*)?)\s*-\s*(\d+(?:\.\d*)?)"),
-                   re.compile(r"(?<!\d)(\d+(?:\.\d*)?)\s+to\s+(\d+(?:\.\d*)?)"))
-TIMELENS_NUMBER = re.compile(r"\b\d+(?:\.\d*)?\b")
+LMMS_RANGE = LazyPattern(r"(?<!\d)(\d+(?:\.\d+)?)\s*[–-]\s*(\d+(?:\.\d+)?)")
+LMMS_NUMBER = LazyPattern(r"\b(\d+(?:\.\d+)?)\b")
+LMMS_CLOCK = LazyPattern(r"\b(\d{1,2}:\d{2}(?::\d{2})?)\b")
+LMMS_FALLBACK = LazyPattern(r"(?<!\d)(\d+(?:\.\d+)?)\s*(?:s\s*)?[–-]\s*(\d+(?:\.\d+)?)\s*s?")
+TIMELENS_CLOCK = LazyPattern(r"\b(\d{1,2}:\d{2}:\d{2}(?:\.\d+)?|\d{1,2}:\d{2}(?:\.\d+)?)\b")
+TIMELENS_RANGES = (LazyPattern(r"(?<!\d)(\d+(?:\.\d*)?)\s*-\s*(\d+(?:\.\d*)?)"),
+                   LazyPattern(r"(?<!\d)(\d+(?:\.\d*)?)\s+to\s+(\d+(?:\.\d*)?)"))
+TIMELENS_NUMBER = LazyPattern(r"\b\d+(?:\.\d*)?\b")
 
 
 def lmms_clock_seconds(text: str) -> float:
@@ -5268,8 +5286,8 @@ HARNESS_TASKS = {
 }
 MAX_KEY_CHARS = 4096                 # a metric key longer than this is not read as a truth
 # numpy 2 writes scalars as np.float16(24.3) (lmms-eval with pyarrow < 21 stores truth so)
-NUMPY_SCALAR = re.compile(r"\b(?:np|numpy)\.(?:float|int)(?:16|32|64)\(")
-TRUTH_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", re.ASCII)
+NUMPY_SCALAR = LazyPattern(r"\b(?:np|numpy)\.(?:float|int)(?:16|32|64)\(")
+TRUTH_NUMBER = LazyPattern(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", re.ASCII)
 
 
 class HarnessItem(NamedTuple):
@@ -8466,7 +8484,7 @@ def warn(message: str) -> None:
     say(f"warning: {message}")
 
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL_CHARACTERS = LazyPattern(r"[\x00-\x1f\x7f]")
 
 
 def one_line(text: str) -> str:
