@@ -3037,13 +3037,26 @@ def scene_truth(scene: Scene) -> dict:
     }
 
 
-@functools.lru_cache(maxsize=64)
+SCENE_MOTIONS: dict = {}       # scene_motion's results by (scene, stride, cut_floor) ...
+SCENE_MOTIONS_MAX = 64         # ... at most this many, the oldest forgotten first
+
+
 def scene_motion(scene: Scene, stride: int | None = None,
                  cut_floor: float = CUT_MIN_SCORE) -> MotionAnalysis:
     """Render a synthetic scene and analyse it in one stream. Remembered: the result is
     immutable and the same scene always renders the same frames, so a second look is free."""
-    return analyze_motion(render_scene(scene), scene.width, scene.height, scene.fps, stride,
-                          cut_floor)
+    key = (scene, stride, cut_floor)
+    if key not in SCENE_MOTIONS:
+        remember_motion(key, analyze_motion(render_scene(scene), scene.width, scene.height,
+                                            scene.fps, stride, cut_floor))
+    return SCENE_MOTIONS[key]
+
+
+def remember_motion(key: tuple, motion: MotionAnalysis) -> None:
+    """Keep a scene's analysis in SCENE_MOTIONS, forgetting the oldest past its limit."""
+    if len(SCENE_MOTIONS) >= SCENE_MOTIONS_MAX:
+        del SCENE_MOTIONS[next(iter(SCENE_MOTIONS))]
+    SCENE_MOTIONS[key] = motion
 
 
 # ----------------------------------------------------------------------------------------------
@@ -3972,7 +3985,8 @@ def analyze_motion(frames: Iterable[bytes], width: int, height: int, fps: float,
     frames = counted_frames(frames)
     for count, frame in enumerate(frames, 1):
         motion_pass.add(motion_pass.sample(frame))
-        if count == TWO_PROCESSES_AFTER and can_fork(width * height):
+        if count == TWO_PROCESSES_AFTER and width * height >= TWO_PROCESSES_PIXELS \
+                and can_fork():
             return scored_in_child(motion_pass, frames)
     return motion_pass.result()
 
@@ -3981,53 +3995,110 @@ def analyze_motion(frames: Iterable[bytes], width: int, height: int, fps: float,
 # process reads and samples each frame (MotionPass.sample: the copying), a forked child scores
 # the samples (MotionPass.add: the comparing) and sends back the analysis. The child starts
 # as a copy of the pass so far, so the result is the one pass's, byte for byte. Reading stays
-# here, with its errors, warnings and progress lines.
+# here, with its errors, warnings and progress lines. (A suite's scenes split the same way.)
 TWO_PROCESSES_AFTER = 16           # frames scored here before the split (a fork costs ~2 ms)
 TWO_PROCESSES_PIXELS = 320 * 180   # smaller frames cost too little to sample to be worth it
 
 
-def can_fork(frame_pixels: int) -> bool:
-    """Whether to split: the frames are big enough, the system has fork, and no other thread
-    runs (a fork copies only the calling thread)."""
-    return (frame_pixels >= TWO_PROCESSES_PIXELS and hasattr(os, "fork")
-            and threading.active_count() == 1)
+def can_fork() -> bool:
+    """Whether this process may fork: the system has fork, and no other thread runs (a fork
+    copies only the calling thread)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+class Child(NamedTuple):
+    """A forked child computing one value (start_child): its pid, and the pipe its value
+    comes back on, pickled."""
+    pid: int
+    result_in: int
+
+
+def start_child(work: Callable[[], object]) -> Child:
+    """Fork; the child runs work(), sends its value back and exits (never returning into
+    this program). Collect it with child_result, or stop it with stop_child."""
+    import pickle                         # here: only a split needs it
+    result_in, result_out = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            os.close(result_in)
+            data = pickle.dumps(work())
+            with open(result_out, "wb") as sink:
+                sink.write(data)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(result_out)
+    return Child(pid, result_in)
+
+
+def child_result(child: Child) -> object:
+    """The child's value, once it has sent it; a child that failed is a RuntimeError."""
+    import pickle
+    try:
+        with open(child.result_in, "rb") as source:
+            data = source.read()
+    finally:
+        _, status = os.waitpid(child.pid, 0)
+    if not data:
+        raise RuntimeError(f"a forked child process failed (status {status})")
+    return pickle.loads(data)
+
+
+def stop_child(child: Child) -> None:
+    """Kill the child and reap it (this process is unwinding from an error or Ctrl-C)."""
+    with contextlib.suppress(OSError):
+        os.kill(child.pid, signal.SIGKILL)
+        os.close(child.result_in)
+    os.waitpid(child.pid, 0)
 
 
 def scored_in_child(motion_pass: MotionPass, frames: Iterator[bytes]) -> MotionAnalysis:
     """The rest of the pass: the frames read and sampled here, scored in a forked child."""
-    import marshal, pickle                # here: only a long video needs them
+    import marshal                        # here: only a long video needs it
     samples_in, samples_out = os.pipe()
-    result_in, result_out = os.pipe()
-    pid = os.fork()
-    if pid == 0:                          # the child: score what arrives, send the result
-        status = 1
-        try:
-            os.close(samples_out), os.close(result_in)
-            with open(samples_in, "rb") as source:
-                while True:
-                    try:
-                        motion_pass.add(Sample(*marshal.load(source)))
-                    except EOFError:
-                        break
-            with open(result_out, "wb") as sink:
-                sink.write(pickle.dumps(motion_pass.result()))
-            status = 0
-        finally:
-            os._exit(status)              # never back into the parent's program
-    os.close(samples_in), os.close(result_out)
+
+    def score() -> MotionAnalysis:        # in the child: score what arrives until the end
+        os.close(samples_out)
+        with open(samples_in, "rb") as source:
+            while True:
+                try:
+                    motion_pass.add(Sample(*marshal.load(source)))
+                except EOFError:
+                    return motion_pass.result()
+    child = start_child(score)
+    os.close(samples_in)
     try:
         with open(samples_out, "wb") as sink:
             for frame in frames:
                 marshal.dump(tuple(motion_pass.sample(frame)), sink)
-        with open(result_in, "rb") as source:
-            data = source.read()
-    finally:
-        with contextlib.suppress(OSError):
-            os.close(result_in)           # a child still writing gets a broken pipe
-        _, status = os.waitpid(pid, 0)
-    if not data:
-        raise RuntimeError(f"the motion pass's child process failed (status {status})")
-    return pickle.loads(data)
+    except BaseException:
+        stop_child(child)
+        raise
+    return child_result(child)
+
+
+def suite_motions(scenes: list[Scene], label: str) -> list[MotionAnalysis]:
+    """scene_motion of each scene. Those not yet measured this run are shared out: the later
+    half is rendered and analysed in a forked child while this process does the rest (a
+    suite is rendered in Python, one frame at a time: two cores halve the wait)."""
+    todo = [s for s in dict.fromkeys(scenes) if (s, None, CUT_MIN_SCORE) not in SCENE_MOTIONS]
+    split = len(todo) // 2 if len(todo) > 1 and can_fork() else len(todo)
+    theirs = todo[split:]
+    child = start_child(lambda: [scene_motion(s) for s in theirs]) if theirs else None
+    more = f" (and {len(theirs)} in a second process)" if theirs else ""
+    try:
+        for scene in with_progress(todo[:split], f"{label}{more}, video", split):
+            scene_motion(scene)
+    except BaseException:
+        if child:
+            stop_child(child)
+        raise
+    if child:
+        for scene, motion in zip(theirs, child_result(child)):
+            remember_motion((scene, None, CUT_MIN_SCORE), motion)
+    return [scene_motion(scene) for scene in scenes]
 
 
 def counted_frames(frames: Iterable[bytes]) -> Iterator[bytes]:
@@ -8776,8 +8847,9 @@ def compare_videos(args: argparse.Namespace
         if args.events:
             raise UserError("--events goes with --video")
         suite = benchmark_suite(args.suite, args.seed)
-        videos = [(item.scene.name, scene_motion(item.scene), item.scene.events, item.nominal)
-                  for item in with_progress(suite, "rendering the suite, video", len(suite))]
+        motions = suite_motions([item.scene for item in suite], "rendering the suite")
+        videos = [(item.scene.name, motion, item.scene.events, item.nominal)
+                  for item, motion in zip(suite, motions)]
         return args.suite, videos
     if not args.events:
         raise UserError("--video needs --events FILE (a JSON list of {event, start, end})")
@@ -9746,15 +9818,15 @@ def planned_sampler_options(args: argparse.Namespace) -> SamplerSettings:
 
 
 @functools.lru_cache(maxsize=None)
-@functools.lru_cache(maxsize=1)
 def plan_evidence() -> dict:
     """The compare rows the planner cites (EVIDENCE_ROWS on EVIDENCE_SUITE, a few seconds),
     by name; computed once a run."""
     rows = [COMPARE_DESIGNS[n] for n in EVIDENCE_ROWS]
     suite = benchmark_suite(EVIDENCE_SUITE, DEFAULT_SEED)
-    videos = [(item.scene.name, scene_motion(item.scene), item.scene.events, item.nominal)
-              for item in with_progress(suite, f"measuring compare's {EVIDENCE_SUITE} suite for "
-                                        "the plan, video", len(suite))]
+    motions = suite_motions([item.scene for item in suite],
+                            f"measuring compare's {EVIDENCE_SUITE} suite for the plan")
+    videos = [(item.scene.name, motion, item.scene.events, item.nominal)
+              for item, motion in zip(suite, motions)]
     return {r["name"]: r for r in compare_rows(rows, run_compare(videos, rows))}
 
 

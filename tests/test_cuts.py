@@ -413,3 +413,39 @@ class TwoProcessReadmeTests(unittest.TestCase):
         sizes = [f"{w}x{area // w}" for w in range(16, 4000, 16)
                  if area % w == 0 and w * 9 == area // w * 16]      # as 16:9
         self.assertIn(f"Past {main.TWO_PROCESSES_AFTER} frames of {sizes[0]} or more", readme)
+
+
+class SuiteSplitTests(unittest.TestCase):
+    """A suite's scenes not yet measured are shared with a forked child (suite_motions)."""
+
+    def setUp(self):
+        saved = dict(main.SCENE_MOTIONS)
+        self.addCleanup(lambda: (main.SCENE_MOTIONS.clear(), main.SCENE_MOTIONS.update(saved)))
+        main.SCENE_MOTIONS.clear()
+        self.scenes = [main.Scene(f"s{k}", 2.0, 10.0, 32, 18, (), (1.0,) if k % 2 else (), 0.5,
+                                  seed=k) for k in range(5)]
+
+    def test_shared_out_or_not_the_analyses_are_the_same(self):
+        split = main.suite_motions(self.scenes, "test")
+        self.assertEqual(len(main.SCENE_MOTIONS), 5)              # the child's are kept too
+        main.SCENE_MOTIONS.clear()
+        alone = [main.scene_motion(s) for s in self.scenes]
+        self.assertEqual(split, alone)
+        self.assertEqual(main.suite_motions(self.scenes[::-1], "test"), alone[::-1])
+
+    def test_a_failure_on_either_side_leaves_no_child(self):
+        real = main.render_scene
+        self.addCleanup(setattr, main, "render_scene", real)
+        for failing in ("s0", "s4"):                              # this process's, the child's
+            main.SCENE_MOTIONS.clear()
+
+            def render(scene, failing=failing):
+                if scene.name == failing:
+                    raise main.UserError("no")
+                return real(scene)
+            main.render_scene = render
+            with self.subTest(failing=failing):
+                with self.assertRaises(main.UserError if failing == "s0" else RuntimeError):
+                    main.suite_motions(self.scenes, "test")
+                with self.assertRaises(ChildProcessError):
+                    os.waitpid(-1, os.WNOHANG)
