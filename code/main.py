@@ -1233,12 +1233,14 @@ def naive_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:
 
 
 def fixed_frame_count(name: str, options: DesignOptions, released: int, video: VideoFacts) -> int:
-    """Frames a fixed-frame design takes: --frames, else its `released` count, at most the
-    video's frames. --pool is a UserError (the design has no pooling in its release)."""
+    """Frames a fixed-frame design takes: --frames, else its `released` count, even from a
+    shorter clip (np.linspace and np.arange then repeat frames: Video-LLaVA's processing_video.py,
+    Video-LLaMA's load_video). --pool is a UserError (the design has no pooling in its
+    release)."""
     if options.pool not in (None, 1):
         raise UserError(f"--pool is for the naive and LLaVA designs; {name} has no pooling in "
                         "its release")
-    return min(options.frames or released, video.total_frames)
+    return options.frames or released
 
 
 def video_llama_cost(video: VideoFacts, options: DesignOptions) -> TokenCost:

@@ -323,3 +323,14 @@ class RepeatedDesignTests(unittest.TestCase):
         every = run_json("tokens", "--duration", "60", "--design", "qwen3-vl", "--design", "all")
         self.assertEqual(len(every["designs"]), len(main.DESIGNS))
         self.assertEqual(run_json("tokens", "--duration", "60"), every)
+
+
+class ShortClipTests(unittest.TestCase):
+    def test_a_clip_shorter_than_the_released_count_repeats_frames(self):
+        # Video-LLaVA: np.linspace(0, 4, 8, dtype=int); Video-LLaMA: np.arange(0, 5, 5 / 8)
+        for design, indices, tokens in (("video-llava", [0, 0, 1, 1, 2, 2, 3, 4], 8 * 257),
+                                        ("video-llama", [0, 0, 1, 1, 2, 3, 3, 4], 32)):
+            with self.subTest(design=design):
+                row = run_json("tokens", "--design", design, "--total-frames", "5")["designs"][0]
+                self.assertEqual((row["frames"], row["workings"]["frame_indices"], row["tokens"]),
+                                 (8, indices, tokens))
