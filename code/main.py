@@ -1442,6 +1442,9 @@ def qwen_cost(name: str, video: VideoFacts, options: DesignOptions, patch: int) 
 
 # Where a version changes the numbers (../shared/reference and the packages' own files):
 QWEN2_VL_UTILS_TOTAL_PIXELS = 24576 * 28 * 28   # qwen-vl-utils 0.0.8, Qwen2-VL's release
+# transformers 5.x: processing_qwen2_5_vl.py takes the rate from video_metadata.sampled_fps, not
+# the fps argument, and video_utils.py's default metadata (no fps) gives `self.fps or 24`.
+TRANSFORMERS_UNKNOWN_FPS = 24
 # transformers' Qwen3VLVideoProcessor without qwen-vl-utils: the checkpoint's
 # video_preprocessor_config.json size.longest_edge, a pixel budget for all frames together
 # (as third-party copies of the hub file give it; the class default is 768 x 32 x 32).
@@ -1497,6 +1500,13 @@ def qwen_version_notes(name: str, video: VideoFacts, plan: dict,
         notes.append(f"transformers 4.52 to 5.17 truncate second_per_grid_t to an integer: "
                      f"{plan['second_per_grid_t']:g} becomes {int(plan['second_per_grid_t'])}, "
                      "and the time ids with it")
+    if name == "qwen2.5-vl":
+        assumed = FRAME_FACTOR / TRANSFORMERS_UNKNOWN_FPS
+        notes.append(f"transformers 5.0 and later read the rate from video_metadata, not the fps "
+                     f"argument: called as the Qwen2.5-VL README calls it (no metadata) it "
+                     f"assumes {TRANSFORMERS_UNKNOWN_FPS} fps, {assumed:.4g} s a patch ("
+                     f"{int(assumed)} where 5.0 to 5.17 truncate it), so pass video_metadata "
+                     "with the frames' own fps")
     if name == "qwen3-vl":
         frames = qwen3_transformers_frames(video)
         h, w = qwen3_transformers_size(frames, video.height, video.width)
@@ -7248,7 +7258,9 @@ def rope_conclusion(demo: dict | None, table_rows: int = LEARNED_TABLE_ROWS) -> 
         f"Qwen3-VL writes {c['timestamps'][0]} {c['timestamps'][1]} and {f['timestamps'][0]} "
         f"{f['timestamps'][1]} as text before the patches, within "
         f"{demo['timestamp_max_error_s']:.2f} s of each pair's true mean, so uneven spacing is "
-        "expressible; its temporal id carries no time.",
+        "expressible, when the frames reach its processor with their own indices and fps as "
+        "video_metadata (qwen-vl-utils' list-of-frames path numbers them 0..n-1 and writes "
+        "evenly spaced times); its temporal id carries no time.",
         f"Qwen2.5-Omni's TMRoPE, called as its README calls the processor (no fps, so it "
         f"assumes {OMNI_PROCESSOR_FPS:g} fps: 1 s a patch), steps {c['omni_delta']} and "
         f"{f['omni_delta']} ({OMNI_POSITIONS_PER_SECOND} ids a second) whatever the frames; a "

@@ -228,3 +228,8 @@ class ProseFollowsConstantsTests(unittest.TestCase):
         flat = " ".join(run("rope")[1].split())
         for said in ("(30 ids a second)", "3-second chunks", "(4 ids a second)"):
             self.assertIn(said, flat)
+
+    def test_the_qwen3_sentence_says_which_route_keeps_the_times(self):
+        flat = " ".join(run("rope")[1].split())
+        self.assertIn("when the frames reach its processor with their own indices and fps as "
+                      "video_metadata", flat)

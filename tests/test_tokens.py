@@ -334,3 +334,13 @@ class ShortClipTests(unittest.TestCase):
                 row = run_json("tokens", "--design", design, "--total-frames", "5")["designs"][0]
                 self.assertEqual((row["frames"], row["workings"]["frame_indices"], row["tokens"]),
                                  (8, indices, tokens))
+
+
+class Transformers5RateTests(unittest.TestCase):
+    def test_qwen25_says_what_transformers_5_does_without_metadata(self):
+        row = run_json("tokens", "--design", "qwen2.5-vl", "--duration", "60")["designs"][0]
+        note = [n for n in row["workings"]["version_notes"] if "video_metadata" in n]
+        self.assertEqual(len(note), 1)
+        assumed = main.FRAME_FACTOR / main.TRANSFORMERS_UNKNOWN_FPS
+        self.assertIn(f"assumes 24 fps, {assumed:.4g} s a patch (0 where", note[0])
+        self.assertEqual(main.TRANSFORMERS_UNKNOWN_FPS, 24)   # video_utils.py: self.fps or 24
