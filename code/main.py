@@ -10685,9 +10685,27 @@ def limits_epilog(name: str) -> str | None:
     return "Limits: " + "; ".join(notes) + "." if notes else None
 
 
+class WholeWordHelp(argparse.HelpFormatter):
+    """argparse's formatter, never breaking a word at its hyphen ("video-llava" stays whole;
+    these are argparse's two documented hooks, as RawTextHelpFormatter overrides them)."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(self._whitespace_matcher.sub(" ", text).strip(), width,
+                             break_on_hyphens=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return textwrap.fill(self._whitespace_matcher.sub(" ", text).strip(), width,
+                             initial_indent=indent, subsequent_indent=indent,
+                             break_on_hyphens=False)
+
+
+class RawDescriptionHelp(argparse.RawDescriptionHelpFormatter, WholeWordHelp):
+    """The description as written; the options' help as WholeWordHelp wraps it."""
+
+
 def help_formatter(raw: bool = False) -> Callable[[str], argparse.HelpFormatter]:
     """argparse's formatter at the terminal's width, but never wider than TEXT_WIDTH."""
-    base = argparse.RawDescriptionHelpFormatter if raw else argparse.HelpFormatter
+    base = RawDescriptionHelp if raw else WholeWordHelp
     width = min(TEXT_WIDTH, shutil.get_terminal_size((TEXT_WIDTH, 24)).columns)
     return lambda prog: base(prog, width=width)
 

@@ -366,3 +366,14 @@ class ShareUnitTests(unittest.TestCase):
         for row in rows:
             line = next(line for line in text.splitlines() if line.startswith(row["name"]))
             self.assertTrue(line.endswith(f"{100 * row['ratio_to_raw']:.1f}%"), line)
+
+
+class HelpWrapTests(unittest.TestCase):
+    def test_no_help_breaks_a_word_at_its_hyphen(self):
+        import contextlib, io
+        for name in subcommands():
+            with self.subTest(command=name):
+                with contextlib.redirect_stdout(io.StringIO()) as out, \
+                        self.assertRaises(SystemExit):
+                    main.main([name, "--help"])
+                self.assertNotRegex(out.getvalue(), r"[a-z]-\n\s*[a-z]")
