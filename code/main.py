@@ -2229,8 +2229,9 @@ UNIT_SECONDS = {"ms": 0.001, "msec": 0.001, "msecs": 0.001, "millisecond": 0.001
 
 class LazyPattern:
     """re.compile(source, flags) on first use: most commands read no answer, and compiling
-    the reader's patterns would cost every run several milliseconds. The first use sets the
-    compiled pattern's methods on the instance, so later calls go straight to them."""
+    the reader's patterns would cost every run several milliseconds. The first use puts the
+    compiled pattern in the module's name for it (and its methods on this object, for a copy
+    held elsewhere), so the reader's loops call the compiled pattern itself."""
 
     def __init__(self, source: str, flags: int = 0) -> None:
         self.pattern, self.re_flags = source, flags
@@ -2239,6 +2240,9 @@ class LazyPattern:
         compiled = re.compile(self.pattern, self.re_flags)
         for method in ("search", "match", "fullmatch", "finditer", "findall", "sub", "split"):
             setattr(self, method, getattr(compiled, method))
+        module = globals()
+        for key in [key for key, value in module.items() if value is self]:
+            module[key] = compiled
         return getattr(compiled, name)
 
 

@@ -758,3 +758,16 @@ class LmmsSamplesTests(unittest.TestCase):
         status, _, err = run("evaluate", SAMPLES, "--lmms-results", answers)
         self.assertEqual(status, 2)
         self.assertIn("results", err)
+
+
+class LazyPatternTests(unittest.TestCase):
+    def test_a_pattern_compiles_on_first_use_and_then_is_the_compiled_one(self):
+        import re
+        main.TEST_ONLY_PATTERN = main.LazyPattern(r"a+", re.ASCII)
+        self.addCleanup(delattr, main, "TEST_ONLY_PATTERN")
+        kept = main.TEST_ONLY_PATTERN                   # a copy held elsewhere
+        self.assertNotIsInstance(kept, re.Pattern)
+        self.assertEqual(main.TEST_ONLY_PATTERN.search("caab").group(), "aa")
+        self.assertIsInstance(main.TEST_ONLY_PATTERN, re.Pattern)    # the module's name
+        self.assertEqual(main.TEST_ONLY_PATTERN.flags & re.ASCII, re.ASCII)
+        self.assertEqual(kept.findall("a ba"), ["a", "a"])          # the copy still works
