@@ -6634,10 +6634,13 @@ RULES: tuple[Rule, ...] = (
          "a cap of at most 8 fps (4 is the lesson's dynamic-FPS ceiling)",
          lambda r, p: r.max_fps > 8 and r.duration_s > 30 and r.model_size_b <= 7),
     Rule("uniform-for-action", "reject",
-         "uniform sampling for action-heavy video",
-         "evenly spaced frames alias short actions: most fall between samples",
-         "event-driven sampling",
-         lambda r, p: p.get("content") == "action-heavy" and p.get("sampler") == "uniform"),
+         f"uniform sampling under {QWEN_FPS:g} fps for action-heavy video",
+         f"evenly spaced frames more than {1 / QWEN_FPS:g} s apart let short actions fall "
+         f"between them (the lesson's rule, held to rates under qwen-vl-utils' own "
+         f"{QWEN_FPS:g} fps)",
+         "event-driven sampling, with a model that takes uneven frames (Qwen3-VL)",
+         lambda r, p: p.get("content") == "action-heavy" and p.get("sampler") == "uniform"
+         and p.get("frames_per_second", 0.0) < QWEN_FPS),
     Rule("uneven-frames-one-rate", "reject",
          "motion-adaptive frames for a model with one frame rate per video (Qwen2-VL, "
          "Qwen2.5-VL, Qwen2.5-Omni)",

@@ -76,8 +76,8 @@ class PlanRuleTests(unittest.TestCase):
         qwen25 = plan_with("qwen2.5-vl")
         self.assertEqual((qwen25["refused"], qwen25["sampler"]), (False, "uniform"))
         action = plan_with("qwen2.5-vl", "--synth", "sports-60s", task="action-recognition")
-        self.assertTrue(action["refused"])
-        self.assertIn("uniform sampling for action-heavy video", action["reasons"][0])
+        self.assertEqual((action["refused"], action["sampler"], action["frames_per_second"]),
+                         (False, "uniform", 2.0))       # at 2 fps: see the test below
         llava = plan_with("video-llava")
         self.assertEqual(llava["output_format"], main.NO_TIME_FORMAT)
         self.assertEqual(llava["frames"], 8)
@@ -190,6 +190,18 @@ class PlanRuleTests(unittest.TestCase):
         self.assertIn(f"{main.VIDEO_MIN_TOKENS} tokens a 2-frame patch, {per_frame} a frame",
                       floor[0])
         self.assertLess(plan["tokens_per_frame"], per_frame)      # the warning's own case
+
+    def test_uniform_frames_for_action_are_refused_only_below_two_fps(self):
+        # the lesson's aliasing rule holds where frames are further apart than short actions;
+        # at qwen-vl-utils' own 2 fps a one-rate model gets its plan
+        plan = run_json("plan", "--task", "action-recognition", "--duration", "60",
+                        "--model", "qwen2.5-vl")
+        self.assertFalse(plan["refused"], plan["reasons"])
+        self.assertEqual((plan["sampler"], plan["frames_per_second"]), ("uniform", 2.0))
+        plan = run_json("plan", "--task", "action-recognition", "--duration", "1200",
+                        "--model", "qwen2.5-vl")
+        self.assertTrue(plan["refused"])
+        self.assertIn("uniform sampling under 2 fps for action-heavy video", plan["reasons"][0])
 
     def test_a_plan_prices_its_frames_as_sample_does(self):
         # a list of frames goes to the processor in pairs, the last repeated when odd: the
