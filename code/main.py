@@ -2275,7 +2275,7 @@ T_EQUALS = LazyPattern(r"\bt\s*=\s*(?=[\d.])")               # "t=80 to t=100"
 # "1m5s": the 5 s follows a letter, so TIME_PATTERN (which starts only after a non-word)
 # skips it; this reads it as the tail of the compound.
 COMPOUND_TAIL = LazyPattern(r"(\d+(?:\.\d+)?)\s*(s|secs?|seconds?|m|mins?|minutes?)(?![a-z])",
-                           re.ASCII)
+                            re.ASCII)
 # "starts at 12 s and lasts 5 s", "at 12 s for 5 s": a start and a length, 12 to 17 s.
 LASTING = {"and lasts", "and lasts for", "lasting", "lasting for", "and lasting", "for",
            "and takes", "taking"}
@@ -2286,8 +2286,8 @@ RANGE_WORDS = {"-", "~", "to", "up to", "until", "till", "through", "thru", "至
 # 5", "the 3-second mark to the 5-second mark", "second 3 to second 5", "第3秒到第5秒" (第
 # makes an ordinal), "从3秒开始到5秒结束".
 RANGE_FILLERS = LazyPattern(r"(?:mark\s+|开始|[,，]\s*)*(.*?)"
-                           r"(?:\s+(?:about|around|approximately|roughly|the|second)|\s*~|第)*",
-                           re.DOTALL)                  # so that fullmatch always matches
+                            r"(?:\s+(?:about|around|approximately|roughly|the|second)|\s*~|第)*",
+                            re.DOTALL)                  # so that fullmatch always matches
 FILLER_FIRST = ("mark", "开始", ",", "，")               # what those can start and end with:
 FILLER_LAST = ("about", "around", "approximately", "roughly", "the", "second", "~", "第")
 # (up to 32 characters between the word and its time: "the start time for this event is 13";
@@ -2295,24 +2295,24 @@ FILLER_LAST = ("about", "around", "approximately", "roughly", "the", "second", "
 # each pattern opens with its words' first letters, a quick test at every position it tries)
 LABEL_REACH = 48
 START_WORDS = LazyPattern(r"(?=[sbfo开从起])(?:\b(?:start\w*|begin\w*|from|onset)\b|开始|从|起点)"
-                         r"[^\d]{0,32}$")
+                          r"[^\d]{0,32}$")
 END_WORDS = LazyPattern(r"(?=[efsutolc结终])(?:\b(?:end\w*|finish\w*|stop\w*|until|till|offset|"
-                       r"conclud\w*|lands?|landed)\b|结束|终点)[^\d]{0,32}$")
+                        r"conclud\w*|lands?|landed)\b|结束|终点)[^\d]{0,32}$")
 POINT_WORDS = LazyPattern(r"(?=[arn~])\b(?:at|around|about|approximately|roughly|near|~)\s*"
-                         r"(?:the\s*)?$")
+                          r"(?:the\s*)?$")
 # A label after the time: Chinese "12秒开始，17秒结束" ("12秒左右开始"), "12.5 s (start)".
 START_AFTER = LazyPattern(r"\s*(?:(?:时|左右|处)?(?:开始|起)|\((?:start|begin)\w*\))")
 END_AFTER = LazyPattern(r"\s*(?:(?:时|左右|处)?(?:结束|止)|\((?:end|finish)\w*\))")
 # "The video is 30 seconds long", "a 60-second clip": the video's length, not a moment in it
 # (a length has a unit; "at 0:45 video time" and "the 45 s clip mark" are moments).
 LENGTH_AFTER = LazyPattern(r"[\s-]*(?:long|in length|(?:video|clip|footage)(?!\s+(?:time|mark)))\b"
-                          r"|的?(?:视频|影片|片段)")
+                           r"|的?(?:视频|影片|片段)")
 # "frames 30-45", "from frame 25 to frame 34": frame numbers, not seconds.
 FRAME_BEFORE = LazyPattern(r"\bframes?\s*(?:#|no\.\s*|number\s*)?$")
 # "lasts 5 seconds", "for 2 s": a length of time, not a moment in the video.
 DURATION_WORDS = LazyPattern(r"(?=[lftdwe])\b(?:lasts?|lasting|lasted|for|takes?|took|"
-                            r"duration(?:\s+of)?|within|every)[\s:]+(?:about\s+|around\s+|"
-                            r"roughly\s+)?$")
+                             r"duration(?:\s+of)?|within|every)[\s:]+(?:about\s+|around\s+|"
+                             r"roughly\s+)?$")
 # After a bare number (no unit), these words keep it a possible time; any other word makes it
 # a count ("2 people", "3 times") and not a time.
 CONNECTORS = {"and", "to", "until", "till", "through", "or", "in", "into", "of", "on", "for",
@@ -2328,7 +2328,7 @@ SENTENCE_END = LazyPattern(r"[\n!?;。！？；]|(?<!e\.g)(?<!i\.e)\.(?=\s|$)") 
 # Substrings every match of EXAMPLE_CUE contains: an answer without one skips the search.
 EXAMPLE_WORDS = LazyPattern(r"exampl|instance|e\.g\.|such as|例如|比如")   # one search, not six
 EXAMPLE_CUE = LazyPattern(r"(?=[efas例比])(?:\b(?:for example|for instance|e\.g\.|an example|"
-                         r"example is|example:|specific example|such as)|例如|比如)")
+                          r"example is|example:|specific example|such as)|例如|比如)")
 HAPPEN_CUE = LazyPattern(r"(?=[hot发])(?:\b(?:happen\w*|occur\w*|takes? place|took place)\b|发生)")
 TIME_TOKEN = LazyPattern(r"<(time|t)>([^<]{0,64})</\1>", re.IGNORECASE)
 TRAILING_COMMA = LazyPattern(r",\s*(?=[}\]])")
@@ -2336,7 +2336,7 @@ PYTHON_LITERALS = {"None": "null", "True": "true", "False": "false"}
 PYTHON_LITERAL = LazyPattern(r"\b(?:None|True|False)\b")
 FENCE = LazyPattern(r"```(?:json)?([^`]*)```", re.IGNORECASE)
 BRACKET_PAIR = LazyPattern(r"[\[(]\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*,"
-                          r"\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*[\])]")
+                           r"\s*(-?[\d.:]+\s*[a-z秒]{0,7})\s*[\])]")
 DASHES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
                         "\u2014": "-", "\u2015": "-", "\u2212": "-", "\ufe63": "-",
                         "\u2192": "->",
@@ -2477,9 +2477,9 @@ def apply_policies(reading: Reading, duration: float | None, policy: ParsePolicy
 BETWEEN_BEFORE = LazyPattern(r"\bbetween\s+(?:the\s+)?$")
 # An answer without times that says it cannot tell when: declined, not a reader's failure.
 DECLINE_CUE = LazyPattern(r"\b(?:cannot|can't|can not|unable to|not able to|impossible to|"
-                         r"could not|couldn't)\s+(?:\w+\s+)?(?:determine|tell|find|identify|"
-                         r"locate|say|know|see)\b|\bnot (?:shown|visible|present|found) in\b|"
-                         r"\bdoes not (?:appear|occur|happen)\b|无法确定|无法判断")
+                          r"could not|couldn't)\s+(?:\w+\s+)?(?:determine|tell|find|identify|"
+                          r"locate|say|know|see)\b|\bnot (?:shown|visible|present|found) in\b|"
+                          r"\bdoes not (?:appear|occur|happen)\b|无法确定|无法判断")
 
 
 # "It does not start at 5 s; it starts at 8 s", "not at 5 but at 8", "at 8 s, not 5 s": a time
@@ -2487,9 +2487,9 @@ DECLINE_CUE = LazyPattern(r"\b(?:cannot|can't|can not|unable to|not able to|impo
 # verb that places the event and a preposition between them. "The car is not visible from 10 to
 # 15 s" gives the time (of what is not seen), and so do "not until 5 s" and "not later than 5 s".
 NEGATED = LazyPattern(r"(?:(?:\bnot|n['\u2019]t|\bnever|\brather than|\binstead of)\s+(?:(?:start|"
-                     r"begin|end|finish|stop|happen|occur|take place|be|is|was)\w*\s+)?(?:(?:at|"
-                     r"from|between|in|around|by|on)\s+)?(?:the\s+)?|(?:不是|并非|而非|不在)\s*"
-                     r"(?:在|从)?\s*第?)$")
+                      r"begin|end|finish|stop|happen|occur|take place|be|is|was)\w*\s+)?(?:(?:at|"
+                      r"from|between|in|around|by|on)\s+)?(?:the\s+)?|(?:不是|并非|而非|不在)\s*"
+                      r"(?:在|从)?\s*第?)$")
 
 
 def may_rule_out(text: str) -> bool:
