@@ -4012,7 +4012,7 @@ def analyze_motion(frames: Iterable[bytes], width: int, height: int, fps: float,
 # the samples (MotionPass.add: the comparing) and sends back the analysis. The child starts
 # as a copy of the pass so far, so the result is the one pass's, byte for byte. Reading stays
 # here, with its errors, warnings and progress lines. (A suite's scenes split the same way.)
-TWO_PROCESSES_AFTER = 16           # frames scored here before the split (a fork costs ~2 ms)
+TWO_PROCESSES_AFTER = 16           # frames scored here before the split (a fork costs ~1 ms)
 TWO_PROCESSES_PIXELS = 320 * 180   # smaller frames cost too little to sample to be worth it
 
 
@@ -4064,9 +4064,9 @@ def child_result(child: Child) -> object:
 
 def stop_child(child: Child) -> None:
     """Kill the child and reap it (this process is unwinding from an error or Ctrl-C)."""
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError):          # it may have exited already
         os.kill(child.pid, signal.SIGKILL)
-        os.close(child.result_in)
+    os.close(child.result_in)
     os.waitpid(child.pid, 0)
 
 

@@ -445,7 +445,10 @@ class SuiteSplitTests(unittest.TestCase):
                 return real(scene)
             main.render_scene = render
             with self.subTest(failing=failing):
+                fds = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 0
                 with self.assertRaises(main.UserError if failing == "s0" else RuntimeError):
                     main.suite_motions(self.scenes, "test")
                 with self.assertRaises(ChildProcessError):
                     os.waitpid(-1, os.WNOHANG)
+                if fds:                                   # and no pipe left open
+                    self.assertEqual(len(os.listdir("/proc/self/fd")), fds)
