@@ -6778,7 +6778,7 @@ def sampler_evidence(sampler: str, evidence: dict) -> str:
     a, b = evidence["qwen3-vl-motion"], evidence["qwen3-vl"]
     borne_out = accuracy_05(a) >= accuracy_05(b)
     return (f"; measured for Qwen3-VL on compare's {EVIDENCE_SUITE} suite, motion-adaptive frames "
-            f"are right within 0.5 s on {right_of(a)}, uniform 2 fps on {right_of(b)} (`"
+            f"are right within 0.5 s on {right_of(a)}, uniform {QWEN_FPS:g} fps on {right_of(b)} (`"
             f"{evidence_command(('qwen3-vl-motion', 'qwen3-vl'))}`)"
             + ("" if borne_out else ", which does not bear the rule out: this is the rule alone"))
 
