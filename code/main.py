@@ -10323,15 +10323,17 @@ OPTIONS = {
                            help="keyframe sampler: seconds between a keyframe's neighbours "
                                 f"(default {DEFAULT_CONTEXT_GAP_S:g})"),
     "--design": dict(
-        choices={None: tuple(DESIGNS), "tokens": tuple(DESIGNS) + ("all",), "compare": None},
+        choices={None: tuple(DESIGNS), "tokens": tuple(DESIGNS) + ("all",), "compare": None,
+                 "exercise": QWEN_DESIGNS},       # exercise 1's hundreds of frames: a Qwen list
         default={None: DEFAULT_PRICING_DESIGN, "tokens": None, "exercise": None,
                  "compare": None},
         action={"compare": "append", "tokens": "append"}, metavar="NAME",
         help={"tokens": "a design to count (repeatable; default all): " + ", ".join(DESIGNS),
               "compare": "a row to run, by name (repeatable; default every row): "
                          + ", ".join(COMPARE_DESIGNS),
-              "exercise": f"exercise 1: the design that prices its frames (default "
-                          f"{EXERCISE_PRICING}): " + ", ".join(DESIGNS),
+              "exercise": f"exercise 1: the design that prices its frames, one that takes a "
+                          f"list of any length (default {EXERCISE_PRICING}): "
+                          + ", ".join(QWEN_DESIGNS),
               None: f"the design that prices the frames (default {DEFAULT_PRICING_DESIGN}): "
                     + ", ".join(DESIGNS)}),
     "--width": dict(type=bounded(int, 1, MAX_SIDE), help={

@@ -267,6 +267,14 @@ class SkillTests(unittest.TestCase):
 
 
 class ExerciseTests(unittest.TestCase):
+    def test_exercise_1_prices_with_a_design_that_takes_such_lists(self):
+        # 180 and 251 frames: an 8-frame design (Video-LLaVA) cannot take them
+        status, _, err = run("exercise", "1", "--answer", "--design", "video-llava")
+        self.assertEqual(status, 2)
+        self.assertEqual(len(err.strip().splitlines()), 1)
+        self.assertIn("qwen3-vl", err)
+        self.assertEqual(run("exercise", "1", "--answer", "--design", "qwen2.5-vl")[0], 0)
+
     def test_exercise_5_names_where_its_sources_are(self):
         _, out, _ = run("exercise", "5", "--answer")
         self.assertIn("from the source its CSV names in its last column", " ".join(out.split()))
