@@ -3053,18 +3053,20 @@ def scene_truth(scene: Scene) -> dict:
     }
 
 
-SCENE_MOTIONS: dict = {}       # scene_motion's results by (scene, stride, cut_floor) ...
+SCENE_MOTIONS: dict = {}       # scene_motion's results by its arguments ...
 SCENE_MOTIONS_MAX = 64         # ... at most this many, the oldest forgotten first
 
 
-def scene_motion(scene: Scene, stride: int | None = None,
-                 cut_floor: float = CUT_MIN_SCORE) -> MotionAnalysis:
-    """Render a synthetic scene and analyse it in one stream. Remembered: the result is
-    immutable and the same scene always renders the same frames, so a second look is free."""
-    key = (scene, stride, cut_floor)
+def scene_motion(scene: Scene, stride: int | None = None, cut_floor: float = CUT_MIN_SCORE,
+                 scores_only: bool = False) -> MotionAnalysis:
+    """Render a synthetic scene and analyse it in one stream (with `scores_only`, its motion
+    scores alone: motion_scores_only). Remembered: the result is immutable and the same scene
+    always renders the same frames, so a second look is free."""
+    key = (scene, stride, cut_floor, scores_only)
     if key not in SCENE_MOTIONS:
-        remember_motion(key, analyze_motion(render_scene(scene), scene.width, scene.height,
-                                            scene.fps, stride, cut_floor))
+        analyse = motion_scores_only if scores_only else analyze_motion
+        remember_motion(key, analyse(render_scene(scene), scene.width, scene.height, scene.fps,
+                                     stride, cut_floor))
     return SCENE_MOTIONS[key]
 
 
@@ -4096,25 +4098,45 @@ def scored_in_child(motion_pass: MotionPass, frames: Iterator[bytes]) -> MotionA
 
 
 def suite_motions(scenes: list[Scene], label: str) -> list[MotionAnalysis]:
-    """scene_motion of each scene. Those not yet measured this run are shared out: the later
-    half is rendered and analysed in a forked child while this process does the rest (a
-    suite is rendered in Python, one frame at a time: two cores halve the wait)."""
-    todo = [s for s in dict.fromkeys(scenes) if (s, None, CUT_MIN_SCORE) not in SCENE_MOTIONS]
+    """The motion scores of each scene (scene_motion, scores_only: all compare's samplers
+    read). Those not yet measured this run are shared out: the later half is rendered and
+    scored in a forked child while this process does the rest (a suite is rendered in
+    Python, one frame at a time: two cores halve the wait)."""
+    def scores(scene: Scene) -> MotionAnalysis:
+        return scene_motion(scene, scores_only=True)
+    todo = [s for s in dict.fromkeys(scenes) if (s, None, CUT_MIN_SCORE, True) not in SCENE_MOTIONS]
     split = len(todo) // 2 if len(todo) > 1 and can_fork() else len(todo)
     theirs = todo[split:]
-    child = start_child(lambda: [scene_motion(s) for s in theirs]) if theirs else None
+    child = start_child(lambda: [scores(s) for s in theirs]) if theirs else None
     more = f" (and {len(theirs)} in a second process)" if theirs else ""
     try:
         for scene in with_progress(todo[:split], f"{label}{more}, video", split):
-            scene_motion(scene)
+            scores(scene)
     except BaseException:
         if child:
             stop_child(child)
         raise
     if child:
         for scene, motion in zip(theirs, child_result(child)):
-            remember_motion((scene, None, CUT_MIN_SCORE), motion)
-    return [scene_motion(scene) for scene in scenes]
+            remember_motion((scene, None, CUT_MIN_SCORE, True), motion)
+    return [scores(scene) for scene in scenes]
+
+
+def motion_scores_only(frames: Iterable[bytes], width: int, height: int, fps: float,
+                       stride: int | None = None, cut_floor: float = CUT_MIN_SCORE
+                       ) -> MotionAnalysis:
+    """analyze_motion's motion scores alone, the same numbers (its grid, to_lanes, sad_lanes),
+    the other series left empty: what compare's samplers read, at a third of the time.
+    `cut_floor` is taken for analyze_motion's signature and not used."""
+    stride = stride or auto_stride(height)
+    scores, previous = array("d"), None
+    for frame in counted_frames(frames):
+        grid = grid_sample(frame, width, height, stride)
+        lanes = to_lanes(grid)
+        scores.append(0.0 if previous is None else
+                      sad_lanes(previous, lanes, len(grid)) / (len(grid) * LUMA_MAX))
+        previous = lanes
+    return MotionAnalysis(fps, width, height, stride, scores, array("d"), array("d"), [])
 
 
 def counted_frames(frames: Iterable[bytes]) -> Iterator[bytes]:

@@ -429,9 +429,15 @@ class SuiteSplitTests(unittest.TestCase):
         split = main.suite_motions(self.scenes, "test")
         self.assertEqual(len(main.SCENE_MOTIONS), 5)              # the child's are kept too
         main.SCENE_MOTIONS.clear()
-        alone = [main.scene_motion(s) for s in self.scenes]
+        alone = [main.scene_motion(s, scores_only=True) for s in self.scenes]
         self.assertEqual(split, alone)
         self.assertEqual(main.suite_motions(self.scenes[::-1], "test"), alone[::-1])
+        # the scores alone are the full analysis's scores, to the bit
+        for scene, light in zip(self.scenes, alone):
+            full = main.scene_motion(scene)
+            self.assertEqual(light.scores.tobytes(), full.scores.tobytes())
+            self.assertEqual((light.fps, light.stride, light.duration_s),
+                             (full.fps, full.stride, full.duration_s))
 
     def test_a_failure_on_either_side_leaves_no_child(self):
         real = main.render_scene

@@ -19,7 +19,8 @@ import unittest
 from support import ROOT
 
 STATUS_NOTE = re.compile(r"#\s*exit status (\d+)")
-ALSO_RUN_ELSEWHERE = {"python code/main.py compare --suite full"}
+ALSO_RUN_ELSEWHERE = {"python code/main.py compare --suite full",       # test_compare
+                      "python code/main.py skill --check"}              # test_plan, SkillTests
 SUBCOMMANDS = ("compare", "synth", "motion", "sample", "plot", "tokens", "rope", "parse",
                "evaluate", "schema", "plan", "skill", "exercise", "bench")
 
@@ -103,8 +104,8 @@ class ReadmeExamplesTests(unittest.TestCase):
                 return command, expected, subprocess.CompletedProcess(command, proc.returncode,
                                                                       out, err)
 
-            # `compare --suite full` runs in test_compare (its findings are checked there);
-            # run here too it would be the slowest line by far.
+            # `compare --suite full` runs in test_compare (its findings are checked there) and
+            # `skill --check` in test_plan; run here too they would be the slowest lines.
             runnable = [c for c in commands if (ffmpeg or "ffmpeg" not in c[0])
                         and c[0] not in ALSO_RUN_ELSEWHERE]
             with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
